@@ -1,0 +1,119 @@
+package io.advspark.attack;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.advspark.attack.gradient.GradientTransform;
+import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.update.UpdateRule;
+import io.advspark.model.Autograd;
+import io.advspark.model.Ensemble;
+
+/**
+ * The iterative transfer-attack loop, in pixel space [0,1]:
+ *
+ * <pre>
+ *   x_0 = init(x)
+ *   for t in 0..T-1:
+ *     p      = update.gradientPoint(x_t)
+ *     g      = d loss(ensemble(inputs(p))) / d p      (eval-mode surrogates)
+ *     g      = gradients(g)
+ *     d      = update.direction(g)                    (e.g. sign of the momentum)
+ *     x_t+1  = clip(clip(x_t + alpha * d, x - eps, x + eps), 0, 1)
+ *     x_t+1  = x + clip(filter(x_t+1 - x))            (only with a perturbation filter)
+ * </pre>
+ *
+ * Each iteration's graph lives in a scratch manager that is closed at the end of the step, so
+ * native memory stays flat across steps and batches.
+ */
+public final class AttackEngine {
+    private final Attack attack;
+    private final Ensemble ensemble;
+
+    public AttackEngine(Attack attack, Ensemble ensemble) {
+        this.attack = attack;
+        this.ensemble = ensemble;
+        if (attack.steps() < 1) {
+            throw new IllegalArgumentException("steps must be >= 1");
+        }
+    }
+
+    public Attack attack() {
+        return attack;
+    }
+
+    /**
+     * Runs the attack on a batch.
+     *
+     * @param clean NCHW pixels in [0,1]
+     * @param shape {@code [N, 3, H, W]}
+     * @param labels0 0-based true labels
+     * @param targets0 0-based targets
+     * @param parent manager for the batch's tensors (a sub-manager is used and closed)
+     * @param observer optional per-step observer
+     * @return the final iterate, NCHW floats in [0,1], within eps of {@code clean}
+     */
+    public float[] run(
+            float[] clean, long[] shape, int[] labels0, int[] targets0, NDManager parent, StepObserver observer) {
+        int n = (int) shape[0];
+        if (labels0.length != n || targets0.length != n) {
+            throw new IllegalArgumentException("labels and targets must have one entry per image");
+        }
+        int classes = ensemble.datasetClasses();
+        for (int i = 0; i < n; i++) {
+            if (labels0[i] < 0 || labels0[i] >= classes || targets0[i] < 0 || targets0[i] >= classes) {
+                throw new IllegalArgumentException(
+                        "label out of range 0.." + (classes - 1) + " for image " + i + ": " + labels0[i] + "/" + targets0[i]);
+            }
+        }
+        float eps01 = attack.eps01();
+        float alpha01 = attack.stepSize01();
+        try (NDManager batch = parent.newSubManager()) {
+            NDArray x0 = batch.create(clean, new Shape(shape));
+            NDArray lo = x0.sub(eps01);
+            NDArray hi = x0.add(eps01);
+            NDArray x = attack.init().start(x0, eps01);
+            UpdateRule.State state = attack.update().start(x0, batch);
+            for (int t = 0; t < attack.steps(); t++) {
+                try (NDManager step = batch.newSubManager()) {
+                    NDArray momentumBefore = state.momentum();
+                    NDArray point = attack.update().gradientPoint(x, state, alpha01);
+                    NDArray grad = Autograd.gradient(point, leaf -> attack.loss().of(
+                            ensemble.logits(transformInputs(leaf)), labels0, targets0), step);
+                    for (GradientTransform gt : attack.gradients()) {
+                        grad = gt.apply(grad);
+                    }
+                    NDArray dir = attack.update().direction(grad, state);
+                    NDArray next = x.add(dir.mul(alpha01));
+                    next = NDArrays.minimum(NDArrays.maximum(next, lo), hi).clip(0f, 1f);
+                    if (attack.filter() != null) {
+                        NDArray delta = attack.filter().apply(next.sub(x0));
+                        next = NDArrays.minimum(NDArrays.maximum(x0.add(delta), lo), hi).clip(0f, 1f);
+                    }
+                    if (observer != null) {
+                        observer.onStep(t, x, momentumBefore, grad, next, state.momentum());
+                    }
+                    next.attach(batch);
+                    state.attach(batch);
+                    if (x != x0) {
+                        x.close();
+                    }
+                    if (momentumBefore != null && momentumBefore != state.momentum()) {
+                        momentumBefore.close();
+                    }
+                    x = next;
+                }
+            }
+            return x.toFloatArray();
+        }
+    }
+
+    private NDArray transformInputs(NDArray x) {
+        NDArray out = x;
+        for (InputTransform t : attack.inputs()) {
+            out = t.apply(out);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,20 @@
+package io.advspark.attack;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Sees every iteration of a batch (parity dumps, debugging, notebooks). The arrays are valid
+ * only during the call.
+ */
+@FunctionalInterface
+public interface StepObserver {
+    /**
+     * @param step 0-based iteration
+     * @param x iterate x_t
+     * @param momentum update-rule state before the step (null if stateless)
+     * @param grad gradient of the loss at x_t (after gradient transforms)
+     * @param nextX x_{t+1}
+     * @param nextMomentum state after the step
+     */
+    void onStep(int step, NDArray x, NDArray momentum, NDArray grad, NDArray nextX, NDArray nextMomentum);
+}

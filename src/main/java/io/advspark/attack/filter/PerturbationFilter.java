@@ -1,0 +1,10 @@
+package io.advspark.attack.filter;
+
+import ai.djl.ndarray.NDArray;
+
+/** A filter applied to the perturbation delta after each step (low-pass, ...). */
+public interface PerturbationFilter {
+    NDArray apply(NDArray delta);
+
+    String spec();
+}

@@ -1,0 +1,10 @@
+package io.advspark.attack.gradient;
+
+import ai.djl.ndarray.NDArray;
+
+/** A transformation of the input gradient before the update rule (TI smoothing, ...). */
+public interface GradientTransform {
+    NDArray apply(NDArray grad);
+
+    String spec();
+}

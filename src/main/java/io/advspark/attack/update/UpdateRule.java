@@ -1,0 +1,35 @@
+package io.advspark.attack.update;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+/**
+ * Turns the loss gradient into a step direction (before scaling by the step size), keeping any
+ * state (momentum) across iterations of one batch.
+ */
+public interface UpdateRule {
+    /** Fresh state for a batch shaped like {@code clean}, owned by {@code manager}. */
+    State start(NDArray clean, NDManager manager);
+
+    /**
+     * The point at which the gradient is taken, given the current iterate (x itself for most
+     * rules; NI-FGSM looks ahead along the momentum).
+     */
+    default NDArray gradientPoint(NDArray x, State state, double stepSize01) {
+        return x;
+    }
+
+    /** Updates {@code state} from {@code grad} and returns the ascent direction. */
+    NDArray direction(NDArray grad, State state);
+
+    String spec();
+
+    /** Per-batch state; arrays are replaced, not mutated, so observers can keep references. */
+    interface State {
+        /** The accumulated momentum, or null for stateless rules. */
+        NDArray momentum();
+
+        /** Moves the state's arrays to {@code manager} (out of a step's scratch space). */
+        void attach(NDManager manager);
+    }
+}

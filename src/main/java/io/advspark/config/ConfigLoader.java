@@ -1,0 +1,345 @@
+package io.advspark.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.io.File;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Loads a round from HOCON: {@code reference.conf} (defaults and the list of valid keys) &lt;
+ * the round file &lt; {@code --set key=value} overrides. Every problem is reported before any
+ * work starts, with the key's path.
+ */
+public final class ConfigLoader {
+    public static final String ROOT = "advspark";
+    private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight");
+    /** Objects whose keys are free (user-chosen names). */
+    private static final Set<String> OPEN_OBJECTS = Set.of(ROOT + ".spark.conf");
+
+    private static final Pattern ROUND_ID = Pattern.compile("[A-Za-z0-9._-]+");
+    /** Credentials belong in the Hadoop/AWS provider chain, never in a committed round file. */
+    private static final Pattern SECRET_KEY =
+            Pattern.compile("(?i).*(secret|access\\.key|session\\.token|password).*");
+
+    private ConfigLoader() {}
+
+    /**
+     * Loads a round.
+     *
+     * @param file the round file, or null for the embedded demo defaults
+     * @param overrides {@code key=value} strings; keys may omit the {@code advspark.} prefix
+     */
+    public static RoundConfig load(File file, List<String> overrides) {
+        Config reference = ConfigFactory.parseResources(ConfigLoader.class, "/reference.conf");
+        if (reference.isEmpty()) {
+            throw new ConfigException("reference.conf is missing from the classpath");
+        }
+        Config user = ConfigFactory.empty();
+        String origin = "defaults";
+        if (file != null) {
+            if (!file.isFile()) {
+                throw new ConfigException("round configuration not found: " + file);
+            }
+            try {
+                user =
+                        ConfigFactory.parseFile(
+                                file, ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (com.typesafe.config.ConfigException e) {
+                throw new ConfigException("cannot parse " + file + ": " + e.getMessage(), e);
+            }
+            origin = file.getPath();
+        }
+        Config over = parseOverrides(overrides);
+        Config merged = over.withFallback(user);
+        checkKeys(merged.root(), reference, "");
+        Config all = merged.withFallback(reference);
+        try {
+            all = all.resolve();
+            return build(all.getConfig(ROOT));
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ConfigException("bad configuration (" + origin + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses {@code key=value} overrides; values are HOCON, falling back to a plain string. */
+    static Config parseOverrides(List<String> overrides) {
+        Config result = ConfigFactory.empty();
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException("--set expects key=value, got: " + o);
+            }
+            String key = o.substring(0, eq).trim();
+            String value = o.substring(eq + 1).trim();
+            if (!key.startsWith(ROOT + ".")) {
+                key = ROOT + "." + key;
+            }
+            Config one;
+            try {
+                one =
+                        ConfigFactory.parseString(
+                                key + " = " + value,
+                                ConfigParseOptions.defaults()
+                                        .setSyntax(ConfigSyntax.CONF)
+                                        .setOriginDescription("--set " + o));
+            } catch (com.typesafe.config.ConfigException e) {
+                one =
+                        ConfigFactory.parseString(
+                                key + " = " + ConfigValueQuote.quote(value),
+                                ConfigParseOptions.defaults().setOriginDescription("--set " + o));
+            }
+            result = one.withFallback(result);
+        }
+        return result;
+    }
+
+    private static void checkKeys(ConfigObject object, Config reference, String prefix) {
+        for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+            String path = prefix.isEmpty() ? quoteKey(e.getKey()) : prefix + "." + quoteKey(e.getKey());
+            if (prefix.isEmpty() && !e.getKey().equals(ROOT)) {
+                throw new ConfigException(
+                        "unknown configuration key '" + path + "' (all keys live under '" + ROOT
+                                + ".')" + where(e.getValue()));
+            }
+            if (OPEN_OBJECTS.contains(prefix)) {
+                if (SECRET_KEY.matcher(e.getKey()).matches()) {
+                    throw new ConfigException(
+                            "'" + path + "' looks like a credential: pass credentials through the"
+                                    + " Hadoop/AWS provider chain or the environment, never a round file");
+                }
+                continue;
+            }
+            if (!reference.hasPathOrNull(path)) {
+                throw new ConfigException(
+                        "unknown configuration key '" + path + "'" + where(e.getValue())
+                                + suggestion(reference, prefix));
+            }
+            ConfigValue ref = reference.getValue(path);
+            if (path.equals(ROOT + ".models")) {
+                checkModels(e.getValue(), path);
+                continue;
+            }
+            if (e.getValue().valueType() == ConfigValueType.OBJECT) {
+                if (ref.valueType() != ConfigValueType.OBJECT) {
+                    throw new ConfigException(
+                            "'" + path + "' must be a " + ref.valueType().name().toLowerCase(Locale.ROOT)
+                                    + ", not an object" + where(e.getValue()));
+                }
+                checkKeys((ConfigObject) e.getValue(), reference, path);
+            } else if (ref.valueType() == ConfigValueType.OBJECT && !OPEN_OBJECTS.contains(path)) {
+                throw new ConfigException("'" + path + "' must be an object" + where(e.getValue()));
+            }
+        }
+    }
+
+    private static void checkModels(ConfigValue value, String path) {
+        if (value.valueType() != ConfigValueType.LIST) {
+            throw new ConfigException("'" + path + "' must be a list of models" + where(value));
+        }
+        ConfigList list = (ConfigList) value;
+        for (int i = 0; i < list.size(); i++) {
+            ConfigValue item = list.get(i);
+            if (item.valueType() != ConfigValueType.OBJECT) {
+                throw new ConfigException(
+                        "'" + path + "[" + i + "]' must be an object {path, card, role, weight}"
+                                + where(item));
+            }
+            for (String k : ((ConfigObject) item).keySet()) {
+                if (!MODEL_KEYS.contains(k)) {
+                    throw new ConfigException(
+                            "unknown configuration key '" + path + "[" + i + "]." + k
+                                    + "' (a model takes " + MODEL_KEYS + ")" + where(item));
+                }
+            }
+        }
+    }
+
+    private static String quoteKey(String key) {
+        return key.contains(".") ? "\"" + key + "\"" : key;
+    }
+
+    private static String where(ConfigValue v) {
+        String d = v.origin() == null ? null : v.origin().description();
+        return d == null ? "" : " at " + d;
+    }
+
+    private static String suggestion(Config reference, String prefix) {
+        if (prefix.isEmpty() || !reference.hasPath(prefix)) {
+            return "";
+        }
+        return "; valid keys here: " + reference.getObject(prefix).keySet();
+    }
+
+    private static RoundConfig build(Config c) {
+        String roundId = c.getString("round.id");
+        if (!ROUND_ID.matcher(roundId).matches()) {
+            throw new ConfigException(
+                    "advspark.round.id '" + roundId + "' may only contain letters, digits, '.', '_' and '-'");
+        }
+        String output = absoluteUri(c.getString("round.output"), "advspark.round.output");
+
+        DatasetConfig dataset =
+                new DatasetConfig(
+                        absoluteUri(c.getString("dataset.uri"), "advspark.dataset.uri"),
+                        c.getString("dataset.layout"),
+                        c.getString("dataset.manifest"),
+                        c.getInt("dataset.label-base"),
+                        c.getInt("dataset.limit"),
+                        c.getInt("dataset.partitions"));
+        if (!dataset.layout().equals("tianchi")) {
+            throw new ConfigException(
+                    "advspark.dataset.layout: unknown layout '" + dataset.layout() + "' (supported: tianchi)");
+        }
+        if (dataset.labelBase() != 0 && dataset.labelBase() != 1) {
+            throw new ConfigException("advspark.dataset.label-base must be 0 or 1, got " + dataset.labelBase());
+        }
+        requireNonNegative(dataset.limit(), "advspark.dataset.limit");
+        requireNonNegative(dataset.partitions(), "advspark.dataset.partitions");
+
+        List<ModelSpec> models = new ArrayList<>();
+        List<? extends Config> list = c.getConfigList("models");
+        for (int i = 0; i < list.size(); i++) {
+            Config m = list.get(i);
+            String key = "advspark.models[" + i + "]";
+            if (!m.hasPath("path")) {
+                throw new ConfigException(key + ".path is required");
+            }
+            String path = absoluteUri(m.getString("path"), key + ".path");
+            String card =
+                    m.hasPath("card")
+                            ? absoluteUri(m.getString("card"), key + ".card")
+                            : path.replaceFirst("\\.[A-Za-z0-9]+$", "") + ".json";
+            String roleName = m.hasPath("role") ? m.getString("role") : "surrogate";
+            ModelSpec.Role role;
+            try {
+                role = ModelSpec.Role.valueOf(roleName.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + ".role: unknown role '" + roleName + "' (surrogate or target)");
+            }
+            double weight = m.hasPath("weight") ? m.getDouble("weight") : 1.0;
+            if (!(weight > 0) || Double.isInfinite(weight)) {
+                throw new ConfigException(key + ".weight must be a positive number, got " + weight);
+            }
+            models.add(new ModelSpec(path, card, role, weight));
+        }
+        if (models.stream().noneMatch(m -> m.role() == ModelSpec.Role.SURROGATE)) {
+            throw new ConfigException("advspark.models: at least one model with role = surrogate is required");
+        }
+
+        double eps = c.getDouble("attack.eps");
+        if (!(eps > 0 && eps <= 255)) {
+            throw new ConfigException("advspark.attack.eps must be in (0, 255] (0..255 pixel units), got " + eps);
+        }
+        int steps = c.getInt("attack.steps");
+        if (steps < 1 || steps > 100_000) {
+            throw new ConfigException("advspark.attack.steps must be in 1..100000, got " + steps);
+        }
+        double step = c.getDouble("attack.step-size");
+        if (step < 0 || step > 255 || Double.isNaN(step)) {
+            throw new ConfigException("advspark.attack.step-size must be in [0, 255] (0 = eps/steps), got " + step);
+        }
+        if (step == 0) {
+            step = eps / steps;
+        }
+        double decay = c.getDouble("attack.decay");
+        if (decay < 0 || Double.isNaN(decay) || Double.isInfinite(decay)) {
+            throw new ConfigException("advspark.attack.decay must be >= 0, got " + decay);
+        }
+        String objName = c.getString("attack.objective");
+        AttackConfig.Objective objective;
+        try {
+            objective = AttackConfig.Objective.valueOf(objName.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    "advspark.attack.objective: unknown objective '" + objName
+                            + "' (untargeted, targeted or weighted)");
+        }
+        AttackConfig attack =
+                new AttackConfig(
+                        eps,
+                        steps,
+                        step,
+                        decay,
+                        objective,
+                        c.getDouble("attack.untargeted-weight"),
+                        c.getDouble("attack.targeted-weight"));
+
+        int batch = c.getInt("batch-size");
+        if (batch < 1) {
+            throw new ConfigException("advspark.batch-size must be >= 1, got " + batch);
+        }
+        String device = c.getString("device");
+        if (!device.equals("cpu")) {
+            throw new ConfigException("advspark.device: '" + device + "' is not supported yet (cpu)");
+        }
+        int threads = c.getInt("threads");
+        requireNonNegative(threads, "advspark.threads");
+
+        Map<String, String> sparkConf = new LinkedHashMap<>();
+        for (Map.Entry<String, ConfigValue> e : c.getObject("spark.conf").entrySet()) {
+            sparkConf.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+        }
+        return new RoundConfig(
+                roundId,
+                output,
+                dataset,
+                models,
+                attack,
+                batch,
+                device,
+                threads,
+                c.getString("spark.master"),
+                c.getString("spark.app-name"),
+                sparkConf);
+    }
+
+    private static void requireNonNegative(int v, String key) {
+        if (v < 0) {
+            throw new ConfigException(key + " must be >= 0, got " + v);
+        }
+    }
+
+    /**
+     * Makes a location absolute so that executors, whose working directory differs, find it:
+     * a URI with a scheme is kept, a plain path becomes {@code file:/abs/path}.
+     */
+    static String absoluteUri(String location, String key) {
+        if (location == null || location.isBlank()) {
+            throw new ConfigException(key + " must not be empty");
+        }
+        if (location.matches("^[A-Za-z][A-Za-z0-9+.-]*://.*") || location.startsWith("file:")) {
+            try {
+                URI uri = URI.create(location);
+                if (uri.getUserInfo() != null) {
+                    throw new ConfigException(
+                            key + ": credentials inside a URI are not allowed; use the Hadoop/AWS provider chain");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + ": not a valid URI: " + e.getMessage());
+            }
+            return location;
+        }
+        return Path.of(location).toAbsolutePath().normalize().toUri().toString().replaceFirst("/$", "");
+    }
+
+    /** HOCON string quoting for override values that are not valid HOCON on their own. */
+    static final class ConfigValueQuote {
+        static String quote(String s) {
+            return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+        }
+    }
+}

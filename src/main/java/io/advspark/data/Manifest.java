@@ -1,0 +1,168 @@
+package io.advspark.data;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads a Tianchi/NIPS-2017 manifest. A malformed file (no header, missing columns) is fatal; a
+ * malformed row becomes a {@link ManifestRow} with an error naming the file and line, so one bad
+ * row never stops a round.
+ */
+public final class Manifest {
+    private Manifest() {}
+
+    /**
+     * Parses the CSV.
+     *
+     * @param in the CSV bytes (UTF-8)
+     * @param name file name for messages
+     * @param labelBase 0 or 1: smallest valid label
+     * @param numClasses number of dataset classes, or 0 when unknown (no range check)
+     * @param limit keep the first N data rows; 0 for all
+     */
+    public static List<ManifestRow> parse(
+            InputStream in, String name, int labelBase, int numClasses, int limit) throws IOException {
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        String header = r.readLine();
+        if (header == null) {
+            throw new IOException(name + ": empty manifest (expected header ImageId,TrueLabel,TargetClass)");
+        }
+        if (header.startsWith("\uFEFF")) {
+            header = header.substring(1);
+        }
+        List<String> cols = splitCsv(header);
+        int idCol = indexOf(cols, "ImageId");
+        int trueCol = indexOf(cols, "TrueLabel");
+        int targetCol = indexOf(cols, "TargetClass");
+        if (idCol < 0 || trueCol < 0 || targetCol < 0) {
+            throw new IOException(
+                    name + ": header must contain ImageId, TrueLabel and TargetClass, got: " + header);
+        }
+        List<ManifestRow> rows = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        String line;
+        int lineNo = 1;
+        while ((line = r.readLine()) != null) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            if (limit > 0 && rows.size() >= limit) {
+                break;
+            }
+            rows.add(parseRow(line, lineNo, name, idCol, trueCol, targetCol, labelBase, numClasses, seen));
+        }
+        return rows;
+    }
+
+    private static ManifestRow parseRow(
+            String line,
+            int lineNo,
+            String name,
+            int idCol,
+            int trueCol,
+            int targetCol,
+            int labelBase,
+            int numClasses,
+            Set<String> seen) {
+        String where = name + " line " + lineNo + ": ";
+        List<String> f;
+        try {
+            f = splitCsv(line);
+        } catch (IllegalArgumentException e) {
+            return new ManifestRow(lineNo, "<line " + lineNo + ">", -1, -1, where + e.getMessage());
+        }
+        String id = idCol < f.size() ? f.get(idCol).trim() : "";
+        String shownId = id.isEmpty() ? "<line " + lineNo + ">" : id;
+        int need = Math.max(idCol, Math.max(trueCol, targetCol)) + 1;
+        if (f.size() < need) {
+            return new ManifestRow(
+                    lineNo, shownId, -1, -1, where + "expected " + need + " fields, got " + f.size());
+        }
+        String idProblem = ImageIds.problem(id);
+        if (idProblem != null) {
+            return new ManifestRow(lineNo, shownId, -1, -1, where + idProblem);
+        }
+        if (!seen.add(id)) {
+            return new ManifestRow(lineNo, id, -1, -1, where + "duplicate ImageId '" + id + "'");
+        }
+        int t;
+        int g;
+        try {
+            t = parseLabel(f.get(trueCol), "TrueLabel", labelBase, numClasses);
+            g = parseLabel(f.get(targetCol), "TargetClass", labelBase, numClasses);
+        } catch (IllegalArgumentException e) {
+            return new ManifestRow(lineNo, id, -1, -1, where + e.getMessage());
+        }
+        return new ManifestRow(lineNo, id, t, g, null);
+    }
+
+    private static int parseLabel(String raw, String column, int labelBase, int numClasses) {
+        String s = raw.trim();
+        int v;
+        try {
+            v = Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(column + " '" + s + "' is not an integer");
+        }
+        if (v < labelBase || (numClasses > 0 && v >= labelBase + numClasses)) {
+            String range =
+                    numClasses > 0
+                            ? labelBase + ".." + (labelBase + numClasses - 1)
+                            : ">= " + labelBase;
+            throw new IllegalArgumentException(
+                    column + " " + v + " is out of range " + range + " (label-base " + labelBase + ")");
+        }
+        return v;
+    }
+
+    private static int indexOf(List<String> cols, String name) {
+        for (int i = 0; i < cols.size(); i++) {
+            if (cols.get(i).trim().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** RFC-4180 field splitting of one line (quotes, doubled quotes). */
+    static List<String> splitCsv(String line) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quoted) {
+                if (c == '"') {
+                    if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                        cur.append('"');
+                        i++;
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    cur.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == ',') {
+                out.add(cur.toString());
+                cur.setLength(0);
+            } else if (c != '\r') {
+                cur.append(c);
+            }
+        }
+        if (quoted) {
+            throw new IllegalArgumentException("unterminated quoted field");
+        }
+        out.add(cur.toString());
+        return out;
+    }
+}

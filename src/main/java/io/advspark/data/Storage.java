@@ -1,0 +1,159 @@
+package io.advspark.data;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Reads and writes through Hadoop's FileSystem, so {@code file://}, {@code hdfs://} and
+ * {@code s3a://} behave alike. Messages carry the URI but never the configuration (which may
+ * hold credentials).
+ */
+public final class Storage {
+    private final Configuration conf;
+
+    public Storage(Configuration conf) {
+        this.conf = conf;
+    }
+
+    public Configuration conf() {
+        return conf;
+    }
+
+    public FileSystem fs(String uri) throws IOException {
+        return new Path(uri).getFileSystem(conf);
+    }
+
+    /** Joins a folder URI and a relative name. */
+    public static String join(String dir, String name) {
+        return dir.endsWith("/") ? dir + name : dir + "/" + name;
+    }
+
+    /** Reads a whole file. */
+    public byte[] readAll(String uri) throws IOException {
+        Path p = new Path(uri);
+        FileSystem fs = p.getFileSystem(conf);
+        try (FSDataInputStream in = fs.open(p)) {
+            return in.readAllBytes();
+        } catch (FileNotFoundException e) {
+            throw new FileNotFoundException(uri + ": file not found");
+        }
+    }
+
+    public InputStream open(String uri) throws IOException {
+        Path p = new Path(uri);
+        try {
+            return p.getFileSystem(conf).open(p);
+        } catch (FileNotFoundException e) {
+            throw new FileNotFoundException(uri + ": file not found");
+        }
+    }
+
+    public boolean exists(String uri) throws IOException {
+        Path p = new Path(uri);
+        return p.getFileSystem(conf).exists(p);
+    }
+
+    public boolean isFile(String uri) throws IOException {
+        Path p = new Path(uri);
+        try {
+            FileStatus st = p.getFileSystem(conf).getFileStatus(p);
+            return st.isFile();
+        } catch (FileNotFoundException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Writes a file so that readers never see a partial one. Object stores (S3A) publish an
+     * object only when its upload completes, so the final key is written directly; on
+     * filesystems with real renames (file://, hdfs://) the bytes go to a hidden temporary name
+     * in the same folder and are renamed into place.
+     */
+    public void writeAtomically(String uri, byte[] bytes) throws IOException {
+        Path target = new Path(uri);
+        FileSystem fs = target.getFileSystem(conf);
+        String scheme = fs.getUri().getScheme();
+        if (isObjectStore(scheme)) {
+            try (OutputStream out = fs.create(target, true)) {
+                out.write(bytes);
+            }
+            return;
+        }
+        Path tmp =
+                new Path(
+                        target.getParent(),
+                        "._tmp." + target.getName() + "." + Long.toHexString(Thread.currentThread().getId())
+                                + Long.toHexString(System.nanoTime()));
+        try {
+            try (OutputStream out = fs.create(tmp, true)) {
+                out.write(bytes);
+            }
+            fs.delete(target, false);
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("could not rename " + tmp + " to " + target);
+            }
+        } finally {
+            if (fs.exists(tmp)) {
+                fs.delete(tmp, false);
+            }
+        }
+    }
+
+    /** Whether writes to this scheme are atomic per object (S3-like) rather than rename-based. */
+    public static boolean isObjectStore(String scheme) {
+        return scheme != null && (scheme.equals("s3a") || scheme.equals("s3") || scheme.equals("gs")
+                || scheme.equals("abfs") || scheme.equals("abfss"));
+    }
+
+    /** Fails fast, before any work, if the output root cannot be written. */
+    public void checkWritable(String dirUri) throws IOException {
+        Path dir = new Path(dirUri);
+        FileSystem fs;
+        try {
+            fs = dir.getFileSystem(conf);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("output store " + redact(dirUri) + " is not reachable: " + e.getMessage(), e);
+        }
+        Path probe = new Path(dir, "._advspark_write_probe_" + Long.toHexString(System.nanoTime()));
+        try {
+            fs.mkdirs(dir);
+            try (OutputStream out = fs.create(probe, true)) {
+                out.write(1);
+            }
+            fs.delete(probe, false);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(
+                    "output store " + redact(dirUri) + " is not writable or not reachable: "
+                            + firstLine(e.getMessage()), e);
+        }
+    }
+
+    /** Drops any user-info part of a URI before it is shown. */
+    public static String redact(String uri) {
+        try {
+            URI u = URI.create(uri);
+            if (u.getUserInfo() != null) {
+                return new URI(u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), null, null).toString();
+            }
+        } catch (Exception e) {
+            // keep as is
+        }
+        return uri;
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,65 @@
+package io.advspark.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.function.Function;
+
+/**
+ * Input gradients through libtorch, without DJL's GradientCollector.
+ *
+ * <p>DJL allows one GradientCollector per JVM ("already collecting"), which would serialise
+ * every Spark task of an executor. libtorch's autograd itself is thread-safe for independent
+ * graphs and its grad mode is thread-local, so each call here enables grad mode on the calling
+ * thread, builds its own graph from a fresh leaf, and runs backward on it directly.
+ */
+public final class Autograd {
+    private Autograd() {}
+
+    /** Runs {@code body} with gradient recording off on this thread (plain inference). */
+    public static <T> T noGrad(java.util.function.Supplier<T> body) {
+        boolean before = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            return body.get();
+        } finally {
+            JniUtils.setGradMode(before);
+        }
+    }
+
+    /**
+     * Returns d loss / d x at {@code x}, where {@code loss = lossOf.apply(leaf)} must be a scalar.
+     * The returned gradient is detached and attached to {@code x}'s manager; {@code x} is untouched.
+     */
+    public static NDArray gradient(NDArray x, Function<NDArray, NDArray> lossOf) {
+        return gradient(x, lossOf, x.getManager());
+    }
+
+    /**
+     * As {@link #gradient(NDArray, Function)}, with every intermediate tensor of the graph owned
+     * by {@code scratch} (close it to free the step's memory); the gradient is returned in
+     * {@code scratch} too.
+     */
+    public static NDArray gradient(NDArray x, Function<NDArray, NDArray> lossOf, ai.djl.ndarray.NDManager scratch) {
+        boolean before = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            // A fresh leaf per call: no gradient accumulates across steps.
+            NDArray leaf = x.duplicate();
+            leaf.attach(scratch);
+            leaf.setRequiresGradient(true);
+            NDArray loss = lossOf.apply(leaf);
+            if (loss.getShape().size() != 1) {
+                throw new IllegalArgumentException("loss must be a scalar, got shape " + loss.getShape());
+            }
+            JniUtils.backward((PtNDArray) loss, (PtNDArray) loss.onesLike(), false, false);
+            NDArray grad = JniUtils.getGradient((PtNDArray) leaf);
+            NDArray out = grad.duplicate();
+            out.attach(scratch);
+            grad.close();
+            return out;
+        } finally {
+            JniUtils.setGradMode(before);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.advspark.model;
+
+import ai.djl.ndarray.NDArray;
+import java.util.List;
+
+/**
+ * Logit-level ensemble (Liu et al. 2017; Dong et al. 2018, eq. 6): {@code z = sum_k w_k z_k}
+ * over the wrapped surrogates. Weights are used as given, not renormalised.
+ */
+public final class Ensemble implements AutoCloseable {
+    private final List<Classifier> members;
+
+    public Ensemble(List<Classifier> members) {
+        if (members.isEmpty()) {
+            throw new IllegalArgumentException("an ensemble needs at least one model");
+        }
+        this.members = List.copyOf(members);
+        int c = members.get(0).card().datasetClasses();
+        for (Classifier m : members) {
+            if (m.card().datasetClasses() != c) {
+                throw new IllegalArgumentException(
+                        "ensemble members disagree on dataset_classes: " + members.get(0).card().name() + " has " + c
+                                + ", " + m.card().name() + " has " + m.card().datasetClasses());
+            }
+        }
+    }
+
+    public static Ensemble load(List<ModelBundle> bundles) throws java.io.IOException {
+        List<Classifier> loaded = new java.util.ArrayList<>();
+        try {
+            for (ModelBundle b : bundles) {
+                loaded.add(Classifier.load(b));
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            loaded.forEach(Classifier::close);
+            throw e;
+        }
+        return new Ensemble(loaded);
+    }
+
+    public List<Classifier> members() {
+        return members;
+    }
+
+    public int datasetClasses() {
+        return members.get(0).card().datasetClasses();
+    }
+
+    /** Weighted sum of the members' dataset logits, differentiable with respect to {@code x}. */
+    public NDArray logits(NDArray x) {
+        NDArray sum = null;
+        for (Classifier m : members) {
+            NDArray z = m.logits(x);
+            if (m.weight() != 1.0) {
+                z = z.mul((float) m.weight());
+            }
+            sum = sum == null ? z : sum.add(z);
+        }
+        return sum;
+    }
+
+    /**
+     * Top-1 predictions (0-based dataset labels) for pixels in [0,1], without a graph.
+     *
+     * @param pixels NCHW floats
+     * @param shape {@code [N, 3, H, W]}
+     * @param parent manager under which temporary tensors live (closed before returning)
+     */
+    public int[] predict(float[] pixels, long[] shape, ai.djl.ndarray.NDManager parent) {
+        try (ai.djl.ndarray.NDManager m = parent.newSubManager()) {
+            NDArray x = m.create(pixels, new ai.djl.ndarray.types.Shape(shape));
+            return Autograd.noGrad(() -> {
+                NDArray z = logits(x);
+                long[] am = z.argMax(1).toLongArray();
+                int[] out = new int[am.length];
+                for (int i = 0; i < am.length; i++) {
+                    out[i] = (int) am[i];
+                }
+                return out;
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        members.forEach(Classifier::close);
+    }
+}

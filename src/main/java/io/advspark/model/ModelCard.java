@@ -1,0 +1,162 @@
+package io.advspark.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+
+/**
+ * The preprocessing contract of a TorchScript classifier (format: shared/models/README.md). The
+ * model itself takes already resized and normalised input; the card says how.
+ *
+ * @param name model name
+ * @param inputHeight input rows the model expects
+ * @param inputWidth input columns
+ * @param mean per-channel RGB mean on the [0,1] scale
+ * @param std per-channel RGB std on the [0,1] scale
+ * @param numClasses output columns
+ * @param datasetClasses real dataset classes (1000 for ImageNet, 10 for CIFAR-10)
+ * @param labelOffset output column of dataset class 0 (1 for TF-slim 1001-class models)
+ * @param interpolation resize method ({@code bilinear}: half-pixel centres, no antialiasing)
+ * @param dataset which dataset's labels the outputs refer to
+ */
+public record ModelCard(
+        String name,
+        int inputHeight,
+        int inputWidth,
+        float[] mean,
+        float[] std,
+        int numClasses,
+        int datasetClasses,
+        int labelOffset,
+        String interpolation,
+        String dataset)
+        implements java.io.Serializable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Parses and validates a card; every message names {@code source} and the field. */
+    public static ModelCard parse(byte[] json, String source) throws IOException {
+        JsonNode n;
+        try {
+            n = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new IOException("model card " + source + ": not valid JSON: " + firstLine(e.getMessage()), e);
+        }
+        if (n == null || !n.isObject()) {
+            throw new IOException("model card " + source + ": expected a JSON object");
+        }
+        String format = optText(n, "format", "torchscript");
+        if (!format.equals("torchscript")) {
+            throw new IOException("model card " + source + ": field 'format' is '" + format + "', expected 'torchscript'");
+        }
+        String name = text(n, "name", source);
+        int[] size = ints(n, "input_size", 2, source);
+        float[] mean = floats(n, "mean", 3, source);
+        float[] std = floats(n, "std", 3, source);
+        for (float s : std) {
+            if (!(s > 0)) {
+                throw new IOException("model card " + source + ": field 'std' must be positive, got " + s);
+            }
+        }
+        int numClasses = integer(n, "num_classes", source);
+        int datasetClasses = n.has("dataset_classes") ? integer(n, "dataset_classes", source) : numClasses;
+        int offset = n.has("label_offset") ? integer(n, "label_offset", source) : 0;
+        if (numClasses < 2 || datasetClasses < 2 || offset < 0 || offset + datasetClasses > numClasses) {
+            throw new IOException(
+                    "model card " + source + ": fields 'num_classes' (" + numClasses + "), 'dataset_classes' ("
+                            + datasetClasses + ") and 'label_offset' (" + offset
+                            + ") are inconsistent: need label_offset + dataset_classes <= num_classes");
+        }
+        if (size[0] < 1 || size[1] < 1) {
+            throw new IOException("model card " + source + ": field 'input_size' must be positive");
+        }
+        String interp = optText(n, "interpolation", "bilinear");
+        if (!interp.equals("bilinear")) {
+            throw new IOException(
+                    "model card " + source + ": field 'interpolation' is '" + interp + "'; only 'bilinear' is supported");
+        }
+        return new ModelCard(
+                name, size[0], size[1], mean, std, numClasses, datasetClasses, offset, interp,
+                optText(n, "dataset", ""));
+    }
+
+    private static JsonNode field(JsonNode n, String f, String source) throws IOException {
+        JsonNode v = n.get(f);
+        if (v == null || v.isNull()) {
+            throw new IOException("model card " + source + ": missing field '" + f + "'");
+        }
+        return v;
+    }
+
+    private static String text(JsonNode n, String f, String source) throws IOException {
+        JsonNode v = field(n, f, source);
+        if (!v.isTextual()) {
+            throw new IOException("model card " + source + ": field '" + f + "' must be a string");
+        }
+        return v.asText();
+    }
+
+    private static String optText(JsonNode n, String f, String dflt) {
+        JsonNode v = n.get(f);
+        return v == null || v.isNull() ? dflt : v.asText();
+    }
+
+    private static int integer(JsonNode n, String f, String source) throws IOException {
+        JsonNode v = field(n, f, source);
+        if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+            throw new IOException("model card " + source + ": field '" + f + "' must be an integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static int[] ints(JsonNode n, String f, int len, String source) throws IOException {
+        JsonNode v = field(n, f, source);
+        if (!v.isArray() || v.size() != len) {
+            throw new IOException("model card " + source + ": field '" + f + "' must be an array of " + len + " integers");
+        }
+        int[] out = new int[len];
+        for (int i = 0; i < len; i++) {
+            if (!v.get(i).isIntegralNumber()) {
+                throw new IOException("model card " + source + ": field '" + f + "' must hold integers, got " + v);
+            }
+            out[i] = v.get(i).asInt();
+        }
+        return out;
+    }
+
+    private static float[] floats(JsonNode n, String f, int len, String source) throws IOException {
+        JsonNode v = field(n, f, source);
+        if (!v.isArray() || v.size() != len) {
+            throw new IOException("model card " + source + ": field '" + f + "' must be an array of " + len + " numbers");
+        }
+        float[] out = new float[len];
+        for (int i = 0; i < len; i++) {
+            if (!v.get(i).isNumber()) {
+                throw new IOException("model card " + source + ": field '" + f + "' must hold numbers, got " + v);
+            }
+            out[i] = (float) v.get(i).asDouble();
+        }
+        return out;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelCard c && name.equals(c.name) && inputHeight == c.inputHeight
+                && inputWidth == c.inputWidth && java.util.Arrays.equals(mean, c.mean)
+                && java.util.Arrays.equals(std, c.std) && numClasses == c.numClasses
+                && datasetClasses == c.datasetClasses && labelOffset == c.labelOffset;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(name, inputHeight, inputWidth, numClasses, datasetClasses, labelOffset);
+    }
+}

@@ -1,0 +1,47 @@
+package io.advspark.model;
+
+import ai.djl.engine.Engine;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts DJL's PyTorch engine once per JVM, offline, with the configured thread count. Every
+ * entry point (job, executor, test, notebook) goes through here before touching a tensor.
+ */
+public final class TorchRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger(TorchRuntime.class);
+    private static final AtomicBoolean STARTED = new AtomicBoolean();
+
+    private TorchRuntime() {}
+
+    /**
+     * Starts the engine.
+     *
+     * @param threads libtorch intra-op threads; 0 keeps DJL's default (the core count). Read
+     *     once per JVM: later calls with another value are ignored with a warning.
+     */
+    public static synchronized Engine start(int threads) {
+        if (STARTED.get()) {
+            if (threads > 0 && !String.valueOf(threads).equals(System.getProperty("ai.djl.pytorch.num_threads"))) {
+                LOG.warn("libtorch already started with num_threads={}; ignoring request for {}",
+                        System.getProperty("ai.djl.pytorch.num_threads"), threads);
+            }
+            return Engine.getEngine("PyTorch");
+        }
+        // Without these the engine start calls home (instance metadata, tracking).
+        if (System.getenv("DJL_OFFLINE") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        if (threads > 0) {
+            System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+        Engine engine = Engine.getEngine("PyTorch");
+        STARTED.set(true);
+        LOG.info("libtorch {} started (threads={})", engine.getVersion(),
+                System.getProperty("ai.djl.pytorch.num_threads", "default"));
+        return engine;
+    }
+}

@@ -1,0 +1,59 @@
+package io.advspark.attack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.advspark.config.AttackConfig;
+import io.advspark.data.ManifestRow;
+import io.advspark.data.RgbImage;
+import io.advspark.model.Ensemble;
+import io.advspark.model.TorchRuntime;
+import io.advspark.score.Perturbation;
+import io.advspark.testing.Fixtures;
+import io.advspark.testing.Shared;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AttackEngineTest {
+
+    @Test
+    void miFgsmFoolsCifarEnsembleWithinBudget() throws Exception {
+        Path data = Shared.cifar10();
+        TorchRuntime.start(2);
+        List<ManifestRow> rows = Fixtures.manifest(data, 0, 8);
+        List<RgbImage> imgs = Fixtures.images(data, rows);
+        float[] clean = Fixtures.batch(imgs);
+        long[] shape = {rows.size(), 3, 32, 32};
+        int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
+        int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
+        try (Ensemble ens = Ensemble.load(List.of(
+                        Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0),
+                        Fixtures.bundle(Shared.cifarModel("resnet32"), 1.0)));
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Attack attack = Attack.fromConfig(
+                    new AttackConfig(8, 10, 0.8, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0));
+            float[] adv = new AttackEngine(attack, ens).run(clean, shape, y, t, m, null);
+            int per = 3 * 32 * 32;
+            float[] q = new float[adv.length];
+            int fooled = 0;
+            for (int i = 0; i < rows.size(); i++) {
+                RgbImage a = Quantizer.toPixels(adv, i * per, imgs.get(i), 8);
+                Perturbation p = Perturbation.between(imgs.get(i), a);
+                assertTrue(p.linf() <= 8, "linf " + p.linf());
+                assertTrue(p.linf() >= 7, "attack moved pixels: linf " + p.linf());
+                a.toUnitFloats(q, i * per);
+            }
+            int[] pred = ens.predict(q, shape, m);
+            for (int i = 0; i < pred.length; i++) {
+                if (pred[i] != y[i]) {
+                    fooled++;
+                }
+            }
+            assertTrue(fooled >= 7, "white-box MI-FGSM at eps 8 should fool the ensemble: " + fooled + "/8");
+            assertEquals(8, pred.length);
+        }
+    }
+}
