@@ -1,0 +1,96 @@
+package io.advspark.cli;
+
+import io.advspark.config.ConfigException;
+import io.advspark.config.ConfigLoader;
+import io.advspark.config.RoundConfig;
+import io.advspark.job.AttackJob;
+import io.advspark.job.RoundSummary;
+import io.advspark.job.Sessions;
+import io.advspark.model.TorchRuntime;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code advspark} command line. */
+@Command(
+        name = "advspark",
+        mixinStandardHelpOptions = true,
+        version = "advspark 0.1.0",
+        description = "Transfer-based adversarial examples at cluster scale.",
+        subcommands = {Main.Attack.class})
+public final class Main implements Callable<Integer> {
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof ConfigException) {
+                        cmd.getErr().println("advspark: " + e.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                })
+                .execute(args);
+        System.exit(code);
+    }
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    /** {@code advspark attack}: runs one attack round. */
+    @Command(
+            name = "attack",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Runs an attack round: writes <output>/<round>/images/*.png and <output>/<round>/records (Parquet).",
+                "Without --config it runs the embedded demo round on the repository's demo/ set."
+            })
+    public static final class Attack implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Round configuration (HOCON), e.g. conf/nips17-mobilenets.conf.")
+        File config;
+
+        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key, e.g. --set attack.eps=16 (the advspark. prefix is optional). Repeatable.")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master. When given, the launcher prints and runs the equivalent spark-submit. Default: advspark.spark.master (local[*]).")
+        String master;
+
+        @Option(names = "--check", description = "Validate the configuration, manifest and models, then stop.")
+        boolean check;
+
+        @Override
+        public Integer call() {
+            RoundConfig cfg = ConfigLoader.load(config, overrides);
+            String effectiveMaster = master != null ? master
+                    : System.getProperty("spark.master", cfg.sparkMaster());
+            int threads = Sessions.effectiveThreads(cfg, effectiveMaster);
+            cfg = withThreads(cfg, threads);
+            TorchRuntime.start(threads);
+            SparkSession spark = Sessions.create(cfg, master);
+            try {
+                if (check) {
+                    AttackJob.check(cfg, spark);
+                    System.out.println("advspark: configuration, manifest and models are valid");
+                    return 0;
+                }
+                RoundSummary s = AttackJob.run(cfg, spark);
+                System.out.println(s.render());
+                return 0;
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+
+    static RoundConfig withThreads(RoundConfig c, int threads) {
+        return new RoundConfig(c.roundId(), c.output(), c.dataset(), c.models(), c.attack(), c.batchSize(),
+                c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf());
+    }
+}

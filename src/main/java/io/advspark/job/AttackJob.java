@@ -1,0 +1,139 @@
+package io.advspark.job;
+
+import io.advspark.config.ConfigException;
+import io.advspark.config.RoundConfig;
+import io.advspark.data.Manifest;
+import io.advspark.data.ManifestRow;
+import io.advspark.data.Storage;
+import io.advspark.model.ModelBundle;
+import io.advspark.model.TorchRuntime;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.SerializableConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver of an attack round: checks everything that can be checked before work starts
+ * (output store, manifest, models), broadcasts the models once, attacks partitions of the
+ * manifest on executors and writes {@code <round>/images/*.png} and {@code <round>/records}.
+ */
+public final class AttackJob {
+    private static final Logger LOG = LoggerFactory.getLogger(AttackJob.class);
+
+    private AttackJob() {}
+
+    public static RoundSummary run(RoundConfig config, SparkSession spark) {
+        long t0 = System.nanoTime();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Storage storage = new Storage(jsc.hadoopConfiguration());
+        String roundUri = config.roundUri();
+
+        try {
+            storage.checkWritable(roundUri);
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
+        }
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
+        int classes = bundles.get(0).card().datasetClasses();
+        List<ManifestRow> rows = readManifest(config, storage, classes);
+        long bad = rows.stream().filter(r -> !r.ok()).count();
+        LOG.info("advspark: round {} - {} manifest rows ({} unusable), {} surrogate(s): {}", config.roundId(), rows.size(),
+                bad, bundles.size(), bundles.stream().map(b -> b.card().name()).toList());
+        if (rows.isEmpty()) {
+            throw new ConfigException("manifest " + manifestUri(config) + " has no rows");
+        }
+
+        int partitions = config.dataset().partitions() > 0
+                ? config.dataset().partitions()
+                : (int) Math.max(1, Math.min(
+                        (rows.size() + config.batchSize() - 1) / config.batchSize(),
+                        4L * jsc.defaultParallelism()));
+        Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
+        Broadcast<SerializableConfiguration> hconf =
+                jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+        LongAccumulator done = jsc.sc().longAccumulator("advspark.images.done");
+        LongAccumulator failed = jsc.sc().longAccumulator("advspark.images.failed");
+        ProgressListener progress = new ProgressListener(rows.size(), done, failed);
+        spark.sparkContext().addSparkListener(progress);
+        try {
+            JavaRDD<ManifestRow> rdd = jsc.parallelize(rows, partitions);
+            JavaRDD<Row> records =
+                    rdd.mapPartitions(new PartitionAttacker(config, models, hconf, done, failed));
+            spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
+            Dataset<Row> df = spark.createDataFrame(records, RecordSchema.SCHEMA);
+            String recordsUri = Storage.join(roundUri, "records");
+            df.write().mode(SaveMode.Overwrite).parquet(recordsUri);
+            return summarise(spark, roundUri, recordsUri, (System.nanoTime() - t0) / 1e9);
+        } finally {
+            spark.sparkContext().removeSparkListener(progress);
+            models.destroy();
+            hconf.destroy();
+        }
+    }
+
+    /** Runs every check of {@link #run} that precedes the attack, without writing images. */
+    public static void check(RoundConfig config, SparkSession spark) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Storage storage = new Storage(jsc.hadoopConfiguration());
+        try {
+            storage.checkWritable(config.roundUri());
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
+        }
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
+        List<ManifestRow> rows = readManifest(config, storage, bundles.get(0).card().datasetClasses());
+        rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
+    }
+
+    static String manifestUri(RoundConfig config) {
+        return Storage.join(config.dataset().uri(), config.dataset().manifest());
+    }
+
+    static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes) {
+        String uri = manifestUri(config);
+        try (InputStream in = storage.open(uri)) {
+            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, config.dataset().limit());
+        } catch (FileNotFoundException e) {
+            throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    static RoundSummary summarise(SparkSession spark, String roundUri, String recordsUri, double seconds) {
+        Dataset<Row> r = spark.read().parquet(recordsUri);
+        Row agg = r.selectExpr(
+                        "count(*)",
+                        "sum(case when error is not null then 1 else 0 end)",
+                        "avg(case when error is null then cast(untargeted_success as int) end)",
+                        "avg(case when error is null then cast(targeted_success as int) end)",
+                        "avg(l2)",
+                        "max(linf)")
+                .first();
+        return new RoundSummary(
+                roundUri,
+                agg.getLong(0),
+                agg.isNullAt(1) ? 0 : agg.getLong(1),
+                agg.isNullAt(2) ? 0 : agg.getDouble(2),
+                agg.isNullAt(3) ? 0 : agg.getDouble(3),
+                agg.isNullAt(4) ? 0 : agg.getDouble(4),
+                agg.isNullAt(5) ? 0 : agg.getInt(5),
+                seconds);
+    }
+
+    /** Starts the engine on the driver early so its one-off native extraction is not billed to tasks. */
+    static void warmUp(RoundConfig config) {
+        TorchRuntime.start(config.threads());
+    }
+}

@@ -1,0 +1,93 @@
+package io.advspark.job;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.advspark.config.ConfigException;
+import io.advspark.config.ModelSpec;
+import io.advspark.data.Storage;
+import io.advspark.model.Autograd;
+import io.advspark.model.Classifier;
+import io.advspark.model.ModelBundle;
+import io.advspark.model.ModelCard;
+import io.advspark.model.TorchRuntime;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads and checks a round's models on the driver, before any image is touched: the card must
+ * parse, the TorchScript must load, and a forward pass at the card's input size must return
+ * exactly {@code num_classes} columns. Every message names the file.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    public static List<ModelBundle> load(List<ModelSpec> specs, Storage storage, int threads) {
+        TorchRuntime.start(threads);
+        List<ModelBundle> out = new ArrayList<>();
+        for (ModelSpec s : specs) {
+            out.add(loadOne(s, storage));
+        }
+        int classes = out.get(0).card().datasetClasses();
+        for (ModelBundle b : out) {
+            if (b.card().datasetClasses() != classes) {
+                throw new ConfigException(
+                        "models disagree on dataset_classes: " + out.get(0).card().name() + " has " + classes + ", "
+                                + b.card().name() + " (" + b.uri() + ") has " + b.card().datasetClasses());
+            }
+        }
+        return out;
+    }
+
+    static ModelBundle loadOne(ModelSpec spec, Storage storage) {
+        byte[] cardBytes;
+        try {
+            cardBytes = storage.readAll(spec.card());
+        } catch (IOException e) {
+            throw new ConfigException("model card " + spec.card() + " (for " + spec.path() + "): " + e.getMessage(), e);
+        }
+        ModelCard card;
+        try {
+            card = ModelCard.parse(cardBytes, spec.card());
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+        byte[] bytes;
+        try {
+            bytes = storage.readAll(spec.path());
+        } catch (IOException e) {
+            throw new ConfigException("model " + spec.path() + ": " + e.getMessage(), e);
+        }
+        ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight());
+        try (Classifier c = Classifier.load(bundle);
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray probe = m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
+            Shape out;
+            try {
+                out = Autograd.noGrad(() -> c.rawForward(probe).getShape());
+            } catch (RuntimeException e) {
+                throw new ConfigException(
+                        "model " + spec.path() + " fails on a [1,3," + card.inputHeight() + "," + card.inputWidth()
+                                + "] input as its card " + spec.card() + " describes: " + firstLine(e.getMessage()), e);
+            }
+            if (out.dimension() != 2 || out.get(0) != 1 || out.get(1) != card.numClasses()) {
+                throw new ConfigException(
+                        "model " + spec.path() + " returns shape " + out + " but its card " + spec.card()
+                                + " says num_classes=" + card.numClasses());
+            }
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+        return bundle;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,44 @@
+package io.advspark.job;
+
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createStructField;
+
+import java.util.List;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Schema of {@code <output>/<round>/records}: one row per manifest row. Documented field by
+ * field in README.md#tables. Labels are in the dataset's own convention (label-base); norms are
+ * of the written PNG in 0..255 units. {@code error} is null for attacked images; for a failed
+ * image only the identifying columns and {@code error} are set.
+ */
+public final class RecordSchema {
+    private RecordSchema() {}
+
+    public static final StructType SCHEMA = new StructType(List.of(
+                    createStructField("round_id", StringType, false),
+                    createStructField("attack_spec", StringType, false),
+                    createStructField("image_id", StringType, false),
+                    createStructField("manifest_row", IntegerType, false),
+                    createStructField("true_label", IntegerType, true),
+                    createStructField("target_label", IntegerType, true),
+                    createStructField("clean_pred", IntegerType, true),
+                    createStructField("adv_pred", IntegerType, true),
+                    createStructField("clean_correct", BooleanType, true),
+                    createStructField("untargeted_success", BooleanType, true),
+                    createStructField("targeted_success", BooleanType, true),
+                    createStructField("linf", IntegerType, true),
+                    createStructField("l2", DoubleType, true),
+                    createStructField("steps", IntegerType, true),
+                    createStructField("batch_size", IntegerType, true),
+                    createStructField("wall_ms", LongType, true),
+                    createStructField("executor_id", StringType, true),
+                    createStructField("device", StringType, true),
+                    createStructField("output_file", StringType, true),
+                    createStructField("error", StringType, true))
+            .toArray(new org.apache.spark.sql.types.StructField[0]));
+}

@@ -1,0 +1,64 @@
+package io.advspark.job;
+
+import io.advspark.config.RoundConfig;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the SparkSession of a round with the settings every advspark JVM needs. */
+public final class Sessions {
+    private static final Pattern LOCAL = Pattern.compile("local\\[(\\*|\\d+)(?:,\\d+)?]|local");
+
+    private Sessions() {}
+
+    /**
+     * Environment that executors need: DJL offline (otherwise the engine start calls home) and
+     * no EC2 metadata probing by the AWS SDK.
+     */
+    public static final Map<String, String> EXECUTOR_ENV = Map.of(
+            "DJL_OFFLINE", "true",
+            "OPT_OUT_TRACKING", "true",
+            "AWS_EC2_METADATA_DISABLED", "true");
+
+    /**
+     * libtorch threads per JVM. With {@code threads = 0} in local mode the cores are shared
+     * between concurrent tasks (local[k] runs k tasks, each gets cores/k threads) instead of
+     * oversubscribing them.
+     */
+    public static int effectiveThreads(RoundConfig config, String master) {
+        if (config.threads() > 0) {
+            return config.threads();
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        Matcher m = LOCAL.matcher(master == null ? "" : master);
+        if (m.matches()) {
+            int slots = m.group(1) == null ? 1 : m.group(1).equals("*") ? cores : Integer.parseInt(m.group(1));
+            return Math.max(1, cores / Math.max(1, slots));
+        }
+        return 0;
+    }
+
+    /**
+     * A session for the round. {@code master} may be null when spark-submit already set it.
+     */
+    public static SparkSession create(RoundConfig config, String master) {
+        SparkConf conf = new SparkConf(true);
+        if (master != null) {
+            conf.setMaster(master);
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster(config.sparkMaster());
+        }
+        conf.setIfMissing("spark.app.name", config.sparkAppName() + " " + config.roundId());
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        conf.setIfMissing("spark.sql.parquet.compression.codec", "snappy");
+        for (Map.Entry<String, String> e : EXECUTOR_ENV.entrySet()) {
+            conf.setIfMissing("spark.executorEnv." + e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, String> e : config.sparkConf().entrySet()) {
+            conf.set(e.getKey(), e.getValue());
+        }
+        return SparkSession.builder().config(conf).getOrCreate();
+    }
+}
