@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
@@ -21,7 +20,7 @@ import java.nio.file.Path;
  * out. The wrapper does, in this order and all inside the autograd graph:
  *
  * <ol>
- *   <li>bilinear resize (half-pixel centres, no antialiasing: {@code F.interpolate(...,
+ *   <li>bilinear resize ({@link BilinearResize}: half-pixel centres, no antialiasing, {@code F.interpolate(...,
  *       align_corners=False)}) to the card's input size, skipped when sizes match;
  *   <li>normalisation {@code (x - mean) / std};
  *   <li>the model, in eval mode (BatchNorm uses running statistics, dropout is off);
@@ -30,15 +29,14 @@ import java.nio.file.Path;
  * </ol>
  */
 public final class Classifier implements AutoCloseable {
-    /** libtorch's interpolation mode code for bilinear (DJL's native enum). */
-    private static final int BILINEAR = 2;
-
     private final ModelCard card;
     private final double weight;
     private final NDManager manager;
     private final PtSymbolBlock block;
     private final NDArray mean;
     private final NDArray std;
+    /** Resize plans by input size; typically one per dataset. */
+    private final java.util.Map<Long, BilinearResize> resizes = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Classifier(ModelCard card, double weight, NDManager manager, PtSymbolBlock block) {
         this.card = card;
@@ -95,8 +93,11 @@ public final class Classifier implements AutoCloseable {
         Shape s = x.getShape();
         NDArray in = x;
         if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
-            in = JniUtils.interpolate(
-                    (PtNDArray) x, new long[] {card.inputHeight(), card.inputWidth()}, BILINEAR, false);
+            int inH = (int) s.get(2);
+            int inW = (int) s.get(3);
+            BilinearResize plan = resizes.computeIfAbsent(((long) inH << 32) | inW,
+                    k -> new BilinearResize(manager, inH, inW, card.inputHeight(), card.inputWidth()));
+            in = plan.apply(x);
         }
         in = in.sub(mean).div(std);
         NDArray raw = rawForward(in);
@@ -114,6 +115,7 @@ public final class Classifier implements AutoCloseable {
 
     @Override
     public void close() {
+        resizes.values().forEach(BilinearResize::close);
         block.close();
         manager.close();
     }
