@@ -6,6 +6,7 @@ import io.advspark.data.Manifest;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Storage;
 import io.advspark.model.ModelBundle;
+import io.advspark.model.ModelCache;
 import io.advspark.model.TorchRuntime;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -60,6 +61,9 @@ public final class AttackJob {
                         (rows.size() + config.batchSize() - 1) / config.batchSize(),
                         4L * jsc.defaultParallelism()));
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
+        // Broadcast ids restart with every SparkContext: the application id makes the key unique
+        // in JVMs that outlive one context (local mode, tests, notebooks).
+        String cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();
         Broadcast<SerializableConfiguration> hconf =
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         LongAccumulator done = jsc.sc().longAccumulator("advspark.images.done");
@@ -69,7 +73,7 @@ public final class AttackJob {
         try {
             JavaRDD<ManifestRow> rdd = jsc.parallelize(rows, partitions);
             JavaRDD<Row> records =
-                    rdd.mapPartitions(new PartitionAttacker(config, models, hconf, done, failed));
+                    rdd.mapPartitions(new PartitionAttacker(cacheKey, config, models, hconf, done, failed));
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
             Dataset<Row> df = spark.createDataFrame(records, RecordSchema.SCHEMA);
             String recordsUri = Storage.join(roundUri, "records");
@@ -77,6 +81,7 @@ public final class AttackJob {
             return summarise(spark, roundUri, recordsUri, (System.nanoTime() - t0) / 1e9);
         } finally {
             spark.sparkContext().removeSparkListener(progress);
+            ModelCache.evict(cacheKey); // the driver's copy in local mode; executors end with the app
             models.destroy();
             hconf.destroy();
         }

@@ -44,13 +44,16 @@ public final class PartitionAttacker
     private final Broadcast<SerializableConfiguration> hadoopConf;
     private final LongAccumulator imagesDone;
     private final LongAccumulator imagesFailed;
+    private final String cacheKey;
 
     public PartitionAttacker(
+            String cacheKey,
             RoundConfig config,
             Broadcast<List<ModelBundle>> models,
             Broadcast<SerializableConfiguration> hadoopConf,
             LongAccumulator imagesDone,
             LongAccumulator imagesFailed) {
+        this.cacheKey = cacheKey;
         this.config = config;
         this.models = models;
         this.hadoopConf = hadoopConf;
@@ -62,7 +65,7 @@ public final class PartitionAttacker
     public Iterator<Row> call(Iterator<ManifestRow> rows) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
         Ensemble ensemble =
-                ModelCache.get("broadcast-" + models.id(), models::value, config.threads());
+                ModelCache.get(cacheKey, models::value, config.threads());
         Attack attack = Attack.fromConfig(config.attack());
         AttackEngine engine = new AttackEngine(attack, ensemble);
         String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();

@@ -1,0 +1,44 @@
+package io.advspark.testing;
+
+import io.advspark.cli.Main;
+import io.advspark.config.ConfigLoader;
+import io.advspark.config.RoundConfig;
+import io.advspark.job.AttackJob;
+import io.advspark.job.RoundSummary;
+import io.advspark.job.Sessions;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** Runs real rounds on local Spark from tests. */
+public final class Rounds {
+    private Rounds() {}
+
+    public static RoundConfig config(String file, String... overrides) {
+        return ConfigLoader.load(file == null ? null : new java.io.File(file), List.of(overrides));
+    }
+
+    /** Runs a round on {@code master} and returns its summary and records (collected). */
+    public static Result run(RoundConfig cfg, String master) {
+        RoundConfig c = Main.withThreadsForTests(cfg, Sessions.effectiveThreads(cfg, master));
+        SparkSession spark = Sessions.create(c, master);
+        try {
+            RoundSummary s = AttackJob.run(c, spark);
+            Dataset<Row> records = spark.read().parquet(c.roundUri() + "/records");
+            return new Result(c, s, new ArrayList<>(records.collectAsList()));
+        } finally {
+            spark.stop();
+            SparkSession.clearActiveSession();
+            SparkSession.clearDefaultSession();
+        }
+    }
+
+    public record Result(RoundConfig config, RoundSummary summary, List<Row> records) {
+        public Row record(String imageId) {
+            return records.stream().filter(r -> r.<String>getAs("image_id").equals(imageId)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no record for " + imageId));
+        }
+    }
+}
