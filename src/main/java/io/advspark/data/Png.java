@@ -36,7 +36,7 @@ public final class Png {
         try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
             if (!readers.hasNext()) {
-                throw new IOException(name + ": not a PNG or other readable image (" + bytes.length + " bytes)");
+                throw new IOException(name + ": corrupt PNG (not a readable image, " + bytes.length + " bytes)");
             }
             ImageReader reader = readers.next();
             try {

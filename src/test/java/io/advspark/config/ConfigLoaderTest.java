@@ -1,0 +1,90 @@
+package io.advspark.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    private static ConfigException fails(String... overrides) {
+        return assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(overrides)));
+    }
+
+    @Test
+    void defaultsAreTheDemoRound() {
+        RoundConfig c = ConfigLoader.load(null, List.of());
+        assertEquals("demo", c.roundId());
+        assertEquals(2, c.surrogates().size());
+        assertEquals(8.0, c.attack().epsPixels());
+        assertEquals(0.8, c.attack().stepSizePixels(), 1e-12, "step defaults to eps/steps");
+        assertTrue(c.dataset().uri().startsWith("file:/"), "relative paths become absolute URIs: " + c.dataset().uri());
+    }
+
+    @Test
+    void overridesTakeEffectWithOrWithoutPrefix() {
+        RoundConfig c = ConfigLoader.load(null, List.of("attack.eps=16", "advspark.attack.steps=20",
+                "attack.objective=targeted", "round.output=s3a://bucket/x"));
+        assertEquals(16.0, c.attack().epsPixels());
+        assertEquals(20, c.attack().steps());
+        assertEquals(0.0, c.attack().effectiveUntargetedWeight());
+        assertEquals("s3a://bucket/x/demo", c.roundUri());
+    }
+
+    @Test
+    void unknownKeysNameTheirPath() {
+        assertTrue(fails("attack.epss=3").getMessage().contains("'advspark.attack.epss'"));
+        assertTrue(fails("colour=red").getMessage().contains("'advspark.colour'"));
+        assertTrue(fails("models=[{path=\"a.pt\", wieght=2}]").getMessage().contains("advspark.models[0].wieght"));
+    }
+
+    @Test
+    void unknownTopLevelKeyInAFile(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("r.conf");
+        Files.writeString(f, "advspark { attack { eps = 4 } }\nadvpsark { round.id = x }\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(f.toFile(), List.of()));
+        assertTrue(e.getMessage().contains("'advpsark'") && e.getMessage().contains("r.conf"), e.getMessage());
+    }
+
+    @Test
+    void illTypedAndOutOfRangeValuesNameTheirKey() {
+        assertTrue(fails("attack.eps=abc").getMessage().contains("attack.eps"));
+        assertTrue(fails("attack.eps=300").getMessage().contains("advspark.attack.eps"));
+        assertTrue(fails("attack.steps=0").getMessage().contains("advspark.attack.steps"));
+        assertTrue(fails("attack.objective=sideways").getMessage().contains("advspark.attack.objective"));
+        assertTrue(fails("batch-size=0").getMessage().contains("advspark.batch-size"));
+        assertTrue(fails("dataset.label-base=2").getMessage().contains("advspark.dataset.label-base"));
+        assertTrue(fails("round.id=\"../up\"").getMessage().contains("advspark.round.id"));
+        assertTrue(fails("attack=5").getMessage().contains("advspark.attack"));
+        assertTrue(fails("models=[{path=\"a.pt\", role=oracle}]").getMessage().contains("advspark.models[0].role"));
+    }
+
+    @Test
+    void credentialsAreRefusedInRoundFiles() {
+        ConfigException e = fails("spark.conf.\"spark.hadoop.fs.s3a.secret.key\"=hunter2");
+        assertTrue(e.getMessage().contains("credential"), e.getMessage());
+        assertTrue(!e.getMessage().contains("hunter2"), "the secret itself is not echoed");
+        assertTrue(fails("round.output=\"s3a://AKIA:hunter2@bucket/x\"").getMessage().contains("credentials inside a URI"));
+    }
+
+    @Test
+    void missingRoundFileIsNamed() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(new java.io.File("conf/nope.conf"), List.of()));
+        assertTrue(e.getMessage().contains("conf/nope.conf"));
+    }
+
+    @Test
+    void shippedRoundsParse() {
+        for (String f : List.of("conf/demo.conf", "conf/nips17-mobilenets.conf", "conf/cifar10-resnets.conf",
+                "conf/tianchi2019-imagenet.conf")) {
+            RoundConfig c = ConfigLoader.load(new java.io.File(f), List.of());
+            assertTrue(c.surrogates().size() >= 2, f);
+        }
+    }
+}
