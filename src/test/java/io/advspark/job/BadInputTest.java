@@ -47,12 +47,12 @@ class BadInputTest {
         Path data = dataset(tmp,
                 "corrupt.png,1,2",
                 "missing.png,1,2",
-                "0001.png,abc,2",
+                "0040.png,abc,2",
                 "../escape.png,1,2",
                 "sub/x.png,1,2",
                 "/tmp/abs.png,1,2",
                 "C:evil.png,1,2",
-                "0002.png,1,99");
+                "0041.png,1,99");
         Files.write(data.resolve("images/corrupt.png"), "definitely not a png".getBytes());
         Files.createDirectories(data.resolve("images/sub"));
         Files.copy(data.resolve("images/0000.png"), data.resolve("images/sub/x.png"));
