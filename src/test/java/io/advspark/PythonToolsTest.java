@@ -1,0 +1,40 @@
+package io.advspark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.advspark.testing.Shared;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the Python unit tests of the repository's own tools (the torchvision/timm exporter on
+ * randomly initialised architectures, and the reference attack's self-test) as part of the one
+ * test command.
+ */
+class PythonToolsTest {
+
+    private static void unittest(List<String> args) throws Exception {
+        Shared.root();
+        String py = Shared.python().toString();
+        List<String> cmd = new java.util.ArrayList<>(List.of(py, "-m", "unittest"));
+        cmd.addAll(args);
+        cmd.add(args.get(0).equals("discover") ? 1 : 2, "-v");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(600, TimeUnit.SECONDS);
+        System.out.println(out);
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    @Test
+    void exporterTests() throws Exception {
+        unittest(List.of("tools/test_export_model.py"));
+    }
+
+    @Test
+    void referenceSelfTest() throws Exception {
+        unittest(List.of("discover", "-s", "src/test/python", "-p", "test_*.py"));
+    }
+}
