@@ -20,7 +20,7 @@ class PythonToolsTest {
         String py = Shared.python().toString();
         List<String> cmd = new java.util.ArrayList<>(List.of(py, "-m", "unittest"));
         cmd.addAll(args);
-        cmd.add(args.get(0).equals("discover") ? 1 : 2, "-v");
+        cmd.add(args.get(0).equals("discover") ? 4 : 3, "-v");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(600, TimeUnit.SECONDS);
