@@ -1,0 +1,64 @@
+package io.advspark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's first command, as a user runs it: {@code jobs/advspark attack} on the embedded
+ * demo, in-process local Spark and through spark-submit ({@code --master}).
+ */
+class LauncherIT {
+
+    private static String run(List<String> args, int expectedExit) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("jobs/advspark"));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "launcher timed out");
+        System.out.println(out);
+        assertEquals(expectedExit, p.exitValue(), out);
+        return out;
+    }
+
+    private static long pngs(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".png")).count();
+        }
+    }
+
+    @Test
+    void demoRoundRunsLocally(@TempDir Path out) throws Exception {
+        String o = run(List.of("attack", "--set", "round.output=\"" + out + "\""), 0);
+        assertTrue(o.contains("advspark round finished"), o);
+        assertTrue(o.contains("48 attacked, 0 failed"), o);
+        assertEquals(48, pngs(out.resolve("demo/images")));
+        assertTrue(Files.isDirectory(out.resolve("demo/records")));
+    }
+
+    @Test
+    void masterGoesThroughSparkSubmit(@TempDir Path out) throws Exception {
+        String o = run(List.of("attack", "--master", "local[2]", "--set", "round.output=\"" + out + "\"",
+                "--set", "round.id=submitted", "--set", "dataset.limit=12"), 0);
+        assertTrue(o.contains("org.apache.spark.deploy.SparkSubmit") || o.contains("bin/spark-submit"), o);
+        assertTrue(o.contains("--master local\\[2\\]") || o.contains("--master local[2]"), o);
+        assertTrue(o.contains("12 attacked, 0 failed"), o);
+        assertEquals(12, pngs(out.resolve("submitted/images")));
+    }
+
+    @Test
+    void configErrorsExitWithTheKeyNamed() throws Exception {
+        String o = run(List.of("attack", "--set", "attack.epss=3"), 2);
+        assertTrue(o.contains("advspark: unknown configuration key 'advspark.attack.epss'"), o);
+    }
+}
