@@ -87,6 +87,10 @@ class BadInputTest {
             assertEquals(5, pngs.size(), pngs.toString());
             assertTrue(pngs.stream().allMatch(p -> p.getParent().equals(imagesOut)), pngs.toString());
         }
+        try (Stream<Path> files = Files.list(imagesOut)) {
+            List<Path> all = files.toList();
+            assertEquals(5, all.size(), "only the PNGs: no temporary or checksum files left " + all);
+        }
         assertFalse(Files.exists(Path.of("/tmp/abs.png")) && Files.size(Path.of("/tmp/abs.png")) > 0
                 && Files.getLastModifiedTime(Path.of("/tmp/abs.png")).toMillis() > System.currentTimeMillis() - 600_000);
     }
