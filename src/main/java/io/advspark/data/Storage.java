@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -118,12 +119,22 @@ public final class Storage {
                 || scheme.equals("abfs") || scheme.equals("abfss"));
     }
 
-    /** Fails fast, before any work, if the output root cannot be written. */
+    /**
+     * Fails fast, before any work, if the output root cannot be written.
+     *
+     * <p>On {@code s3a://} the probe runs on its own, uncached client whose retries and timeouts
+     * are capped (see {@link #probeConf}): with S3A's defaults (20 SDK attempts, 7 S3A retries,
+     * 200 s socket timeout) a dead or mistyped endpoint took about 15 minutes to be reported.
+     * The round itself keeps the configured, patient settings.
+     */
     public void checkWritable(String dirUri) throws IOException {
         Path dir = new Path(dirUri);
+        boolean s3a = "s3a".equals(dir.toUri().getScheme());
         FileSystem fs;
         try {
-            fs = dir.getFileSystem(conf);
+            fs = s3a
+                    ? FileSystem.newInstance(dir.toUri(), probeConf(conf, dir.toUri().getHost()))
+                    : dir.getFileSystem(conf);
         } catch (IOException | RuntimeException e) {
             throw new IOException("output store " + redact(dirUri) + " is not reachable: " + e.getMessage(), e);
         }
@@ -138,7 +149,50 @@ public final class Storage {
             throw new IOException(
                     "output store " + redact(dirUri) + " is not writable or not reachable: "
                             + firstLine(e.getMessage()), e);
+        } finally {
+            if (s3a) {
+                closeQuietly(fs);
+            }
         }
+    }
+
+    /** Upper bounds for the s3a write probe: a few seconds per request, a handful of tries. */
+    static final Map<String, Long> PROBE_LIMITS = Map.of(
+            "attempts.maximum", 2L, // SDK attempts per request
+            "retry.limit", 1L, // S3A retries of a failed call
+            "connection.establish.timeout", 5_000L, // ms
+            "connection.timeout", 5_000L); // ms, socket read
+
+    /**
+     * A copy of {@code conf} with the {@link #PROBE_LIMITS} applied to S3A's settings (lower user
+     * values are kept; per-bucket overrides {@code fs.s3a.bucket.<bucket>.*} are capped too, as
+     * S3A would otherwise let them win).
+     */
+    static Configuration probeConf(Configuration conf, String bucket) {
+        Configuration c = new Configuration(conf);
+        for (Map.Entry<String, Long> e : PROBE_LIMITS.entrySet()) {
+            String base = "fs.s3a." + e.getKey();
+            c.setLong(base, capped(c.getLong(base, e.getValue()), e));
+            String perBucket = bucket == null ? null : "fs.s3a.bucket." + bucket + "." + e.getKey();
+            if (perBucket != null && c.get(perBucket) != null) {
+                c.setLong(perBucket, capped(c.getLong(perBucket, e.getValue()), e));
+            }
+        }
+        return c;
+    }
+
+    private static void closeQuietly(FileSystem fs) {
+        try {
+            fs.close();
+        } catch (IOException | RuntimeException e) {
+            // the probe's verdict is what matters
+        }
+    }
+
+    private static long capped(long value, Map.Entry<String, Long> limit) {
+        // A timeout of 0 means "wait forever" to the AWS SDK.
+        boolean unbounded = value <= 0 && limit.getKey().endsWith("timeout");
+        return unbounded ? limit.getValue() : Math.min(value, limit.getValue());
     }
 
     /** Drops any user-info part of a URI before it is shown. */

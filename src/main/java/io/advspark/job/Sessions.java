@@ -44,6 +44,15 @@ public final class Sessions {
      * A session for the round. {@code master} may be null when spark-submit already set it.
      */
     public static SparkSession create(RoundConfig config, String master) {
+        return create(config, master, Map.of());
+    }
+
+    /**
+     * A session for the round with extra Spark properties that do not belong in a round file,
+     * e.g. {@code spark.hadoop.fs.s3a.*} credentials handed over in-process. They win over the
+     * round's {@code spark.conf}.
+     */
+    public static SparkSession create(RoundConfig config, String master, Map<String, String> extraConf) {
         SparkConf conf = new SparkConf(true);
         if (master != null) {
             conf.setMaster(master);
@@ -57,6 +66,9 @@ public final class Sessions {
             conf.setIfMissing("spark.executorEnv." + e.getKey(), e.getValue());
         }
         for (Map.Entry<String, String> e : config.sparkConf().entrySet()) {
+            conf.set(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, String> e : extraConf.entrySet()) {
             conf.set(e.getKey(), e.getValue());
         }
         return SparkSession.builder().config(conf).getOrCreate();
