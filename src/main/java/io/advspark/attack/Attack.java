@@ -26,6 +26,8 @@ import java.util.stream.Collectors;
  * @param gradients gradient transforms, applied in order
  * @param update update rule
  * @param filter perturbation filter, or null
+ * @param copies independent draws of the input transforms per step, gradients averaged
+ * @param ensembleMode how surrogate outputs are combined
  */
 public record Attack(
         double epsPixels,
@@ -36,25 +38,56 @@ public record Attack(
         Loss loss,
         List<GradientTransform> gradients,
         UpdateRule update,
-        PerturbationFilter filter) {
+        PerturbationFilter filter,
+        int copies,
+        EnsembleMode ensembleMode) {
 
     public Attack {
         inputs = List.copyOf(inputs);
         gradients = List.copyOf(gradients);
+        if (copies < 1) {
+            throw new IllegalArgumentException("copies must be >= 1");
+        }
     }
 
-    /** The attack a round's {@code attack} section describes (MI-FGSM with a CE objective). */
+    /** An attack with one draw per step and the logit ensemble. */
+    public Attack(double epsPixels, double stepSizePixels, int steps, Initializer init, List<InputTransform> inputs,
+            Loss loss, List<GradientTransform> gradients, UpdateRule update, PerturbationFilter filter) {
+        this(epsPixels, stepSizePixels, steps, init, inputs, loss, gradients, update, filter, 1, EnsembleMode.LOGITS);
+    }
+
+    /**
+     * The attack a round's {@code attack} section describes. Without part specs it is MI-FGSM
+     * with the CE objective given by {@code objective} and {@code decay}; FGSM forces one step of
+     * size eps and PGD a uniform random start, as their papers define them.
+     */
     public static Attack fromConfig(AttackConfig c) {
+        UpdateRule update = c.update().isBlank() ? new MomentumIterative(c.decay()) : Parts.update(c.update());
+        Loss loss = c.loss().isBlank()
+                ? new CrossEntropy(c.effectiveUntargetedWeight(), c.effectiveTargetedWeight())
+                : Parts.loss(c.loss());
+        Initializer init = Parts.init(c.init());
+        int steps = c.steps();
+        double step = c.stepSizePixels();
+        String u = update.spec();
+        if (u.equals("fgsm")) {
+            steps = 1;
+            step = c.epsPixels();
+        } else if (u.equals("pgd") && init instanceof ZeroInit) {
+            init = new io.advspark.attack.init.UniformInit(1.0);
+        }
         return new Attack(
                 c.epsPixels(),
-                c.stepSizePixels(),
-                c.steps(),
-                new ZeroInit(),
-                List.of(),
-                new CrossEntropy(c.effectiveUntargetedWeight(), c.effectiveTargetedWeight()),
-                List.of(),
-                new MomentumIterative(c.decay()),
-                null);
+                step,
+                steps,
+                init,
+                c.inputs().stream().map(Parts::input).toList(),
+                loss,
+                c.gradients().stream().map(Parts::gradient).toList(),
+                update,
+                Parts.filter(c.filter()),
+                c.copies(),
+                EnsembleMode.valueOf(c.ensemble().toUpperCase(java.util.Locale.ROOT)));
     }
 
     /** Budget on the [0,1] scale, as float32 like the tensors it bounds. */
@@ -82,6 +115,12 @@ public record Attack(
         }
         if (filter != null) {
             b.append(" filter=").append(filter.spec());
+        }
+        if (copies != 1) {
+            b.append(" copies=").append(copies);
+        }
+        if (ensembleMode != EnsembleMode.LOGITS) {
+            b.append(" ensemble=").append(ensembleMode.spec());
         }
         return b.toString();
     }

@@ -6,9 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.gradient.GradientTransform;
 import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.update.GradientOracle;
 import io.advspark.attack.update.UpdateRule;
 import io.advspark.model.Autograd;
 import io.advspark.model.Ensemble;
+import java.util.List;
 
 /**
  * The iterative transfer-attack loop, in pixel space [0,1]:
@@ -56,6 +58,14 @@ public final class AttackEngine {
      */
     public float[] run(
             float[] clean, long[] shape, int[] labels0, int[] targets0, NDManager parent, StepObserver observer) {
+        return run(clean, shape, labels0, targets0, null, parent, observer);
+    }
+
+    /**
+     * Runs the attack on a batch with the given random streams (one per image; see {@link Draws}).
+     */
+    public float[] run(float[] clean, long[] shape, int[] labels0, int[] targets0, Draws draws, NDManager parent,
+            StepObserver observer) {
         int n = (int) shape[0];
         if (labels0.length != n || targets0.length != n) {
             throw new IllegalArgumentException("labels and targets must have one entry per image");
@@ -69,26 +79,29 @@ public final class AttackEngine {
         }
         float eps01 = attack.eps01();
         float alpha01 = attack.stepSize01();
+        Draws rng = draws != null ? draws : Draws.sequential(n);
+        if (rng.images() != n) {
+            throw new IllegalArgumentException("need one random stream per image: " + rng.images() + " for " + n);
+        }
         try (NDManager batch = parent.newSubManager()) {
             NDArray x0 = batch.create(clean, new Shape(shape));
             NDArray lo = x0.sub(eps01);
             NDArray hi = x0.add(eps01);
-            NDArray x = attack.init().start(x0, eps01);
+            NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01));
+            x = NDArrays.minimum(NDArrays.maximum(x, lo), hi).clip(0f, 1f);
             UpdateRule.State state = attack.update().start(x0, batch);
             for (int t = 0; t < attack.steps(); t++) {
+                StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01);
                 try (NDManager step = batch.newSubManager()) {
                     NDArray momentumBefore = state.momentum();
-                    NDArray point = attack.update().gradientPoint(x, state, alpha01);
-                    NDArray grad = Autograd.gradient(point, leaf -> attack.loss().of(
-                            ensemble.logits(transformInputs(leaf)), labels0, targets0), step);
-                    for (GradientTransform gt : attack.gradients()) {
-                        grad = gt.apply(grad);
-                    }
-                    NDArray dir = attack.update().direction(grad, state);
+                    GradientOracle oracle = p -> gradient(p, labels0, targets0, ctx, step);
+                    NDArray point = attack.update().gradientPoint(x, state, ctx);
+                    NDArray grad = oracle.at(point);
+                    NDArray dir = attack.update().direction(grad, state, ctx, oracle);
                     NDArray next = x.add(dir.mul(alpha01));
                     next = NDArrays.minimum(NDArrays.maximum(next, lo), hi).clip(0f, 1f);
                     if (attack.filter() != null) {
-                        NDArray delta = attack.filter().apply(next.sub(x0));
+                        NDArray delta = attack.filter().apply(next.sub(x0), ctx);
                         next = NDArrays.minimum(NDArrays.maximum(x0.add(delta), lo), hi).clip(0f, 1f);
                     }
                     if (observer != null) {
@@ -109,10 +122,51 @@ public final class AttackEngine {
         }
     }
 
-    private NDArray transformInputs(NDArray x) {
-        NDArray out = x;
-        for (InputTransform t : attack.inputs()) {
-            out = t.apply(out);
+    /**
+     * The gradient at {@code point}: input transforms (with "copies" repetitions), ensemble,
+     * loss averaged over the copies of each image, then the gradient transforms.
+     */
+    private NDArray gradient(NDArray point, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch) {
+        int n = labels0.length;
+        NDArray grad = Autograd.gradient(point, leaf -> {
+            NDArray in = leaf;
+            if (attack.copies() > 1) {
+                in = in.tile(new long[] {attack.copies(), 1, 1, 1});
+            }
+            for (InputTransform t : attack.inputs()) {
+                in = t.apply(in, ctx);
+            }
+            int k = (int) (in.getShape().get(0) / n);
+            int[] y = tileLabels(labels0, k);
+            int[] g = tileLabels(targets0, k);
+            NDArray loss = switch (attack.ensembleMode()) {
+                case LOGITS -> attack.loss().of(ensemble.logits(in), y, g);
+                case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(in), y, g);
+                case LOSSES -> {
+                    NDArray sum = null;
+                    List<NDArray> zs = ensemble.memberLogits(in);
+                    for (int i = 0; i < zs.size(); i++) {
+                        NDArray li = attack.loss().of(zs.get(i), y, g).mul((float) ensemble.members().get(i).weight());
+                        sum = sum == null ? li : sum.add(li);
+                    }
+                    yield sum;
+                }
+            };
+            return k == 1 ? loss : loss.div((float) k);
+        }, scratch);
+        for (GradientTransform gt : attack.gradients()) {
+            grad = gt.apply(grad, ctx);
+        }
+        return grad;
+    }
+
+    private static int[] tileLabels(int[] labels, int k) {
+        if (k == 1) {
+            return labels;
+        }
+        int[] out = new int[labels.length * k];
+        for (int j = 0; j < k; j++) {
+            System.arraycopy(labels, 0, out, j * labels.length, labels.length);
         }
         return out;
     }

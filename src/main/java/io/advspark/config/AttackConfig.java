@@ -11,6 +11,14 @@ package io.advspark.config;
  * @param objective untargeted, targeted or weighted
  * @param untargetedWeight weight of CE(true label), ascended
  * @param targetedWeight weight of CE(target label), descended
+ * @param update update-rule spec, or "" for mi(decay)
+ * @param inputs input-transform specs, applied in order
+ * @param gradients gradient-transform specs, applied in order
+ * @param loss loss spec, or "" for the CE given by objective
+ * @param init initialisation spec
+ * @param filter perturbation-filter spec or "none"
+ * @param ensemble logits, probs or losses
+ * @param copies independent draws of the input transforms per step
  */
 public record AttackConfig(
         double epsPixels,
@@ -19,8 +27,28 @@ public record AttackConfig(
         double decay,
         Objective objective,
         double untargetedWeight,
-        double targetedWeight)
+        double targetedWeight,
+        String update,
+        java.util.List<String> inputs,
+        java.util.List<String> gradients,
+        String loss,
+        String init,
+        String filter,
+        String ensemble,
+        int copies)
         implements java.io.Serializable {
+
+    public AttackConfig {
+        inputs = java.util.List.copyOf(inputs);
+        gradients = java.util.List.copyOf(gradients);
+    }
+
+    /** MI-FGSM with a CE objective and no further parts (the pipeline's original attack). */
+    public AttackConfig(double epsPixels, int steps, double stepSizePixels, double decay, Objective objective,
+            double untargetedWeight, double targetedWeight) {
+        this(epsPixels, steps, stepSizePixels, decay, objective, untargetedWeight, targetedWeight, "",
+                java.util.List.of(), java.util.List.of(), "", "zeros", "none", "logits", 1);
+    }
 
     /** The objective family; the weights make the loss. */
     public enum Objective {
@@ -47,20 +75,4 @@ public record AttackConfig(
         };
     }
 
-    /** A short readable spec stored with every record, e.g. {@code mi(eps=16,steps=10,...)}. */
-    public String spec() {
-        return String.format(
-                java.util.Locale.ROOT,
-                "mi(eps=%s,steps=%d,step=%s,decay=%s)|ce(untargeted=%s,targeted=%s)",
-                fmt(epsPixels),
-                steps,
-                fmt(stepSizePixels),
-                fmt(decay),
-                fmt(effectiveUntargetedWeight()),
-                fmt(effectiveTargetedWeight()));
-    }
-
-    private static String fmt(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
-    }
 }

@@ -268,6 +268,14 @@ public final class ConfigLoader {
                     "advspark.attack.objective: unknown objective '" + objName
                             + "' (untargeted, targeted or weighted)");
         }
+        String ensemble = c.getString("attack.ensemble").toLowerCase(Locale.ROOT);
+        if (!List.of("logits", "probs", "losses").contains(ensemble)) {
+            throw new ConfigException("advspark.attack.ensemble: unknown mode '" + ensemble + "' (logits, probs or losses)");
+        }
+        int copies = c.getInt("attack.copies");
+        if (copies < 1 || copies > 1000) {
+            throw new ConfigException("advspark.attack.copies must be in 1..1000, got " + copies);
+        }
         AttackConfig attack =
                 new AttackConfig(
                         eps,
@@ -276,7 +284,21 @@ public final class ConfigLoader {
                         decay,
                         objective,
                         c.getDouble("attack.untargeted-weight"),
-                        c.getDouble("attack.targeted-weight"));
+                        c.getDouble("attack.targeted-weight"),
+                        c.getString("attack.update"),
+                        c.getStringList("attack.input"),
+                        c.getStringList("attack.gradient"),
+                        c.getString("attack.loss"),
+                        c.getString("attack.init"),
+                        c.getString("attack.filter"),
+                        ensemble,
+                        copies);
+        try {
+            // Build the parts now: an unknown part or bad parameter fails at load, naming the spec.
+            io.advspark.attack.Attack.fromConfig(attack);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("advspark.attack: " + e.getMessage(), e);
+        }
 
         int batch = c.getInt("batch-size");
         if (batch < 1) {

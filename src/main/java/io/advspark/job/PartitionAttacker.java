@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.Attack;
 import io.advspark.attack.AttackEngine;
+import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
 import io.advspark.config.RoundConfig;
 import io.advspark.data.ManifestRow;
@@ -169,7 +170,12 @@ public final class PartitionAttacker
             t[i] = group.get(i).row.targetLabel() - base;
         }
         int[] cleanPred = ensemble.predict(clean, shape, manager);
-        float[] adv = engine.run(clean, shape, y, t, manager, null);
+        // One random stream per (round, attack, image): same image, same draws, in any batch.
+        long[] seeds = new long[n];
+        for (int i = 0; i < n; i++) {
+            seeds[i] = Draws.seedFor(config.roundId(), attack.spec(), group.get(i).row.imageId());
+        }
+        float[] adv = engine.run(clean, shape, y, t, new Draws(seeds), manager, null);
 
         // Score what is written: the 8-bit images, not the float iterate.
         List<RgbImage> written = new ArrayList<>(n);

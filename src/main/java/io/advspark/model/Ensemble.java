@@ -59,6 +59,25 @@ public final class Ensemble implements AutoCloseable {
         return sum;
     }
 
+    /** Each member's dataset logits (unweighted), differentiable with respect to {@code x}. */
+    public List<NDArray> memberLogits(NDArray x) {
+        return members.stream().map(m -> m.logits(x)).toList();
+    }
+
+    /**
+     * Log of the weighted average of the members' softmax probabilities (probability-level
+     * ensemble; weights normalised to sum 1 here so the result is a log-distribution).
+     */
+    public NDArray logMeanProbabilities(NDArray x) {
+        double total = members.stream().mapToDouble(Classifier::weight).sum();
+        NDArray sum = null;
+        for (Classifier m : members) {
+            NDArray p = m.logits(x).softmax(1).mul((float) (m.weight() / total));
+            sum = sum == null ? p : sum.add(p);
+        }
+        return sum.log();
+    }
+
     /**
      * Top-1 predictions (0-based dataset labels) for pixels in [0,1], without a graph.
      *

@@ -1,11 +1,12 @@
 package io.advspark.attack.init;
 
 import ai.djl.ndarray.NDArray;
+import io.advspark.attack.StepContext;
 
-/** The starting point x_0 of the iteration, inside the budget. */
+/** The starting point x_0 of the iteration, inside the budget and [0,1]. */
 public interface Initializer {
-    /** Returns x_0 (a new array in {@code clean}'s manager) for a budget {@code eps01}. */
-    NDArray start(NDArray clean, float eps01);
+    /** Returns x_0 (a new array in {@code ctx.clean()}'s manager); ctx.step() is -1. */
+    NDArray start(StepContext ctx);
 
     String spec();
 }

@@ -2,6 +2,7 @@ package io.advspark.attack.update;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.advspark.attack.StepContext;
 import java.util.Locale;
 
 /**
@@ -21,7 +22,7 @@ public record MomentumIterative(double decay) implements UpdateRule {
     }
 
     @Override
-    public NDArray direction(NDArray grad, UpdateRule.State state) {
+    public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         Momentum s = (Momentum) state;
         long n = grad.getShape().get(0);
         // DJL's PyTorch mean takes one axis: flatten each image, then restore [N,1,1,1].

@@ -2,10 +2,11 @@ package io.advspark.attack.update;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.advspark.attack.StepContext;
 
 /**
  * Turns the loss gradient into a step direction (before scaling by the step size), keeping any
- * state (momentum) across iterations of one batch.
+ * state (momentum, variance) across iterations of one batch.
  */
 public interface UpdateRule {
     /** Fresh state for a batch shaped like {@code clean}, owned by {@code manager}. */
@@ -15,12 +16,15 @@ public interface UpdateRule {
      * The point at which the gradient is taken, given the current iterate (x itself for most
      * rules; NI-FGSM looks ahead along the momentum).
      */
-    default NDArray gradientPoint(NDArray x, State state, double stepSize01) {
+    default NDArray gradientPoint(NDArray x, State state, StepContext ctx) {
         return x;
     }
 
-    /** Updates {@code state} from {@code grad} and returns the ascent direction. */
-    NDArray direction(NDArray grad, State state);
+    /**
+     * Updates {@code state} from {@code grad} and returns the ascent direction; {@code oracle}
+     * gives gradients at other points (variance tuning).
+     */
+    NDArray direction(NDArray grad, State state, StepContext ctx, GradientOracle oracle);
 
     String spec();
 

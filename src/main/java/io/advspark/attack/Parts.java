@@ -1,0 +1,105 @@
+package io.advspark.attack;
+
+import io.advspark.attack.filter.PerturbationFilter;
+import io.advspark.attack.gradient.GradientTransform;
+import io.advspark.attack.init.GaussianInit;
+import io.advspark.attack.init.Initializer;
+import io.advspark.attack.init.UniformInit;
+import io.advspark.attack.init.ZeroInit;
+import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.loss.CrossEntropy;
+import io.advspark.attack.loss.Logit;
+import io.advspark.attack.loss.Loss;
+import io.advspark.attack.loss.Margin;
+import io.advspark.attack.spec.Params;
+import io.advspark.attack.spec.PartSpec;
+import io.advspark.attack.spec.SpecException;
+import io.advspark.attack.update.Momentum;
+import io.advspark.attack.update.MomentumIterative;
+import io.advspark.attack.update.SignIterative;
+import io.advspark.attack.update.UpdateRule;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The catalogue: part name -> factory, one table per kind. A new part is one class in its kind's
+ * package plus one line here. Every factory reads its parameters through {@link Params}, so an
+ * unknown parameter or a value out of range fails at configuration load, naming the spec.
+ */
+public final class Parts {
+    private Parts() {}
+
+    static final Map<String, Function<Params, UpdateRule>> UPDATES = new TreeMap<>();
+    static final Map<String, Function<Params, Loss>> LOSSES = new TreeMap<>();
+    static final Map<String, Function<Params, Initializer>> INITS = new TreeMap<>();
+    static final Map<String, Function<Params, InputTransform>> INPUTS = new TreeMap<>();
+    static final Map<String, Function<Params, GradientTransform>> GRADIENTS = new TreeMap<>();
+    static final Map<String, Function<Params, PerturbationFilter>> FILTERS = new TreeMap<>();
+
+    static {
+        UPDATES.put("fgsm", p -> new SignIterative("fgsm"));
+        UPDATES.put("ifgsm", p -> new SignIterative("ifgsm"));
+        UPDATES.put("bim", p -> new SignIterative("ifgsm"));
+        UPDATES.put("pgd", p -> new SignIterative("pgd"));
+        // mi keeps its original class so existing rounds produce byte-identical output.
+        UPDATES.put("mi", p -> new MomentumIterative(p.dbl("decay", 1.0, 0, 100)));
+        UPDATES.put("ni", p -> new Momentum(p.dbl("decay", 1.0, 0, 100), true, 0, 0));
+        UPDATES.put("vmi", p -> new Momentum(p.dbl("decay", 1.0, 0, 100), false,
+                p.integer("n", 20, 1, 1000), p.dbl("beta", 1.5, 0, 100)));
+        UPDATES.put("vni", p -> new Momentum(p.dbl("decay", 1.0, 0, 100), true,
+                p.integer("n", 20, 1, 1000), p.dbl("beta", 1.5, 0, 100)));
+
+        LOSSES.put("ce", p -> new CrossEntropy(p.dbl("untargeted", 1, -1e6, 1e6), p.dbl("targeted", 0, -1e6, 1e6)));
+        LOSSES.put("logit", p -> new Logit());
+        LOSSES.put("margin", p -> new Margin(
+                p.choice("targeted", "false", "true", "false").equals("true"),
+                p.dbl("kappa", Double.POSITIVE_INFINITY, 0, Double.POSITIVE_INFINITY)));
+        LOSSES.put("cw", LOSSES.get("margin"));
+
+        INITS.put("zeros", p -> new ZeroInit());
+        INITS.put("uniform", p -> new UniformInit(p.dbl("radius", 1.0, 0, 1)));
+        INITS.put("gaussian", p -> new GaussianInit(p.dbl("sigma", 0.5, 0, 10)));
+    }
+
+    public static UpdateRule update(String spec) {
+        return build(spec, "update rule", UPDATES);
+    }
+
+    public static Loss loss(String spec) {
+        return build(spec, "loss", LOSSES);
+    }
+
+    public static Initializer init(String spec) {
+        return build(spec, "init", INITS);
+    }
+
+    public static InputTransform input(String spec) {
+        return build(spec, "input transform", INPUTS);
+    }
+
+    public static GradientTransform gradient(String spec) {
+        return build(spec, "gradient transform", GRADIENTS);
+    }
+
+    /** The filter for {@code spec}, or null for {@code none}. */
+    public static PerturbationFilter filter(String spec) {
+        if (PartSpec.parse(spec).name().equals("none")) {
+            return null;
+        }
+        return build(spec, "perturbation filter", FILTERS);
+    }
+
+    private static <T> T build(String text, String kind, Map<String, Function<Params, T>> table) {
+        PartSpec spec = PartSpec.parse(text);
+        Function<Params, T> f = table.get(spec.name());
+        if (f == null) {
+            throw new SpecException(kind + " '" + text + "': unknown part '" + spec.name() + "' (known: "
+                    + String.join(", ", table.keySet()) + ")");
+        }
+        Params p = spec.params(kind);
+        T part = f.apply(p);
+        p.done();
+        return part;
+    }
+}

@@ -1,0 +1,15 @@
+package io.advspark.attack;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * What a part may know about the current iteration.
+ *
+ * @param step 0-based iteration
+ * @param steps total iterations
+ * @param draws the batch's per-image random streams
+ * @param clean the clean batch [N,3,H,W] in [0,1] (Admix mixes with it, init blends toward it)
+ * @param eps01 budget on the [0,1] scale
+ * @param alpha01 step size on the [0,1] scale
+ */
+public record StepContext(int step, int steps, Draws draws, NDArray clean, float eps01, float alpha01) {}

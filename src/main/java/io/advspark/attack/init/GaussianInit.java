@@ -1,0 +1,25 @@
+package io.advspark.attack.init;
+
+import ai.djl.ndarray.NDArray;
+import io.advspark.attack.StepContext;
+import java.util.Locale;
+
+/**
+ * Gaussian random start x_0 = x + N(0, (sigma eps)^2), clipped to the eps-ball and [0,1] by the
+ * engine (default sigma = 0.5 of eps). Drawn per image from its own stream.
+ */
+public record GaussianInit(double sigma) implements Initializer {
+    @Override
+    public NDArray start(StepContext ctx) {
+        NDArray c = ctx.clean();
+        int rows = (int) c.getShape().get(0);
+        int per = (int) (c.size() / rows);
+        float s = (float) (sigma * ctx.eps01());
+        return c.add(c.getManager().create(ctx.draws().gaussian(rows, per, s), c.getShape()));
+    }
+
+    @Override
+    public String spec() {
+        return String.format(Locale.ROOT, "gaussian(sigma=%s)", sigma);
+    }
+}

@@ -1,0 +1,35 @@
+package io.advspark.attack.loss;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Locale;
+
+/**
+ * Margin / CW loss (Carlini and Wagner, S&amp;P 2017, f6): untargeted
+ * {@code L = min(max_{j != y} z_j - z_y, kappa)}, targeted {@code L = min(z_t - max_{j != t} z_j,
+ * kappa)}, summed over the batch and ascended. Default kappa = infinity (no clamp), as used for
+ * transfer attacks; finite kappa stops pushing once the margin is reached.
+ *
+ * @param targeted toward the target class rather than away from the true one
+ * @param kappa confidence cap
+ */
+public record Margin(boolean targeted, double kappa) implements Loss {
+    @Override
+    public NDArray of(NDArray logits, int[] labels0, int[] targets0) {
+        int[] cls = targeted ? targets0 : labels0;
+        NDArray mask = Logit.oneHot(logits, cls, 1f);
+        NDArray own = logits.mul(mask).sum(new int[] {1});
+        // Exclude the class itself from the max with a large negative offset.
+        NDArray others = logits.sub(mask.mul(1e9f)).max(new int[] {1});
+        NDArray margin = targeted ? own.sub(others) : others.sub(own);
+        if (!Double.isInfinite(kappa)) {
+            margin = margin.minimum((float) kappa);
+        }
+        return margin.sum();
+    }
+
+    @Override
+    public String spec() {
+        return String.format(Locale.ROOT, "margin(targeted=%s%s)", targeted,
+                Double.isInfinite(kappa) ? "" : ",kappa=" + kappa);
+    }
+}

@@ -1,0 +1,8 @@
+package io.advspark.attack.spec;
+
+/** An attack part spec that does not parse or whose parameters are invalid; names the spec. */
+public class SpecException extends IllegalArgumentException {
+    public SpecException(String message) {
+        super(message);
+    }
+}
