@@ -94,6 +94,7 @@ public final class AttackEngine {
                 StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01);
                 try (NDManager step = batch.newSubManager()) {
                     NDArray momentumBefore = state.momentum();
+                    NDArray varianceBefore = state.variance();
                     GradientOracle oracle = p -> gradient(p, labels0, targets0, ctx, step);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
@@ -106,6 +107,9 @@ public final class AttackEngine {
                     }
                     if (observer != null) {
                         observer.onStep(t, x, momentumBefore, grad, next, state.momentum());
+                        if (state.variance() != null) {
+                            observer.onVariance(t, varianceBefore, state.variance());
+                        }
                     }
                     next.attach(batch);
                     state.attach(batch);

@@ -17,4 +17,7 @@ public interface StepObserver {
      * @param nextMomentum state after the step
      */
     void onStep(int step, NDArray x, NDArray momentum, NDArray grad, NDArray nextX, NDArray nextMomentum);
+
+    /** Variance-tuning state before and after the step (only for rules that keep one). */
+    default void onVariance(int step, NDArray before, NDArray after) {}
 }

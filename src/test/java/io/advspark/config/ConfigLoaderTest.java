@@ -73,6 +73,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void attackPartSpecsAreCheckedAtLoadAndNamed() {
+        RoundConfig ok = ConfigLoader.load(null, List.of("attack.update=\"vmi(n=5, beta=1.5)\"",
+                "attack.loss=\"ce(untargeted=1, targeted=4)\"", "attack.init=uniform"));
+        assertEquals("vmi(n=5, beta=1.5)", ok.attack().update());
+        assertTrue(fails("attack.update=\"mii(decay=1)\"").getMessage().contains("unknown part 'mii'"));
+        assertTrue(fails("attack.update=\"mi(decay=1\"").getMessage().contains("'mi(decay=1'"));
+        ConfigException e = fails("attack.update=\"vmi(n=5, betta=2)\"");
+        assertTrue(e.getMessage().contains("unknown parameter 'betta'") && e.getMessage().contains("vmi(n=5, betta=2)"),
+                e.getMessage());
+        assertTrue(fails("attack.loss=\"margin(kappa=x)\"").getMessage().contains("'kappa' must be a number"));
+        assertTrue(fails("attack.init=\"uniform(radius=3)\"").getMessage().contains("radius"));
+        assertTrue(fails("attack.ensemble=median").getMessage().contains("advspark.attack.ensemble"));
+        assertTrue(fails("attack.copies=0").getMessage().contains("advspark.attack.copies"));
+    }
+
+    @Test
     void missingRoundFileIsNamed() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> ConfigLoader.load(new java.io.File("conf/nope.conf"), List.of()));

@@ -48,13 +48,34 @@ public final class StepDump implements StepObserver {
     public void onStep(int step, NDArray x, NDArray momentum, NDArray grad, NDArray nextX, NDArray nextMomentum) {
         try {
             write("step_" + step + "_x.f32", x.toFloatArray());
-            write("step_" + step + "_m.f32", momentum.toFloatArray());
+            // Stateless rules have no momentum: the reference reads zeros.
+            write("step_" + step + "_m.f32", momentum == null ? new float[(int) x.size()] : momentum.toFloatArray());
             write("step_" + step + "_grad.f32", grad.toFloatArray());
             write("step_" + step + "_next_x.f32", nextX.toFloatArray());
-            write("step_" + step + "_next_m.f32", nextMomentum.toFloatArray());
+            write("step_" + step + "_next_m.f32",
+                    nextMomentum == null ? new float[(int) x.size()] : nextMomentum.toFloatArray());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    @Override
+    public void onVariance(int step, NDArray before, NDArray after) {
+        try {
+            if (before != null) {
+                write("step_" + step + "_v.f32", before.toFloatArray());
+            }
+            write("step_" + step + "_next_v.f32", after.toFloatArray());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Adds fields to meta.json (the parts and seeds of the run). */
+    public void extraMeta(String json) throws IOException {
+        Path p = dir.resolve("meta.json");
+        String m = Files.readString(p).trim();
+        Files.writeString(p, m.substring(0, m.length() - 1) + ", " + json + "}");
     }
 
     private void write(String name, float[] a) throws IOException {

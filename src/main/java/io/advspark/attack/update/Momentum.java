@@ -105,6 +105,11 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
         }
 
         @Override
+        public NDArray variance() {
+            return v;
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
             if (v != null) {

@@ -33,6 +33,11 @@ public interface UpdateRule {
         /** The accumulated momentum, or null for stateless rules. */
         NDArray momentum();
 
+        /** The variance of variance tuning (VMI/VNI), or null. */
+        default NDArray variance() {
+            return null;
+        }
+
         /** Moves the state's arrays to {@code manager} (out of a step's scratch space). */
         void attach(NDManager manager);
     }

@@ -1,0 +1,98 @@
+package io.advspark.attack;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.advspark.config.AttackConfig;
+import io.advspark.data.ManifestRow;
+import io.advspark.data.RgbImage;
+import io.advspark.model.Ensemble;
+import io.advspark.model.TorchRuntime;
+import io.advspark.testing.Fixtures;
+import io.advspark.testing.Report;
+import io.advspark.testing.Shared;
+import io.advspark.testing.StepDump;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Step parity of the update rules, starts and losses against src/test/python/reference_updates.py
+ * on the CIFAR ResNets (where float rounding is not amplified), with the random draws of PGD's
+ * start and of variance tuning replayed from the same per-image seeds on both sides.
+ */
+class PartsParityTest {
+    private static final int THREADS = 2;
+
+    @BeforeAll
+    static void engine() {
+        Shared.root();
+        Shared.python();
+        TorchRuntime.start(THREADS);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = ';', value = {
+        "ifgsm; ce(untargeted=1, targeted=0); zeros",
+        "pgd; ce(untargeted=1, targeted=0); zeros",
+        "ni(decay=1.0); ce(untargeted=1, targeted=0); zeros",
+        "vmi(decay=1.0, n=4, beta=1.5); ce(untargeted=1, targeted=0); zeros",
+        "vni(decay=1.0, n=4, beta=1.5); ce(untargeted=1, targeted=0); zeros",
+        "mi(decay=1.0); logit; zeros",
+        "ifgsm; margin(targeted=false); zeros",
+        "mi(decay=0.5); ce(untargeted=1, targeted=2); uniform(radius=0.5)",
+    })
+    void updateRulesAndLossesMatchReference(String update, String loss, String init) throws Exception {
+        Path data = Shared.cifar10();
+        List<ManifestRow> rows = Fixtures.manifest(data, 0, 4);
+        List<RgbImage> imgs = Fixtures.images(data, rows);
+        float[] clean = Fixtures.batch(imgs);
+        long[] shape = {rows.size(), 3, 32, 32};
+        int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
+        int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
+        AttackConfig cfg = new AttackConfig(8, 6, 0.8, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, update,
+                List.of(), List.of(), loss, init, "none", "logits", 1);
+        Attack attack = Attack.fromConfig(cfg);
+        long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("parity", attack.spec(), r.imageId())).toArray();
+        String name = update.replaceAll("[^a-z]", "") + "-" + loss.replaceAll("\\(.*", "") + "-" + init.replaceAll("\\(.*", "");
+        Path dump = Path.of("target", "parity-parts", name).toAbsolutePath();
+        StepDump observer = new StepDump(dump);
+        List<Path> models = List.of(Shared.cifarModel("resnet20"), Shared.cifarModel("resnet32"));
+        observer.meta(models, List.of(1.0, 1.0), attack.epsPixels(), attack.stepSizePixels(), 1.0, 1, 0, shape, y, t,
+                attack.steps(), clean);
+        observer.extraMeta(String.format(Locale.ROOT, "\"update\": \"%s\", \"loss\": \"%s\", \"init\": \"%s\", \"seeds\": [%s]",
+                update, loss, attack.init().spec(),
+                java.util.Arrays.stream(seeds).mapToObj(Long::toString).collect(Collectors.joining(", "))));
+        try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(models.get(0), 1.0), Fixtures.bundle(models.get(1), 1.0)));
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            new AttackEngine(attack, ens).run(clean, shape, y, t, new Draws(seeds), m, observer);
+        }
+        List<String> cmd = new ArrayList<>(List.of(Shared.python().toString(),
+                Path.of("src/test/python/reference_updates.py").toAbsolutePath().toString(), dump.toString(),
+                "--threads", String.valueOf(THREADS)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, "reference failed: " + err);
+        JsonNode r = new ObjectMapper().readTree(out);
+        double g = r.get("max_grad_rel_l2").asDouble();
+        double a = r.get("min_next_x_agree").asDouble();
+        double v = r.get("max_next_v_rel_l2").asDouble();
+        Report.append("parity-parts.md", String.format(Locale.ROOT,
+                "| %s | %s | %s | max grad rel L2 %.3g | min next-x agreement %.6f | max variance rel L2 %.3g |",
+                update, loss, attack.init().spec(), g, a, v));
+        assertTrue(g <= 1e-5, name + ": gradient rel L2 " + g + "\n" + out);
+        assertTrue(a >= 0.9999, name + ": next-x agreement " + a + "\n" + out);
+        assertTrue(v <= 1e-5, name + ": variance rel L2 " + v + "\n" + out);
+    }
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Independent PyTorch reference of advspark's update rules and losses, for step parity.
+
+    /usr/bin/python3 src/test/python/reference_updates.py DUMP_DIR [--threads N]
+
+Reads a Java step dump (format of reference_attack.py, plus meta fields "update", "n", "beta",
+"loss", "init", "seeds") and, for every step, recomputes from Java's x_t, m_t (and v_t for
+variance tuning) the gradient, the next iterate and the next state. Prints a JSON report and
+writes DUMP_DIR/parity.json.
+
+Update rules (pixel space [0,1], eps/alpha = pixels/255):
+  ifgsm, pgd   x+ = clip(x + alpha sign(g))                         (pgd: uniform start, see init)
+  mi           m+ = mu m + g / mean|g| ; x+ = clip(x + alpha sign(m+))
+  ni           as mi with g taken at x + alpha mu m                   (Lin et al. 2020)
+  vmi, vni     g_bar = g + v ; m+ = mu m + g_bar / mean|g_bar| ; v+ = mean_i g(x + r_i) - g,
+               r_i ~ U(-beta eps, beta eps), N draws                 (Wang and He 2021)
+Losses (ascended, summed over the batch):
+  ce(untargeted=wu, targeted=wt)  wu CE(z, y) - wt CE(z, t)
+  logit                            sum_i z_i[t_i]
+  margin(targeted=false)           max_{j!=y} z_j - z_y   (targeted: z_t - max_{j!=t} z_j)
+Random draws: advspark draws uniform noise in Java from one java.util.Random per image (seeded per
+image, meta "seeds"), row-major, value = lo + (hi - lo) * nextFloat() in float32. This module
+replays java.util.Random exactly, so both sides use the same draws.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reference_attack import Ensemble, Member, _f32_read, _frac, _rel_l2  # noqa: E402
+
+
+class JavaRandom:
+    """java.util.Random: 48-bit LCG, nextFloat = next(24) / 2^24."""
+
+    MASK = (1 << 48) - 1
+
+    def __init__(self, seed):
+        self.seed = (seed ^ 0x5DEECE66D) & self.MASK
+
+    def next_bits(self, bits):
+        self.seed = (self.seed * 0x5DEECE66D + 0xB) & self.MASK
+        return self.seed >> (48 - bits)
+
+    def floats(self, count):
+        out = np.empty(count, dtype=np.float32)
+        s = self.seed
+        a, c, m = 0x5DEECE66D, 0xB, self.MASK
+        for i in range(count):
+            s = (s * a + c) & m
+            out[i] = (s >> 24) / 16777216.0
+        self.seed = s
+        return out
+
+
+def uniform(rngs, rows, per, lo, hi):
+    lo, hi = np.float32(lo), np.float32(hi)
+    out = np.empty((rows, per), dtype=np.float32)
+    for r in range(rows):
+        out[r] = lo + (hi - lo) * rngs[r % len(rngs)].floats(per)
+    return torch.from_numpy(out)
+
+
+def parse_spec(text):
+    m = re.fullmatch(r"\s*([a-z0-9_]+)\s*(?:\((.*)\))?\s*", text.lower())
+    name, inner = m.group(1), m.group(2)
+    params = {}
+    if inner:
+        for kv in inner.split(","):
+            k, v = kv.split("=")
+            params[k.strip()] = v.strip()
+    return name, params
+
+
+def loss_fn(spec):
+    name, p = parse_spec(spec)
+    if name == "ce":
+        wu, wt = float(p.get("untargeted", 1)), float(p.get("targeted", 0))
+        return lambda z, y, t: wu * F.cross_entropy(z, y, reduction="sum") - wt * F.cross_entropy(z, t, reduction="sum")
+    if name == "logit":
+        return lambda z, y, t: z.gather(1, t[:, None]).sum()
+    if name in ("margin", "cw"):
+        targeted = p.get("targeted", "false") == "true"
+
+        def margin(z, y, t):
+            cls = t if targeted else y
+            own = z.gather(1, cls[:, None])[:, 0]
+            others = z.scatter(1, cls[:, None], float("-inf")).max(dim=1).values
+            return (own - others).sum() if targeted else (others - own).sum()
+        return margin
+    raise ValueError(f"unknown loss {spec}")
+
+
+class Rule:
+    def __init__(self, meta):
+        name, p = parse_spec(meta["update"])
+        self.name = name
+        self.decay = float(p.get("decay", 1.0))
+        self.n = int(p.get("n", 20))
+        self.beta = float(p.get("beta", 1.5))
+        self.nesterov = name in ("ni", "vni")
+        self.variance = name in ("vmi", "vni")
+        self.momentum = name in ("mi", "ni", "vmi", "vni")
+        self.eps = meta["epsPixels"] / 255.0
+        self.alpha = meta["stepSizePixels"] / 255.0
+
+    def point(self, x, m):
+        return x + (self.alpha * self.decay) * m if self.nesterov else x
+
+    def step(self, x, m, v, g, x0, grad_at, rngs):
+        """-> x_next, m_next, v_next (v_next None without variance tuning)."""
+        if self.momentum:
+            gb = g + v if (self.variance and v is not None) else g
+            norm = gb.abs().reshape(gb.shape[0], -1).mean(dim=1).clamp_min(1e-12).reshape(-1, 1, 1, 1)
+            m_next = self.decay * m + gb / norm
+            d = torch.sign(m_next)
+        else:
+            m_next, d = m, torch.sign(g)
+        v_next = None
+        if self.variance:
+            rows, per = x.shape[0], x[0].numel()
+            r = np.float32(self.beta * np.float32(self.eps))
+            acc = None
+            for _ in range(self.n):
+                noise = uniform(rngs, rows, per, -r, r).reshape(x.shape)
+                gi = grad_at(x + noise)
+                acc = gi if acc is None else acc + gi
+            v_next = acc / self.n - g
+        x_next = x + self.alpha * d
+        x_next = torch.minimum(torch.maximum(x_next, x0 - self.eps), x0 + self.eps).clamp(0.0, 1.0)
+        return x_next, m_next, v_next
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dump")
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    d = args.dump
+    meta = json.load(open(os.path.join(d, "meta.json")))
+    ens = Ensemble([Member(m["path"], m.get("weight", 1.0), m.get("card")) for m in meta["models"]])
+    shape = [int(v) for v in meta["shape"]]
+    y = torch.tensor(meta["labels0"], dtype=torch.int64)
+    t = torch.tensor(meta["targets0"], dtype=torch.int64)
+    read = lambda name: _f32_read(os.path.join(d, name), shape)  # noqa: E731
+    exists = lambda name: os.path.exists(os.path.join(d, name))  # noqa: E731
+    loss = loss_fn(meta["loss"])
+    rule = Rule(meta)
+    seeds = [int(s) for s in meta["seeds"]]
+    x0 = read("clean.f32")
+
+    def grad_at(p):
+        p = p.detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss(ens.logits(p), y, t), p)
+        return g
+
+    # The streams as Java consumed them: the init's draws first (uniform start), then per step.
+    rngs = [JavaRandom(s) for s in seeds]
+    init_name, init_p = parse_spec(meta.get("init", "zeros"))
+    if init_name == "uniform":
+        r = np.float32(float(init_p.get("radius", 1.0)) * np.float32(rule.eps))
+        uniform(rngs, shape[0], int(np.prod(shape[1:])), -r, r)
+    steps = []
+    for s in range(meta["steps"]):
+        x, m = read(f"step_{s}_x.f32"), read(f"step_{s}_m.f32")
+        v = read(f"step_{s}_v.f32") if exists(f"step_{s}_v.f32") else None
+        g_java = read(f"step_{s}_grad.f32")
+        g_ref = grad_at(rule.point(x, m))
+        nx_ref, nm_ref, nv_ref = rule.step(x, m, v, g_ref, x0, grad_at, rngs)
+        row = dict(step=s, grad_rel_l2=_rel_l2(g_java, g_ref),
+                   next_x_agree=_frac((read(f"step_{s}_next_x.f32") - nx_ref).abs() < 1e-6),
+                   next_m_rel_l2=_rel_l2(read(f"step_{s}_next_m.f32"), nm_ref))
+        if nv_ref is not None:
+            row["next_v_rel_l2"] = _rel_l2(read(f"step_{s}_next_v.f32"), nv_ref)
+        steps.append(row)
+    report = dict(steps=steps,
+                  max_grad_rel_l2=max(r["grad_rel_l2"] for r in steps),
+                  min_next_x_agree=min(r["next_x_agree"] for r in steps),
+                  max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0))
+    text = json.dumps(report, indent=2)
+    with open(os.path.join(d, "parity.json"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
