@@ -7,7 +7,7 @@ import io.advspark.attack.init.ZeroInit;
 import io.advspark.attack.input.InputTransform;
 import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Loss;
-import io.advspark.attack.update.MomentumIterative;
+import io.advspark.attack.update.Momentum;
 import io.advspark.attack.update.UpdateRule;
 import io.advspark.config.AttackConfig;
 import java.util.List;
@@ -62,7 +62,7 @@ public record Attack(
      * size eps and PGD a uniform random start, as their papers define them.
      */
     public static Attack fromConfig(AttackConfig c) {
-        UpdateRule update = c.update().isBlank() ? new MomentumIterative(c.decay()) : Parts.update(c.update());
+        UpdateRule update = c.update().isBlank() ? new Momentum(c.decay(), false, 0, 0) : Parts.update(c.update());
         Loss loss = c.loss().isBlank()
                 ? new CrossEntropy(c.effectiveUntargetedWeight(), c.effectiveTargetedWeight())
                 : Parts.loss(c.loss());

@@ -15,7 +15,6 @@ import io.advspark.attack.spec.Params;
 import io.advspark.attack.spec.PartSpec;
 import io.advspark.attack.spec.SpecException;
 import io.advspark.attack.update.Momentum;
-import io.advspark.attack.update.MomentumIterative;
 import io.advspark.attack.update.SignIterative;
 import io.advspark.attack.update.UpdateRule;
 import java.util.Map;
@@ -42,8 +41,7 @@ public final class Parts {
         UPDATES.put("ifgsm", p -> new SignIterative("ifgsm"));
         UPDATES.put("bim", p -> new SignIterative("ifgsm"));
         UPDATES.put("pgd", p -> new SignIterative("pgd"));
-        // mi keeps its original class so existing rounds produce byte-identical output.
-        UPDATES.put("mi", p -> new MomentumIterative(p.dbl("decay", 1.0, 0, 100)));
+        UPDATES.put("mi", p -> new Momentum(p.dbl("decay", 1.0, 0, 100), false, 0, 0));
         UPDATES.put("ni", p -> new Momentum(p.dbl("decay", 1.0, 0, 100), true, 0, 0));
         UPDATES.put("vmi", p -> new Momentum(p.dbl("decay", 1.0, 0, 100), false,
                 p.integer("n", 20, 1, 1000), p.dbl("beta", 1.5, 0, 100)));

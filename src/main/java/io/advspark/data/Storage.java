@@ -1,5 +1,6 @@
 package io.advspark.data;
 
+import io.advspark.util.Messages;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -148,7 +149,7 @@ public final class Storage {
         } catch (IOException | RuntimeException e) {
             throw new IOException(
                     "output store " + redact(dirUri) + " is not writable or not reachable: "
-                            + firstLine(e.getMessage()), e);
+                            + Messages.firstLine(e.getMessage()), e);
         } finally {
             if (s3a) {
                 closeQuietly(fs);
@@ -208,11 +209,4 @@ public final class Storage {
         return uri;
     }
 
-    static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 }

@@ -1,5 +1,6 @@
 package io.advspark.job;
 
+import io.advspark.util.Messages;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -70,7 +71,7 @@ public final class ModelLoader {
             } catch (RuntimeException e) {
                 throw new ConfigException(
                         "model " + spec.path() + " fails on a [1,3," + card.inputHeight() + "," + card.inputWidth()
-                                + "] input as its card " + spec.card() + " describes: " + firstLine(e.getMessage()), e);
+                                + "] input as its card " + spec.card() + " describes: " + Messages.firstLine(e.getMessage()), e);
             }
             if (out.dimension() != 2 || out.get(0) != 1 || out.get(1) != card.numClasses()) {
                 throw new ConfigException(
@@ -83,11 +84,4 @@ public final class ModelLoader {
         return bundle;
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 }

@@ -1,5 +1,6 @@
 package io.advspark.model;
 
+import io.advspark.util.Messages;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -61,7 +62,7 @@ public final class Classifier implements AutoCloseable {
                 block = JniUtils.loadModule(mgr, tmp, false, new String[0], new String[0], true);
             } catch (RuntimeException e) {
                 mgr.close();
-                throw new IOException(bundle.uri() + ": not a loadable TorchScript model: " + firstLine(e.getMessage()), e);
+                throw new IOException(bundle.uri() + ": not a loadable TorchScript model: " + Messages.firstLine(e.getMessage()), e);
             }
             block.freezeParameters(true);
             JniUtils.enableInferenceMode(block); // module.eval(): BN running stats, no dropout
@@ -120,11 +121,4 @@ public final class Classifier implements AutoCloseable {
         manager.close();
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 }

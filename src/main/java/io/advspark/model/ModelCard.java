@@ -1,5 +1,6 @@
 package io.advspark.model;
 
+import io.advspark.util.Messages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -40,7 +41,7 @@ public record ModelCard(
         try {
             n = JSON.readTree(json);
         } catch (IOException e) {
-            throw new IOException("model card " + source + ": not valid JSON: " + firstLine(e.getMessage()), e);
+            throw new IOException("model card " + source + ": not valid JSON: " + Messages.firstLine(e.getMessage()), e);
         }
         if (n == null || !n.isObject()) {
             throw new IOException("model card " + source + ": expected a JSON object");
@@ -139,13 +140,6 @@ public record ModelCard(
         return out;
     }
 
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
 
     @Override
     public boolean equals(Object o) {

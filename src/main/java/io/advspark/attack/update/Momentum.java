@@ -20,8 +20,8 @@ import java.util.Locale;
  * </ul>
  *
  * The L1 norm is the per-image mean absolute value (the official code's reduce_mean(abs)),
- * floored at 1e-12. With variance tuning off and no look-ahead this is bit-for-bit the rule of
- * {@link MomentumIterative}.
+ * floored at 1e-12 so a zero gradient gives a zero step instead of NaN. With {@code mu = 0} MI is
+ * I-FGSM on the normalised gradient (the same signs as I-FGSM).
  *
  * @param decay mu
  * @param nesterov take the gradient at the look-ahead point
