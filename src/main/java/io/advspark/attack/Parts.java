@@ -2,11 +2,16 @@ package io.advspark.attack;
 
 import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.gradient.GradientTransform;
+import io.advspark.attack.gradient.L1Normalize;
+import io.advspark.attack.gradient.TranslationInvariant;
 import io.advspark.attack.init.GaussianInit;
 import io.advspark.attack.init.Initializer;
 import io.advspark.attack.init.UniformInit;
 import io.advspark.attack.init.ZeroInit;
+import io.advspark.attack.input.Admix;
+import io.advspark.attack.input.DiverseInput;
 import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.input.ScaleInvariant;
 import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Logit;
 import io.advspark.attack.loss.Loss;
@@ -60,6 +65,15 @@ public final class Parts {
         INITS.put("zeros", p -> new ZeroInit());
         INITS.put("uniform", p -> new UniformInit(p.dbl("radius", 1.0, 0, 1)));
         INITS.put("gaussian", p -> new GaussianInit(p.dbl("sigma", 0.5, 0, 10)));
+
+        GRADIENTS.put("ti", p -> new TranslationInvariant(p.choice("kernel", "gaussian", "gaussian", "uniform", "linear"),
+                p.integer("size", 15, 1, 101), p.dbl("sigma", 3, 1e-3, 100)));
+        GRADIENTS.put("l1", p -> new L1Normalize());
+
+        INPUTS.put("di", p -> new DiverseInput(p.dbl("p", 0.5, 0, 1), p.dbl("resize", 1.1, 1, 4)));
+        INPUTS.put("si", p -> new ScaleInvariant(p.integer("copies", 5, 1, 32)));
+        INPUTS.put("admix", p -> new Admix(p.dbl("strength", 0.2, 0, 10), p.integer("mixes", 3, 1, 32),
+                p.integer("copies", 5, 1, 32)));
     }
 
     public static UpdateRule update(String spec) {
