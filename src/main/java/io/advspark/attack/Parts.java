@@ -1,5 +1,7 @@
 package io.advspark.attack;
 
+import io.advspark.attack.filter.DctFilter;
+import io.advspark.attack.filter.GaussianFilter;
 import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.gradient.GradientTransform;
 import io.advspark.attack.gradient.L1Normalize;
@@ -9,9 +11,15 @@ import io.advspark.attack.init.Initializer;
 import io.advspark.attack.init.UniformInit;
 import io.advspark.attack.init.ZeroInit;
 import io.advspark.attack.input.Admix;
+import io.advspark.attack.input.Brightness;
 import io.advspark.attack.input.DiverseInput;
+import io.advspark.attack.input.Flip;
 import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.input.Jpeg;
+import io.advspark.attack.input.Noise;
+import io.advspark.attack.input.Rotate;
 import io.advspark.attack.input.ScaleInvariant;
+import io.advspark.attack.input.Translate;
 import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Logit;
 import io.advspark.attack.loss.Loss;
@@ -74,6 +82,15 @@ public final class Parts {
         INPUTS.put("si", p -> new ScaleInvariant(p.integer("copies", 5, 1, 32)));
         INPUTS.put("admix", p -> new Admix(p.dbl("strength", 0.2, 0, 10), p.integer("mixes", 3, 1, 32),
                 p.integer("copies", 5, 1, 32)));
+        INPUTS.put("translate", p -> new Translate(p.dbl("max", 0.1, 0, 0.5)));
+        INPUTS.put("rotate", p -> new Rotate(p.dbl("degrees", 10, 0, 180)));
+        INPUTS.put("flip", p -> new Flip(p.dbl("p", 0.5, 0, 1)));
+        INPUTS.put("noise", p -> new Noise(p.dbl("std", 0.05, 0, 10)));
+        INPUTS.put("brightness", p -> new Brightness(p.integer("m", 5, 1, 32)));
+        INPUTS.put("jpeg", p -> new Jpeg(p.integer("quality", 75, 0, 100)));
+
+        FILTERS.put("gaussian", p -> new GaussianFilter(p.dbl("sigma", 1, 1e-3, 50)));
+        FILTERS.put("dct", p -> new DctFilter(p.dbl("keep", 0.25, 1e-6, 1)));
     }
 
     public static UpdateRule update(String spec) {
