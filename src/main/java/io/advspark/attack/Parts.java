@@ -1,12 +1,25 @@
 package io.advspark.attack;
 
+import io.advspark.attack.filter.DctFilter;
+import io.advspark.attack.filter.GaussianFilter;
 import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.gradient.GradientTransform;
+import io.advspark.attack.gradient.L1Normalize;
+import io.advspark.attack.gradient.TranslationInvariant;
 import io.advspark.attack.init.GaussianInit;
 import io.advspark.attack.init.Initializer;
 import io.advspark.attack.init.UniformInit;
 import io.advspark.attack.init.ZeroInit;
+import io.advspark.attack.input.Admix;
+import io.advspark.attack.input.Brightness;
+import io.advspark.attack.input.DiverseInput;
+import io.advspark.attack.input.Flip;
 import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.input.Jpeg;
+import io.advspark.attack.input.Noise;
+import io.advspark.attack.input.Rotate;
+import io.advspark.attack.input.ScaleInvariant;
+import io.advspark.attack.input.Translate;
 import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Logit;
 import io.advspark.attack.loss.Loss;
@@ -58,6 +71,24 @@ public final class Parts {
         INITS.put("zeros", p -> new ZeroInit());
         INITS.put("uniform", p -> new UniformInit(p.dbl("radius", 1.0, 0, 1)));
         INITS.put("gaussian", p -> new GaussianInit(p.dbl("sigma", 0.5, 0, 10)));
+
+        GRADIENTS.put("ti", p -> new TranslationInvariant(p.choice("kernel", "gaussian", "gaussian", "uniform", "linear"),
+                p.integer("size", 15, 1, 101), p.dbl("sigma", 3, 1e-3, 100)));
+        GRADIENTS.put("l1", p -> new L1Normalize());
+
+        INPUTS.put("di", p -> new DiverseInput(p.dbl("p", 0.5, 0, 1), p.dbl("resize", 1.1, 1, 4)));
+        INPUTS.put("si", p -> new ScaleInvariant(p.integer("copies", 5, 1, 32)));
+        INPUTS.put("admix", p -> new Admix(p.dbl("strength", 0.2, 0, 10), p.integer("mixes", 3, 1, 32),
+                p.integer("copies", 5, 1, 32)));
+        INPUTS.put("translate", p -> new Translate(p.dbl("max", 0.1, 0, 0.5)));
+        INPUTS.put("rotate", p -> new Rotate(p.dbl("degrees", 10, 0, 180)));
+        INPUTS.put("flip", p -> new Flip(p.dbl("p", 0.5, 0, 1)));
+        INPUTS.put("noise", p -> new Noise(p.dbl("std", 0.05, 0, 10)));
+        INPUTS.put("brightness", p -> new Brightness(p.integer("m", 5, 1, 32)));
+        INPUTS.put("jpeg", p -> new Jpeg(p.integer("quality", 75, 0, 100)));
+
+        FILTERS.put("gaussian", p -> new GaussianFilter(p.dbl("sigma", 1, 1e-3, 50)));
+        FILTERS.put("dct", p -> new DctFilter(p.dbl("keep", 0.25, 1e-6, 1)));
     }
 
     public static UpdateRule update(String spec) {

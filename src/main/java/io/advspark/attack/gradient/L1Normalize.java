@@ -1,0 +1,27 @@
+package io.advspark.attack.gradient;
+
+import ai.djl.ndarray.NDArray;
+import io.advspark.attack.StepContext;
+
+/**
+ * Per-image L1 normalisation {@code g / mean|g|}, the normalisation MI-FGSM (Dong et al., CVPR
+ * 2018) applies before accumulating momentum (the official code's {@code reduce_mean(abs)}),
+ * floored at 1e-12 as {@code Momentum} does. For update rules that do not normalise themselves,
+ * e.g. to put TI-smoothed gradients on a common scale. No parameters: spec {@code l1}.
+ */
+public record L1Normalize() implements GradientTransform {
+    @Override
+    public NDArray apply(NDArray grad, StepContext ctx) {
+        long n = grad.getShape().get(0);
+        NDArray l1 = grad.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f);
+        long[] keep = new long[grad.getShape().dimension()];
+        java.util.Arrays.fill(keep, 1);
+        keep[0] = n;
+        return grad.div(l1.reshape(new ai.djl.ndarray.types.Shape(keep)));
+    }
+
+    @Override
+    public String spec() {
+        return "l1";
+    }
+}

@@ -1,0 +1,87 @@
+package io.advspark.attack.input;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import io.advspark.attack.StepContext;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Admix (Wang, He, Lin and Hopcroft, "Admix: Enhancing the Transferability of Adversarial
+ * Attacks", ICCV 2021): each row is mixed with {@code mixes} other images,
+ * {@code x + strength * x'}, and each mix is taken at the SI scales {@code 1/2^i},
+ * i = 0..scales-1 (spec parameter {@code copies}), giving {@code scales * mixes} copies. Copy {@code i * mixes + j} (scale i,
+ * mix j) of row r is at row {@code (i * mixes + j) * rows + r}, TransferAttack's layout
+ * ({@code cat([cat([x + s x[perm_j] for j]) / 2**i for i])}).
+ *
+ * <p>The partners x' are the batch's <b>clean</b> images ({@code ctx.clean()}, constants: no
+ * gradient flows into them), drawn per row from {@code ctx.draws().rng(r)}, one
+ * {@code nextInt} per mix in order j = 0..mixes-1, uniformly among the other images of the
+ * batch (itself only when the batch holds one image). TransferAttack instead permutes the current
+ * adversarial batch and may pick the image itself. <b>This is the one part whose result depends
+ * on the batch-mates</b>: the same image in another batch (another partition, another batch size)
+ * mixes with other images, so reruns are identical only with identical batches.
+ *
+ * <p>Published defaults: strength 0.2, 3 mixed images, 5 scale copies. Spec
+ * {@code admix(strength=0.2, mixes=3, copies=5)}.
+ */
+public record Admix(double strength, int mixes, int scales) implements InputTransform {
+
+    /** The partner image (0..n-1) of each (row, mix): {@code out[r][j]}. */
+    public int[][] partners(StepContext ctx, int rows, int n) {
+        int[][] out = new int[rows][mixes];
+        for (int r = 0; r < rows; r++) {
+            Random g = ctx.draws().rng(r);
+            int self = r % n;
+            for (int j = 0; j < mixes; j++) {
+                if (n == 1) {
+                    out[r][j] = 0;
+                } else {
+                    int k = g.nextInt(n - 1);
+                    out[r][j] = k >= self ? k + 1 : k;
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public NDArray apply(NDArray x, StepContext ctx) {
+        int rows = (int) x.getShape().get(0);
+        NDArray clean = ctx.clean();
+        return apply(x, clean, partners(ctx, rows, (int) clean.getShape().get(0)));
+    }
+
+    /** Admix with the given partners; differentiable in {@code x}. */
+    public NDArray apply(NDArray x, NDArray clean, int[][] partners) {
+        int rows = (int) x.getShape().get(0);
+        NDList mixed = new NDList(mixes);
+        for (int j = 0; j < mixes; j++) {
+            NDList others = new NDList(rows);
+            for (int r = 0; r < rows; r++) {
+                int k = partners[r][j];
+                others.add(clean.get(x.getManager(), new NDIndex("{}:{}", k, k + 1)));
+            }
+            NDArray o = NDArrays.concat(others, 0).stopGradient();
+            mixed.add(x.add(o.mul((float) strength)));
+        }
+        NDArray m = NDArrays.concat(mixed, 0);
+        NDList scaled = new NDList(scales);
+        for (int i = 0; i < scales; i++) {
+            scaled.add(i == 0 ? m : m.div((float) Math.pow(2, i)));
+        }
+        return NDArrays.concat(scaled, 0);
+    }
+
+    @Override
+    public int copies() {
+        return scales * mixes;
+    }
+
+    @Override
+    public String spec() {
+        return String.format(Locale.ROOT, "admix(strength=%s,mixes=%d,copies=%d)", strength, mixes, scales);
+    }
+}

@@ -1,0 +1,99 @@
+package io.advspark.attack.input;
+
+import ai.djl.ndarray.NDArray;
+import io.advspark.attack.StepContext;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * JPEG compression as an input transform, with a straight-through gradient (the BPDA of Athalye,
+ * Carlini and Wagner, ICML 2018; JPEG as a transform e.g. in Guo et al., "Countering Adversarial
+ * Images using Input Transformations", ICLR 2018): forward is the real codec, each image rounded
+ * to 8-bit RGB, encoded by the JDK's {@code javax.imageio} JPEG writer at {@code quality} (0..100,
+ * JDK default chroma subsampling 4:2:0) and decoded; backward is the identity:
+ * {@code out = x + (jpeg(x) - x)} with the difference a constant outside the graph. Deterministic.
+ * Default quality 75. Spec {@code jpeg(quality=75)}.
+ */
+public record Jpeg(int quality) implements InputTransform {
+    @Override
+    public NDArray apply(NDArray x, StepContext ctx) {
+        long[] s = x.getShape().getShape();
+        int rows = (int) s[0];
+        int h = (int) s[2];
+        int w = (int) s[3];
+        if (s[1] != 3) {
+            throw new IllegalArgumentException("jpeg needs 3 channels, got " + s[1]);
+        }
+        float[] v = x.toFloatArray();
+        float[] d = new float[v.length];
+        int per = 3 * h * w;
+        for (int r = 0; r < rows; r++) {
+            float[] j = roundTrip(v, r * per, h, w, quality);
+            for (int i = 0; i < per; i++) {
+                d[r * per + i] = j[i] - v[r * per + i];
+            }
+        }
+        return x.add(x.getManager().create(d, x.getShape()));
+    }
+
+    /** JPEG(image) for the CHW floats at {@code off}, as CHW floats in [0,1]. */
+    public static float[] roundTrip(float[] v, int off, int h, int w, int quality) {
+        int plane = h * w;
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int p = y * w + x;
+                int rgb = (byte8(v[off + p]) << 16) | (byte8(v[off + plane + p]) << 8) | byte8(v[off + 2 * plane + p]);
+                img.setRGB(x, y, rgb);
+            }
+        }
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+            // In-memory streams: ImageIO's default file cache needs a writable java.io.tmpdir.
+            try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+                writer.setOutput(out);
+                ImageWriteParam param = writer.getDefaultWriteParam();
+                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+                param.setCompressionQuality(quality / 100f);
+                writer.write(null, new IIOImage(img, null, null), param);
+            } finally {
+                writer.dispose();
+            }
+            BufferedImage back = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+            float[] out = new float[3 * plane];
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int rgb = back.getRGB(x, y);
+                    int p = y * w + x;
+                    out[p] = ((rgb >> 16) & 0xff) / 255f;
+                    out[plane + p] = ((rgb >> 8) & 0xff) / 255f;
+                    out[2 * plane + p] = (rgb & 0xff) / 255f;
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("jpeg round trip failed", e);
+        }
+    }
+
+    private static int byte8(float f) {
+        return Math.max(0, Math.min(255, Math.round(f * 255f)));
+    }
+
+    @Override
+    public String spec() {
+        return String.format(Locale.ROOT, "jpeg(quality=%d)", quality);
+    }
+}

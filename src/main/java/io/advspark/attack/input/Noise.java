@@ -1,0 +1,26 @@
+package io.advspark.attack.input;
+
+import ai.djl.ndarray.NDArray;
+import io.advspark.attack.StepContext;
+import java.util.Locale;
+
+/**
+ * Additive Gaussian noise {@code x + N(0, std^2)} on the [0,1] scale, not clipped (clipping would
+ * zero the gradient at saturated pixels), drawn per image from its own stream (the Gaussian
+ * augmentation of e.g. Wu et al., "Improving the Transferability of Adversarial Samples with
+ * Adversarial Transformations", and VMI's sampling idea applied to the input). Default std 0.05.
+ * Spec {@code noise(std=0.05)}.
+ */
+public record Noise(double std) implements InputTransform {
+    @Override
+    public NDArray apply(NDArray x, StepContext ctx) {
+        int rows = (int) x.getShape().get(0);
+        int per = (int) (x.size() / rows);
+        return x.add(x.getManager().create(ctx.draws().gaussian(rows, per, (float) std), x.getShape()));
+    }
+
+    @Override
+    public String spec() {
+        return String.format(Locale.ROOT, "noise(std=%s)", std);
+    }
+}
