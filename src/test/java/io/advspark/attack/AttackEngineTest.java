@@ -56,4 +56,43 @@ class AttackEngineTest {
             assertEquals(8, pred.length);
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "mi|di(p=0.7, resize=1.25)|",
+        "mi|di(p=0.7, resize=1.25)|ti(kernel=gaussian, size=5, sigma=3)",
+        "mi|di(p=0.7, resize=1.25),si(copies=3)|ti(kernel=gaussian, size=5, sigma=3)",
+        "ni|si(copies=2),admix(strength=0.2, mixes=2, copies=2)|",
+        "vmi(n=2)|jpeg(quality=75),flip|l1",
+    })
+    void composedRecipesRunWithinBudget(String recipe) throws Exception {
+        Path data = Shared.cifar10();
+        TorchRuntime.start(2);
+        String[] p = recipe.split("\\|", -1);
+        List<String> inputs = p[1].isEmpty() ? List.of() : List.of(p[1].split(",(?![^(]*\\))"));
+        List<String> grads = p[2].isEmpty() ? List.of() : List.of(p[2].split(",(?![^(]*\\))"));
+        AttackConfig cfg = new AttackConfig(8, 5, 1.6, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, p[0],
+                inputs, grads, "", "zeros", "none", "logits", 2);
+        Attack attack = Attack.fromConfig(cfg);
+        List<ManifestRow> rows = Fixtures.manifest(data, 0, 6);
+        List<RgbImage> imgs = Fixtures.images(data, rows);
+        long[] shape = {rows.size(), 3, 32, 32};
+        int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
+        try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0)));
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            float[] adv = new AttackEngine(attack, ens).run(Fixtures.batch(imgs), shape, y, y, Draws.sequential(6), m, null);
+            int fooled = 0;
+            float[] q = new float[adv.length];
+            for (int i = 0; i < rows.size(); i++) {
+                RgbImage a = Quantizer.toPixels(adv, i * 3072, imgs.get(i), 8);
+                assertTrue(Perturbation.between(imgs.get(i), a).linf() <= 8);
+                a.toUnitFloats(q, i * 3072);
+            }
+            int[] pred = ens.predict(q, shape, m);
+            for (int i = 0; i < pred.length; i++) {
+                fooled += pred[i] != y[i] ? 1 : 0;
+            }
+            assertTrue(fooled >= 4, recipe + " (" + attack.spec() + ") fooled only " + fooled + "/6 white-box");
+        }
+    }
 }
