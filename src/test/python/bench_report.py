@@ -6,7 +6,7 @@
 
 runs.tsv (tab-separated, one line per process run by jobs/bench): label, kind (ours | reference),
 run number, process wall seconds, CPU seconds (user + sys, may be empty), 1-minute load before,
-after, log prefix (LOG.out / LOG.err, output folder LOG/), the shell-quoted command.
+after, CPU seconds used by all other processes during the run (may be empty), log prefix (LOG.out / LOG.err, output folder LOG/), the shell-quoted command.
 
 Work time per run: advspark's round summary ("time  S s (...)" on stdout); the reference's
 totals.seconds_total in LOG/summary.json. The table shows the median per configuration.
@@ -18,6 +18,8 @@ import os
 import re
 import statistics
 import sys
+
+CORES = os.cpu_count() or 1
 
 OURS_TIME = re.compile(r"^\s*time\s+([0-9.]+) s \(")
 OURS_IMAGES = re.compile(r"^\s*images\s+(\d+) attacked, (\d+) failed")
@@ -65,10 +67,13 @@ def read_runs(path):
             line = line.rstrip("\n")
             if not line:
                 continue
-            label, kind, rep, wall, cpu, l0, l1, log, cmd = line.split("\t", 8)
+            label, kind, rep, wall, cpu, l0, l1, others, log, cmd = line.split("\t", 9)
             r = parse_ours(log) if kind == "ours" else parse_reference(log)
             r.update(label=label, kind=kind, rep=int(rep), wall=float(wall), cpu=float(cpu) if cpu else None,
-                     load_before=float(l0), load_after=float(l1), log=log, cmd=cmd)
+                     load_before=float(l0), load_after=float(l1), log=log, cmd=cmd,
+                     others=float(others) if others else None)
+            # Share of the machine's CPU capacity that other processes took while this run went on.
+            r["others_share"] = r["others"] / (r["wall"] * CORES) if r["others"] is not None else None
             runs.append(r)
     return runs
 
@@ -79,6 +84,10 @@ def median(values):
 
 def fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def pct(v):
+    return "n/a" if v is None else f"{100 * v:.0f}%"
 
 
 def summarise(runs):
@@ -94,7 +103,9 @@ def summarise(runs):
         wall = median([r["wall"] for r in rs])
         rows.append(dict(label=label, kind=rs[0]["kind"], runs=len(rs), images=images, work=work, wall=wall,
                          work_per_image=work / images, wall_per_image=wall / images,
-                         success=median([r["success"] for r in rs])))
+                         success=median([r["success"] for r in rs]),
+                         others_share=max((r["others_share"] for r in rs if r["others_share"] is not None),
+                                          default=None)))
     ref = next((r for r in rows if r["kind"] == "reference"), None)
     for r in rows:
         r["ratio_work"] = r["work_per_image"] / ref["work_per_image"] if ref else None
@@ -105,22 +116,23 @@ def summarise(runs):
 def table(rows):
     out = [
         "| configuration | images | work s | work s/image | images/s | ratio ours/ref (work, time/image) "
-        "| process wall s | wall s/image | ratio ours/ref (wall) | untargeted success |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| process wall s | wall s/image | ratio ours/ref (wall) | untargeted success | others' CPU (max) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         out.append(
             f"| {r['label']} | {r['images']} | {r['work']:.1f} | {r['work_per_image']:.3f} | "
             f"{r['images'] / r['work']:.2f} | {fmt(r['ratio_work'])} | {r['wall']:.1f} | "
-            f"{r['wall_per_image']:.3f} | {fmt(r['ratio_wall'])} | {100 * r['success']:.1f}% |")
+            f"{r['wall_per_image']:.3f} | {fmt(r['ratio_wall'])} | {100 * r['success']:.1f}% | "
+            f"{pct(r['others_share'])} |")
     return "\n".join(out)
 
 
 def runs_table(runs, root):
     out = [
-        "| configuration | run | images | work s | process wall s | CPU s | CPU/wall | load1 before | load1 after "
-        "| inside batches s | log |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| configuration | run | images | work s | process wall s | CPU s | CPU/wall | others' CPU s (share) "
+        "| load1 before | load1 after | inside batches s | log |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
         if r["kind"] == "ours":
@@ -130,7 +142,7 @@ def runs_table(runs, root):
         cpu_ratio = r["cpu"] / r["wall"] if r["cpu"] is not None and r["wall"] > 0 else None
         out.append(
             f"| {r['label']} | {r['rep']} | {r['images']} | {r['work']:.1f} | {r['wall']:.1f} | {fmt(r['cpu'], 1)} | "
-            f"{fmt(cpu_ratio)} | {r['load_before']:.2f} | {r['load_after']:.2f} | {inside} | "
+            f"{fmt(cpu_ratio)} | {fmt(r['others'], 1)} ({pct(r['others_share'])}) | {r['load_before']:.2f} | {r['load_after']:.2f} | {inside} | "
             f"{os.path.relpath(r['log'], root)}.* |")
     return "\n".join(out)
 
@@ -147,7 +159,11 @@ EXPLAIN = """\
   adversarial predictions, attack, quantising, PNG encode + write; not the PNG reads), summed over
   concurrent tasks; reference: `seconds_attack` (the attack loop only).
 - **CPU/wall**: cores the process kept busy on average (2 = both cores of this machine).
-- Load averages well above the configured thread count mean other jobs shared the cores."""
+- **others' CPU**: CPU time that every other process on the machine used while the run went on
+  (from /proc/stat, minus the run's own CPU time), as a share of the machine's capacity over the
+  run (table: the largest over a configuration's runs). Above ~10 % the run shared its cores and
+  its time is inflated; the OpenMP reference is hit hardest (a preempted thread stalls every
+  parallel region). Load averages are recorded too but lag by about a minute."""
 
 
 def report(args):
