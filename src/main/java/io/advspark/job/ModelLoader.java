@@ -13,6 +13,7 @@ import io.advspark.model.Classifier;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCard;
 import io.advspark.model.TorchRuntime;
+import io.advspark.model.TorchThreads;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +63,16 @@ public final class ModelLoader {
             throw new ConfigException("model " + spec.path() + ": " + e.getMessage(), e);
         }
         ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight());
+        // On a torch worker: in local mode the tasks share this JVM and reuse that thread and its
+        // OpenMP team instead of starting another one beside the driver's (see TorchThreads).
+        TorchThreads.callUnchecked(() -> {
+            probe(spec, card, bundle);
+            return null;
+        });
+        return bundle;
+    }
+
+    private static void probe(ModelSpec spec, ModelCard card, ModelBundle bundle) {
         try (Classifier c = Classifier.load(bundle);
                 NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray probe = m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
@@ -81,7 +92,6 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ConfigException(e.getMessage(), e);
         }
-        return bundle;
     }
 
 }

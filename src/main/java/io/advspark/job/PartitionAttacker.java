@@ -14,6 +14,7 @@ import io.advspark.data.Storage;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
+import io.advspark.model.TorchThreads;
 import io.advspark.score.Perturbation;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -102,6 +103,8 @@ public final class PartitionAttacker
 
     private record Loaded(ManifestRow row, RgbImage image, String error) {}
 
+    private record Attacked(int[] cleanPred, float[] adv) {}
+
     private Loaded read(Storage storage, ManifestRow r) {
         String imagesDir = Storage.join(config.dataset().uri(), "images");
         String uri = Storage.join(imagesDir, r.imageId());
@@ -133,7 +136,7 @@ public final class PartitionAttacker
             List<Loaded> batch,
             NDManager manager,
             String executor)
-            throws IOException {
+            throws IOException, InterruptedException {
         Map<String, List<Loaded>> bySize = new LinkedHashMap<>();
         for (Loaded l : batch) {
             bySize.computeIfAbsent(l.image.height() + "x" + l.image.width(), k -> new ArrayList<>()).add(l);
@@ -153,7 +156,7 @@ public final class PartitionAttacker
             List<Loaded> group,
             NDManager manager,
             String executor)
-            throws IOException {
+            throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         int n = group.size();
         int h = group.get(0).image.height();
@@ -169,13 +172,17 @@ public final class PartitionAttacker
             y[i] = group.get(i).row.trueLabel() - base;
             t[i] = group.get(i).row.targetLabel() - base;
         }
-        int[] cleanPred = ensemble.predict(clean, shape, manager);
         // One random stream per (round, attack, image): same image, same draws, in any batch.
         long[] seeds = new long[n];
         for (int i = 0; i < n; i++) {
             seeds[i] = Draws.seedFor(config.roundId(), attack.spec(), group.get(i).row.imageId());
         }
-        float[] adv = engine.run(clean, shape, y, t, new Draws(seeds), manager, null);
+        Draws draws = new Draws(seeds);
+        // Tensor work on a long-lived torch thread, not on Spark's task thread (see TorchThreads).
+        Attacked a = TorchThreads.call(() -> new Attacked(
+                ensemble.predict(clean, shape, manager), engine.run(clean, shape, y, t, draws, manager, null)));
+        int[] cleanPred = a.cleanPred();
+        float[] adv = a.adv();
 
         // Score what is written: the 8-bit images, not the float iterate.
         List<RgbImage> written = new ArrayList<>(n);
@@ -185,7 +192,7 @@ public final class PartitionAttacker
             q.toUnitFloats(advPixels, i * per);
             written.add(q);
         }
-        int[] advPred = ensemble.predict(advPixels, shape, manager);
+        int[] advPred = TorchThreads.call(() -> ensemble.predict(advPixels, shape, manager));
         String imagesDir = Storage.join(config.roundUri(), "images");
         for (int i = 0; i < n; i++) {
             String uri = Storage.join(imagesDir, group.get(i).row.imageId());
