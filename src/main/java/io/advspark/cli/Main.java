@@ -89,12 +89,8 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    /** As used by the launcher; public for tests and notebooks that run rounds in-process. */
-    public static RoundConfig withThreadsForTests(RoundConfig c, int threads) {
-        return withThreads(c, threads);
-    }
-
-    static RoundConfig withThreads(RoundConfig c, int threads) {
+    /** The round with its libtorch thread count resolved (also for in-process runs: tests, notebooks). */
+    public static RoundConfig withThreads(RoundConfig c, int threads) {
         return new RoundConfig(c.roundId(), c.output(), c.dataset(), c.models(), c.attack(), c.batchSize(),
                 c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf());
     }

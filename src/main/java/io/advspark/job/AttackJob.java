@@ -40,14 +40,9 @@ public final class AttackJob {
         Storage storage = new Storage(jsc.hadoopConfiguration());
         String roundUri = config.roundUri();
 
-        try {
-            storage.checkWritable(roundUri);
-        } catch (IOException e) {
-            throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
-        }
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
-        int classes = bundles.get(0).card().datasetClasses();
-        List<ManifestRow> rows = readManifest(config, storage, classes);
+        Prepared prepared = prepare(config, storage);
+        List<ModelBundle> bundles = prepared.bundles();
+        List<ManifestRow> rows = prepared.rows();
         long bad = rows.stream().filter(r -> !r.ok()).count();
         LOG.info("advspark: round {} - {} manifest rows ({} unusable), {} surrogate(s): {}", config.roundId(), rows.size(),
                 bad, bundles.size(), bundles.stream().map(b -> b.card().name()).toList());
@@ -90,15 +85,22 @@ public final class AttackJob {
     /** Runs every check of {@link #run} that precedes the attack, without writing images. */
     public static void check(RoundConfig config, SparkSession spark) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Storage storage = new Storage(jsc.hadoopConfiguration());
+        List<ManifestRow> rows = prepare(config, new Storage(jsc.hadoopConfiguration())).rows();
+        rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
+    }
+
+    /** The surrogates and manifest of a round, after the checks that precede any work. */
+    private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows) {}
+
+    /** Output store writable, models loadable and as their cards say, manifest read. */
+    private static Prepared prepare(RoundConfig config, Storage storage) {
         try {
             storage.checkWritable(config.roundUri());
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
         List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
-        List<ManifestRow> rows = readManifest(config, storage, bundles.get(0).card().datasetClasses());
-        rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
+        return new Prepared(bundles, readManifest(config, storage, bundles.get(0).card().datasetClasses()));
     }
 
     static String manifestUri(RoundConfig config) {

@@ -22,7 +22,7 @@ public final class Rounds {
 
     /** Runs a round on {@code master} and returns its summary and records (collected). */
     public static Result run(RoundConfig cfg, String master) {
-        RoundConfig c = Main.withThreadsForTests(cfg, Sessions.effectiveThreads(cfg, master));
+        RoundConfig c = Main.withThreads(cfg, Sessions.effectiveThreads(cfg, master));
         SparkSession spark = Sessions.create(c, master);
         try {
             RoundSummary s = AttackJob.run(c, spark);

@@ -67,12 +67,8 @@ public record Admix(double strength, int mixes, int scales) implements InputTran
             NDArray o = NDArrays.concat(others, 0).stopGradient();
             mixed.add(x.add(o.mul((float) strength)));
         }
-        NDArray m = NDArrays.concat(mixed, 0);
-        NDList scaled = new NDList(scales);
-        for (int i = 0; i < scales; i++) {
-            scaled.add(i == 0 ? m : m.div((float) Math.pow(2, i)));
-        }
-        return NDArrays.concat(scaled, 0);
+        // The SI scales of each mix: copy (i, j) at row (i * mixes + j) * rows + r.
+        return ScaleInvariant.scaled(NDArrays.concat(mixed, 0), scales);
     }
 
     @Override

@@ -16,6 +16,11 @@ import java.util.Locale;
 public record ScaleInvariant(int copies) implements InputTransform {
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
+        return scaled(x, copies);
+    }
+
+    /** x, x/2, ..., x/2^(copies-1) stacked on the batch axis (copy i at rows i*N..). */
+    static NDArray scaled(NDArray x, int copies) {
         if (copies == 1) {
             return x;
         }
