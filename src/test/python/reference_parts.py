@@ -36,6 +36,11 @@ def kernel(kind, size, nsig):
     return torch.from_numpy(k.astype(np.float32))
 
 
+def resize(x, size):
+    """Bilinear, align_corners=False, in float64 (the spec of advspark's resize; see reference_attack)."""
+    return F.interpolate(x.double(), size=size, mode="bilinear", align_corners=False).float()
+
+
 def di(x, c):
     h, w = x.shape[-2], x.shape[-1]
     side = int(math.floor(h * c["resize"]))
@@ -43,10 +48,10 @@ def di(x, c):
     for r, (rnd, top, left, on) in enumerate(c["plans"]):
         xi = x[r:r + 1]
         if on:
-            t = F.interpolate(xi, size=[rnd, rnd], mode="bilinear", align_corners=False)
+            t = resize(xi, [rnd, rnd])
             rem = side - rnd
             t = F.pad(t, [left, rem - left, top, rem - top], value=0)
-            xi = F.interpolate(t, size=[h, w], mode="bilinear", align_corners=False)
+            xi = resize(t, [h, w])
         outs.append(xi)
     return torch.cat(outs, 0)
 

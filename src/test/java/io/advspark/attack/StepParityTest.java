@@ -32,18 +32,23 @@ import org.junit.jupiter.params.provider.CsvSource;
  * elements (|diff| < 1e-6). Whole-trajectory agreement is reported, and on the CIFAR ResNets
  * (far less chaotic) it must reach 99 %.
  *
- * <p>Two measured exceptions, both float32 rounding amplified by the models, not disagreement
- * about the algorithm (see docs/parity.md):
+ * <p>Every model is run through the same libtorch kernels on both sides: the models' own convs agree
+ * bit for bit between libtorch 2.7.1 (here) and torch 1.13 (the reference), and the resize runs in
+ * float64 on both sides (see {@code BilinearResize}: the float32 kernels of the two releases
+ * differ by an ulp, which the MobileNets' ReLU6 clips amplified into 5e-3 gradient errors).
+ *
+ * <p>Two measured exceptions, both float32 rounding rather than disagreement about the algorithm;
+ * the reference reports what is needed to recognise them at every step:
  *
  * <ul>
- *   <li>The quantisation-trained MobileNets keep many ReLU6 activations exactly at their clip
- *       points, so a 1-ulp difference in a conv (libtorch 2.7.1 here, torch 1.13 in the
- *       reference) flips gradient masks. Relative gradient errors are ~5e-3 both ways; against a
- *       float64 run of the reference ours is closer (1.1e-3) than the float32 reference itself
- *       (5.2e-3). These cases must reach cosine 0.9999, rel. L2 2e-2 and 99.8 % agreement.
- *   <li>A targeted CE that has saturated (p_target ~ 1) has a gradient of size 1 - p, computed
- *       with catastrophic cancellation; its last steps exceed 1e-5. There the median step must
- *       still meet 1e-5.
+ *   <li>Ill-conditioned steps. Where a MobileNet activation sits within rounding of a ReLU6 clip
+ *       point, PyTorch itself at 1 versus 2 threads moves the gradient by 1e-4..1e-2 (a flipped
+ *       mask). On such steps (reference 1-vs-2-thread difference above 1e-5) ours must stay within
+ *       twice that difference and agree on 99.9 % of next iterates. Every other step is held to
+ *       1e-5 and 99.99 %.
+ *   <li>A targeted CE that has saturated (p_target > 1 - 1e-4) has a gradient of size 1 - p,
+ *       computed with catastrophic cancellation on both sides; those steps must reach cosine
+ *       0.999 and 99.8 % next-iterate agreement, and at least two unsaturated steps must remain.
  * </ul>
  */
 class StepParityTest {
@@ -58,15 +63,15 @@ class StepParityTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({
-        // case, data, labelBase, models (;-separated), eps, objective, images, tolerance
-        "mobilenets-untargeted, nips17, 1, mobilenet_v1_0.25_128;mobilenet_v1_0.5_160, 16, UNTARGETED, 4, relu6",
-        "mobilenets-targeted, nips17, 1, mobilenet_v1_0.25_128;mobilenet_v1_0.5_160, 16, TARGETED, 4, relu6",
-        "mobilenets-weighted, nips17, 1, mobilenet_v1_0.5_160;mobilenet_v2_1.0_224, 16, WEIGHTED, 2, relu6",
-        "cifar-resnets-untargeted, cifar, 0, resnet20;resnet32, 8, UNTARGETED, 16, strict",
-        "cifar-resnets-targeted, cifar, 0, resnet20;resnet32, 8, TARGETED, 16, saturating",
+        // case, data, labelBase, models (;-separated), eps, objective, images
+        "mobilenets-untargeted, nips17, 1, mobilenet_v1_0.25_128;mobilenet_v1_0.5_160, 16, UNTARGETED, 4",
+        "mobilenets-targeted, nips17, 1, mobilenet_v1_0.25_128;mobilenet_v1_0.5_160, 16, TARGETED, 4",
+        "mobilenets-weighted, nips17, 1, mobilenet_v1_0.5_160;mobilenet_v2_1.0_224, 16, WEIGHTED, 2",
+        "cifar-resnets-untargeted, cifar, 0, resnet20;resnet32, 8, UNTARGETED, 16",
+        "cifar-resnets-targeted, cifar, 0, resnet20;resnet32, 8, TARGETED, 16",
     })
     void stepsMatchReference(String name, String data, int labelBase, String models, double eps,
-            AttackConfig.Objective objective, int images, String tolerance) throws Exception {
+            AttackConfig.Objective objective, int images) throws Exception {
         Path dataDir = data.equals("nips17") ? Shared.nips17() : Shared.cifar10();
         List<Path> paths = new ArrayList<>();
         List<Double> weights = new ArrayList<>();
@@ -104,33 +109,41 @@ class StepParityTest {
         JsonNode traj = r.get("trajectory");
         double traj1 = traj.get("trajectory_agree_1level").asDouble();
         double trajExact = traj.path("trajectory_agree_1e6").asDouble(traj.path("trajectory_agree_exact").asDouble(Double.NaN));
-        Report.append("parity.md", String.format(Locale.ROOT,
-                "| %s | %d images | max grad rel L2 %.3g | min next-x agreement %.6f | trajectory within 1 level %.4f, within 1e-6 %.4f |",
-                name, rows.size(), maxGrad, minAgree, traj1, trajExact));
 
-        double[] perStep = new double[r.get("steps").size()];
-        double minCos = 1;
-        for (int i = 0; i < perStep.length; i++) {
-            perStep[i] = r.get("steps").get(i).get("grad_rel_l2").asDouble();
-            minCos = Math.min(minCos, r.get("steps").get(i).get("grad_cosine").asDouble());
+        int unsaturated = 0;
+        int ill = 0;
+        double wellMax = 0;
+        for (JsonNode st : r.get("steps")) {
+            int i = st.get("step").asInt();
+            double g = st.get("grad_rel_l2").asDouble();
+            double agree = st.get("next_x_agree").asDouble();
+            double self = st.get("ref_thread_grad_rel_l2").asDouble();
+            boolean saturated = objective == AttackConfig.Objective.TARGETED
+                    && st.get("max_target_prob").asDouble() > 1 - 1e-4;
+            if (saturated) {
+                double cos = st.get("grad_cosine").asDouble();
+                assertTrue(cos >= 0.999, name + " step " + i + " (saturated): gradient cosine " + cos + " < 0.999\n" + out);
+                assertTrue(agree >= 0.998, name + " step " + i + " (saturated): next-iterate agreement " + agree + "\n" + out);
+                continue;
+            }
+            unsaturated++;
+            if (self <= 1e-5) {
+                wellMax = Math.max(wellMax, g);
+                assertTrue(g <= 1e-5, name + " step " + i + ": gradient relative L2 error " + g + " > 1e-5\n" + out);
+                assertTrue(agree >= 0.9999, name + " step " + i + ": next-iterate agreement " + agree + " < 99.99%\n" + out);
+            } else {
+                // Ill-conditioned step: PyTorch at 1 vs 2 threads already disagrees by more than 1e-5.
+                ill++;
+                assertTrue(g <= Math.max(1e-5, 2 * self), name + " step " + i + ": gradient relative L2 error " + g
+                        + " > 2x the reference's own 1-vs-2-thread difference " + self + "\n" + out);
+                assertTrue(agree >= 0.999, name + " step " + i + ": next-iterate agreement " + agree + " < 99.9%\n" + out);
+            }
         }
-        double median = java.util.Arrays.stream(perStep).sorted().toArray()[perStep.length / 2];
-        switch (tolerance) {
-            case "strict" -> {
-                assertTrue(maxGrad <= 1e-5, name + ": gradient relative L2 error " + maxGrad + " > 1e-5\n" + out);
-                assertTrue(minAgree >= 0.9999, name + ": next-iterate agreement " + minAgree + " < 99.99%\n" + out);
-            }
-            case "saturating" -> {
-                assertTrue(median <= 1e-5, name + ": median step gradient error " + median + " > 1e-5\n" + out);
-                assertTrue(minAgree >= 0.999, name + ": next-iterate agreement " + minAgree + " < 99.9%\n" + out);
-            }
-            case "relu6" -> {
-                assertTrue(minCos >= 0.9999, name + ": gradient cosine " + minCos + " < 0.9999\n" + out);
-                assertTrue(maxGrad <= 2e-2, name + ": gradient relative L2 error " + maxGrad + " > 2e-2\n" + out);
-                assertTrue(minAgree >= 0.998, name + ": next-iterate agreement " + minAgree + " < 99.8%\n" + out);
-            }
-            default -> throw new IllegalArgumentException(tolerance);
-        }
+        Report.append("parity.md", String.format(Locale.ROOT,
+                "| %s | %d images | max grad rel L2 %.3g (well-conditioned steps %.3g; %d ill-conditioned, %d saturated) "
+                        + "| min next-x agreement %.6f | trajectory within 1 level %.4f, within 1e-6 %.4f |",
+                name, rows.size(), maxGrad, wellMax, ill, r.get("steps").size() - unsaturated, minAgree, traj1, trajExact));
+        assertTrue(unsaturated >= 2, name + ": only " + unsaturated + " unsaturated steps to judge\n" + out);
         if (data.equals("cifar")) {
             assertTrue(traj1 >= 0.99, name + ": CIFAR whole-trajectory agreement " + traj1 + " < 99%\n" + out);
         }
