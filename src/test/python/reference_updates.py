@@ -4,9 +4,10 @@
     /usr/bin/python3 src/test/python/reference_updates.py DUMP_DIR [--threads N]
 
 Reads a Java step dump (format of reference_attack.py, plus meta fields "update", "n", "beta",
-"loss", "init", "seeds") and, for every step, recomputes from Java's x_t, m_t (and v_t for
-variance tuning) the gradient, the next iterate and the next state. Prints a JSON report and
-writes DUMP_DIR/parity.json.
+"loss", "init", "seeds", and for the target start "dataset" and "labelBase") and recomputes the
+start x_0 from the clean batch (compared with Java's first iterate), then, for every step, from
+Java's x_t, m_t (and v_t for variance tuning) the gradient, the next iterate and the next state.
+Prints a JSON report and writes DUMP_DIR/parity.json.
 
 Update rules (pixel space [0,1], eps/alpha = pixels/255):
   ifgsm, pgd   x+ = clip(x + alpha sign(g))                         (pgd: uniform start, see init)
@@ -18,6 +19,21 @@ Losses (ascended, summed over the batch):
   ce(untargeted=wu, targeted=wt)  wu CE(z, y) - wt CE(z, t)
   logit                            sum_i z_i[t_i]
   margin(targeted=false)           max_{j!=y} z_j - z_y   (targeted: z_t - max_{j!=t} z_j)
+  potrip(lambda, margin)           -sum_i [d_P(z_i/|z_i|_1, clip(onehot(t)-1e-5, 0, 1))
+                                   + lambda clip(Cos(onehot(y), z) - Cos(onehot(t), z) + margin, 0, 2.1)]
+                                   (Li et al., CVPR 2020, conventions of its TF code: Cos takes |a.b|,
+                                   the triplet term is per image, the batch gradient sums over images)
+Starts (clipped to the eps-ball and [0,1]):
+  zeros                            x
+  uniform(radius)                  x + U(-r eps, r eps)
+  perlin(period, octaves, sine, amplitude, map)
+                                   x + amplitude eps s, s = sin(sine pi n) (map=sign: its sign), n the
+                                   min-max-normalised fractal improved Perlin noise (Perlin 2002,
+                                   persistence 0.5, lacunarity 2, pixel (r, c) -> (r, c) / period),
+                                   same on every channel (Co et al., CCS 2019); the permutation is a
+                                   Fisher-Yates shuffle drawn from the image's stream
+  target(alpha)                    x + alpha (g - x), g the image of the row's target class with the
+                                   smallest ImageId in the dataset's dev.csv (x itself if none)
 Random draws: advspark draws uniform noise in Java from one java.util.Random per image (seeded per
 image, meta "seeds"), row-major, value = lo + (hi - lo) * nextFloat() in float32. This module
 replays java.util.Random exactly, so both sides use the same draws.
@@ -48,6 +64,19 @@ class JavaRandom:
     def next_bits(self, bits):
         self.seed = (self.seed * 0x5DEECE66D + 0xB) & self.MASK
         return self.seed >> (48 - bits)
+
+    def next_int(self, bound):
+        """java.util.Random.nextInt(bound), rejection loop included."""
+        r = self.next_bits(31)
+        m = bound - 1
+        if bound & m == 0:
+            return (bound * r) >> 31
+        u = r
+        while True:
+            r = u % bound
+            if u - r + m < (1 << 31):  # Java: u - r + m overflows int
+                return r
+            u = self.next_bits(31)
 
     def floats(self, count):
         out = np.empty(count, dtype=np.float32)
@@ -95,7 +124,117 @@ def loss_fn(spec):
             others = z.scatter(1, cls[:, None], float("-inf")).max(dim=1).values
             return (own - others).sum() if targeted else (others - own).sum()
         return margin
+    if name == "potrip":
+        lam, gamma = float(p.get("lambda", 0.01)), float(p.get("margin", 0.007))
+
+        def poincare(a, b):  # per image
+            return torch.acosh(1.0 + 2 * (a - b).square().sum(1) / ((1 - a.square().sum(1)) * (1 - b.square().sum(1))))
+
+        def cos(a, b):  # |a.b| / (|a| |b|), per image
+            return (a * b).sum(1).abs() / torch.sqrt(a.square().sum(1) * b.square().sum(1))
+
+        def potrip(z, y, t):
+            t_hot = F.one_hot(t, z.shape[1]).to(z.dtype)
+            y_hot = F.one_hot(y, z.shape[1]).to(z.dtype)
+            po = poincare(z / z.abs().sum(1, keepdim=True), torch.clamp(t_hot - 0.00001, 0.0, 1.0))
+            trip = torch.clamp(cos(y_hot, z) - cos(t_hot, z) + gamma, 0.0, 2.1)
+            return -(po + lam * trip).sum()
+        return potrip
     raise ValueError(f"unknown loss {spec}")
+
+
+def _perlin_grad(h, x, y):
+    """Perlin's reference gradient grad(h, x, y, z) at z = 0, vectorised over h."""
+    h = h & 15
+    u = np.where(h < 8, x, y)
+    v = np.where(h < 4, y, np.where((h == 12) | (h == 14), x, 0.0))
+    return np.where((h & 1) == 0, u, -u) + np.where((h & 2) == 0, v, -v)
+
+
+def _improved_noise(perm, x, y):
+    fx, fy = np.floor(x), np.floor(y)
+    xi, yi = fx.astype(np.int64) & 255, fy.astype(np.int64) & 255
+    xf, yf = x - fx, y - fy
+    fade = lambda t: t * t * t * (t * (t * 6 - 15) + 10)  # noqa: E731
+    lerp = lambda t, a, b: a + t * (b - a)  # noqa: E731
+    u, v = fade(xf), fade(yf)
+    a, b = perm[xi] + yi, perm[xi + 1] + yi
+    x1 = lerp(u, _perlin_grad(perm[a], xf, yf), _perlin_grad(perm[b], xf - 1, yf))
+    x2 = lerp(u, _perlin_grad(perm[a + 1], xf, yf - 1), _perlin_grad(perm[b + 1], xf - 1, yf - 1))
+    return lerp(v, x1, x2)
+
+
+def perlin_pattern(rng, h, w, period, octaves, sine, sign_map):
+    """The colour-mapped Perlin pattern of one image, float64 [h, w] in [-1, 1]."""
+    p = list(range(256))
+    for i in range(255, 0, -1):
+        j = rng.next_int(i + 1)
+        p[i], p[j] = p[j], p[i]
+    perm = np.array(p + p, dtype=np.int64)
+    rows, cols = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    total, amp, norm, freq = np.zeros((h, w)), 1.0, 0.0, 1.0 / period
+    for _ in range(octaves):
+        total = total + amp * _improved_noise(perm, rows * freq, cols * freq)
+        norm += amp
+        amp *= 0.5
+        freq *= 2
+    n = total / norm
+    lo, hi = n.min(), n.max()
+    n = (n - lo) / (hi - lo) if hi > lo else np.zeros_like(n)
+    s = np.sin(n * sine * np.pi)
+    return np.sign(s) if sign_map else s
+
+
+def target_guides(meta, x0, t):
+    """Per row, the image of class t with the smallest ImageId in the dataset's dev.csv (x0 if none)."""
+    import csv
+    from PIL import Image
+    d, base = meta["dataset"], int(meta.get("labelBase", 0))
+    best = {}
+    with open(os.path.join(d, "dev.csv"), newline="") as f:
+        for row in csv.DictReader(f):
+            try:
+                label = int(row["TrueLabel"]) - base
+            except ValueError:
+                continue
+            if label not in best or row["ImageId"] < best[label]:
+                best[label] = row["ImageId"]
+    g = x0.clone()
+    for i, cls in enumerate(t.tolist()):
+        if cls in best:
+            path = os.path.join(d, "images", best[cls])
+            if not os.path.exists(path):
+                path = os.path.join(d, best[cls])
+            arr = np.asarray(Image.open(path).convert("RGB")).transpose(2, 0, 1).astype(np.float32) / np.float32(255)
+            gi = torch.from_numpy(arr.copy())[None]
+            if list(gi.shape[-2:]) != list(x0.shape[-2:]):
+                gi = F.interpolate(gi, size=list(x0.shape[-2:]), mode="bilinear", align_corners=False).clamp(0, 1)
+            g[i] = gi[0]
+    return g
+
+
+def start(meta, x0, t, eps, rngs):
+    """x_0 as the Java engine starts, consuming the init's draws from rngs; clipped."""
+    name, p = parse_spec(meta.get("init", "zeros"))
+    shape = list(x0.shape)
+    if name == "zeros":
+        x = x0.clone()
+    elif name == "uniform":
+        r = np.float32(float(p.get("radius", 1.0)) * np.float32(eps))
+        x = x0 + uniform(rngs, shape[0], int(np.prod(shape[1:])), -r, r).reshape(x0.shape)
+    elif name == "perlin":
+        scale = float(p.get("amplitude", 1.0)) * float(np.float32(eps))
+        delta = np.empty(shape, dtype=np.float32)
+        for i in range(shape[0]):
+            s = perlin_pattern(rngs[i], shape[2], shape[3], float(p.get("period", 60)), int(p.get("octaves", 4)),
+                               float(p.get("sine", 36)), p.get("map", "sine") == "sign")
+            delta[i] = (scale * s).astype(np.float32)[None]
+        x = x0 + torch.from_numpy(delta)
+    elif name == "target":
+        x = x0 + float(p.get("alpha", 1.0)) * (target_guides(meta, x0, t) - x0)
+    else:
+        raise ValueError(f"init {name}: no reference")
+    return torch.minimum(torch.maximum(x, x0 - eps), x0 + eps).clamp(0.0, 1.0)
 
 
 class Rule:
@@ -163,12 +302,10 @@ def main(argv=None):
         (g,) = torch.autograd.grad(loss(ens.logits(p), y, t), p)
         return g
 
-    # The streams as Java consumed them: the init's draws first (uniform start), then per step.
+    # The streams as Java consumed them: the init's draws first, then per step.
     rngs = [JavaRandom(s) for s in seeds]
-    init_name, init_p = parse_spec(meta.get("init", "zeros"))
-    if init_name == "uniform":
-        r = np.float32(float(init_p.get("radius", 1.0)) * np.float32(rule.eps))
-        uniform(rngs, shape[0], int(np.prod(shape[1:])), -r, r)
+    x_start = start(meta, x0, t, rule.eps, rngs)
+    init_agree = _frac((read("step_0_x.f32") - x_start).abs() < 1e-6)
     steps = []
     for s in range(meta["steps"]):
         x, m = read(f"step_{s}_x.f32"), read(f"step_{s}_m.f32")
@@ -182,7 +319,7 @@ def main(argv=None):
         if nv_ref is not None:
             row["next_v_rel_l2"] = _rel_l2(read(f"step_{s}_next_v.f32"), nv_ref)
         steps.append(row)
-    report = dict(steps=steps,
+    report = dict(steps=steps, init_x_agree=init_agree,
                   max_grad_rel_l2=max(r["grad_rel_l2"] for r in steps),
                   min_next_x_agree=min(r["next_x_agree"] for r in steps),
                   max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0))

@@ -66,7 +66,20 @@ public final class AttackEngine {
      */
     public float[] run(float[] clean, long[] shape, int[] labels0, int[] targets0, Draws draws, NDManager parent,
             StepObserver observer) {
+        return run(clean, shape, labels0, targets0, null, draws, parent, observer);
+    }
+
+    /**
+     * Runs the attack on a batch with guide images: one per image, same layout as {@code clean}
+     * (the {@code target} start blends toward them; see {@link io.advspark.attack.init.TargetInit}).
+     * {@code guides} may be null when the init needs none.
+     */
+    public float[] run(float[] clean, long[] shape, int[] labels0, int[] targets0, float[] guides, Draws draws,
+            NDManager parent, StepObserver observer) {
         int n = (int) shape[0];
+        if (guides != null && guides.length != clean.length) {
+            throw new IllegalArgumentException("need one guide image per image: " + guides.length + " floats for " + clean.length);
+        }
         if (labels0.length != n || targets0.length != n) {
             throw new IllegalArgumentException("labels and targets must have one entry per image");
         }
@@ -87,11 +100,12 @@ public final class AttackEngine {
             NDArray x0 = batch.create(clean, new Shape(shape));
             NDArray lo = x0.sub(eps01);
             NDArray hi = x0.add(eps01);
-            NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01));
+            NDArray g = guides == null ? null : batch.create(guides, new Shape(shape));
+            NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g));
             x = NDArrays.minimum(NDArrays.maximum(x, lo), hi).clip(0f, 1f);
             UpdateRule.State state = attack.update().start(x0, batch);
             for (int t = 0; t < attack.steps(); t++) {
-                StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01);
+                StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 try (NDManager step = batch.newSubManager()) {
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();

@@ -8,6 +8,8 @@ import io.advspark.attack.gradient.L1Normalize;
 import io.advspark.attack.gradient.TranslationInvariant;
 import io.advspark.attack.init.GaussianInit;
 import io.advspark.attack.init.Initializer;
+import io.advspark.attack.init.PerlinInit;
+import io.advspark.attack.init.TargetInit;
 import io.advspark.attack.init.UniformInit;
 import io.advspark.attack.init.ZeroInit;
 import io.advspark.attack.input.Admix;
@@ -24,6 +26,7 @@ import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Logit;
 import io.advspark.attack.loss.Loss;
 import io.advspark.attack.loss.Margin;
+import io.advspark.attack.loss.PoTrip;
 import io.advspark.attack.spec.Params;
 import io.advspark.attack.spec.PartSpec;
 import io.advspark.attack.spec.SpecException;
@@ -67,10 +70,15 @@ public final class Parts {
                 p.choice("targeted", "false", "true", "false").equals("true"),
                 p.dbl("kappa", Double.POSITIVE_INFINITY, 0, Double.POSITIVE_INFINITY)));
         LOSSES.put("cw", LOSSES.get("margin"));
+        LOSSES.put("potrip", p -> new PoTrip(p.dbl("lambda", 0.01, 0, 1e6), p.dbl("margin", 0.007, 0, 2)));
 
         INITS.put("zeros", p -> new ZeroInit());
         INITS.put("uniform", p -> new UniformInit(p.dbl("radius", 1.0, 0, 1)));
         INITS.put("gaussian", p -> new GaussianInit(p.dbl("sigma", 0.5, 0, 10)));
+        INITS.put("perlin", p -> new PerlinInit(p.dbl("period", 60, 1, 1e5), p.integer("octaves", 4, 1, 8),
+                p.dbl("sine", 36, 0, 1000), p.dbl("amplitude", 1.0, 0, 1),
+                p.choice("map", "sine", "sine", "sign").equals("sign")));
+        INITS.put("target", p -> new TargetInit(p.dbl("alpha", 1.0, 0, 1)));
 
         GRADIENTS.put("ti", p -> new TranslationInvariant(p.choice("kernel", "gaussian", "gaussian", "uniform", "linear"),
                 p.integer("size", 15, 1, 101), p.dbl("sigma", 3, 1e-3, 100)));

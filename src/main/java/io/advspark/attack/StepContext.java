@@ -11,5 +11,13 @@ import ai.djl.ndarray.NDArray;
  * @param clean the clean batch [N,3,H,W] in [0,1] (Admix mixes with it, init blends toward it)
  * @param eps01 budget on the [0,1] scale
  * @param alpha01 step size on the [0,1] scale
+ * @param guides one guide image per row, [N,3,H,W] in [0,1] (the target-class images the
+ *     {@code target} start blends toward), or null when the caller gave none
  */
-public record StepContext(int step, int steps, Draws draws, NDArray clean, float eps01, float alpha01) {}
+public record StepContext(int step, int steps, Draws draws, NDArray clean, float eps01, float alpha01, NDArray guides) {
+
+    /** A context without guide images. */
+    public StepContext(int step, int steps, Draws draws, NDArray clean, float eps01, float alpha01) {
+        this(step, steps, draws, clean, eps01, alpha01, null);
+    }
+}

@@ -1,5 +1,6 @@
 package io.advspark.job;
 
+import io.advspark.attack.Attack;
 import io.advspark.config.ConfigException;
 import io.advspark.config.RoundConfig;
 import io.advspark.data.Manifest;
@@ -12,6 +13,9 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -68,7 +72,8 @@ public final class AttackJob {
         try {
             JavaRDD<ManifestRow> rdd = jsc.parallelize(rows, partitions);
             JavaRDD<Row> records =
-                    rdd.mapPartitions(new PartitionAttacker(cacheKey, config, models, hconf, done, failed));
+                    rdd.mapPartitions(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
+                            .withGuides(prepared.guides()));
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
             Dataset<Row> df = spark.createDataFrame(records, RecordSchema.SCHEMA);
             String recordsUri = Storage.join(roundUri, "records");
@@ -89,8 +94,11 @@ public final class AttackJob {
         rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
     }
 
-    /** The surrogates and manifest of a round, after the checks that precede any work. */
-    private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows) {}
+    /**
+     * The surrogates and manifest of a round, after the checks that precede any work, and the
+     * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
+     */
+    private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides) {}
 
     /** Output store writable, models loadable and as their cards say, manifest read. */
     private static Prepared prepare(RoundConfig config, Storage storage) {
@@ -100,7 +108,41 @@ public final class AttackJob {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
         List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
-        return new Prepared(bundles, readManifest(config, storage, bundles.get(0).card().datasetClasses()));
+        int classes = bundles.get(0).card().datasetClasses();
+        List<ManifestRow> rows = readManifest(config, storage, classes);
+        Map<Integer, String> guides = null;
+        Attack attack = Attack.fromConfig(config.attack());
+        if (attack.init().needsGuides()) {
+            // From the whole manifest, so that an image's start does not depend on dataset.limit.
+            guides = guideIds(config.dataset().limit() > 0 ? readManifest(config, storage, classes, 0) : rows);
+            TreeSet<Integer> missing = new TreeSet<>();
+            long images = 0;
+            for (ManifestRow r : rows) {
+                if (r.ok() && !guides.containsKey(r.targetLabel())) {
+                    missing.add(r.targetLabel());
+                    images++;
+                }
+            }
+            if (!missing.isEmpty()) {
+                LOG.warn("advspark: init {}: the manifest has no usable image of target class(es) {}; their {} image(s)"
+                        + " start from the clean image (zeros start)", attack.init().spec(), missing, images);
+            }
+        }
+        return new Prepared(bundles, rows, guides);
+    }
+
+    /**
+     * The guide image of each label: the smallest ImageId (String order) among the usable rows
+     * with that TrueLabel (labels in the dataset's convention).
+     */
+    public static Map<Integer, String> guideIds(List<ManifestRow> rows) {
+        Map<Integer, String> out = new TreeMap<>();
+        for (ManifestRow r : rows) {
+            if (r.ok()) {
+                out.merge(r.trueLabel(), r.imageId(), (a, b) -> a.compareTo(b) <= 0 ? a : b);
+            }
+        }
+        return out;
     }
 
     static String manifestUri(RoundConfig config) {
@@ -108,9 +150,13 @@ public final class AttackJob {
     }
 
     static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes) {
+        return readManifest(config, storage, classes, config.dataset().limit());
+    }
+
+    static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes, int limit) {
         String uri = manifestUri(config);
         try (InputStream in = storage.open(uri)) {
-            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, config.dataset().limit());
+            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
         } catch (FileNotFoundException e) {
             throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
         } catch (IOException e) {

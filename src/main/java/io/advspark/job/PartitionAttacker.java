@@ -11,6 +11,7 @@ import io.advspark.data.ManifestRow;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
+import io.advspark.model.BilinearResize;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
@@ -19,10 +20,13 @@ import io.advspark.score.Perturbation;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
@@ -47,6 +51,8 @@ public final class PartitionAttacker
     private final LongAccumulator imagesDone;
     private final LongAccumulator imagesFailed;
     private final String cacheKey;
+    /** Label -> ImageId of its guide image, for starts that need guides (else null). */
+    private Map<Integer, String> guideIds;
 
     public PartitionAttacker(
             String cacheKey,
@@ -63,6 +69,16 @@ public final class PartitionAttacker
         this.imagesFailed = imagesFailed;
     }
 
+    /**
+     * Gives the guide image of each label (dataset convention; see {@code AttackJob.guideIds}),
+     * needed when the attack's start blends toward an image of the target class. The guide of an
+     * image may live in any partition: it is read from storage.
+     */
+    public PartitionAttacker withGuides(Map<Integer, String> guideIds) {
+        this.guideIds = guideIds == null ? null : new TreeMap<>(guideIds);
+        return this;
+    }
+
     @Override
     public Iterator<Row> call(Iterator<ManifestRow> rows) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
@@ -71,6 +87,10 @@ public final class PartitionAttacker
         Attack attack = Attack.fromConfig(config.attack());
         AttackEngine engine = new AttackEngine(attack, ensemble);
         String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
+        if (attack.init().needsGuides() && guideIds == null) {
+            throw new IllegalStateException("init '" + attack.init().spec() + "' needs guide images: use withGuides");
+        }
+        Guides guides = attack.init().needsGuides() ? new Guides() : null;
         List<Row> out = new ArrayList<>();
         List<Loaded> pending = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
@@ -90,12 +110,12 @@ public final class PartitionAttacker
                 }
                 pending.add(l);
                 if (pending.size() >= config.batchSize()) {
-                    out.addAll(runBatch(engine, attack, ensemble, storage, pending, manager, executor));
+                    out.addAll(runBatch(engine, attack, ensemble, storage, guides, pending, manager, executor));
                     pending.clear();
                 }
             }
             if (!pending.isEmpty()) {
-                out.addAll(runBatch(engine, attack, ensemble, storage, pending, manager, executor));
+                out.addAll(runBatch(engine, attack, ensemble, storage, guides, pending, manager, executor));
             }
         }
         return out.iterator();
@@ -116,7 +136,8 @@ public final class PartitionAttacker
                 // The Tianchi layout also appears flat (PNGs next to dev.csv).
                 String flat = Storage.join(config.dataset().uri(), r.imageId());
                 if (!storage.isFile(flat)) {
-                    return new Loaded(r, null, "image file not found: " + uri + " (manifest line " + r.rowNumber() + ")");
+                    return new Loaded(r, null, "image file not found: " + uri
+                            + (r.rowNumber() > 0 ? " (manifest line " + r.rowNumber() + ")" : ""));
                 }
                 uri = flat;
                 bytes = storage.readAll(flat);
@@ -133,6 +154,7 @@ public final class PartitionAttacker
             Attack attack,
             Ensemble ensemble,
             Storage storage,
+            Guides guides,
             List<Loaded> batch,
             NDManager manager,
             String executor)
@@ -143,7 +165,7 @@ public final class PartitionAttacker
         }
         List<Row> rows = new ArrayList<>();
         for (List<Loaded> group : bySize.values()) {
-            rows.addAll(runGroup(engine, attack, ensemble, storage, group, manager, executor));
+            rows.addAll(runGroup(engine, attack, ensemble, storage, guides, group, manager, executor));
         }
         return rows;
     }
@@ -153,6 +175,7 @@ public final class PartitionAttacker
             Attack attack,
             Ensemble ensemble,
             Storage storage,
+            Guides guides,
             List<Loaded> group,
             NDManager manager,
             String executor)
@@ -178,9 +201,10 @@ public final class PartitionAttacker
             seeds[i] = Draws.seedFor(config.roundId(), attack.spec(), group.get(i).row.imageId());
         }
         Draws draws = new Draws(seeds);
+        float[] guide = guides == null ? null : guides.batch(storage, group, clean, h, w, manager);
         // Tensor work on a long-lived torch thread, not on Spark's task thread (see TorchThreads).
         Attacked a = TorchThreads.call(() -> new Attacked(
-                ensemble.predict(clean, shape, manager), engine.run(clean, shape, y, t, draws, manager, null)));
+                ensemble.predict(clean, shape, manager), engine.run(clean, shape, y, t, guide, draws, manager, null)));
         int[] cleanPred = a.cleanPred();
         float[] adv = a.adv();
 
@@ -228,6 +252,80 @@ public final class PartitionAttacker
         imagesDone.add(n);
         LOG.info("advspark: batch of {} images ({}x{}) attacked in {} ms on executor {}", n, h, w, wallMs, executor);
         return rows;
+    }
+
+    /**
+     * The guide images of one partition: read from storage on first use (a few recent ones are
+     * kept, as many images share a target class), resized to the image's size if needed. An
+     * image whose target class has no usable guide is its own guide (the zeros start), with one
+     * warning per class and partition.
+     */
+    private final class Guides {
+        private static final int KEEP = 32;
+        private final Map<String, RgbImage> recent = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, RgbImage> e) {
+                return size() > KEEP;
+            }
+        };
+        private final Set<String> unusable = new HashSet<>();
+        private final Set<Integer> warned = new HashSet<>();
+
+        float[] batch(Storage storage, List<Loaded> group, float[] clean, int h, int w, NDManager manager)
+                throws InterruptedException {
+            int per = 3 * h * w;
+            float[] out = new float[clean.length];
+            for (int i = 0; i < group.size(); i++) {
+                ManifestRow r = group.get(i).row;
+                RgbImage g = image(storage, r.targetLabel());
+                if (g == null) {
+                    System.arraycopy(clean, i * per, out, i * per, per);
+                } else if (g.height() == h && g.width() == w) {
+                    g.toUnitFloats(out, i * per);
+                } else {
+                    float[] resized = TorchThreads.call(() -> resize(g, h, w, manager));
+                    System.arraycopy(resized, 0, out, i * per, per);
+                }
+            }
+            return out;
+        }
+
+        private RgbImage image(Storage storage, int label) {
+            String id = guideIds.get(label);
+            if (id == null) {
+                warn(label, "the manifest has no usable image of class " + label);
+                return null;
+            }
+            RgbImage g = recent.get(id);
+            if (g != null || unusable.contains(id)) {
+                return g;
+            }
+            Loaded l = read(storage, new ManifestRow(0, id, label, -1, null));
+            if (l.error != null) {
+                unusable.add(id);
+                warn(label, "its guide image " + id + " cannot be read: " + l.error);
+                return null;
+            }
+            recent.put(id, l.image);
+            return l.image;
+        }
+
+        private void warn(int label, String why) {
+            if (warned.add(label)) {
+                LOG.warn("advspark: init target: {}; images with target class {} start from the clean image (zeros start)",
+                        why, label);
+            }
+        }
+
+        private float[] resize(RgbImage g, int h, int w, NDManager manager) {
+            float[] px = new float[3 * g.height() * g.width()];
+            g.toUnitFloats(px, 0);
+            try (NDManager m = manager.newSubManager();
+                    BilinearResize rs = new BilinearResize(m, g.height(), g.width(), h, w)) {
+                return rs.apply(m.create(px, new ai.djl.ndarray.types.Shape(1, 3, g.height(), g.width())))
+                        .clip(0f, 1f).toFloatArray();
+            }
+        }
     }
 
     private Row errorRow(Attack attack, ManifestRow r, String error, String executor) {

@@ -95,4 +95,56 @@ class AttackEngineTest {
             assertTrue(fooled >= 4, recipe + " (" + attack.spec() + ") fooled only " + fooled + "/6 white-box");
         }
     }
+
+    /**
+     * The target start at engine level: x_0 is the guide blend clipped to the budget and [0,1]
+     * (seen through the observer), a targeted attack from it runs within budget, and without
+     * guides the engine refuses with a message naming the init.
+     */
+    @Test
+    void targetStartBlendsTowardTheGuidesWithinBudget() throws Exception {
+        Path data = Shared.cifar10();
+        TorchRuntime.start(2);
+        List<ManifestRow> rows = Fixtures.manifest(data, 0, 4);
+        List<RgbImage> imgs = Fixtures.images(data, rows);
+        // Guides: images 4..7 of the set stand in for target-class images.
+        List<RgbImage> guideImgs = Fixtures.images(data, Fixtures.manifest(data, 0, 8).subList(4, 8));
+        float[] clean = Fixtures.batch(imgs);
+        float[] guides = Fixtures.batch(guideImgs);
+        long[] shape = {4, 3, 32, 32};
+        int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
+        int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
+        AttackConfig cfg = new AttackConfig(8, 3, 2, 1.0, AttackConfig.Objective.TARGETED, 0, 1, "mi",
+                List.of(), List.of(), "potrip", "target(alpha=0.5)", "none", "logits", 1);
+        Attack attack = Attack.fromConfig(cfg);
+        try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0)));
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            AttackEngine engine = new AttackEngine(attack, ens);
+            float[][] start = new float[1][];
+            float[] adv = engine.run(clean, shape, y, t, guides, Draws.sequential(4), m, (step, x, mom, g, nx, nm) -> {
+                if (step == 0) {
+                    start[0] = x.toFloatArray();
+                }
+            });
+            float eps = 8 / 255f;
+            int moved = 0;
+            for (int i = 0; i < clean.length; i++) {
+                float want = clean[i] + 0.5f * (guides[i] - clean[i]);
+                want = Math.min(Math.max(want, clean[i] - eps), clean[i] + eps);
+                want = Math.min(Math.max(want, 0f), 1f);
+                assertEquals(want, start[0][i], 1e-6f, "x_0 at " + i);
+                moved += Math.abs(start[0][i] - clean[i]) > eps / 2 ? 1 : 0;
+            }
+            assertTrue(moved > clean.length / 4, "the start moved toward the guides: " + moved);
+            for (int i = 0; i < 4; i++) {
+                RgbImage a = Quantizer.toPixels(adv, i * 3072, imgs.get(i), 8);
+                assertTrue(Perturbation.between(imgs.get(i), a).linf() <= 8);
+            }
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> engine.run(clean, shape, y, t, Draws.sequential(4), m, null));
+            assertTrue(e.getMessage().contains("target(alpha=0.5)") && e.getMessage().contains("guide"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> engine.run(clean, shape, y, t, new float[3], Draws.sequential(4), m, null));
+        }
+    }
 }

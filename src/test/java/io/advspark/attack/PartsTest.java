@@ -252,6 +252,133 @@ class PartsTest {
     }
 
     @Test
+    void perlinStartIsGreyscaleWithinBudgetAndPerImage() {
+        NDArray clean = rand(9, 2, 3, 24, 24);
+        float eps = 16 / 255f;
+        long[] seeds = {41, 42};
+        io.advspark.attack.init.Initializer init = Parts.init("perlin(period=6, octaves=3, sine=8)");
+        NDArray x0 = init.start(ctx(clean, new Draws(seeds)));
+        NDArray d = x0.sub(clean);
+        assertEquals(clean.getShape(), x0.getShape());
+        assertTrue(d.abs().max().getFloat() <= eps * (1 + 1e-6f), "inside the budget");
+        assertTrue(d.abs().max().getFloat() >= 0.95f * eps, "the sine map spans the budget: " + d.abs().max().getFloat());
+        // One pattern for all channels (up to the rounding of x + delta - x).
+        assertArrayEquals(d.get(":, 0").toFloatArray(), d.get(":, 1").toFloatArray(), 1e-7f);
+        assertArrayEquals(d.get(":, 0").toFloatArray(), d.get(":, 2").toFloatArray(), 1e-7f);
+        // Deterministic, per image: image 1 alone with its seed equals its row in the batch.
+        assertArrayEquals(x0.toFloatArray(), init.start(ctx(clean, new Draws(seeds))).toFloatArray(), 0f);
+        NDArray alone = init.start(ctx(clean.get("1:2"), new Draws(new long[] {42})));
+        assertArrayEquals(row(x0, 1), alone.get(0).toFloatArray(), 0f);
+        assertNotEquals(0f, x0.get(0).sub(clean.get(0)).sub(x0.get(1).sub(clean.get(1))).abs().max().getFloat(),
+                "another seed, another pattern");
+        // Spatially smooth, unlike white noise: the mean step between neighbours is a fraction of
+        // that of the same values shuffled (0.34 of it here).
+        io.advspark.attack.init.PerlinInit smooth = (io.advspark.attack.init.PerlinInit) Parts.init("perlin(period=12, octaves=2, sine=1)");
+        double[] pat = smooth.pattern(new Random(3), 48, 48);
+        double[] shuffled = pat.clone();
+        Random sh = new Random(4);
+        for (int i = shuffled.length - 1; i > 0; i--) {
+            int j = sh.nextInt(i + 1);
+            double tmp = shuffled[i];
+            shuffled[i] = shuffled[j];
+            shuffled[j] = tmp;
+        }
+        assertTrue(meanStep(pat, 48) < 0.5 * meanStep(shuffled, 48), meanStep(pat, 48) + " vs " + meanStep(shuffled, 48));
+        // map=sign puts every pixel at +-amplitude*eps (or 0); amplitude scales the budget.
+        NDArray sg = Parts.init("perlin(period=6, sine=8, amplitude=0.5, map=sign)").start(ctx(clean, new Draws(seeds)))
+                .sub(clean).abs();
+        for (float v : sg.toFloatArray()) {
+            assertTrue(v < 1e-6f || Math.abs(v - 0.5f * eps) < 1e-6f, "sign map value " + v);
+        }
+        // The permutation is drawn from the image's stream before any step's draws: 255 nextInt.
+        Draws dr = new Draws(new long[] {7});
+        init.start(ctx(clean.get("0:1"), dr));
+        Random ref = new Random(7);
+        for (int i = 255; i > 0; i--) {
+            ref.nextInt(i + 1);
+        }
+        assertEquals(ref.nextLong(), dr.rng(0).nextLong());
+    }
+
+    private static double meanStep(double[] a, int w) {
+        double sum = 0;
+        int count = 0;
+        for (int r = 0; r < a.length / w; r++) {
+            for (int c = 0; c + 1 < w; c++) {
+                sum += Math.abs(a[r * w + c + 1] - a[r * w + c]);
+                count++;
+            }
+        }
+        return sum / count;
+    }
+
+    @Test
+    void targetStartBlendsTowardTheGuideAndNeedsOne() {
+        NDArray clean = rand(10, 2, 3, 8, 8);
+        NDArray guide = rand(11, 2, 3, 8, 8);
+        io.advspark.attack.init.Initializer init = Parts.init("target(alpha=0.25)");
+        assertTrue(init.needsGuides());
+        assertTrue(!Parts.init("zeros").needsGuides() && !Parts.init("perlin").needsGuides());
+        StepContext c = new StepContext(-1, 10, Draws.sequential(2), clean, 16 / 255f, 1.6f / 255f, guide);
+        NDArray want = clean.add(guide.sub(clean).mul(0.25f));
+        assertArrayEquals(want.toFloatArray(), init.start(c).toFloatArray(), 0f);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> init.start(ctx(clean, Draws.sequential(2))));
+        assertTrue(e.getMessage().contains("target(alpha=0.25)") && e.getMessage().contains("guide"), e.getMessage());
+        StepContext wrong = new StepContext(-1, 10, Draws.sequential(2), clean, 16 / 255f, 1.6f / 255f, guide.get("0:1"));
+        assertThrows(IllegalArgumentException.class, () -> init.start(wrong));
+    }
+
+    @Test
+    void poTripIsItsDefinitionAndPullsTowardTheTarget() {
+        float[] z = {2.0f, -1.0f, 0.5f, 3.0f, -0.2f, /* row 2 */ 0.1f, 4.0f, -2.0f, 0.3f, 1.0f};
+        int[] y = {3, 1};
+        int[] t = {2, 4};
+        double lambda = 0.5;
+        double gamma = 0.3;
+        double want = 0;
+        for (int i = 0; i < 2; i++) {
+            double l1 = 0;
+            double l2 = 0;
+            for (int j = 0; j < 5; j++) {
+                l1 += Math.abs(z[i * 5 + j]);
+                l2 += z[i * 5 + j] * z[i * 5 + j];
+            }
+            // v_t = 1 - xi and 1 - ||v||^2 (about 2e-5) in float32, as the loss computes them: the
+            // latter's rounding moves theta by about 1e-3 relative.
+            float vtf = 1f - 1e-5f;
+            double vt = vtf;
+            double oneMinusVv = 1f - vtf * vtf;
+            double uu = 0;
+            double diff = 0;
+            for (int j = 0; j < 5; j++) {
+                double u = z[i * 5 + j] / l1;
+                double v = j == t[i] ? vt : 0;
+                uu += u * u;
+                diff += (u - v) * (u - v);
+            }
+            double theta = 2 * diff / ((1 - uu) * oneMinusVv);
+            double po = Math.log(1 + theta + Math.sqrt((1 + theta) * (1 + theta) - 1)); // acosh(1 + theta)
+            double cosT = Math.abs(z[i * 5 + t[i]]) / Math.sqrt(l2);
+            double cosY = Math.abs(z[i * 5 + y[i]]) / Math.sqrt(l2);
+            double trip = Math.max((1 - cosT) - (1 - cosY) + gamma, 0);
+            want -= po + lambda * trip;
+        }
+        io.advspark.attack.loss.Loss loss = Parts.loss("potrip(lambda=0.5, margin=0.3)");
+        NDArray logits = m.create(z, new Shape(2, 5));
+        assertEquals(want, loss.of(logits, y, t).getFloat(), Math.abs(want) * 1e-5);
+        // Ascending it raises the target logit and lowers the true one.
+        NDArray g = Autograd.gradient(logits, leaf -> loss.of(leaf, y, t));
+        float[] gv = g.toFloatArray();
+        for (int i = 0; i < 2; i++) {
+            assertTrue(gv[i * 5 + t[i]] > 0, "target logit up, row " + i + ": " + Arrays.toString(gv));
+        }
+        assertTrue(gv[3] < 0, "true logit down: " + Arrays.toString(gv));
+        // The loss is per image: row 1 alone gives row 1's gradient.
+        NDArray g1 = Autograd.gradient(logits.get("1:2"), leaf -> loss.of(leaf, new int[] {1}, new int[] {4}));
+        assertArrayEquals(Arrays.copyOfRange(gv, 5, 10), g1.toFloatArray(), 1e-6f);
+    }
+
+    @Test
     void specsValidate() {
         assertEquals("ti(kernel=gaussian,size=7,sigma=3.0)", Parts.gradient("ti(size=7)").spec());
         assertThrows(SpecException.class, () -> Parts.gradient("ti(kernel=box)"));
@@ -260,5 +387,30 @@ class PartsTest {
         assertEquals("admix(strength=0.2,mixes=3,copies=5)", Parts.input("admix").spec());
         assertEquals(new DiverseInput(0.5, 1.1), Parts.input("di"));
         assertEquals(new ScaleInvariant(5), Parts.input("si"));
+        // The published defaults, and bad parameters named with the spec.
+        assertEquals("perlin(period=60.0,octaves=4,sine=36.0,amplitude=1.0,map=sine)", Parts.init("perlin").spec());
+        assertEquals("target(alpha=1.0)", Parts.init("target").spec());
+        assertEquals("potrip(lambda=0.01,margin=0.007)", Parts.loss("potrip").spec());
+        for (String[] bad : new String[][] {
+            {"init", "perlin(octaves=0)", "'octaves' must be in 1..8"},
+            {"init", "perlin(period=0)", "'period'"},
+            {"init", "perlin(amplitude=1.5)", "'amplitude'"},
+            {"init", "perlin(map=cosine)", "'map' must be one of sine, sign"},
+            {"init", "perlin(freq=3)", "unknown parameter 'freq'"},
+            {"init", "target(alpha=2)", "'alpha' must be in [0.0, 1.0]"},
+            {"init", "target(beta=0.5)", "unknown parameter 'beta'"},
+            {"loss", "potrip(lambda=-1)", "'lambda'"},
+            {"loss", "potrip(margin=3)", "'margin'"},
+            {"loss", "potrip(gamma=0.007)", "unknown parameter 'gamma'"},
+        }) {
+            SpecException e = assertThrows(SpecException.class, () -> {
+                if (bad[0].equals("init")) {
+                    Parts.init(bad[1]);
+                } else {
+                    Parts.loss(bad[1]);
+                }
+            });
+            assertTrue(e.getMessage().contains("'" + bad[1] + "'") && e.getMessage().contains(bad[2]), e.getMessage());
+        }
     }
 }

@@ -84,6 +84,21 @@ class ConfigLoaderTest {
                 e.getMessage());
         assertTrue(fails("attack.loss=\"margin(kappa=x)\"").getMessage().contains("'kappa' must be a number"));
         assertTrue(fails("attack.init=\"uniform(radius=3)\"").getMessage().contains("radius"));
+        RoundConfig parts = ConfigLoader.load(null, List.of("attack.loss=\"potrip(lambda=0.01, margin=0.007)\"",
+                "attack.init=\"perlin(period=20, octaves=2, sine=12, map=sign)\""));
+        assertEquals("perlin(period=20, octaves=2, sine=12, map=sign)", parts.attack().init());
+        ConfigLoader.load(null, List.of("attack.init=\"target(alpha=0.5)\""));
+        for (String[] bad : new String[][] {
+            {"attack.init=\"perlin(octaves=9)\"", "perlin(octaves=9)", "'octaves' must be in 1..8"},
+            {"attack.init=\"perlin(map=gray)\"", "perlin(map=gray)", "'map'"},
+            {"attack.init=\"target(alpha=-0.1)\"", "target(alpha=-0.1)", "'alpha'"},
+            {"attack.init=\"target(guide=first)\"", "target(guide=first)", "unknown parameter 'guide'"},
+            {"attack.loss=\"potrip(margin=5)\"", "potrip(margin=5)", "'margin'"},
+            {"attack.loss=\"potrip(lamda=0.1)\"", "potrip(lamda=0.1)", "unknown parameter 'lamda'"},
+        }) {
+            String msg = fails(bad[0]).getMessage();
+            assertTrue(msg.contains(bad[1]) && msg.contains(bad[2]), msg);
+        }
         assertTrue(fails("attack.ensemble=median").getMessage().contains("advspark.attack.ensemble"));
         assertTrue(fails("attack.copies=0").getMessage().contains("advspark.attack.copies"));
     }

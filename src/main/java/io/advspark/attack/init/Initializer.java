@@ -9,4 +9,12 @@ public interface Initializer {
     NDArray start(StepContext ctx);
 
     String spec();
+
+    /**
+     * Whether {@link #start} reads {@code ctx.guides()}: the caller must then pass one guide image
+     * per row (the job layer loads an image of each row's target class).
+     */
+    default boolean needsGuides() {
+        return false;
+    }
 }
