@@ -34,14 +34,30 @@ public final class BilinearResize implements AutoCloseable {
         this.outW = outW;
         Axis h = axis(inH, outH);
         Axis w = axis(inW, outW);
-        this.h0 = manager.create(h.i0, new Shape(1, 1, outH, 1));
-        this.h1 = manager.create(h.i1, new Shape(1, 1, outH, 1));
-        this.hl0 = manager.create(h.l0, new Shape(1, 1, outH, 1));
-        this.hl1 = manager.create(h.l1, new Shape(1, 1, outH, 1));
-        this.w0 = manager.create(w.i0, new Shape(1, 1, 1, outW));
-        this.w1 = manager.create(w.i1, new Shape(1, 1, 1, outW));
-        this.wl0 = manager.create(w.l0, new Shape(1, 1, 1, outW));
-        this.wl1 = manager.create(w.l1, new Shape(1, 1, 1, outW));
+        this.h0 = owned(manager.create(h.i0, new Shape(1, 1, outH, 1)));
+        this.h1 = owned(manager.create(h.i1, new Shape(1, 1, outH, 1)));
+        this.hl0 = owned(manager.create(h.l0, new Shape(1, 1, outH, 1)));
+        this.hl1 = owned(manager.create(h.l1, new Shape(1, 1, outH, 1)));
+        this.w0 = owned(manager.create(w.i0, new Shape(1, 1, 1, outW)));
+        this.w1 = owned(manager.create(w.i1, new Shape(1, 1, 1, outW)));
+        this.wl0 = owned(manager.create(w.l0, new Shape(1, 1, 1, outW)));
+        this.wl1 = owned(manager.create(w.l1, new Shape(1, 1, 1, outW)));
+    }
+
+    /**
+     * A copy of {@code a} in memory libtorch owns. On CPU, DJL's {@code create(array)} wraps a
+     * Java direct buffer without copying ({@code from_blob}) and only the Java array object keeps
+     * that buffer alive; but the autograd graph saves the gather indices and weights for the
+     * backward pass. A plan closed between forward and backward (DI closes its per-row plans)
+     * would leave the graph reading freed memory once the garbage collector releases the buffer:
+     * seen as "index 140181479666144 is out of bounds" in backward during an MI-DI run with
+     * dropout, whose masks made the collector run often. libtorch-owned storage is reference
+     * counted by the graph, so closing the plan is safe.
+     */
+    private static NDArray owned(NDArray a) {
+        NDArray c = a.duplicate();
+        a.close();
+        return c;
     }
 
     private record Axis(long[] i0, long[] i1, float[] l0, float[] l1) {}
