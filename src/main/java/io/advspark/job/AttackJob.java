@@ -99,7 +99,7 @@ public final class AttackJob {
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), config.attack().augment());
         return new Prepared(bundles, readManifest(config, storage, bundles.get(0).card().datasetClasses()));
     }
 
