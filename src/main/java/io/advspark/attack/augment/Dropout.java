@@ -19,10 +19,10 @@ import java.util.SplittableRandom;
  *
  * <p>Each activation at a dropout site is zeroed with probability {@code p} and the kept ones are
  * scaled by {@code 1/(1-p)} (inverted dropout, as {@code nn.Dropout} in train mode); BatchNorm and
- * everything else stays in eval mode. Default p 0.006: the keep probability 0.994 of TransferAttack's
- * Ghost Network code for dropout after every block; where the sites are is up to the model (see
- * {@code tools/ghost_model.py}: after the stem and every residual block). p 0 gives the eval-mode
- * model exactly.
+ * everything else stays in eval mode. Default p 0.006: the keep probability 0.994 of
+ * TransferAttack's Ghost Network code for dropout after every block of Inception-v3; where the
+ * sites are is up to the model (see {@code tools/ghost_model.py}: after the stem and every
+ * residual block). p 0 gives the eval-mode model exactly.
  *
  * <p>Draws: for each row {@code r} of a forward pass, one {@code nextLong} from
  * {@code draws.rng(r)} (image {@code r % N}'s stream) seeds a {@link SplittableRandom} that draws
