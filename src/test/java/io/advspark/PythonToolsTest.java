@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the Python unit tests of the repository's own tools (the torchvision/timm exporter on
- * randomly initialised architectures, and the reference attack's self-test) as part of the one
- * test command.
+ * randomly initialised architectures, the dropout-site re-exporter, and the reference attack's
+ * self-test) as part of the one test command.
  */
 class PythonToolsTest {
 
@@ -31,6 +31,11 @@ class PythonToolsTest {
     @Test
     void exporterTests() throws Exception {
         unittest(List.of("tools/test_export_model.py"));
+    }
+
+    @Test
+    void ghostModelTests() throws Exception {
+        unittest(List.of("tools/test_ghost_model.py"));
     }
 
     @Test

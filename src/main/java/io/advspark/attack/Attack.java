@@ -1,5 +1,6 @@
 package io.advspark.attack;
 
+import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.gradient.GradientTransform;
 import io.advspark.attack.init.Initializer;
@@ -28,6 +29,7 @@ import java.util.stream.Collectors;
  * @param filter perturbation filter, or null
  * @param copies independent draws of the input transforms per step, gradients averaged
  * @param ensembleMode how surrogate outputs are combined
+ * @param augments model augmentations (dropout inside the surrogates), applied at every forward
  */
 public record Attack(
         double epsPixels,
@@ -40,14 +42,24 @@ public record Attack(
         UpdateRule update,
         PerturbationFilter filter,
         int copies,
-        EnsembleMode ensembleMode) {
+        EnsembleMode ensembleMode,
+        List<ModelAugmentation> augments) {
 
     public Attack {
         inputs = List.copyOf(inputs);
         gradients = List.copyOf(gradients);
+        augments = List.copyOf(augments);
         if (copies < 1) {
             throw new IllegalArgumentException("copies must be >= 1");
         }
+    }
+
+    /** An attack without model augmentations. */
+    public Attack(double epsPixels, double stepSizePixels, int steps, Initializer init, List<InputTransform> inputs,
+            Loss loss, List<GradientTransform> gradients, UpdateRule update, PerturbationFilter filter, int copies,
+            EnsembleMode ensembleMode) {
+        this(epsPixels, stepSizePixels, steps, init, inputs, loss, gradients, update, filter, copies, ensembleMode,
+                List.of());
     }
 
     /** An attack with one draw per step and the logit ensemble. */
@@ -87,7 +99,8 @@ public record Attack(
                 update,
                 Parts.filter(c.filter()),
                 c.copies(),
-                EnsembleMode.valueOf(c.ensemble().toUpperCase(java.util.Locale.ROOT)));
+                EnsembleMode.valueOf(c.ensemble().toUpperCase(java.util.Locale.ROOT)),
+                c.augment().stream().map(Parts::augment).toList());
     }
 
     /** Budget on the [0,1] scale, as float32 like the tensors it bounds. */
@@ -121,6 +134,9 @@ public record Attack(
         }
         if (ensembleMode != EnsembleMode.LOGITS) {
             b.append(" ensemble=").append(ensembleMode.spec());
+        }
+        if (!augments.isEmpty()) {
+            b.append(" augment=[").append(augments.stream().map(ModelAugmentation::spec).collect(Collectors.joining(","))).append(']');
         }
         return b.toString();
     }

@@ -2,13 +2,16 @@ package io.advspark.attack;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.gradient.GradientTransform;
 import io.advspark.attack.input.InputTransform;
 import io.advspark.attack.update.GradientOracle;
 import io.advspark.attack.update.UpdateRule;
 import io.advspark.model.Autograd;
+import io.advspark.model.Classifier;
 import io.advspark.model.Ensemble;
 import java.util.List;
 
@@ -19,7 +22,8 @@ import java.util.List;
  *   x_0 = init(x)
  *   for t in 0..T-1:
  *     p      = update.gradientPoint(x_t)
- *     g      = d loss(ensemble(inputs(p))) / d p      (eval-mode surrogates)
+ *     g      = d loss(ensemble(inputs(p))) / d p      (eval-mode surrogates; with attack.augment
+ *                                                     a fresh dropout mask per forward)
  *     g      = gradients(g)
  *     d      = update.direction(g)                    (e.g. sign of the momentum)
  *     x_t+1  = clip(clip(x_t + alpha * d, x - eps, x + eps), 0, 1)
@@ -39,6 +43,20 @@ public final class AttackEngine {
         if (attack.steps() < 1) {
             throw new IllegalArgumentException("steps must be >= 1");
         }
+        if (!attack.augments().isEmpty()) {
+            // The driver's model check has run the full probe; here only a cheap look at the
+            // module's methods (no tensor work on the caller's thread, see TorchThreads).
+            for (Classifier m : ensemble.members()) {
+                if (m.augment() && !m.hasDropoutSites()) {
+                    throw new IllegalArgumentException("attack.augment " + augmentSpecs() + ": model " + m.card().name()
+                            + " has no dropout sites (methods " + m.methods() + ")");
+                }
+            }
+        }
+    }
+
+    private String augmentSpecs() {
+        return attack.augments().stream().map(ModelAugmentation::spec).toList().toString();
     }
 
     public Attack attack() {
@@ -146,6 +164,7 @@ public final class AttackEngine {
      */
     private NDArray gradient(NDArray point, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch) {
         int n = labels0.length;
+        Ensemble.MemberMasks masks = attack.augments().isEmpty() ? null : (i, member, rows, mgr) -> masks(member, rows, ctx, mgr);
         NDArray grad = Autograd.gradient(point, leaf -> {
             NDArray in = leaf;
             if (attack.copies() > 1) {
@@ -158,11 +177,11 @@ public final class AttackEngine {
             int[] y = tileLabels(labels0, k);
             int[] g = tileLabels(targets0, k);
             NDArray loss = switch (attack.ensembleMode()) {
-                case LOGITS -> attack.loss().of(ensemble.logits(in), y, g);
-                case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(in), y, g);
+                case LOGITS -> attack.loss().of(ensemble.logits(in, masks), y, g);
+                case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(in, masks), y, g);
                 case LOSSES -> {
                     NDArray sum = null;
-                    List<NDArray> zs = ensemble.memberLogits(in);
+                    List<NDArray> zs = ensemble.memberLogits(in, masks);
                     for (int i = 0; i < zs.size(); i++) {
                         NDArray li = attack.loss().of(zs.get(i), y, g).mul((float) ensemble.members().get(i).weight());
                         sum = sum == null ? li : sum.add(li);
@@ -176,6 +195,31 @@ public final class AttackEngine {
             grad = gt.apply(grad, ctx);
         }
         return grad;
+    }
+
+    /**
+     * One forward's masks for {@code member}'s dropout sites: the product of every augmentation's
+     * masks, drawn in {@code attack.augments()} order; null for a member that augmentations skip.
+     */
+    private NDList masks(Classifier member, int rows, StepContext ctx, NDManager manager) {
+        if (!member.augment()) {
+            return null;
+        }
+        List<long[]> sites = member.dropoutSites();
+        float[][] product = null;
+        for (ModelAugmentation a : attack.augments()) {
+            float[][] m = a.masks(sites, rows, ctx.draws());
+            if (product == null) {
+                product = m;
+            } else {
+                for (int k = 0; k < m.length; k++) {
+                    for (int j = 0; j < m[k].length; j++) {
+                        product[k][j] *= m[k][j];
+                    }
+                }
+            }
+        }
+        return ModelAugmentation.toArrays(product, sites, rows, manager);
     }
 
     private static int[] tileLabels(int[] labels, int k) {

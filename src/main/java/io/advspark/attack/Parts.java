@@ -1,5 +1,7 @@
 package io.advspark.attack;
 
+import io.advspark.attack.augment.Dropout;
+import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.filter.DctFilter;
 import io.advspark.attack.filter.GaussianFilter;
 import io.advspark.attack.filter.PerturbationFilter;
@@ -51,6 +53,7 @@ public final class Parts {
     static final Map<String, Function<Params, InputTransform>> INPUTS = new TreeMap<>();
     static final Map<String, Function<Params, GradientTransform>> GRADIENTS = new TreeMap<>();
     static final Map<String, Function<Params, PerturbationFilter>> FILTERS = new TreeMap<>();
+    static final Map<String, Function<Params, ModelAugmentation>> AUGMENTS = new TreeMap<>();
 
     static {
         UPDATES.put("fgsm", p -> new SignIterative("fgsm"));
@@ -97,6 +100,13 @@ public final class Parts {
 
         FILTERS.put("gaussian", p -> new GaussianFilter(p.dbl("sigma", 1, 1e-3, 50)));
         FILTERS.put("dct", p -> new DctFilter(p.dbl("keep", 0.25, 1e-6, 1)));
+
+        AUGMENTS.put("dropout", p -> new Dropout(p.dbl("p", 0.006, 0, 0.99)));
+    }
+
+    /** A model augmentation ({@code attack.augment}), e.g. {@code dropout(p=0.1)}. */
+    public static ModelAugmentation augment(String spec) {
+        return build(spec, "model augmentation", AUGMENTS);
     }
 
     public static UpdateRule update(String spec) {

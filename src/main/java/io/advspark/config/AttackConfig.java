@@ -19,6 +19,7 @@ package io.advspark.config;
  * @param filter perturbation-filter spec or "none"
  * @param ensemble logits, probs or losses
  * @param copies independent draws of the input transforms per step
+ * @param augment model-augmentation specs (e.g. dropout inside the surrogates)
  */
 public record AttackConfig(
         double epsPixels,
@@ -35,12 +36,22 @@ public record AttackConfig(
         String init,
         String filter,
         String ensemble,
-        int copies)
+        int copies,
+        java.util.List<String> augment)
         implements java.io.Serializable {
 
     public AttackConfig {
         inputs = java.util.List.copyOf(inputs);
         gradients = java.util.List.copyOf(gradients);
+        augment = java.util.List.copyOf(augment);
+    }
+
+    /** An attack without model augmentations. */
+    public AttackConfig(double epsPixels, int steps, double stepSizePixels, double decay, Objective objective,
+            double untargetedWeight, double targetedWeight, String update, java.util.List<String> inputs,
+            java.util.List<String> gradients, String loss, String init, String filter, String ensemble, int copies) {
+        this(epsPixels, steps, stepSizePixels, decay, objective, untargetedWeight, targetedWeight, update, inputs,
+                gradients, loss, init, filter, ensemble, copies, java.util.List.of());
     }
 
     /** MI-FGSM with a CE objective and no further parts (the pipeline's original attack). */

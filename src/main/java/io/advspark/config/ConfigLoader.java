@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     public static final String ROOT = "advspark";
-    private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight");
+    private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight", "augment");
     /** Objects whose keys are free (user-chosen names). */
     private static final Set<String> OPEN_OBJECTS = Set.of(ROOT + ".spark.conf");
 
@@ -234,7 +234,8 @@ public final class ConfigLoader {
             if (!(weight > 0) || Double.isInfinite(weight)) {
                 throw new ConfigException(key + ".weight must be a positive number, got " + weight);
             }
-            models.add(new ModelSpec(path, card, role, weight));
+            boolean augment = !m.hasPath("augment") || m.getBoolean("augment");
+            models.add(new ModelSpec(path, card, role, weight, augment));
         }
         if (models.stream().noneMatch(m -> m.role() == ModelSpec.Role.SURROGATE)) {
             throw new ConfigException("advspark.models: at least one model with role = surrogate is required");
@@ -292,7 +293,8 @@ public final class ConfigLoader {
                         c.getString("attack.init"),
                         c.getString("attack.filter"),
                         ensemble,
-                        copies);
+                        copies,
+                        c.getStringList("attack.augment"));
         try {
             // Build the parts now: an unknown part or bad parameter fails at load, naming the spec.
             io.advspark.attack.Attack.fromConfig(attack);

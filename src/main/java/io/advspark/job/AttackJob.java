@@ -107,7 +107,7 @@ public final class AttackJob {
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), config.attack().augment());
         int classes = bundles.get(0).card().datasetClasses();
         List<ManifestRow> rows = readManifest(config, storage, classes);
         Map<Integer, String> guides = null;

@@ -5,6 +5,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.advspark.attack.Parts;
+import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.config.ConfigException;
 import io.advspark.config.ModelSpec;
 import io.advspark.data.Storage;
@@ -21,16 +23,28 @@ import java.util.List;
 /**
  * Reads and checks a round's models on the driver, before any image is touched: the card must
  * parse, the TorchScript must load, and a forward pass at the card's input size must return
- * exactly {@code num_classes} columns. Every message names the file.
+ * exactly {@code num_classes} columns. With {@code attack.augment}, every surrogate it applies to
+ * must pass the augmentation's own probe (for dropout: the model has dropout sites, and dropout
+ * really changes its output; see {@link io.advspark.attack.augment.Dropout#checkSupport}). Every
+ * message names the file (and the augmentation's spec).
  */
 public final class ModelLoader {
     private ModelLoader() {}
 
     public static List<ModelBundle> load(List<ModelSpec> specs, Storage storage, int threads) {
+        return load(specs, storage, threads, List.of());
+    }
+
+    /**
+     * Loads and checks the surrogates; {@code augment} holds the {@code attack.augment} specs,
+     * probed on every model whose {@code augment} flag is on.
+     */
+    public static List<ModelBundle> load(List<ModelSpec> specs, Storage storage, int threads, List<String> augment) {
         TorchRuntime.start(threads);
+        augment.forEach(Parts::augment); // a bad spec fails here already, as at configuration load
         List<ModelBundle> out = new ArrayList<>();
         for (ModelSpec s : specs) {
-            out.add(loadOne(s, storage));
+            out.add(loadOne(s, storage, augment));
         }
         int classes = out.get(0).card().datasetClasses();
         for (ModelBundle b : out) {
@@ -43,7 +57,7 @@ public final class ModelLoader {
         return out;
     }
 
-    static ModelBundle loadOne(ModelSpec spec, Storage storage) {
+    static ModelBundle loadOne(ModelSpec spec, Storage storage, List<String> augment) {
         byte[] cardBytes;
         try {
             cardBytes = storage.readAll(spec.card());
@@ -62,17 +76,17 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ConfigException("model " + spec.path() + ": " + e.getMessage(), e);
         }
-        ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight());
+        ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight(), spec.augment());
         // On a torch worker: in local mode the tasks share this JVM and reuse that thread and its
         // OpenMP team instead of starting another one beside the driver's (see TorchThreads).
         TorchThreads.callUnchecked(() -> {
-            probe(spec, card, bundle);
+            probe(spec, card, bundle, spec.augment() ? augment : List.of());
             return null;
         });
         return bundle;
     }
 
-    private static void probe(ModelSpec spec, ModelCard card, ModelBundle bundle) {
+    private static void probe(ModelSpec spec, ModelCard card, ModelBundle bundle, List<String> augment) {
         try (Classifier c = Classifier.load(bundle);
                 NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray probe = m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
@@ -88,6 +102,16 @@ public final class ModelLoader {
                 throw new ConfigException(
                         "model " + spec.path() + " returns shape " + out + " but its card " + spec.card()
                                 + " says num_classes=" + card.numClasses());
+            }
+            for (String text : augment) {
+                ModelAugmentation a = Parts.augment(text);
+                try {
+                    a.checkSupport(c, m);
+                } catch (RuntimeException e) {
+                    throw new ConfigException("advspark.attack.augment '" + text + "' cannot be applied to surrogate "
+                            + spec.path() + ": " + Messages.firstLine(e.getMessage()) + ". Use a scripted model with dropout sites"
+                            + " (tools/ghost_model.py), or set augment = false on this model to keep it in the ensemble without dropout", e);
+                }
             }
         } catch (IOException e) {
             throw new ConfigException(e.getMessage(), e);

@@ -9,11 +9,15 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A TorchScript classifier behind a differentiable wrapper that makes it speak the dataset's
@@ -28,20 +32,39 @@ import java.nio.file.Path;
  *   <li>selection of the dataset's columns {@code [label_offset, label_offset + dataset_classes)},
  *       so a 1001-output TF-slim model agrees with 1000-class labels.
  * </ol>
+ *
+ * <p><b>Dropout sites.</b> The module stays in eval mode for good. A model that supports the
+ * attack's dropout augmentation exports two stateless TorchScript methods besides {@code forward}
+ * (see {@code tools/ghost_model.py}): {@code dropout_shapes(x) -> List[List[int]]}, the per-image
+ * shape of the activation at every dropout site, and {@code forward_masked(x, masks: List[Tensor])},
+ * {@code forward} with the activation at site k multiplied by {@code masks[k]}. Why not
+ * {@code module.train()} (DJL's {@code JniUtils.enableTrainingMode}): it is the only mode switch
+ * DJL 0.36 exposes, it acts on the whole module, so it would also switch every BatchNorm to batch
+ * statistics (and update its running statistics), and it is shared state, while one loaded
+ * module serves concurrent tasks and the eval-mode predictions of the same batch. A traced model
+ * (torch.jit.trace) has neither method: its dropout, if any, is frozen in the mode it was traced in.
  */
 public final class Classifier implements AutoCloseable {
+    /** TorchScript method listing the dropout sites' shapes (see the class comment). */
+    public static final String DROPOUT_SHAPES = "dropout_shapes";
+    /** TorchScript method running forward with masks at the dropout sites. */
+    public static final String FORWARD_MASKED = "forward_masked";
     private final ModelCard card;
     private final double weight;
     private final NDManager manager;
     private final PtSymbolBlock block;
     private final NDArray mean;
     private final NDArray std;
+    private final boolean augment;
+    /** Per-image activation shapes at the dropout sites at the card's input size, once known. */
+    private volatile List<long[]> dropoutSites;
     /** Resize plans by input size; typically one per dataset. */
     private final java.util.Map<Long, BilinearResize> resizes = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private Classifier(ModelCard card, double weight, NDManager manager, PtSymbolBlock block) {
+    private Classifier(ModelCard card, double weight, boolean augment, NDManager manager, PtSymbolBlock block) {
         this.card = card;
         this.weight = weight;
+        this.augment = augment;
         this.manager = manager;
         this.block = block;
         this.mean = manager.create(card.mean(), new Shape(1, 3, 1, 1));
@@ -66,7 +89,7 @@ public final class Classifier implements AutoCloseable {
             }
             block.freezeParameters(true);
             JniUtils.enableInferenceMode(block); // module.eval(): BN running stats, no dropout
-            return new Classifier(bundle.card(), bundle.weight(), mgr, block);
+            return new Classifier(bundle.card(), bundle.weight(), bundle.augment(), mgr, block);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -80,6 +103,71 @@ public final class Classifier implements AutoCloseable {
         return weight;
     }
 
+    /** Whether the attack's model augmentations ({@code attack.augment}) apply to this model. */
+    public boolean augment() {
+        return augment;
+    }
+
+    /** The module's TorchScript methods (a traced model has only {@code forward}). */
+    public List<String> methods() {
+        return List.of(JniUtils.getMethodNames(block));
+    }
+
+    /**
+     * Whether the module exports the dropout-site methods ({@code dropout_shapes} and
+     * {@code forward_masked}); asks only for its method names, runs nothing.
+     */
+    public boolean hasDropoutSites() {
+        List<String> methods = methods();
+        return methods.contains(DROPOUT_SHAPES) && methods.contains(FORWARD_MASKED);
+    }
+
+    /**
+     * Per-image shapes ({@code [C, H, W]} or {@code [F]}) of the activations at the model's dropout
+     * sites for input at the card's size, in the order {@link #logits(NDArray, NDList)} consumes
+     * masks; null if the model does not export {@code dropout_shapes} and {@code forward_masked}.
+     * Asked from the model once, then cached.
+     *
+     * @throws IllegalStateException if the model has the methods but {@code dropout_shapes} fails
+     */
+    public List<long[]> dropoutSites() {
+        List<long[]> sites = dropoutSites;
+        if (sites != null) {
+            return sites.isEmpty() ? null : sites;
+        }
+        synchronized (this) {
+            if (dropoutSites == null) {
+                dropoutSites = querySites();
+            }
+            return dropoutSites.isEmpty() ? null : dropoutSites;
+        }
+    }
+
+    private List<long[]> querySites() {
+        if (!hasDropoutSites()) {
+            return List.of();
+        }
+        try (NDManager m = manager.newSubManager()) {
+            PtNDArray probe = (PtNDArray) m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
+            // runMethod runs without a graph: shapes only.
+            try (IValue in = IValue.from(probe);
+                    IValue out = IValueUtils.runMethod(block, DROPOUT_SHAPES, in)) {
+                List<long[]> sites = new ArrayList<>();
+                for (IValue s : out.toIValueArray()) {
+                    sites.add(s.toLongArray());
+                    s.close();
+                }
+                if (sites.isEmpty()) {
+                    throw new IllegalStateException(DROPOUT_SHAPES + " returned no sites");
+                }
+                return List.copyOf(sites);
+            }
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("model " + card.name() + ": " + DROPOUT_SHAPES + " failed: "
+                    + Messages.firstLine(e.getMessage()), e);
+        }
+    }
+
     /** Raw model output for already preprocessed input (used to check the card). */
     public NDArray rawForward(NDArray input) {
         NDList out = IValueUtils.forward(block, new NDList(input), true);
@@ -87,10 +175,41 @@ public final class Classifier implements AutoCloseable {
     }
 
     /**
+     * Raw model output with the activation at dropout site k multiplied by {@code masks.get(k)}
+     * (shape {@code [N, *dropoutSites().get(k)]}), through {@code forward_masked}; the module stays
+     * in eval mode. Differentiable with respect to {@code input}; the masks are constants.
+     */
+    public NDArray rawForward(NDArray input, NDList masks) {
+        if (masks == null) {
+            return rawForward(input);
+        }
+        // DJL's NDList conventions: arrays named "name[]" travel as one List[Tensor] argument, an
+        // array named "module_method:m" selects method m (and is not passed).
+        NDList in = new NDList(masks.size() + 2);
+        in.add(input);
+        for (NDArray mask : masks) {
+            mask.setName("masks[]");
+            in.add(mask);
+        }
+        NDArray method = input.getManager().create(0f);
+        method.setName("module_method:" + FORWARD_MASKED);
+        in.add(method);
+        return IValueUtils.forward(block, in, true).head();
+    }
+
+    /**
      * Logits over the dataset's classes for pixels {@code x} in [0,1], shape [N,3,H,W]; the result
      * lives in {@code x}'s manager and is differentiable with respect to {@code x}.
      */
     public NDArray logits(NDArray x) {
+        return logits(x, null);
+    }
+
+    /**
+     * As {@link #logits(NDArray)}, with the model's dropout sites multiplied by {@code masks}
+     * (see {@link #rawForward(NDArray, NDList)}); null masks give the plain eval-mode forward.
+     */
+    public NDArray logits(NDArray x, NDList masks) {
         Shape s = x.getShape();
         NDArray in = x;
         if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
@@ -101,7 +220,7 @@ public final class Classifier implements AutoCloseable {
             in = plan.apply(x);
         }
         in = in.sub(mean).div(std);
-        NDArray raw = rawForward(in);
+        NDArray raw = rawForward(in, masks);
         raw.attach(x.getManager());
         if (raw.getShape().dimension() != 2 || raw.getShape().get(1) != card.numClasses()) {
             throw new IllegalStateException(

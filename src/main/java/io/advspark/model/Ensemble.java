@@ -1,6 +1,8 @@
 package io.advspark.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import java.util.List;
 
 /**
@@ -46,11 +48,39 @@ public final class Ensemble implements AutoCloseable {
         return members.get(0).card().datasetClasses();
     }
 
+    /**
+     * Masks for the dropout sites of one member's forward (see {@link Classifier#logits(NDArray,
+     * NDList)}), asked for every forward pass in member order.
+     */
+    @FunctionalInterface
+    public interface MemberMasks {
+        /**
+         * @param index the member's position in the ensemble
+         * @param member the member
+         * @param rows rows of the batch about to go through it
+         * @param manager where the masks should live (the forward's scratch)
+         * @return one mask per site, or null for the member's plain forward
+         */
+        NDList of(int index, Classifier member, int rows, NDManager manager);
+    }
+
+    private NDArray memberLogits(int i, NDArray x, MemberMasks masks) {
+        Classifier m = members.get(i);
+        NDList mk = masks == null ? null : masks.of(i, m, (int) x.getShape().get(0), x.getManager());
+        return m.logits(x, mk);
+    }
+
     /** Weighted sum of the members' dataset logits, differentiable with respect to {@code x}. */
     public NDArray logits(NDArray x) {
+        return logits(x, null);
+    }
+
+    /** As {@link #logits(NDArray)}, each member's dropout sites multiplied by its {@code masks}. */
+    public NDArray logits(NDArray x, MemberMasks masks) {
         NDArray sum = null;
-        for (Classifier m : members) {
-            NDArray z = m.logits(x);
+        for (int i = 0; i < members.size(); i++) {
+            Classifier m = members.get(i);
+            NDArray z = memberLogits(i, x, masks);
             if (m.weight() != 1.0) {
                 z = z.mul((float) m.weight());
             }
@@ -61,7 +91,16 @@ public final class Ensemble implements AutoCloseable {
 
     /** Each member's dataset logits (unweighted), differentiable with respect to {@code x}. */
     public List<NDArray> memberLogits(NDArray x) {
-        return members.stream().map(m -> m.logits(x)).toList();
+        return memberLogits(x, null);
+    }
+
+    /** As {@link #memberLogits(NDArray)}, each member's dropout sites multiplied by its {@code masks}. */
+    public List<NDArray> memberLogits(NDArray x, MemberMasks masks) {
+        List<NDArray> out = new java.util.ArrayList<>(members.size());
+        for (int i = 0; i < members.size(); i++) {
+            out.add(memberLogits(i, x, masks));
+        }
+        return out;
     }
 
     /**
@@ -69,10 +108,16 @@ public final class Ensemble implements AutoCloseable {
      * ensemble; weights normalised to sum 1 here so the result is a log-distribution).
      */
     public NDArray logMeanProbabilities(NDArray x) {
+        return logMeanProbabilities(x, null);
+    }
+
+    /** As {@link #logMeanProbabilities(NDArray)}, each member's dropout sites multiplied by its {@code masks}. */
+    public NDArray logMeanProbabilities(NDArray x, MemberMasks masks) {
         double total = members.stream().mapToDouble(Classifier::weight).sum();
         NDArray sum = null;
-        for (Classifier m : members) {
-            NDArray p = m.logits(x).softmax(1).mul((float) (m.weight() / total));
+        for (int i = 0; i < members.size(); i++) {
+            Classifier m = members.get(i);
+            NDArray p = memberLogits(i, x, masks).softmax(1).mul((float) (m.weight() / total));
             sum = sum == null ? p : sum.add(p);
         }
         return sum.log();
