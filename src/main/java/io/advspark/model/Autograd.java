@@ -53,11 +53,11 @@ public final class Autograd {
                 throw new IllegalArgumentException("loss must be a scalar, got shape " + loss.getShape());
             }
             JniUtils.backward((PtNDArray) loss, (PtNDArray) loss.onesLike(), false, false);
+            // leaf.grad is a tensor of its own (no graph); returned as is, without a copy: the
+            // leaf is never used again, so nothing writes into it.
             NDArray grad = JniUtils.getGradient((PtNDArray) leaf);
-            NDArray out = grad.duplicate();
-            out.attach(scratch);
-            grad.close();
-            return out;
+            grad.attach(scratch);
+            return grad;
         } finally {
             JniUtils.setGradMode(before);
         }

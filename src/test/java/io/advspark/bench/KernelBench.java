@@ -1,0 +1,111 @@
+package io.advspark.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.advspark.model.Autograd;
+import io.advspark.model.Classifier;
+import io.advspark.model.ModelBundle;
+import io.advspark.model.TorchRuntime;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * libtorch alone, without advspark around it: times one TorchScript model's forward (no grad) and
+ * forward+backward to the input, each a single JNI call into the graph executor, on a random
+ * batch at the card's input size. {@code src/test/python/kernel_bench.py} does the same in
+ * PyTorch; {@code jobs/bench --kernels} runs both and prints the ratio. It separates the speed of
+ * the libtorch build (2.7.1 here, 1.13 in the reference) from advspark's own overhead.
+ *
+ * <p>It also times the benchmark round's whole gradient step (resize, normalisation, every model,
+ * logit ensemble, CE, backward to the 299x299 input) on the first BATCH images of a dataset, and
+ * can record libtorch's profiler trace of those steps (Chrome trace JSON) for a per-op comparison.
+ *
+ * <p>Usage: {@code KernelBench THREADS BATCH REPS DATA_DIR LABEL_BASE TRACE_OR_- MODEL.pt...}; prints
+ * one JSON line per model and one for the ensemble step.
+ */
+public final class KernelBench {
+    private KernelBench() {}
+
+    public static void main(String[] args) throws Exception {
+        int threads = Integer.parseInt(args[0]);
+        int batch = Integer.parseInt(args[1]);
+        int reps = Integer.parseInt(args[2]);
+        Path data = Path.of(args[3]);
+        int labelBase = Integer.parseInt(args[4]);
+        String trace = args[5];
+        String[] models = Arrays.copyOfRange(args, 6, args.length);
+        TorchRuntime.start(threads);
+        for (String file : models) {
+            ModelBundle bundle = io.advspark.testing.Fixtures.bundle(Path.of(file).toAbsolutePath(), 1.0);
+            try (Classifier c = Classifier.load(bundle); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                m.getEngine().setRandomSeed(0);
+                NDArray x = m.randomUniform(-1f, 1f, new Shape(batch, 3, c.card().inputHeight(), c.card().inputWidth()));
+                double[] fwd = new double[reps];
+                double[] bwd = new double[reps];
+                for (int r = -2; r < reps; r++) { // two warm-up rounds: the graph executor profiles first
+                    long t0 = System.nanoTime();
+                    try (NDManager s = m.newSubManager()) {
+                        Autograd.noGrad(() -> c.rawForward(x)).attach(s);
+                    }
+                    long t1 = System.nanoTime();
+                    try (NDManager s = m.newSubManager()) {
+                        Autograd.gradient(x, v -> c.rawForward(v).sum(), s);
+                    }
+                    long t2 = System.nanoTime();
+                    if (r >= 0) {
+                        fwd[r] = (t1 - t0) / 1e6;
+                        bwd[r] = (t2 - t1) / 1e6;
+                    }
+                }
+                System.out.printf(Locale.ROOT, "{\"model\": \"%s\", \"forward_ms\": %.3f, \"forward_backward_ms\": %.3f}%n",
+                        c.card().name(), median(fwd), median(bwd));
+            }
+        }
+        step(batch, reps, data, labelBase, trace, models);
+    }
+
+    private static void step(int batch, int reps, Path data, int labelBase, String trace, String[] models) throws Exception {
+        var rows = io.advspark.testing.Fixtures.manifest(data, labelBase, batch);
+        float[] clean = io.advspark.testing.Fixtures.batch(io.advspark.testing.Fixtures.images(data, rows));
+        int[] y = rows.stream().mapToInt(r -> r.trueLabel() - labelBase).toArray();
+        java.util.List<ModelBundle> bundles = new java.util.ArrayList<>();
+        for (String f : models) {
+            bundles.add(io.advspark.testing.Fixtures.bundle(Path.of(f).toAbsolutePath(), 1.0));
+        }
+        io.advspark.attack.loss.CrossEntropy ce = new io.advspark.attack.loss.CrossEntropy(1, 0);
+        try (io.advspark.model.Ensemble ens = io.advspark.model.Ensemble.load(bundles);
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            var img = io.advspark.testing.Fixtures.images(data, rows).get(0);
+            NDArray x = m.create(clean, new Shape(rows.size(), 3, img.height(), img.width()));
+            double[] t = new double[reps];
+            for (int r = -2; r < reps; r++) {
+                long t0 = System.nanoTime();
+                try (NDManager s = m.newSubManager()) {
+                    Autograd.gradient(x, v -> ce.of(ens.logits(v), y, y), s);
+                }
+                if (r >= 0) {
+                    t[r] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            if (!trace.equals("-")) { // separate steps: the profiler's own cost stays out of the timing
+                ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
+                for (int r = 0; r < reps; r++) {
+                    try (NDManager s = m.newSubManager()) {
+                        Autograd.gradient(x, v -> ce.of(ens.logits(v), y, y), s);
+                    }
+                }
+                ai.djl.pytorch.jni.JniUtils.stopProfile(trace);
+            }
+            System.out.printf(Locale.ROOT, "{\"model\": \"ensemble step\", \"forward_backward_ms\": %.3f}%n", median(t));
+        }
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}
