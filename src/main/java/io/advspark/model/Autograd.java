@@ -44,8 +44,9 @@ public final class Autograd {
         boolean before = JniUtils.isGradMode();
         JniUtils.setGradMode(true);
         try {
-            // A fresh leaf per call: no gradient accumulates across steps.
-            NDArray leaf = x.duplicate();
+            // A fresh leaf per call, so no gradient accumulates across steps: a detached alias of
+            // x (no copy; autograd never writes into a leaf's data).
+            NDArray leaf = x.stopGradient();
             leaf.attach(scratch);
             leaf.setRequiresGradient(true);
             NDArray loss = lossOf.apply(leaf);
