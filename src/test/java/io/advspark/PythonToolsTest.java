@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the Python unit tests of the repository's own tools (the torchvision/timm exporter on
- * randomly initialised architectures, the dropout-site re-exporter, and the reference attack's
+ * randomly initialised architectures, the dropout-site re-exporter, the generated resize module, and the reference attack's
  * self-test) as part of the one test command.
  */
 class PythonToolsTest {
@@ -36,6 +36,11 @@ class PythonToolsTest {
     @Test
     void ghostModelTests() throws Exception {
         unittest(List.of("tools/test_ghost_model.py"));
+    }
+
+    @Test
+    void resizeModuleTests() throws Exception {
+        unittest(List.of("tools/test_make_resize_module.py"));
     }
 
     @Test
