@@ -40,7 +40,7 @@ public final class TransferExperiment {
         Path out = Path.of(a[7]);
         List<ModelBundle> surrogates = bundles(a[8]);
         List<ModelBundle> targets = bundles(a[9]);
-        TorchRuntime.start(2);
+        TorchRuntime.start(Integer.getInteger("advspark.threads", 2));
 
         List<ManifestRow> rows = Fixtures.manifest(data, labelBase, limit);
         List<RgbImage> imgs = Fixtures.images(data, rows);
