@@ -92,6 +92,6 @@ public final class Main implements Callable<Integer> {
     /** The round with its libtorch thread count resolved (also for in-process runs: tests, notebooks). */
     public static RoundConfig withThreads(RoundConfig c, int threads) {
         return new RoundConfig(c.roundId(), c.output(), c.dataset(), c.models(), c.attack(), c.batchSize(),
-                c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf());
+                c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf(), c.score());
     }
 }
