@@ -39,7 +39,10 @@ class EvaluateRoundTest {
                 "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_b.pt},"
                         + "{path=demo/models/tiny_c.pt, role=target, defenses=" + DEFENSES + "}]");
         Rounds.run(cfg, "local[2]");
+        int loads = io.advspark.model.ModelCache.loadCount();
         EvaluationSummary s = Rounds.evaluate(cfg, "local[2]");
+        assertEquals(loads + 1, io.advspark.model.ModelCache.loadCount(),
+                "the target is loaded once in this JVM for both passes and all defenses");
         System.out.println(s.render());
         assertEquals(5, s.rows().size(), "one summary row per defended target");
 
