@@ -88,6 +88,7 @@ public final class EvaluateJob {
         String cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();
         Broadcast<SerializableConfiguration> hconf =
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+        List<Dataset<Row>> persisted = new ArrayList<>();
         try {
             TargetScorer scorer = new TargetScorer(cacheKey, config.roundId(), config.dataset(), variants,
                     config.batchSize(), config.threads(), models, hconf);
@@ -100,9 +101,12 @@ public final class EvaluateJob {
             Dataset<Row> advDf = spark.createDataFrame(
                     jsc.parallelize(adv, partitions(adv.size(), config.batchSize(), slots)).mapPartitions(scorer),
                     EvalSchemas.PASS);
-            // Materialise each pass once: both feed two tables.
-            cleanDf = cleanDf.localCheckpoint();
-            advDf = advDf.localCheckpoint();
+            // Each pass runs once and feeds two tables; a lost block is recomputed (the passes are
+            // deterministic), unlike with localCheckpoint.
+            cleanDf = cleanDf.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            advDf = advDf.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            persisted.add(cleanDf);
+            persisted.add(advDf);
 
             Dataset<Row> labels = records.select("attack_spec", "image_id", "true_label", "target_label");
             Dataset<Row> joined = advDf.alias("a")
@@ -157,8 +161,14 @@ public final class EvaluateJob {
             }
             String summaryUri = Storage.join(roundUri, "summary");
             spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write().mode(SaveMode.Overwrite).parquet(summaryUri);
-            return new EvaluationSummary(roundUri, scoreSpec, summary, (System.nanoTime() - t0) / 1e9);
+            java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
+            for (Row r : spark.read().parquet(scoresUri).groupBy("attack_spec").agg(
+                    org.apache.spark.sql.functions.avg("score")).collectAsList()) {
+                roundScores.put(r.getString(0), r.isNullAt(1) ? Double.NaN : r.getDouble(1));
+            }
+            return new EvaluationSummary(roundUri, scoreSpec, summary, roundScores, (System.nanoTime() - t0) / 1e9);
         } finally {
+            persisted.forEach(Dataset::unpersist);
             ModelCache.evict(cacheKey);
             models.destroy();
             hconf.destroy();

@@ -6,11 +6,14 @@ import org.apache.spark.sql.Row;
 
 /**
  * What {@code advspark evaluate} reports on the terminal: one line per (attack config, defended
- * target), from the summary table's rows ({@link EvalSchemas#SUMMARY}).
+ * target), from the summary table's rows ({@link EvalSchemas#SUMMARY}), and each attack config's
+ * competition score (the mean over images of {@code scores.score}).
  */
-public record EvaluationSummary(String roundUri, String scoreSpec, List<Row> rows, double seconds) {
+public record EvaluationSummary(
+        String roundUri, String scoreSpec, List<Row> rows, java.util.Map<String, Double> roundScores, double seconds) {
     public EvaluationSummary {
         rows = List.copyOf(rows);
+        roundScores = java.util.Map.copyOf(roundScores);
     }
 
     /** The summary row of a target behind a defense chain (canonical spec, e.g. {@code model}). */
@@ -35,7 +38,10 @@ public record EvaluationSummary(String roundUri, String scoreSpec, List<Row> row
                     100 * r.getDouble(13), r.isNullAt(19) ? Double.NaN : r.getDouble(19), r.getLong(4),
                     r.getLong(21) > 0 ? ", " + r.getLong(21) + " failed" : ""));
         }
-        b.append(String.format(Locale.ROOT, "  score        %s (mean over images per target)%n", scoreSpec));
+        for (var e : new java.util.TreeMap<>(roundScores).entrySet()) {
+            b.append(String.format(Locale.ROOT, "  score        %.4f %s per image%s%n", e.getValue(), scoreSpec,
+                    roundScores.size() > 1 ? " (" + e.getKey() + ")" : ""));
+        }
         b.append(String.format(Locale.ROOT, "  time         %.1f s%n", seconds));
         b.append("  tables       ").append(roundUri).append("/{predictions,scores,summary} (Parquet)");
         return b.toString();

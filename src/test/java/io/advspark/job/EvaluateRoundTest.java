@@ -82,6 +82,8 @@ class EvaluateRoundTest {
                 assertEquals((double) rec.get(sr.<String>getAs("image_id")).getAs("l2"), (double) sr.getAs("l2"), 1e-9);
                 assertTrue((double) sr.getAs("psnr") > 20, "PSNR of an eps-8 perturbation");
             }
+            double mean = scores.stream().mapToDouble(r -> r.<Double>getAs("score")).average().orElseThrow();
+            assertEquals(mean, s.roundScores().values().iterator().next(), 1e-12, "the round's score");
             // summary rates and intervals from the predictions
             for (Row sum : s.rows()) {
                 String defense = sum.getString(3);
