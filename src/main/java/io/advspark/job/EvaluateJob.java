@@ -61,6 +61,7 @@ public final class EvaluateJob {
             throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
         }
         List<ModelBundle> bundles = ModelLoader.load(targetSpecs, storage, config.threads());
+        checkClasses(config, storage, bundles);
         List<TargetScorer.Variant> variants = new ArrayList<>();
         for (int i = 0; i < targetSpecs.size(); i++) {
             for (String d : targetSpecs.get(i).defenses()) {
@@ -172,6 +173,23 @@ public final class EvaluateJob {
             ModelCache.evict(cacheKey);
             models.destroy();
             hconf.destroy();
+        }
+    }
+
+    /** Targets must speak the surrogates' (and so the manifest's) label space. */
+    private static void checkClasses(RoundConfig config, Storage storage, List<ModelBundle> targets) {
+        ModelSpec first = config.surrogates().get(0);
+        int classes;
+        try {
+            classes = io.advspark.model.ModelCard.parse(storage.readAll(first.card()), first.card()).datasetClasses();
+        } catch (IOException e) {
+            throw new ConfigException("model card " + first.card() + ": " + e.getMessage(), e);
+        }
+        for (ModelBundle b : targets) {
+            if (b.card().datasetClasses() != classes) {
+                throw new ConfigException("target " + b.uri() + " has dataset_classes=" + b.card().datasetClasses()
+                        + " but the surrogates (" + first.card() + ") have " + classes + ": they must share the dataset's labels");
+            }
         }
     }
 

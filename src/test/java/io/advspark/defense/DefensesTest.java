@@ -78,6 +78,29 @@ class DefensesTest {
     }
 
     @Test
+    void resizePadPlacesANearestNeighbourResizeInsideZeros() {
+        RgbImage img = noise(10, 10, 3);
+        ResizePad rp = new ResizePad(1.5);
+        RgbImage out = rp.apply(img, new Random(11));
+        // Replay the draws: r in [10, 15), then the offsets.
+        Random r = new Random(11);
+        int size = 10 + r.nextInt(5);
+        int top = r.nextInt(15 - size + 1);
+        int left = r.nextInt(15 - size + 1);
+        assertEquals(15, out.height());
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < 15; y++) {
+                for (int x = 0; x < 15; x++) {
+                    boolean inside = y >= top && y < top + size && x >= left && x < left + size;
+                    int expect = inside
+                            ? img.pixels()[(c * 10 + (y - top) * 10 / size) * 10 + (x - left) * 10 / size] : 0;
+                    assertEquals(expect, out.pixels()[(c * 15 + y) * 15 + x], "c" + c + " y" + y + " x" + x);
+                }
+            }
+        }
+    }
+
+    @Test
     void resizePadIsSeededAndSized() {
         RgbImage img = noise(299, 299, 2);
         ResizePad rp = new ResizePad(331.0 / 299.0);
