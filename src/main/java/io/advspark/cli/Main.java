@@ -4,6 +4,7 @@ import io.advspark.config.ConfigException;
 import io.advspark.config.ConfigLoader;
 import io.advspark.config.RoundConfig;
 import io.advspark.job.AttackJob;
+import io.advspark.job.EvaluateJob;
 import io.advspark.job.RoundSummary;
 import io.advspark.job.Sessions;
 import io.advspark.model.TorchRuntime;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         version = "advspark 0.1.0",
         description = "Transfer-based adversarial examples at cluster scale.",
-        subcommands = {Main.Attack.class})
+        subcommands = {Main.Attack.class, Main.Evaluate.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -82,6 +83,47 @@ public final class Main implements Callable<Integer> {
                 }
                 RoundSummary s = AttackJob.run(cfg, spark);
                 System.out.println(s.render());
+                if (!cfg.targets().isEmpty()) {
+                    // The round holds out targets: score the written PNGs on them right away.
+                    System.out.println(EvaluateJob.run(cfg, spark).render());
+                }
+                return 0;
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+
+    /** {@code advspark evaluate}: scores a round's written PNGs on its (defended) target models. */
+    @Command(
+            name = "evaluate",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Scores the PNGs an attack round wrote on the round's target models (role = target), each behind its",
+                "defense chains; writes <output>/<round>/{predictions,scores,summary} (Parquet).",
+                "Runs automatically at the end of `attack` when the round lists targets."
+            })
+    public static final class Evaluate implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Round configuration (HOCON), the one the round was attacked with.")
+        File config;
+
+        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key, e.g. --set evaluate.score=asr. Repeatable.")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master (as for attack).")
+        String master;
+
+        @Override
+        public Integer call() {
+            RoundConfig cfg = ConfigLoader.load(config, overrides);
+            String effectiveMaster = master != null ? master
+                    : System.getProperty("spark.master", cfg.sparkMaster());
+            int threads = Sessions.effectiveThreads(cfg, effectiveMaster);
+            cfg = withThreads(cfg, threads);
+            TorchRuntime.start(threads);
+            SparkSession spark = Sessions.create(cfg, master);
+            try {
+                System.out.println(EvaluateJob.run(cfg, spark).render());
                 return 0;
             } finally {
                 spark.stop();
@@ -92,6 +134,6 @@ public final class Main implements Callable<Integer> {
     /** The round with its libtorch thread count resolved (also for in-process runs: tests, notebooks). */
     public static RoundConfig withThreads(RoundConfig c, int threads) {
         return new RoundConfig(c.roundId(), c.output(), c.dataset(), c.models(), c.attack(), c.batchSize(),
-                c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf());
+                c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf(), c.score());
     }
 }

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     public static final String ROOT = "advspark";
-    private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight", "augment");
+    private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight", "augment", "defenses");
     /** Objects whose keys are free (user-chosen names). */
     private static final Set<String> OPEN_OBJECTS = Set.of(ROOT + ".spark.conf");
 
@@ -235,7 +235,32 @@ public final class ConfigLoader {
                 throw new ConfigException(key + ".weight must be a positive number, got " + weight);
             }
             boolean augment = !m.hasPath("augment") || m.getBoolean("augment");
-            models.add(new ModelSpec(path, card, role, weight, augment));
+            List<String> defenses = new ArrayList<>();
+            if (m.hasPath("defenses")) {
+                if (role != ModelSpec.Role.TARGET) {
+                    throw new ConfigException(key + ".defenses: only a model with role = target has defended variants");
+                }
+                List<String> seen = new ArrayList<>();
+                for (String d : m.getStringList("defenses")) {
+                    String canonical;
+                    try {
+                        canonical = io.advspark.defense.DefenseChain.parse(d).spec();
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException(key + ".defenses: " + e.getMessage(), e);
+                    }
+                    if (seen.contains(canonical)) {
+                        throw new ConfigException(key + ".defenses: '" + d + "' is listed twice (as " + canonical + ")");
+                    }
+                    seen.add(canonical);
+                    defenses.add(canonical);
+                }
+                if (defenses.isEmpty()) {
+                    throw new ConfigException(key + ".defenses must not be empty (use [\"model\"] for the undefended target)");
+                }
+            } else if (role == ModelSpec.Role.TARGET) {
+                defenses.add(io.advspark.defense.DefenseChain.NONE.spec());
+            }
+            models.add(new ModelSpec(path, card, role, weight, augment, defenses));
         }
         if (models.stream().noneMatch(m -> m.role() == ModelSpec.Role.SURROGATE)) {
             throw new ConfigException("advspark.models: at least one model with role = surrogate is required");
@@ -313,6 +338,13 @@ public final class ConfigLoader {
         int threads = c.getInt("threads");
         requireNonNegative(threads, "advspark.threads");
 
+        String score;
+        try {
+            score = io.advspark.score.Scoring.parse(c.getString("evaluate.score")).spec();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("advspark.evaluate.score: " + e.getMessage(), e);
+        }
+
         Map<String, String> sparkConf = new LinkedHashMap<>();
         for (Map.Entry<String, ConfigValue> e : c.getObject("spark.conf").entrySet()) {
             sparkConf.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
@@ -328,7 +360,8 @@ public final class ConfigLoader {
                 threads,
                 c.getString("spark.master"),
                 c.getString("spark.app-name"),
-                sparkConf);
+                sparkConf,
+                score);
     }
 
     private static void requireNonNegative(int v, String key) {

@@ -28,4 +28,26 @@ public record Perturbation(int linf, double l2) {
         }
         return new Perturbation(linf, Math.sqrt(sq));
     }
+
+    /**
+     * Peak signal-to-noise ratio in dB of {@code adv} against {@code clean}:
+     * {@code 10 log10(255^2 / MSE)}, the MSE over all pixels and channels; +infinity for identical
+     * images.
+     */
+    public static double psnr(RgbImage clean, RgbImage adv) {
+        byte[] a = clean.pixels();
+        byte[] b = adv.pixels();
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("images differ in size");
+        }
+        long sq = 0;
+        for (int i = 0; i < a.length; i++) {
+            int d = (b[i] & 0xff) - (a[i] & 0xff);
+            sq += (long) d * d;
+        }
+        if (sq == 0) {
+            return Double.POSITIVE_INFINITY;
+        }
+        return 10 * Math.log10(255.0 * 255.0 * a.length / sq);
+    }
 }

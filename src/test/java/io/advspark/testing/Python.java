@@ -15,9 +15,14 @@ public final class Python {
 
     /** Runs the reference and returns its stdout; fails with its output if it exits non-zero. */
     public static String run(List<String> args, long timeoutSeconds) throws IOException, InterruptedException {
+        return run(REFERENCE, args, timeoutSeconds);
+    }
+
+    /** Runs another reference script of src/test/python. */
+    public static String run(Path script, List<String> args, long timeoutSeconds) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Shared.python().toString());
-        cmd.add(REFERENCE.toString());
+        cmd.add(script.toString());
         cmd.addAll(args);
         Path log = Path.of("target", "python-" + System.nanoTime() + ".log").toAbsolutePath();
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());

@@ -35,6 +35,19 @@ public final class Rounds {
         }
     }
 
+    /** Runs {@code advspark evaluate} for an attacked round on {@code master}. */
+    public static io.advspark.job.EvaluationSummary evaluate(RoundConfig cfg, String master) {
+        RoundConfig c = Main.withThreads(cfg, Sessions.effectiveThreads(cfg, master));
+        SparkSession spark = Sessions.create(c, master);
+        try {
+            return io.advspark.job.EvaluateJob.run(c, spark);
+        } finally {
+            spark.stop();
+            SparkSession.clearActiveSession();
+            SparkSession.clearDefaultSession();
+        }
+    }
+
     public record Result(RoundConfig config, RoundSummary summary, List<Row> records) {
         public Row record(String imageId) {
             return records.stream().filter(r -> r.<String>getAs("image_id").equals(imageId)).findFirst()

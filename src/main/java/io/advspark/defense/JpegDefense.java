@@ -1,0 +1,67 @@
+package io.advspark.defense;
+
+import io.advspark.data.RgbImage;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Random;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * JPEG compression (Dziugaite et al. 2016; Guo et al., ICLR 2018): the 8-bit image is encoded by
+ * the JDK's {@code javax.imageio} JPEG writer with explicit quality {@code q} (IJG quality
+ * scaling of the standard tables, 4:2:0 chroma subsampling, baseline) and decoded back to 8 bits.
+ * The same settings as PIL's {@code save(..., quality=q)}; decoders differ slightly in chroma
+ * upsampling, so a few pixels may differ by one or two levels from libjpeg's.
+ */
+public record JpegDefense(int quality) implements Defense {
+    @Override
+    public RgbImage apply(RgbImage image, Random rnd) {
+        int h = image.height();
+        int w = image.width();
+        int plane = h * w;
+        byte[] px = image.pixels();
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int p = 0; p < plane; p++) {
+            int rgb = ((px[p] & 0xff) << 16) | ((px[plane + p] & 0xff) << 8) | (px[2 * plane + p] & 0xff);
+            img.setRGB(p % w, p / w, rgb);
+        }
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+            try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+                writer.setOutput(out);
+                ImageWriteParam param = writer.getDefaultWriteParam();
+                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+                param.setCompressionQuality(quality / 100f);
+                writer.write(null, new IIOImage(img, null, null), param);
+            } finally {
+                writer.dispose();
+            }
+            BufferedImage back = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+            byte[] out = new byte[3 * plane];
+            for (int p = 0; p < plane; p++) {
+                int rgb = back.getRGB(p % w, p / w);
+                out[p] = (byte) ((rgb >> 16) & 0xff);
+                out[plane + p] = (byte) ((rgb >> 8) & 0xff);
+                out[2 * plane + p] = (byte) (rgb & 0xff);
+            }
+            return new RgbImage(h, w, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("jpeg(" + quality + ") failed", e);
+        }
+    }
+
+    @Override
+    public String spec() {
+        return "jpeg(quality=" + quality + ")";
+    }
+}

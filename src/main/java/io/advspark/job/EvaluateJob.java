@@ -1,0 +1,245 @@
+package io.advspark.job;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.advspark.config.ConfigException;
+import io.advspark.config.ModelSpec;
+import io.advspark.config.RoundConfig;
+import io.advspark.data.Storage;
+import io.advspark.defense.DefenseChain;
+import io.advspark.model.ModelBundle;
+import io.advspark.model.ModelCache;
+import io.advspark.score.Outcome;
+import io.advspark.score.Scoring;
+import io.advspark.score.Wilson;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver of {@code advspark evaluate}: scores a round's written PNGs (never float tensors) on
+ * its held-out targets (models with role = target), each behind its defense chains, and writes
+ * {@code <round>/predictions}, {@code <round>/scores} and {@code <round>/summary} (Parquet).
+ *
+ * <p>Two passes over the same broadcast of the target models (loaded once per executor JVM):
+ * the clean images, once per (image, defended target) whatever the number of attack configs, and
+ * the adversarial PNGs, once per (attack config, image, defended target); the predictions table
+ * joins them on (image, target, defense).
+ */
+public final class EvaluateJob {
+    private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
+
+    private EvaluateJob() {}
+
+    public static EvaluationSummary run(RoundConfig config, SparkSession spark) {
+        long t0 = System.nanoTime();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Storage storage = new Storage(jsc.hadoopConfiguration());
+        String roundUri = config.roundUri();
+        List<ModelSpec> targetSpecs = config.targets();
+        if (targetSpecs.isEmpty()) {
+            throw new ConfigException("round " + config.roundId() + " lists no target models (advspark.models with role = target)");
+        }
+        Scoring scoring = Scoring.parse(config.score());
+        String recordsUri = Storage.join(roundUri, "records");
+        try {
+            if (!storage.exists(recordsUri)) {
+                throw new ConfigException("no attack records at " + recordsUri + ": run `advspark attack` for this round first");
+            }
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
+        }
+        List<ModelBundle> bundles = ModelLoader.load(targetSpecs, storage, config.threads());
+        checkClasses(config, storage, bundles);
+        List<TargetScorer.Variant> variants = new ArrayList<>();
+        for (int i = 0; i < targetSpecs.size(); i++) {
+            for (String d : targetSpecs.get(i).defenses()) {
+                variants.add(new TargetScorer.Variant(i, bundles.get(i).card().name(), DefenseChain.parse(d)));
+            }
+        }
+        LOG.info("advspark evaluate: round {} - {} defended target(s): {}", config.roundId(), variants.size(),
+                variants.stream().map(v -> v.target() + " [" + v.chain().spec() + "]").toList());
+
+        Dataset<Row> records = spark.read().parquet(recordsUri).where(col("error").isNull())
+                .select("attack_spec", "image_id", "true_label", "target_label", "output_file");
+        List<Row> recs = records.collectAsList();
+        if (recs.isEmpty()) {
+            throw new ConfigException("no successfully attacked images in " + recordsUri);
+        }
+        List<TargetScorer.Item> adv = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
+        for (Row r : recs) {
+            adv.add(new TargetScorer.Item(r.getString(0), r.getString(1), Storage.join(roundUri, r.getString(4))));
+            seen.add(r.getString(1));
+        }
+        List<TargetScorer.Item> clean = seen.stream().map(id -> new TargetScorer.Item(null, id, null)).toList();
+
+        Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
+        String cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();
+        Broadcast<SerializableConfiguration> hconf =
+                jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+        List<Dataset<Row>> persisted = new ArrayList<>();
+        try {
+            TargetScorer scorer = new TargetScorer(cacheKey, config.roundId(), config.dataset(), variants,
+                    config.batchSize(), config.threads(), models, hconf);
+            int slots = 4 * jsc.defaultParallelism();
+            spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": clean images");
+            Dataset<Row> cleanDf = spark.createDataFrame(
+                    jsc.parallelize(clean, partitions(clean.size(), config.batchSize(), slots)).mapPartitions(scorer),
+                    EvalSchemas.PASS).drop("attack_spec", "linf", "l2", "psnr");
+            spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": adversarial images");
+            Dataset<Row> advDf = spark.createDataFrame(
+                    jsc.parallelize(adv, partitions(adv.size(), config.batchSize(), slots)).mapPartitions(scorer),
+                    EvalSchemas.PASS);
+            // Each pass runs once and feeds two tables; a lost block is recomputed (the passes are
+            // deterministic), unlike with localCheckpoint.
+            cleanDf = cleanDf.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            advDf = advDf.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            persisted.add(cleanDf);
+            persisted.add(advDf);
+
+            Dataset<Row> labels = records.select("attack_spec", "image_id", "true_label", "target_label");
+            Dataset<Row> joined = advDf.alias("a")
+                    .join(labels.alias("r"), new String[] {"attack_spec", "image_id"})
+                    .join(cleanDf.withColumnRenamed("top1", "clean_top1").withColumnRenamed("top5", "clean_top5")
+                                    .withColumnRenamed("error", "clean_error"),
+                            new String[] {"image_id", "target", "defense"}, "left")
+                    .select("attack_spec", "image_id", "target", "defense", "true_label", "target_label", "clean_top1",
+                            "clean_top5", "top1", "top5", "linf", "error", "clean_error");
+            String roundId = config.roundId();
+            String scoreSpec = scoring.spec();
+            JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
+            String predictionsUri = Storage.join(roundUri, "predictions");
+            spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
+            spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write().mode(SaveMode.Overwrite).parquet(predictionsUri);
+            Dataset<Row> predictions = spark.read().parquet(predictionsUri);
+
+            // scores: one row per (attack config, image)
+            Dataset<Row> perImage = predictions.where(col("error").isNull())
+                    .groupBy("attack_spec", "image_id")
+                    .agg(org.apache.spark.sql.functions.collect_list("score").as("scores"));
+            Dataset<Row> norms = advDf.where(col("error").isNull())
+                    .groupBy("attack_spec", "image_id")
+                    .agg(org.apache.spark.sql.functions.first("linf").as("linf"),
+                            org.apache.spark.sql.functions.first("l2").as("l2"),
+                            org.apache.spark.sql.functions.first("psnr").as("psnr"));
+            JavaRDD<Row> scoreRows = norms.join(perImage, new String[] {"attack_spec", "image_id"}, "left")
+                    .javaRDD().map(r -> {
+                        List<Double> s = r.isNullAt(5) ? List.of() : r.getList(5);
+                        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.get(2), r.get(3), r.get(4),
+                                s.size(), s.isEmpty() ? null : scoring.perImage(s), scoreSpec);
+                    });
+            spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
+            String scoresUri = Storage.join(roundUri, "scores");
+            spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write().mode(SaveMode.Overwrite).parquet(scoresUri);
+
+            // summary: one row per (attack config, defended target)
+            List<Row> agg = predictions.groupBy("attack_spec", "target", "defense").agg(
+                            org.apache.spark.sql.functions.expr("count_if(error is null)"),
+                            org.apache.spark.sql.functions.expr("count_if(error is null and clean_correct)"),
+                            org.apache.spark.sql.functions.expr("count_if(error is null and untargeted_success)"),
+                            org.apache.spark.sql.functions.expr("count_if(error is null and targeted_success)"),
+                            org.apache.spark.sql.functions.expr("count_if(error is null and clean_correct and untargeted_success)"),
+                            org.apache.spark.sql.functions.expr("count_if(error is null and clean_correct and targeted_success)"),
+                            org.apache.spark.sql.functions.expr("avg(case when error is null then score end)"),
+                            org.apache.spark.sql.functions.expr("count_if(error is not null)"))
+                    .orderBy("attack_spec", "target", "defense")
+                    .collectAsList();
+            List<Row> summary = new ArrayList<>();
+            for (Row r : agg) {
+                summary.add(summaryRow(roundId, scoreSpec, r));
+            }
+            String summaryUri = Storage.join(roundUri, "summary");
+            spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write().mode(SaveMode.Overwrite).parquet(summaryUri);
+            java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
+            for (Row r : spark.read().parquet(scoresUri).groupBy("attack_spec").agg(
+                    org.apache.spark.sql.functions.avg("score")).collectAsList()) {
+                roundScores.put(r.getString(0), r.isNullAt(1) ? Double.NaN : r.getDouble(1));
+            }
+            return new EvaluationSummary(roundUri, scoreSpec, summary, roundScores, (System.nanoTime() - t0) / 1e9);
+        } finally {
+            persisted.forEach(Dataset::unpersist);
+            ModelCache.evict(cacheKey);
+            models.destroy();
+            hconf.destroy();
+        }
+    }
+
+    /** Targets must speak the surrogates' (and so the manifest's) label space. */
+    private static void checkClasses(RoundConfig config, Storage storage, List<ModelBundle> targets) {
+        ModelSpec first = config.surrogates().get(0);
+        int classes;
+        try {
+            classes = io.advspark.model.ModelCard.parse(storage.readAll(first.card()), first.card()).datasetClasses();
+        } catch (IOException e) {
+            throw new ConfigException("model card " + first.card() + ": " + e.getMessage(), e);
+        }
+        for (ModelBundle b : targets) {
+            if (b.card().datasetClasses() != classes) {
+                throw new ConfigException("target " + b.uri() + " has dataset_classes=" + b.card().datasetClasses()
+                        + " but the surrogates (" + first.card() + ") have " + classes + ": they must share the dataset's labels");
+            }
+        }
+    }
+
+    private static int partitions(int items, int batch, int slots) {
+        return (int) Math.max(1, Math.min((items + batch - 1) / batch, slots));
+    }
+
+    private static Row predictionRow(String roundId, String scoreSpec, Scoring scoring, Row r) {
+        int y = r.getInt(4);
+        int t = r.getInt(5);
+        Integer cleanTop1 = r.isNullAt(6) ? null : r.getInt(6);
+        List<Integer> cleanTop5 = r.isNullAt(7) ? null : r.getList(7);
+        Integer advTop1 = r.isNullAt(8) ? null : r.getInt(8);
+        List<Integer> advTop5 = r.isNullAt(9) ? null : r.getList(9);
+        Integer linf = r.isNullAt(10) ? null : r.getInt(10);
+        String error = !r.isNullAt(11) ? r.getString(11)
+                : !r.isNullAt(12) ? "clean image: " + r.getString(12)
+                : cleanTop1 == null ? "no clean prediction" : null;
+        Double score = error == null && advTop1 != null && linf != null
+                ? scoring.perTarget(new Outcome(y, t, advTop1, linf)) : null;
+        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), y, t,
+                cleanTop1, cleanTop5 == null ? null : cleanTop5.toArray(new Integer[0]),
+                advTop1, advTop5 == null ? null : advTop5.toArray(new Integer[0]),
+                cleanTop1 == null ? null : cleanTop1 == y,
+                cleanTop5 == null ? null : cleanTop5.contains(y),
+                advTop1 == null ? null : advTop1 != y,
+                advTop1 == null ? null : advTop1 == t,
+                advTop5 == null ? null : advTop5.contains(y),
+                advTop5 == null ? null : advTop5.contains(t),
+                linf, score, scoreSpec, error);
+    }
+
+    static Row summaryRow(String roundId, String scoreSpec, Row r) {
+        long n = r.getLong(3);
+        long correct = r.getLong(4);
+        long unt = r.getLong(5);
+        long tgt = r.getLong(6);
+        long untC = r.getLong(7);
+        long tgtC = r.getLong(8);
+        Wilson wu = Wilson.interval(unt, n);
+        Wilson wt = Wilson.interval(tgt, n);
+        Wilson wuc = Wilson.interval(untC, correct);
+        Wilson wtc = Wilson.interval(tgtC, correct);
+        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), n, correct,
+                rate(correct, n), rate(unt, n), wu.low(), wu.high(), rate(tgt, n), wt.low(), wt.high(),
+                rate(untC, correct), wuc.low(), wuc.high(), rate(tgtC, correct), wtc.low(), wtc.high(),
+                r.isNullAt(9) ? null : r.getDouble(9), scoreSpec, r.getLong(10));
+    }
+
+    private static double rate(long k, long n) {
+        return n == 0 ? 0 : (double) k / n;
+    }
+}

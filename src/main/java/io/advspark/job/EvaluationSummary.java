@@ -1,0 +1,49 @@
+package io.advspark.job;
+
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.sql.Row;
+
+/**
+ * What {@code advspark evaluate} reports on the terminal: one line per (attack config, defended
+ * target), from the summary table's rows ({@link EvalSchemas#SUMMARY}), and each attack config's
+ * competition score (the mean over images of {@code scores.score}).
+ */
+public record EvaluationSummary(
+        String roundUri, String scoreSpec, List<Row> rows, java.util.Map<String, Double> roundScores, double seconds) {
+    public EvaluationSummary {
+        rows = List.copyOf(rows);
+        roundScores = java.util.Map.copyOf(roundScores);
+    }
+
+    /** The summary row of a target behind a defense chain (canonical spec, e.g. {@code model}). */
+    public Row row(String target, String defense) {
+        return rows.stream().filter(r -> r.getString(2).equals(target) && r.getString(3).equals(defense)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no summary row for " + target + " [" + defense + "]"));
+    }
+
+    public String render() {
+        StringBuilder b = new StringBuilder("advspark evaluation finished\n");
+        String attack = null;
+        for (Row r : rows) {
+            if (!r.getString(1).equals(attack)) {
+                attack = r.getString(1);
+                b.append("  attack ").append(attack).append('\n');
+            }
+            b.append(String.format(Locale.ROOT,
+                    "    %-28s %-36s clean acc %5.1f%%  untargeted %5.1f%% [%4.1f, %4.1f]  targeted %5.1f%% [%4.1f, %4.1f]"
+                            + "  (on correct: %5.1f%%)  score %.3f  n=%d%s%n",
+                    r.getString(2), r.getString(3), 100 * r.getDouble(6), 100 * r.getDouble(7), 100 * r.getDouble(8),
+                    100 * r.getDouble(9), 100 * r.getDouble(10), 100 * r.getDouble(11), 100 * r.getDouble(12),
+                    100 * r.getDouble(13), r.isNullAt(19) ? Double.NaN : r.getDouble(19), r.getLong(4),
+                    r.getLong(21) > 0 ? ", " + r.getLong(21) + " failed" : ""));
+        }
+        for (var e : new java.util.TreeMap<>(roundScores).entrySet()) {
+            b.append(String.format(Locale.ROOT, "  score        %.4f %s per image%s%n", e.getValue(), scoreSpec,
+                    roundScores.size() > 1 ? " (" + e.getKey() + ")" : ""));
+        }
+        b.append(String.format(Locale.ROOT, "  time         %.1f s%n", seconds));
+        b.append("  tables       ").append(roundUri).append("/{predictions,scores,summary} (Parquet)");
+        return b.toString();
+    }
+}

@@ -1,0 +1,150 @@
+package io.advspark.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.advspark.config.ConfigException;
+import io.advspark.config.RoundConfig;
+import io.advspark.score.Outcome;
+import io.advspark.score.Scoring;
+import io.advspark.score.Wilson;
+import io.advspark.testing.Python;
+import io.advspark.testing.Rounds;
+import io.advspark.testing.Shared;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code advspark evaluate} on the demo set: tiny_a + tiny_b attacked, tiny_c held out and scored
+ * plain and behind defenses; tables checked against each other, against the scoring presets
+ * and against an independent PyTorch/PIL prediction of the same PNGs.
+ */
+class EvaluateRoundTest {
+    static final String DEFENSES = "[\"model\", \"jpeg(75) > model\", \"bits(4)\", \"rp\", \"median(3) > blur(0.8)\"]";
+
+    @Test
+    void demoRoundScoredOnDefendedTarget(@TempDir Path out) throws Exception {
+        RoundConfig cfg = Rounds.config("conf/demo.conf", "round.output=\"" + out + "\"", "round.id=eval",
+                "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_b.pt},"
+                        + "{path=demo/models/tiny_c.pt, role=target, defenses=" + DEFENSES + "}]");
+        Rounds.run(cfg, "local[2]");
+        int loads = io.advspark.model.ModelCache.loadCount();
+        EvaluationSummary s = Rounds.evaluate(cfg, "local[2]");
+        assertEquals(loads + 1, io.advspark.model.ModelCache.loadCount(),
+                "the target is loaded once in this JVM for both passes and all defenses");
+        System.out.println(s.render());
+        assertEquals(5, s.rows().size(), "one summary row per defended target");
+
+        SparkSession spark = SparkSession.builder().master("local[1]").appName("read").getOrCreate();
+        try {
+            String round = out.resolve("eval").toString();
+            List<Row> preds = spark.read().parquet(round + "/predictions").collectAsList();
+            List<Row> scores = spark.read().parquet(round + "/scores").collectAsList();
+            List<Row> records = spark.read().parquet(round + "/records").collectAsList();
+            assertEquals(48 * 5, preds.size(), "one row per (attack, image, defended target)");
+            assertEquals(48, scores.size(), "one row per (attack, image)");
+            Map<String, Row> rec = new HashMap<>();
+            records.forEach(r -> rec.put(r.getAs("image_id"), r));
+            Scoring tianchi = Scoring.parse("tianchi2019");
+            Map<String, List<Double>> perImage = new HashMap<>();
+            for (Row p : preds) {
+                assertNull(p.getAs("error"));
+                Row r = rec.get(p.<String>getAs("image_id"));
+                assertEquals(r.<String>getAs("attack_spec"), p.getAs("attack_spec"));
+                assertEquals((int) r.getAs("linf"), (int) p.getAs("linf"), "linf of the written PNG");
+                int y = p.getAs("true_label");
+                int t = p.getAs("target_label");
+                int adv = p.getAs("adv_top1");
+                assertEquals(adv != y, p.getAs("untargeted_success"));
+                assertEquals(adv == t, p.getAs("targeted_success"));
+                assertEquals(p.<Integer>getAs("clean_top1") == y, p.getAs("clean_correct"));
+                assertEquals(5, p.getList(p.fieldIndex("adv_top5")).size());
+                assertEquals(adv, (int) p.getList(p.fieldIndex("adv_top5")).get(0));
+                double sc = tianchi.perTarget(new Outcome(y, t, adv, p.getAs("linf")));
+                assertEquals(sc, (double) p.getAs("score"), 1e-12);
+                perImage.computeIfAbsent(p.getAs("image_id"), k -> new ArrayList<>()).add(sc);
+            }
+            for (Row sr : scores) {
+                List<Double> v = perImage.get(sr.<String>getAs("image_id"));
+                assertEquals(v.stream().mapToDouble(d -> d).average().orElseThrow(), (double) sr.getAs("score"), 1e-12);
+                assertEquals(5, (int) sr.getAs("targets"));
+                assertEquals((double) rec.get(sr.<String>getAs("image_id")).getAs("l2"), (double) sr.getAs("l2"), 1e-9);
+                assertTrue((double) sr.getAs("psnr") > 20, "PSNR of an eps-8 perturbation");
+            }
+            double mean = scores.stream().mapToDouble(r -> r.<Double>getAs("score")).average().orElseThrow();
+            assertEquals(mean, s.roundScores().values().iterator().next(), 1e-12, "the round's score");
+            // summary rates and intervals from the predictions
+            for (Row sum : s.rows()) {
+                String defense = sum.getString(3);
+                List<Row> mine = preds.stream().filter(p -> p.getAs("defense").equals(defense)).toList();
+                long n = mine.size();
+                long unt = mine.stream().filter(p -> p.<Boolean>getAs("untargeted_success")).count();
+                long correct = mine.stream().filter(p -> p.<Boolean>getAs("clean_correct")).count();
+                long untC = mine.stream().filter(p -> p.<Boolean>getAs("clean_correct") && p.<Boolean>getAs("untargeted_success")).count();
+                assertEquals(48, n);
+                assertEquals((double) correct / n, sum.getDouble(6), 1e-12);
+                assertEquals((double) unt / n, sum.getDouble(7), 1e-12);
+                assertEquals(Wilson.interval(unt, n).low(), sum.getDouble(8), 1e-12);
+                assertEquals((double) untC / correct, sum.getDouble(13), 1e-12);
+                assertEquals(mine.stream().mapToDouble(p -> p.<Double>getAs("score")).average().orElseThrow(),
+                        sum.getDouble(19), 1e-12);
+            }
+            assertTrue(s.row("tiny_c", "model").getDouble(6) > 0.8, "tiny_c's clean accuracy on the demo set");
+
+            // Independent check: PIL decode (+ PIL JPEG / numpy bits), PyTorch prediction.
+            Shared.python();
+            {
+                Path data = Path.of("demo/data").toAbsolutePath();
+                for (String[] d : new String[][] {{"none", "model"}, {"jpeg:75", "jpeg(quality=75) > model"},
+                        {"bits:4", "bits(bits=4) > model"}}) {
+                    Path json = out.resolve("ref-" + d[0].replace(':', '-') + ".json");
+                    Python.run(Path.of("src/test/python/reference_evaluate.py").toAbsolutePath(),
+                            List.of("--data", data.toString(), "--pngs", out.resolve("eval/images").toString(), "--model",
+                                    Path.of("demo/models/tiny_c.pt").toAbsolutePath().toString(), "--defense", d[0],
+                                    "--out", json.toString()), 600);
+                    JsonNode ref = new ObjectMapper().readTree(json.toFile());
+                    int disagree = 0;
+                    for (Row p : preds) {
+                        if (!p.getAs("defense").equals(d[1])) {
+                            continue;
+                        }
+                        JsonNode r = ref.get(p.<String>getAs("image_id"));
+                        if (r.get(0).asInt() != (int) p.getAs("clean_top1") || r.get(1).asInt() != (int) p.getAs("adv_top1")) {
+                            disagree++;
+                        }
+                    }
+                    System.out.println("evaluate reference " + d[0] + ": " + disagree + " of 48 images disagree");
+                    assertTrue(disagree <= (d[0].startsWith("jpeg") ? 1 : 0), d[0] + ": " + disagree + " images disagree");
+                }
+            }
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void badDefensesFailAtLoad() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf",
+                "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_c.pt, role=target, defenses=[\"jpeg(150) > model\"]}]"));
+        assertTrue(e.getMessage().contains("advspark.models[1].defenses") && e.getMessage().contains("jpeg(150)"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf",
+                "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_c.pt, role=target, defenses=[\"squeeze(2)\"]}]"));
+        assertTrue(e.getMessage().contains("squeeze"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf",
+                "models=[{path=demo/models/tiny_a.pt, defenses=[\"bits(4)\"]}]"));
+        assertTrue(e.getMessage().contains("role = target"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf", "evaluate.score=\"tianchi(2)\""));
+        assertTrue(e.getMessage().contains("evaluate.score"), e.getMessage());
+    }
+}
