@@ -63,6 +63,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--master", paramLabel = "URL", description = "Spark master. When given, the launcher prints and runs the equivalent spark-submit. Default: advspark.spark.master (local[*]).")
         String master;
 
+        @Option(names = "--no-evaluate", description = "Do not run `evaluate` after the attack even when the round lists targets (run it later with `advspark evaluate`).")
+        boolean noEvaluate;
+
         @Option(names = "--check", description = "Validate the configuration, manifest and models, then stop.")
         boolean check;
 
@@ -83,7 +86,7 @@ public final class Main implements Callable<Integer> {
                 }
                 RoundSummary s = AttackJob.run(cfg, spark);
                 System.out.println(s.render());
-                if (!cfg.targets().isEmpty()) {
+                if (!cfg.targets().isEmpty() && !noEvaluate) {
                     // The round holds out targets: score the written PNGs on them right away.
                     System.out.println(EvaluateJob.run(cfg, spark).render());
                 }
