@@ -1,19 +1,9 @@
 package io.advspark.defense;
 
+import io.advspark.data.JpegCodec;
 import io.advspark.data.RgbImage;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Random;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * JPEG compression (Dziugaite et al. 2016; Guo et al., ICLR 2018): the 8-bit image is encoded by
@@ -34,30 +24,15 @@ public record JpegDefense(int quality) implements Defense {
             int rgb = ((px[p] & 0xff) << 16) | ((px[plane + p] & 0xff) << 8) | (px[2 * plane + p] & 0xff);
             img.setRGB(p % w, p / w, rgb);
         }
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-            try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
-                writer.setOutput(out);
-                ImageWriteParam param = writer.getDefaultWriteParam();
-                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-                param.setCompressionQuality(quality / 100f);
-                writer.write(null, new IIOImage(img, null, null), param);
-            } finally {
-                writer.dispose();
-            }
-            BufferedImage back = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes.toByteArray())));
-            byte[] out = new byte[3 * plane];
-            for (int p = 0; p < plane; p++) {
-                int rgb = back.getRGB(p % w, p / w);
-                out[p] = (byte) ((rgb >> 16) & 0xff);
-                out[plane + p] = (byte) ((rgb >> 8) & 0xff);
-                out[2 * plane + p] = (byte) (rgb & 0xff);
-            }
-            return new RgbImage(h, w, out);
-        } catch (IOException e) {
-            throw new UncheckedIOException("jpeg(" + quality + ") failed", e);
+        BufferedImage back = JpegCodec.roundTrip(img, quality);
+        byte[] out = new byte[3 * plane];
+        for (int p = 0; p < plane; p++) {
+            int rgb = back.getRGB(p % w, p / w);
+            out[p] = (byte) ((rgb >> 16) & 0xff);
+            out[plane + p] = (byte) ((rgb >> 8) & 0xff);
+            out[2 * plane + p] = (byte) (rgb & 0xff);
         }
+        return new RgbImage(h, w, out);
     }
 
     @Override

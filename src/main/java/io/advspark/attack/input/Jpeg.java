@@ -2,19 +2,9 @@ package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
+import io.advspark.data.JpegCodec;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
-import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * JPEG compression as an input transform, with a straight-through gradient (the BPDA of Athalye,
@@ -58,34 +48,18 @@ public record Jpeg(int quality) implements InputTransform {
                 img.setRGB(x, y, rgb);
             }
         }
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-            // In-memory streams: ImageIO's default file cache needs a writable java.io.tmpdir.
-            try (ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
-                writer.setOutput(out);
-                ImageWriteParam param = writer.getDefaultWriteParam();
-                param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-                param.setCompressionQuality(quality / 100f);
-                writer.write(null, new IIOImage(img, null, null), param);
-            } finally {
-                writer.dispose();
+        BufferedImage back = JpegCodec.roundTrip(img, quality);
+        float[] out = new float[3 * plane];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int rgb = back.getRGB(x, y);
+                int p = y * w + x;
+                out[p] = ((rgb >> 16) & 0xff) / 255f;
+                out[plane + p] = ((rgb >> 8) & 0xff) / 255f;
+                out[2 * plane + p] = (rgb & 0xff) / 255f;
             }
-            BufferedImage back = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes.toByteArray())));
-            float[] out = new float[3 * plane];
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    int rgb = back.getRGB(x, y);
-                    int p = y * w + x;
-                    out[p] = ((rgb >> 16) & 0xff) / 255f;
-                    out[plane + p] = ((rgb >> 8) & 0xff) / 255f;
-                    out[2 * plane + p] = (rgb & 0xff) / 255f;
-                }
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException("jpeg round trip failed", e);
         }
+        return out;
     }
 
     private static int byte8(float f) {
