@@ -127,7 +127,7 @@ public final class AttackEngine {
                 try (NDManager step = batch.newSubManager()) {
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
-                    GradientOracle oracle = p -> gradient(p, labels0, targets0, ctx, step);
+                    GradientOracle oracle = p -> gradient(p, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
                     NDArray dir = attack.update().direction(grad, state, ctx, oracle);
@@ -161,10 +161,26 @@ public final class AttackEngine {
     /**
      * The gradient at {@code point}: input transforms (with "copies" repetitions), ensemble,
      * loss averaged over the copies of each image, then the gradient transforms.
+     *
+     * <p>All copies go through the surrogates in ONE forward and one backward per call: the
+     * attack's {@code copies} tile the batch ({@code copies * N} rows, copy j of image i at row
+     * {@code j * N + i}), and transforms that make copies (SI's scales, Admix's mixes) stack them
+     * on the batch axis as well, so SI(5) x copies=2 on 10 images is one 100-row forward per
+     * member. Variance tuning's neighbours (VMI/VNI) are separate calls, one per neighbour: they
+     * are gradients at different points, sampled in sequence.
      */
-    private NDArray gradient(NDArray point, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch) {
+    private NDArray gradient(NDArray point, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch,
+            StepObserver observer) {
         int n = labels0.length;
-        Ensemble.MemberMasks masks = attack.augments().isEmpty() ? null : (i, member, rows, mgr) -> masks(member, rows, ctx, mgr);
+        boolean augment = !attack.augments().isEmpty();
+        // The ensemble asks for masks before every member's forward: that is also where the
+        // observer sees the forward (null masks are the plain forward, as without the callback).
+        Ensemble.MemberMasks masks = !augment && observer == null ? null : (i, member, rows, mgr) -> {
+            if (observer != null) {
+                observer.onForward(ctx.step(), i, member.card().name(), rows);
+            }
+            return augment ? masks(member, rows, ctx, mgr) : null;
+        };
         NDArray grad = Autograd.gradient(point, leaf -> {
             NDArray in = leaf;
             if (attack.copies() > 1) {

@@ -20,4 +20,19 @@ public interface StepObserver {
 
     /** Variance-tuning state before and after the step (only for rules that keep one). */
     default void onVariance(int step, NDArray before, NDArray after) {}
+
+    /**
+     * One surrogate's forward pass is about to run (in the autograd graph of a gradient). Called
+     * once per ensemble member per forward, in member order, so the ensemble forwards of a step are
+     * the calls with {@code member == 0}; {@code rows} is the batch that goes through the model:
+     * the images times the attack's {@code copies} times the input transforms' copies (SI scales,
+     * Admix mixes), all in one pass. Counting these calls is how tests and {@code PartCostBench}
+     * check that copies are batched, not looped.
+     *
+     * @param step 0-based iteration
+     * @param member the member's position in the ensemble
+     * @param model the member's card name
+     * @param rows rows of the batch going through the member
+     */
+    default void onForward(int step, int member, String model, int rows) {}
 }

@@ -1,0 +1,405 @@
+package io.advspark.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.advspark.attack.Attack;
+import io.advspark.attack.AttackEngine;
+import io.advspark.attack.Draws;
+import io.advspark.attack.StepObserver;
+import io.advspark.attack.loss.CrossEntropy;
+import io.advspark.config.AttackConfig;
+import io.advspark.data.ManifestRow;
+import io.advspark.model.Autograd;
+import io.advspark.model.Ensemble;
+import io.advspark.model.ModelBundle;
+import io.advspark.model.TorchRuntime;
+import io.advspark.testing.Fixtures;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Per-iteration cost of each attack part, relative to plain MI-FGSM and to a bare forward+backward
+ * of the ensemble (the catalogue issue's benchmark). {@code jobs/bench --parts} runs it on the
+ * MobileNet ensemble and formats the table.
+ *
+ * <p>Every recipe is the baseline {@code mi(decay=1.0)} (CE, zeros start, logit ensemble, one
+ * copy) with ONE part added or swapped, run through the real {@link AttackEngine} on the same
+ * BATCH real images. Each step is timed through the {@link StepObserver} (the time between the
+ * ends of consecutive steps; step 0 from the call, so it carries the one-off start: init, budget
+ * tensors); the per-iteration figure is the median over steps 1..STEPS-1 of every repetition, with
+ * the quartiles beside it. The forwards of each step are counted through
+ * {@link StepObserver#onForward}: "forwards" is ensemble forwards per iteration and "rows" the
+ * batch each of them carried, which shows that copies (SI, Admix, {@code copies=k}) go through
+ * the surrogates as one forward, not one per copy.
+ *
+ * <p>Bare lines (no engine): the ensemble's CE forward+backward to the input
+ * ({@code Autograd.gradient}, as {@code KernelBench}'s ensemble step), and five SI scale copies
+ * done both ways, batched (one 5 x BATCH-row forward+backward) and looped (five BATCH-row
+ * forward+backwards), to show what batching buys on this machine.
+ *
+ * <p>Noise: each recipe has its own warm-up run first (the TorchScript executor profiles and
+ * specialises per input shape, and copies change the shape); repetitions are interleaved (every
+ * recipe once, then again), so a load change on the machine hits all rows alike; medians and
+ * quartiles rather than means.
+ *
+ * <p>Usage: {@code PartCostBench THREADS BATCH STEPS REPS DATA_DIR LABEL_BASE MODEL.pt...};
+ * {@code -Dparts.only=REGEX} keeps the recipes whose label matches (the baseline and the bare
+ * forward+backward always run). Prints one JSON line per row on stdout, progress on stderr.
+ */
+public final class PartCostBench {
+    private PartCostBench() {}
+
+    /** One row of the table: an engine recipe or a bare measurement. */
+    private abstract static class Row {
+        final String label;
+        final List<Double> iter = new ArrayList<>();
+        final List<Double> first = new ArrayList<>();
+        /** Median per iteration of each repetition, in order: shows drift of the machine's load. */
+        final List<Double> perRep = new ArrayList<>();
+        final TreeSet<Integer> forwards = new TreeSet<>();
+        final TreeSet<Integer> rows = new TreeSet<>();
+        String spec = "";
+        String skipped;
+
+        Row(String label) {
+            this.label = label;
+        }
+
+        /** One measured (or warm-up) repetition. */
+        abstract void measure(boolean record);
+    }
+
+    public static void main(String[] args) throws Exception {
+        int threads = Integer.parseInt(args[0]);
+        int batch = Integer.parseInt(args[1]);
+        int steps = Integer.parseInt(args[2]);
+        int reps = Integer.parseInt(args[3]);
+        Path data = Path.of(args[4]);
+        int labelBase = Integer.parseInt(args[5]);
+        String[] models = Arrays.copyOfRange(args, 6, args.length);
+        Pattern only = Pattern.compile(System.getProperty("parts.only", ".*"));
+        if (steps < 2) {
+            throw new IllegalArgumentException("STEPS must be >= 2 (step 0 carries the one-off start)");
+        }
+        TorchRuntime.start(threads);
+        // BATCH images to attack, and the next BATCH as the target start's guide images.
+        List<ManifestRow> all = Fixtures.manifest(data, labelBase, 2 * batch);
+        if (all.size() < 2 * batch) {
+            throw new IllegalArgumentException(data + " has fewer than " + 2 * batch + " images");
+        }
+        List<ManifestRow> rows = all.subList(0, batch);
+        var imgs = Fixtures.images(data, rows);
+        float[] clean = Fixtures.batch(imgs);
+        float[] guides = Fixtures.batch(Fixtures.images(data, all.subList(batch, 2 * batch)));
+        long[] shape = {batch, 3, imgs.get(0).height(), imgs.get(0).width()};
+        int[] y = rows.stream().mapToInt(r -> r.trueLabel() - labelBase).toArray();
+        int[] t = rows.stream().mapToInt(r -> r.targetLabel() - labelBase).toArray();
+        List<ModelBundle> bundles = new ArrayList<>();
+        for (String f : models) {
+            bundles.add(Fixtures.bundle(Path.of(f).toAbsolutePath(), 1.0));
+        }
+        try (Ensemble ens = Ensemble.load(bundles); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            List<Row> table = new ArrayList<>();
+            table.add(bare("ensemble forward+backward", ens, m, clean, shape, y, 1, false, steps));
+            table.add(engine("MI (baseline)", recipe("mi(decay=1.0)"), ens, m, clean, guides, shape, y, t, steps));
+            List<Row> parts = new ArrayList<>();
+            parts.add(engine("update NI", recipe("ni(decay=1.0)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update VMI(n=20)", recipe("vmi(decay=1.0, n=20, beta=1.5)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update I-FGSM", recipe("ifgsm"), ens, m, clean, guides, shape, y, t, steps));
+            String[][] inputs = {
+                {"input DI", "di(p=0.5, resize=1.1)"},
+                {"input SI(5)", "si(copies=5)"},
+                {"input Admix(3x5)", "admix(strength=0.2, mixes=3, copies=5)"},
+                {"input translate", "translate"},
+                {"input rotate", "rotate"},
+                {"input flip", "flip"},
+                {"input noise", "noise"},
+                {"input brightness", "brightness"},
+                {"input jpeg(75)", "jpeg(quality=75)"},
+            };
+            for (String[] i : inputs) {
+                parts.add(engine(i[0], recipe("mi(decay=1.0)").inputs(i[1]), ens, m, clean, guides, shape, y, t, steps));
+            }
+            parts.add(engine("gradient TI(15)", recipe("mi(decay=1.0)").gradients("ti(kernel=gaussian, size=15, sigma=3)"),
+                    ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("gradient l1", recipe("mi(decay=1.0)").gradients("l1"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("filter gaussian", recipe("mi(decay=1.0)").filter("gaussian(sigma=1)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("filter dct", recipe("mi(decay=1.0)").filter("dct(keep=0.25)"), ens, m, clean, guides, shape, y, t, steps));
+            for (String l : List.of("logit", "margin", "potrip")) {
+                parts.add(engine("loss " + l, recipe("mi(decay=1.0)").loss(l), ens, m, clean, guides, shape, y, t, steps));
+            }
+            for (String i : List.of("uniform", "perlin", "target")) {
+                parts.add(engine("init " + i, recipe("mi(decay=1.0)").init(i), ens, m, clean, guides, shape, y, t, steps));
+            }
+            for (String e : List.of("probs", "losses")) {
+                parts.add(engine("ensemble " + e, recipe("mi(decay=1.0)").ensemble(e), ens, m, clean, guides, shape, y, t, steps));
+            }
+            parts.add(engine("copies=4", recipe("mi(decay=1.0)").copies(4), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("augment dropout", recipe("mi(decay=1.0)").augment("dropout(p=0.006)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(bare("SI(5) copies batched, bare", ens, m, clean, shape, y, 5, false, steps));
+            parts.add(bare("SI(5) copies looped, bare", ens, m, clean, shape, y, 5, true, steps));
+            for (Row r : parts) {
+                if (only.matcher(r.label).find()) {
+                    table.add(r);
+                }
+            }
+
+            for (Row r : table) { // warm-up: one full run per row, not recorded
+                if (r.skipped == null) {
+                    System.err.printf(Locale.ROOT, "partbench: warm-up %s%n", r.label);
+                    r.measure(false);
+                }
+            }
+            for (int rep = 0; rep < reps; rep++) {
+                for (Row r : table) {
+                    if (r.skipped != null) {
+                        continue;
+                    }
+                    System.gc(); // outside the timed region
+                    long t0 = System.nanoTime();
+                    int before = r.iter.size();
+                    r.measure(true);
+                    r.perRep.add(quantile(r.iter.subList(before, r.iter.size()).stream().mapToDouble(Double::doubleValue).toArray(), 0.5));
+                    System.err.printf(Locale.ROOT, "partbench: rep %d/%d %-32s %8.0f ms%n", rep + 1, reps, r.label,
+                            (System.nanoTime() - t0) / 1e6);
+                }
+            }
+            for (Row r : table) {
+                print(r, threads, batch, steps, reps);
+            }
+        }
+    }
+
+    private static void print(Row r, int threads, int batch, int steps, int reps) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "{\"label\": %s, \"spec\": %s", json(r.label), json(r.spec)));
+        if (r.skipped != null) {
+            b.append(", \"skipped\": ").append(json(r.skipped));
+        } else {
+            double[] it = r.iter.stream().mapToDouble(Double::doubleValue).toArray();
+            b.append(String.format(Locale.ROOT, ", \"ms\": %.2f, \"p25\": %.2f, \"p75\": %.2f, \"samples\": %d",
+                    quantile(it, 0.5), quantile(it, 0.25), quantile(it, 0.75), it.length));
+            if (!r.first.isEmpty()) {
+                b.append(String.format(Locale.ROOT, ", \"first_ms\": %.2f",
+                        quantile(r.first.stream().mapToDouble(Double::doubleValue).toArray(), 0.5)));
+            }
+            b.append(", \"per_rep\": [").append(String.join(", ",
+                    r.perRep.stream().map(v -> String.format(Locale.ROOT, "%.1f", v)).toList())).append(']');
+            b.append(", \"forwards\": ").append(json(range(r.forwards)));
+            b.append(", \"rows\": ").append(json(range(r.rows)));
+        }
+        b.append(String.format(Locale.ROOT, ", \"threads\": %d, \"batch\": %d, \"steps\": %d, \"reps\": %d}", threads, batch,
+                steps, reps));
+        System.out.println(b);
+    }
+
+    /** The baseline's config with one field changed at a time. */
+    private record Recipe(String update, List<String> inputs, List<String> gradients, String loss, String init,
+            String filter, String ensemble, int copies, List<String> augment) {
+        Recipe inputs(String s) {
+            return new Recipe(update, List.of(s), gradients, loss, init, filter, ensemble, copies, augment);
+        }
+
+        Recipe gradients(String s) {
+            return new Recipe(update, inputs, List.of(s), loss, init, filter, ensemble, copies, augment);
+        }
+
+        Recipe loss(String s) {
+            return new Recipe(update, inputs, gradients, s, init, filter, ensemble, copies, augment);
+        }
+
+        Recipe init(String s) {
+            return new Recipe(update, inputs, gradients, loss, s, filter, ensemble, copies, augment);
+        }
+
+        Recipe filter(String s) {
+            return new Recipe(update, inputs, gradients, loss, init, s, ensemble, copies, augment);
+        }
+
+        Recipe ensemble(String s) {
+            return new Recipe(update, inputs, gradients, loss, init, filter, s, copies, augment);
+        }
+
+        Recipe copies(int k) {
+            return new Recipe(update, inputs, gradients, loss, init, filter, ensemble, k, augment);
+        }
+
+        Recipe augment(String s) {
+            return new Recipe(update, inputs, gradients, loss, init, filter, ensemble, copies, List.of(s));
+        }
+
+        /** eps 16 and step 1.6 as the benchmark round (the step size does not change the cost). */
+        AttackConfig config(int steps) {
+            return new AttackConfig(16, steps, 1.6, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, update, inputs,
+                    gradients, loss, init, filter, ensemble, copies, augment);
+        }
+    }
+
+    private static Recipe recipe(String update) {
+        return new Recipe(update, List.of(), List.of(), "", "zeros", "none", "logits", 1, List.of());
+    }
+
+    /** A recipe through the real engine; the observer times the steps and counts the forwards. */
+    private static Row engine(String label, Recipe recipe, Ensemble ens, NDManager m, float[] clean, float[] guides,
+            long[] shape, int[] y, int[] t, int steps) {
+        Attack attack = Attack.fromConfig(recipe.config(steps));
+        AttackEngine built;
+        String skipped = null;
+        try {
+            built = new AttackEngine(attack, ens);
+        } catch (IllegalArgumentException e) { // e.g. dropout on models without dropout sites
+            built = null;
+            skipped = e.getMessage();
+        }
+        AttackEngine engine = built;
+        int n = (int) shape[0];
+        Row row = new Row(label) {
+            @Override
+            void measure(boolean record) {
+                long[] ends = new long[steps];
+                int[] fwd = new int[steps];
+                TreeSet<Integer> seenRows = new TreeSet<>();
+                StepObserver obs = new StepObserver() {
+                    @Override
+                    public void onStep(int step, NDArray x, NDArray mom, NDArray g, NDArray nx, NDArray nm) {
+                        ends[step] = System.nanoTime();
+                    }
+
+                    @Override
+                    public void onForward(int step, int member, String model, int rows) {
+                        if (member == 0) {
+                            fwd[step]++;
+                            seenRows.add(rows);
+                        }
+                    }
+                };
+                long start = System.nanoTime();
+                engine.run(clean, shape, y, t, guides, Draws.sequential(n), m, obs);
+                if (!record) {
+                    return;
+                }
+                first.add((ends[0] - start) / 1e6);
+                for (int s = 1; s < steps; s++) {
+                    iter.add((ends[s] - ends[s - 1]) / 1e6);
+                    forwards.add(fwd[s]);
+                }
+                rows.addAll(seenRows);
+            }
+        };
+        row.spec = attack.spec().replaceFirst("^eps=\\S+ steps=\\S+ step=\\S+ ", "");
+        row.skipped = skipped;
+        return row;
+    }
+
+    /**
+     * The ensemble's CE gradient with respect to the input, without the engine: one call on the
+     * batch ({@code copies == 1}), or the SI scales {@code x / 2^i} of {@code copies} copies,
+     * concatenated into one forward+backward or looped one forward+backward per copy.
+     */
+    private static Row bare(String label, Ensemble ens, NDManager m, float[] clean, long[] shape, int[] y, int copies,
+            boolean looped, int steps) {
+        CrossEntropy ce = new CrossEntropy(1, 0);
+        NDArray x = m.create(clean, new Shape(shape));
+        int[] yk = new int[y.length * copies];
+        for (int j = 0; j < copies; j++) {
+            System.arraycopy(y, 0, yk, j * y.length, y.length);
+        }
+        Row row = new Row(label) {
+            @Override
+            void measure(boolean record) {
+                int[] calls = new int[1];
+                TreeSet<Integer> seenRows = new TreeSet<>();
+                Ensemble.MemberMasks count = (i, member, r, mgr) -> { // observes, returns the plain forward
+                    if (i == 0) {
+                        calls[0]++;
+                        seenRows.add(r);
+                    }
+                    return null;
+                };
+                for (int s = 0; s < steps; s++) {
+                    calls[0] = 0;
+                    long t0 = System.nanoTime();
+                    try (NDManager scratch = m.newSubManager()) {
+                        if (looped) {
+                            NDArray sum = null;
+                            for (int j = 0; j < copies; j++) {
+                                int copy = j;
+                                NDArray g = Autograd.gradient(x, v -> ce.of(
+                                        ens.logits(copy == 0 ? v : v.div((float) Math.pow(2, copy)), count), y, y)
+                                        .div((float) copies), scratch);
+                                sum = sum == null ? g : sum.add(g);
+                            }
+                        } else {
+                            Autograd.gradient(x, v -> {
+                                NDList scaled = new NDList(copies);
+                                for (int j = 0; j < copies; j++) {
+                                    scaled.add(j == 0 ? v : v.div((float) Math.pow(2, j)));
+                                }
+                                NDArray in = copies == 1 ? v : NDArrays.concat(scaled, 0);
+                                NDArray loss = ce.of(ens.logits(in, count), yk, yk);
+                                return copies == 1 ? loss : loss.div((float) copies);
+                            }, scratch);
+                        }
+                    }
+                    if (record && s > 0) { // as the engine rows: the first call of a repetition is left out
+                        iter.add((System.nanoTime() - t0) / 1e6);
+                        forwards.add(calls[0]);
+                    }
+                }
+                if (record) {
+                    rows.addAll(seenRows);
+                }
+            }
+        };
+        row.spec = copies == 1 ? "Autograd.gradient(CE(ensemble.logits(x)))"
+                : (looped ? copies + " x gradient(CE(ensemble.logits(x/2^i)))" : "gradient(CE(ensemble.logits(concat x/2^i)))");
+        return row;
+    }
+
+    private static String range(TreeSet<Integer> v) {
+        if (v.isEmpty()) {
+            return "-";
+        }
+        return v.first().equals(v.last()) ? v.first().toString() : v.first() + "-" + v.last();
+    }
+
+    static double quantile(double[] v, double q) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        if (s.length == 0) {
+            return Double.NaN;
+        }
+        double pos = q * (s.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = (int) Math.ceil(pos);
+        return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+    }
+
+    private static String json(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}
