@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Independent PyTorch reference for attack parts (TI, DI, SI, Admix), for PartsParityTest.
+"""Independent PyTorch reference for attack parts (TI, DI, SI, Admix, the perturbation filters), for
+TransformParityTest.
 
 Usage: reference_parts.py DIR. For every DIR/<case>.json it reads <case>.x.f32 (raw little-endian
 float32, shape "shape") and <case>.w.f32 (weights of the output), applies the part, and writes
@@ -34,6 +35,71 @@ def kernel(kind, size, nsig):
     k = k / np.sum(k)
     k = np.expand_dims(np.stack([k, k, k]), 1)
     return torch.from_numpy(k.astype(np.float32))
+
+
+def gaussian_filter(x, sigma):
+    """Per channel, a normalised 2-D Gaussian of pixel std sigma, radius ceil(3 sigma), zero padding.
+
+    Weights exp(-(i^2 + j^2) / (2 sigma^2)) for i, j in [-r, r], divided by their sum (float64),
+    rounded to float32; F.conv2d stride 1, padding r, groups = C (the output keeps the size).
+    """
+    r = int(math.ceil(3 * sigma))
+    i = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-(i[:, None] ** 2 + i[None, :] ** 2) / (2 * sigma * sigma))
+    k = k / k.sum()
+    c = x.shape[1]
+    w = torch.from_numpy(np.broadcast_to(k, (c, 1, 2 * r + 1, 2 * r + 1)).astype(np.float32).copy())
+    return F.conv2d(x, w, stride=1, padding=r, groups=c)
+
+
+def dct_matrix(n):
+    """The orthonormal n-point DCT-II as a matrix, from numpy's FFT (not from the cosine formula).
+
+    DCT-II via the FFT of the mirrored signal [v, v reversed] (length 2n): X_k = Re(exp(-i pi k /
+    (2n)) FFT_k) / 2; orthonormal scaling sqrt(1/n) for k = 0, sqrt(2/n) otherwise. Column j is the
+    transform of the unit vector e_j.
+    """
+    eye = np.eye(n)
+    mirrored = np.concatenate([eye, eye[::-1]], axis=0)  # each column j: [e_j, reversed e_j]
+    spec = np.fft.fft(mirrored, axis=0)[:n]
+    k = np.arange(n)[:, None]
+    d = np.real(np.exp(-1j * np.pi * k / (2 * n)) * spec) / 2
+    d[0] *= math.sqrt(1.0 / n)
+    d[1:] *= math.sqrt(2.0 / n)
+    assert np.allclose(d @ d.T, np.eye(n), atol=1e-12), "DCT-II matrix is not orthonormal"
+    return d
+
+
+def dct_filter(x, keep):
+    """Per channel: orthonormal 2-D DCT-II, keep the lowest kh x kw coefficients, inverse DCT.
+
+    kh = clamp(floor(sqrt(keep) H + 0.5), 1, H), kw likewise with W (so about keep of the
+    coefficients). Computed in float64, rounded to float32; differentiable.
+    """
+    h, w = x.shape[-2], x.shape[-1]
+    kh = min(h, max(1, int(math.floor(math.sqrt(keep) * h + 0.5))))
+    kw = min(w, max(1, int(math.floor(math.sqrt(keep) * w + 0.5))))
+    dh, dw = torch.from_numpy(dct_matrix(h)), torch.from_numpy(dct_matrix(w))
+    coef = dh @ x.double() @ dw.T
+    mask = torch.zeros(h, w, dtype=torch.float64)
+    mask[:kh, :kw] = 1
+    return (dh.T @ (coef * mask) @ dw).float()
+
+
+def perturbation_filter(x, spec):
+    """The filter of a spec string "gaussian(sigma=..)" / "dct(keep=..)" (defaults 1 and 0.25)."""
+    name = spec.split("(")[0].strip()
+    params = {}
+    if "(" in spec:
+        for kv in spec[spec.index("(") + 1:spec.rindex(")")].split(","):
+            if kv.strip():
+                k, v = kv.split("=")
+                params[k.strip()] = float(v)
+    if name == "gaussian":
+        return gaussian_filter(x, params.get("sigma", 1.0))
+    if name == "dct":
+        return dct_filter(x, params.get("keep", 0.25))
+    raise ValueError(spec)
 
 
 def resize(x, size):
@@ -77,6 +143,8 @@ def run(d, name):
         out = di(x, c)
     elif op == "si":
         out = torch.cat([x / (2 ** i) for i in range(c["copies"])], 0)
+    elif op == "filter":
+        out = perturbation_filter(x, c["spec"])
     elif op == "admix":
         out = admix(x, c, load(os.path.join(d, name + ".clean.f32"), c["clean_shape"]))
     else:

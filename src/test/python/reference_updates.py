@@ -34,13 +34,32 @@ Starts (clipped to the eps-ball and [0,1]):
                                    Fisher-Yates shuffle drawn from the image's stream
   target(alpha)                    x + alpha (g - x), g the image of the row's target class with the
                                    smallest ImageId in the dataset's dev.csv (x itself if none)
+Input transforms, gradient transforms, perturbation filter (optional meta "inputs", "gradients",
+"filter", "copies"; the transforms themselves are those of reference_parts.py):
+  the loss is taken on inputs(tile(img(p), copies)), the inputs applied in order to the whole
+  (tiled) batch, averaged over the k = rows / N copies of each image (labels tiled, row j*N + i is
+  image i); the gradient transforms are applied to d loss / d p in order.
+  di(p, resize)      per row r (image r mod N, in row order), from that image's stream:
+                     rnd = H + nextInt(S - H), S = floor(H resize); rem = S - rnd;
+                     top = nextInt(rem), left = nextInt(rem) (each only if rem > 0);
+                     on = nextFloat() < p; if on: resize to rnd, zero-pad to S at (top, left),
+                     resize back to H (Xie et al. 2019, TransferAttack's DIM)
+  si(copies)         cat(x / 2^i, i < copies)                        (Lin et al. 2020)
+  ti(kernel, size, sigma)  depthwise conv with gkern(size, nsig)      (Dong et al. 2019)
+  filter F           the iterate p is a latent one: img(p) = clip(clip(x0 + F(p - x0), x0 +- eps),
+                     0, 1), differentiated through (F, then the clip); without a filter img(p) = p.
+                     The attack's result is img(x_T) (compared with the Java result if the dump
+                     holds final_x.f32).
 Random draws: advspark draws uniform noise in Java from one java.util.Random per image (seeded per
 image, meta "seeds"), row-major, value = lo + (hi - lo) * nextFloat() in float32. This module
-replays java.util.Random exactly, so both sides use the same draws.
+replays java.util.Random exactly, so both sides use the same draws, in the order the attack
+consumes them (the start's draws, then per step: each gradient's input-transform draws, and for
+variance tuning each neighbour's noise before that neighbour's gradient).
 """
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -51,6 +70,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_attack import Ensemble, Member, _f32_read, _frac, _rel_l2  # noqa: E402
+import reference_parts  # noqa: E402
 
 
 class JavaRandom:
@@ -77,6 +97,9 @@ class JavaRandom:
             if u - r + m < (1 << 31):  # Java: u - r + m overflows int
                 return r
             u = self.next_bits(31)
+
+    def next_float(self):
+        return self.next_bits(24) / float(1 << 24)
 
     def floats(self, count):
         out = np.empty(count, dtype=np.float32)
@@ -237,6 +260,41 @@ def start(meta, x0, t, eps, rngs):
     return torch.minimum(torch.maximum(x, x0 - eps), x0 + eps).clamp(0.0, 1.0)
 
 
+def di_plans(rngs, rows, h, p, resize):
+    """DI's draws for `rows` rows of H-high images: [rnd, top, left, on] per row (see the doc)."""
+    side = int(math.floor(h * resize))
+    plans = []
+    for r in range(rows):
+        g = rngs[r % len(rngs)]
+        rnd = h + g.next_int(side - h) if side > h else h
+        rem = side - rnd
+        top = g.next_int(rem) if rem > 0 else 0
+        left = g.next_int(rem) if rem > 0 else 0
+        on = g.next_float() < p and side > h
+        plans.append([rnd, top, left, on])
+    return plans
+
+
+def input_transform(spec, x, rngs):
+    name, p = parse_spec(spec)
+    if name == "di":
+        resize = float(p.get("resize", 1.1))
+        plans = di_plans(rngs, x.shape[0], x.shape[2], float(p.get("p", 0.5)), resize)
+        return reference_parts.di(x, {"resize": resize, "plans": plans})
+    if name == "si":
+        return torch.cat([x / (2 ** i) for i in range(int(p.get("copies", 5)))], 0)
+    raise ValueError(f"input {spec}: no reference")
+
+
+def gradient_transform(spec, g):
+    name, p = parse_spec(spec)
+    if name == "ti":
+        size = int(p.get("size", 15))
+        k = reference_parts.kernel(p.get("kernel", "gaussian"), size, float(p.get("sigma", 3)))
+        return F.conv2d(g, k, stride=1, padding=(size - 1) // 2, groups=g.shape[1])
+    raise ValueError(f"gradient {spec}: no reference")
+
+
 class Rule:
     def __init__(self, meta):
         name, p = parse_spec(meta["update"])
@@ -297,9 +355,29 @@ def main(argv=None):
     seeds = [int(s) for s in meta["seeds"]]
     x0 = read("clean.f32")
 
+    inputs = meta.get("inputs", [])
+    gradients = meta.get("gradients", [])
+    filt = meta.get("filter", "none")
+    copies = int(meta.get("copies", 1))
+    lo, hi = x0 - rule.eps, x0 + rule.eps
+
+    def image(p):
+        if filt in (None, "", "none"):
+            return p
+        d = reference_parts.perturbation_filter(p - x0, filt)
+        return torch.minimum(torch.maximum(x0 + d, lo), hi).clamp(0.0, 1.0)
+
     def grad_at(p):
         p = p.detach().clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(loss(ens.logits(p), y, t), p)
+        inp = image(p)
+        if copies > 1:
+            inp = inp.repeat(copies, 1, 1, 1)
+        for spec in inputs:
+            inp = input_transform(spec, inp, rngs)
+        k = inp.shape[0] // shape[0]
+        (g,) = torch.autograd.grad(loss(ens.logits(inp), y.repeat(k), t.repeat(k)) / k, p)
+        for spec in gradients:
+            g = gradient_transform(spec, g)
         return g
 
     # The streams as Java consumed them: the init's draws first, then per step.
@@ -319,7 +397,11 @@ def main(argv=None):
         if nv_ref is not None:
             row["next_v_rel_l2"] = _rel_l2(read(f"step_{s}_next_v.f32"), nv_ref)
         steps.append(row)
-    report = dict(steps=steps, init_x_agree=init_agree,
+    final_agree = None
+    if exists("final_x.f32"):
+        last = read(f"step_{meta['steps'] - 1}_next_x.f32")
+        final_agree = _frac((read("final_x.f32") - image(last)).abs() < 1e-6)
+    report = dict(steps=steps, init_x_agree=init_agree, final_x_agree=final_agree,
                   max_grad_rel_l2=max(r["grad_rel_l2"] for r in steps),
                   min_next_x_agree=min(r["next_x_agree"] for r in steps),
                   max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0))

@@ -22,13 +22,26 @@ import java.util.List;
  *   x_0 = init(x)
  *   for t in 0..T-1:
  *     p      = update.gradientPoint(x_t)
- *     g      = d loss(ensemble(inputs(p))) / d p      (eval-mode surrogates; with attack.augment
+ *     g      = d loss(ensemble(inputs(img(p)))) / d p (eval-mode surrogates; with attack.augment
  *                                                     a fresh dropout mask per forward)
  *     g      = gradients(g)
  *     d      = update.direction(g)                    (e.g. sign of the momentum)
  *     x_t+1  = clip(clip(x_t + alpha * d, x - eps, x + eps), 0, 1)
- *     x_t+1  = x + clip(filter(x_t+1 - x))            (only with a perturbation filter)
+ *   return img(x_T)
+ *
+ *   img(p) = p                                        without a perturbation filter
+ *   img(p) = clip(clip(x + F(p - x), x - eps, x + eps), 0, 1)   with a filter F
  * </pre>
+ *
+ * With a filter the iterate is a latent one: the perturbation that reaches the models (and the
+ * result) is always {@code F} of the latent perturbation {@code x_t - x}, applied once, and the
+ * gradient is taken through {@code F} and the clip (so it is {@code F^T g}, zero where the clip
+ * is active), as low-frequency attacks search in the filter's range (Guo et al., UAI 2019;
+ * Sharma et al., IJCAI 2019). The update rule, its look-ahead and neighbour points, and the
+ * observer all see the latent iterate. Filtering the accumulated perturbation after every step
+ * instead (the rule before this) blurs an early step up to T times and, with sign steps, left
+ * a fifth of the perturbation's L2 norm: white-box success on the CIFAR ResNets fell from 100 %
+ * to 26 % with {@code gaussian(sigma=0.7)} (README, "Perturbation filters").
  *
  * Each iteration's graph lives in a scratch manager that is closed at the end of the step, so
  * native memory stays flat across steps and batches.
@@ -127,16 +140,12 @@ public final class AttackEngine {
                 try (NDManager step = batch.newSubManager()) {
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
-                    GradientOracle oracle = p -> gradient(p, labels0, targets0, ctx, step, observer);
+                    GradientOracle oracle = p -> gradient(p, lo, hi, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
                     NDArray dir = attack.update().direction(grad, state, ctx, oracle);
                     NDArray next = x.add(dir.mul(alpha01));
                     next = NDArrays.minimum(NDArrays.maximum(next, lo), hi).clip(0f, 1f);
-                    if (attack.filter() != null) {
-                        NDArray delta = attack.filter().apply(next.sub(x0), ctx);
-                        next = NDArrays.minimum(NDArrays.maximum(x0.add(delta), lo), hi).clip(0f, 1f);
-                    }
                     if (observer != null) {
                         observer.onStep(t, x, momentumBefore, grad, next, state.momentum());
                         if (state.variance() != null) {
@@ -154,13 +163,32 @@ public final class AttackEngine {
                     x = next;
                 }
             }
+            if (attack.filter() != null) {
+                StepContext last = new StepContext(attack.steps(), attack.steps(), rng, x0, eps01, alpha01, g);
+                return image(x, lo, hi, last).toFloatArray();
+            }
             return x.toFloatArray();
         }
     }
 
     /**
-     * The gradient at {@code point}: input transforms (with "copies" repetitions), ensemble,
-     * loss averaged over the copies of each image, then the gradient transforms.
+     * The image the models see for the (latent) iterate {@code p}: {@code p} itself without a
+     * filter, else {@code clip(clip(x + F(p - x), lo, hi), 0, 1)}. Differentiable.
+     */
+    private NDArray image(NDArray p, NDArray lo, NDArray hi, StepContext ctx) {
+        if (attack.filter() == null) {
+            return p;
+        }
+        // delta first: a result belongs to its first operand's manager, and p's is the step's
+        // scratch (ctx.clean()'s lives for the whole batch).
+        NDArray delta = attack.filter().apply(p.sub(ctx.clean()), ctx);
+        return NDArrays.minimum(NDArrays.maximum(delta.add(ctx.clean()), lo), hi).clip(0f, 1f);
+    }
+
+    /**
+     * The gradient at {@code point}: its image (the filter, if any), input transforms (with
+     * "copies" repetitions), ensemble, loss averaged over the copies of each image, then the
+     * gradient transforms.
      *
      * <p>All copies go through the surrogates in ONE forward and one backward per call: the
      * attack's {@code copies} tile the batch ({@code copies * N} rows, copy j of image i at row
@@ -169,8 +197,8 @@ public final class AttackEngine {
      * member. Variance tuning's neighbours (VMI/VNI) are separate calls, one per neighbour: they
      * are gradients at different points, sampled in sequence.
      */
-    private NDArray gradient(NDArray point, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch,
-            StepObserver observer) {
+    private NDArray gradient(NDArray point, NDArray lo, NDArray hi, int[] labels0, int[] targets0, StepContext ctx,
+            NDManager scratch, StepObserver observer) {
         int n = labels0.length;
         boolean augment = !attack.augments().isEmpty();
         // The ensemble asks for masks before every member's forward: that is also where the
@@ -182,7 +210,7 @@ public final class AttackEngine {
             return augment ? masks(member, rows, ctx, mgr) : null;
         };
         NDArray grad = Autograd.gradient(point, leaf -> {
-            NDArray in = leaf;
+            NDArray in = image(leaf, lo, hi, ctx);
             if (attack.copies() > 1) {
                 in = in.tile(new long[] {attack.copies(), 1, 1, 1});
             }

@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * Sees every iteration of a batch (parity dumps, debugging, notebooks). The arrays are valid
- * only during the call.
+ * only during the call. With a perturbation filter the iterates are the engine's latent ones
+ * (the image is {@code clip(x + F(x_t - x))}, see {@link AttackEngine}) and the gradient is
+ * with respect to the latent iterate.
  */
 @FunctionalInterface
 public interface StepObserver {

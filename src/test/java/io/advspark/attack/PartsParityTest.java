@@ -29,11 +29,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Step parity of the update rules, starts and losses against src/test/python/reference_updates.py
- * on the CIFAR ResNets (where float rounding is not amplified), with the random draws of the
- * uniform and Perlin starts and of variance tuning replayed from the same per-image seeds on both
- * sides; the start x_0 itself is compared too (the target start's guide images are chosen by each
- * side independently).
+ * Step parity of the update rules, starts and losses, and of composed recipes (DI, SI, TI, the
+ * perturbation filters), against src/test/python/reference_updates.py on the CIFAR ResNets (where
+ * float rounding is not amplified), with the random draws of the uniform and Perlin starts, of
+ * variance tuning and of DI replayed from the same per-image seeds on both sides; the start x_0
+ * itself is compared too (the target start's guide images are chosen by each side
+ * independently), and with a filter the attack's result {@code img(x_T)}.
  */
 class PartsParityTest {
     private static final int THREADS = 2;
@@ -66,6 +67,70 @@ class PartsParityTest {
         "ifgsm; logit; target",
     })
     void updateRulesAndLossesMatchReference(String update, String loss, String init) throws Exception {
+        String name = update.replaceAll("[^a-z]", "") + "-" + loss.replaceAll("[^a-z0-9.]", "") + "-"
+                + init.replaceAll("[^a-z0-9.]", "");
+        JsonNode r = runAndCompare(name, update, loss, init, List.of(), List.of(), "none", 1);
+        Report.append("parity-parts.md", String.format(Locale.ROOT,
+                "| %s | %s | %s | max grad rel L2 %.3g | min next-x agreement %.6f | max variance rel L2 %.3g |"
+                        + " start agreement %.6f |",
+                update, loss, r.get("init_spec").asText(), r.get("max_grad_rel_l2").asDouble(),
+                r.get("min_next_x_agree").asDouble(), r.get("max_next_v_rel_l2").asDouble(),
+                r.get("init_x_agree").asDouble()));
+        assertCriteria(name, r);
+    }
+
+    /**
+     * Input transforms (DI with its draws replayed, SI), TI on the gradient and the perturbation
+     * filters inside whole steps: update | inputs | gradients | filter | copies.
+     */
+    @ParameterizedTest(name = "{0} [{1}] [{2}] {3} x{4}")
+    @CsvSource(delimiter = '|', value = {
+        "mi(decay=1.0) | | | gaussian(sigma=1) | 1",
+        "mi(decay=1.0) | | | gaussian(sigma=0.7) | 1",
+        "mi(decay=1.0) | | | dct(keep=0.25) | 1",
+        // MI-DI-TI-SI: TI's kernel shrunk to 5 px for 32 x 32 images.
+        "mi(decay=1.0) | di(p=0.5, resize=1.1); si(copies=5) | ti(kernel=gaussian, size=5, sigma=3) | none | 1",
+        "ni(decay=1.0) | di(p=0.5, resize=1.1) | | none | 1",
+        // DI on a tiled batch (each image's stream drawn once per copy, in row order), variance
+        // tuning's neighbour noise interleaved with DI's draws, and a filter under all of it.
+        "vmi(decay=1.0, n=2, beta=1.5) | di(p=0.5, resize=1.1); si(copies=2) | ti(kernel=gaussian, size=5, sigma=3) | gaussian(sigma=1) | 2",
+    })
+    void composedRecipesMatchReference(String update, String inputs, String gradients, String filter, int copies)
+            throws Exception {
+        List<String> in = inputs == null ? List.of() : List.of(inputs.split(";\\s*"));
+        List<String> gr = gradients == null ? List.of() : List.of(gradients.split(";\\s*"));
+        String name = (update + "-" + in + "-" + gr + "-" + filter + "-" + copies).replaceAll("[^a-z0-9.]", "");
+        JsonNode r = runAndCompare(name, update, "ce(untargeted=1, targeted=0)", "zeros", in, gr, filter, copies);
+        Report.append("parity-parts.md", String.format(Locale.ROOT,
+                "| %s | inputs %s | gradients %s | filter %s | copies %d | max grad rel L2 %.3g |"
+                        + " min next-x agreement %.6f | max variance rel L2 %.3g | result agreement %s |",
+                update, in, gr, filter, copies, r.get("max_grad_rel_l2").asDouble(),
+                r.get("min_next_x_agree").asDouble(), r.get("max_next_v_rel_l2").asDouble(),
+                r.get("final_x_agree").isNull() ? "-" : String.format(Locale.ROOT, "%.6f", r.get("final_x_agree").asDouble())));
+        assertCriteria(name, r);
+        if (!filter.equals("none")) {
+            double f = r.get("final_x_agree").asDouble();
+            assertTrue(f >= 0.9999, name + ": result agreement " + f);
+        }
+    }
+
+    private static void assertCriteria(String name, JsonNode r) {
+        double g = r.get("max_grad_rel_l2").asDouble();
+        double a = r.get("min_next_x_agree").asDouble();
+        double v = r.get("max_next_v_rel_l2").asDouble();
+        double s = r.get("init_x_agree").asDouble();
+        assertTrue(s >= 0.9999, name + ": start x_0 agreement " + s + "\n" + r);
+        assertTrue(g <= 1e-5, name + ": gradient rel L2 " + g + "\n" + r);
+        assertTrue(a >= 0.9999, name + ": next-x agreement " + a + "\n" + r);
+        assertTrue(v <= 1e-5, name + ": variance rel L2 " + v + "\n" + r);
+    }
+
+    /**
+     * Runs the attack on 4 CIFAR images with every step dumped (and the result as final_x.f32),
+     * then the reference on the dump; returns its report.
+     */
+    private static JsonNode runAndCompare(String name, String update, String loss, String init, List<String> inputs,
+            List<String> gradients, String filter, int copies) throws Exception {
         Path data = Shared.cifar10();
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 4);
         List<RgbImage> imgs = Fixtures.images(data, rows);
@@ -74,20 +139,20 @@ class PartsParityTest {
         int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
         int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
         AttackConfig cfg = new AttackConfig(8, 6, 0.8, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, update,
-                List.of(), List.of(), loss, init, "none", "logits", 1);
+                inputs, gradients, loss, init, filter, "logits", copies);
         Attack attack = Attack.fromConfig(cfg);
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("parity", attack.spec(), r.imageId())).toArray();
-        String name = update.replaceAll("[^a-z]", "") + "-" + loss.replaceAll("[^a-z0-9.]", "") + "-"
-                + init.replaceAll("[^a-z0-9.]", "");
         Path dump = Path.of("target", "parity-parts", name).toAbsolutePath();
         StepDump observer = new StepDump(dump);
         List<Path> models = List.of(Shared.cifarModel("resnet20"), Shared.cifarModel("resnet32"));
         observer.meta(models, List.of(1.0, 1.0), attack.epsPixels(), attack.stepSizePixels(), 1.0, 1, 0, shape, y, t,
                 attack.steps(), clean);
         observer.extraMeta(String.format(Locale.ROOT, "\"update\": \"%s\", \"loss\": \"%s\", \"init\": \"%s\", \"seeds\": [%s],"
-                        + " \"dataset\": \"%s\", \"labelBase\": 0",
+                        + " \"dataset\": \"%s\", \"labelBase\": 0, \"inputs\": [%s], \"gradients\": [%s], \"filter\": \"%s\","
+                        + " \"copies\": %d",
                 update, loss, attack.init().spec(),
-                java.util.Arrays.stream(seeds).mapToObj(Long::toString).collect(Collectors.joining(", ")), data));
+                java.util.Arrays.stream(seeds).mapToObj(Long::toString).collect(Collectors.joining(", ")), data,
+                quoted(inputs), quoted(gradients), filter, copies));
         // The target start's guides: the job's choice (smallest ImageId of the target class in the
         // whole manifest); the reference makes the same choice independently from dev.csv.
         float[] guides = null;
@@ -100,10 +165,12 @@ class PartsParityTest {
             }
             guides = Fixtures.batch(g);
         }
+        float[] result;
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(models.get(0), 1.0), Fixtures.bundle(models.get(1), 1.0)));
                 NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            new AttackEngine(attack, ens).run(clean, shape, y, t, guides, new Draws(seeds), m, observer);
+            result = new AttackEngine(attack, ens).run(clean, shape, y, t, guides, new Draws(seeds), m, observer);
         }
+        writeFloats(dump.resolve("final_x.f32"), result);
         List<String> cmd = new ArrayList<>(List.of(Shared.python().toString(),
                 Path.of("src/test/python/reference_updates.py").toAbsolutePath().toString(), dump.toString(),
                 "--threads", String.valueOf(THREADS)));
@@ -111,18 +178,17 @@ class PartsParityTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, "reference failed: " + err);
-        JsonNode r = new ObjectMapper().readTree(out);
-        double g = r.get("max_grad_rel_l2").asDouble();
-        double a = r.get("min_next_x_agree").asDouble();
-        double v = r.get("max_next_v_rel_l2").asDouble();
-        double s = r.get("init_x_agree").asDouble();
-        Report.append("parity-parts.md", String.format(Locale.ROOT,
-                "| %s | %s | %s | max grad rel L2 %.3g | min next-x agreement %.6f | max variance rel L2 %.3g |"
-                        + " start agreement %.6f |",
-                update, loss, attack.init().spec(), g, a, v, s));
-        assertTrue(s >= 0.9999, name + ": start x_0 agreement " + s + "\n" + out);
-        assertTrue(g <= 1e-5, name + ": gradient rel L2 " + g + "\n" + out);
-        assertTrue(a >= 0.9999, name + ": next-x agreement " + a + "\n" + out);
-        assertTrue(v <= 1e-5, name + ": variance rel L2 " + v + "\n" + out);
+        com.fasterxml.jackson.databind.node.ObjectNode r = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(out);
+        return r.put("init_spec", attack.init().spec());
+    }
+
+    private static String quoted(List<String> specs) {
+        return specs.stream().map(x -> "\"" + x + "\"").collect(Collectors.joining(", "));
+    }
+
+    private static void writeFloats(Path p, float[] a) throws java.io.IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(a.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(a);
+        java.nio.file.Files.write(p, b.array());
     }
 }

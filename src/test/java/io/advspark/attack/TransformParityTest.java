@@ -10,12 +10,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.gradient.TranslationInvariant;
 import io.advspark.attack.input.Admix;
 import io.advspark.attack.input.DiverseInput;
 import io.advspark.attack.input.ScaleInvariant;
 import io.advspark.model.Autograd;
 import io.advspark.model.TorchRuntime;
+import io.advspark.testing.Report;
 import io.advspark.testing.Shared;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,9 +36,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Parity of TI, DI (with the draws exported), SI and Admix against the independent PyTorch
- * reference {@code src/test/python/reference_parts.py}: outputs and input gradients of
- * {@code sum(out * w)} (random w) must agree to 1e-5 (max abs). One Python run for all cases.
+ * Parity of TI, DI (with the draws exported), SI, Admix and the perturbation filters (Gaussian,
+ * DCT) against the independent PyTorch reference {@code src/test/python/reference_parts.py}:
+ * outputs and input gradients of {@code sum(out * w)} (random w) must agree to 1e-5 (max abs).
+ * One Python run for all cases.
  */
 class TransformParityTest {
     private static final Path SCRIPT = Path.of("src/test/python/reference_parts.py").toAbsolutePath();
@@ -81,6 +84,17 @@ class TransformParityTest {
                 // Each application draws the same plan from a fresh copy of the streams.
                 cases.add(run(m, dir, "di-" + h, c, shape, rnd, x -> di.apply(x, ctx(m, shape, Draws.sequential(6)))));
             }
+            // The perturbation filters, square and non-square: Gaussian at the sigmas of the filter
+            // study (radius 2..6 px), DCT at the default and at keeps where kh, kw round differently.
+            for (String spec : new String[] {"gaussian(sigma=0.5)", "gaussian(sigma=0.7)", "gaussian(sigma=1)",
+                "gaussian(sigma=2)", "dct(keep=0.25)", "dct(keep=0.1)", "dct(keep=0.3)", "dct(keep=1)"}) {
+                PerturbationFilter f = Parts.filter(spec);
+                for (long[] shape : new long[][] {{2, 3, 32, 32}, {2, 3, 24, 20}}) {
+                    ObjectNode c = JSON.createObjectNode().put("op", "filter").put("spec", spec);
+                    cases.add(run(m, dir, "filter-" + spec.replaceAll("[^a-z0-9.]", "") + "-" + shape[2] + "x" + shape[3],
+                            c, shape, rnd, x -> f.apply(x, null)));
+                }
+            }
             // SI, 5 copies.
             ScaleInvariant si = new ScaleInvariant(5);
             cases.add(run(m, dir, "si", JSON.createObjectNode().put("op", "si").put("copies", 5),
@@ -107,6 +121,9 @@ class TransformParityTest {
             float[] out = read(dir.resolve(k.name() + ".out.f32"));
             float[] grad = read(dir.resolve(k.name() + ".grad.f32"));
             assertEquals(out.length, k.out().length, k.name() + " output size");
+            Report.append("parity-transforms.md", String.format(java.util.Locale.ROOT,
+                    "| %s | max output diff %.3g | max gradient diff %.3g |", k.name(), maxDiff(out, k.out()),
+                    maxDiff(grad, k.grad())));
             assertTrue(maxDiff(out, k.out()) <= 1e-5, k.name() + " output differs by " + maxDiff(out, k.out()));
             assertTrue(maxDiff(grad, k.grad()) <= 1e-5, k.name() + " gradient differs by " + maxDiff(grad, k.grad()));
         }

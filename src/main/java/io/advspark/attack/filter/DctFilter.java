@@ -7,11 +7,22 @@ import java.util.Locale;
 
 /**
  * DCT low-pass of the perturbation (Guo, Frank and Weinberger, "Low Frequency Adversarial
- * Perturbation", UAI 2019; Sharma et al., IJCAI 2019): per channel, the orthonormal 2-D DCT-II
- * of delta is kept on the lowest-frequency {@code kh x kw} block, {@code kh = round(sqrt(keep) H)}
- * (so about {@code keep} of the coefficients), and inverted. Because the mask is separable this is
- * {@code P_H delta P_W^T} with {@code P = D^T diag(mask) D}, two matrix multiplications. Default
- * keep 0.25 (the lowest quarter: half the frequencies on each axis). Spec {@code dct(keep=0.25)}.
+ * Perturbation", UAI 2019; Sharma, Ding and Brubaker, IJCAI 2019).
+ *
+ * <p>Definition: per image and channel, the orthonormal 2-D DCT-II of the H x W delta
+ * ({@code C = D_H delta D_W^T}, {@code D_n[u][x] = a_u cos(pi (2x + 1) u / (2n))},
+ * {@code a_0 = sqrt(1/n)}, {@code a_u = sqrt(2/n)}) is kept on its lowest-frequency
+ * {@code kh x kw} block ({@code u < kh}, {@code v < kw}), the rest set to zero, and inverted, with
+ * {@code kh = clamp(floor(sqrt(keep) H + 0.5), 1, H)} and likewise {@code kw} with W: about
+ * {@code keep} of the coefficients, e.g. 16 x 16 of 32 x 32 for keep 0.25. Guo et al.'s
+ * frequency ratio r is per side: their r is {@code sqrt(keep)} here. The whole-image transform,
+ * not JPEG's 8 x 8 blocks. Because the mask is separable this is {@code P_H delta P_W^T} with
+ * {@code P = D^T diag(mask) D}, an orthogonal projection (symmetric, idempotent), built in
+ * float64, rounded to float32 once and applied as two float32 matrix products.
+ *
+ * <p>The engine applies it once, to a latent perturbation, and differentiates through it
+ * ({@link io.advspark.attack.AttackEngine}); see {@link GaussianFilter} for the measured cost in
+ * white-box success. Default keep 0.25. Spec {@code dct(keep=0.25)}.
  */
 public record DctFilter(double keep) implements PerturbationFilter {
     @Override

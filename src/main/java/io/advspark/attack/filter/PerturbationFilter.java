@@ -3,7 +3,13 @@ package io.advspark.attack.filter;
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
 
-/** A filter applied to the perturbation delta after each step (low-pass, ...). */
+/**
+ * A linear filter F (low-pass, ...) that shapes the perturbation: the engine keeps a latent
+ * iterate z and the models see, and the attack returns, {@code clip(x + F(z - x))} (see
+ * {@link io.advspark.attack.AttackEngine}). {@link #apply} must be differentiable (NDArray ops),
+ * since the gradient is taken through it, and must not draw random values (it is called for
+ * every gradient, including look-ahead and neighbour points).
+ */
 public interface PerturbationFilter {
     NDArray apply(NDArray delta, StepContext ctx);
 
