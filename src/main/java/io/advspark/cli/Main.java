@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The {@code advspark} command line. */
@@ -54,14 +55,8 @@ public final class Main implements Callable<Integer> {
                 "Without --config it runs the embedded demo round on the repository's demo/ set."
             })
     public static final class Attack implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Round configuration (HOCON), e.g. conf/nips17-mobilenets.conf.")
-        File config;
-
-        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key, e.g. --set attack.eps=16 (the advspark. prefix is optional). Repeatable.")
-        List<String> overrides = new ArrayList<>();
-
-        @Option(names = "--master", paramLabel = "URL", description = "Spark master. When given, the launcher prints and runs the equivalent spark-submit. Default: advspark.spark.master (local[*]).")
-        String master;
+        @Mixin
+        RoundOptions round;
 
         @Option(names = "--no-evaluate", description = "Do not run `evaluate` after the attack even when the round lists targets (run it later with `advspark evaluate`).")
         boolean noEvaluate;
@@ -71,14 +66,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            RoundConfig cfg = ConfigLoader.load(config, overrides);
-            String effectiveMaster = master != null ? master
-                    : System.getProperty("spark.master", cfg.sparkMaster());
-            int threads = Sessions.effectiveThreads(cfg, effectiveMaster);
-            cfg = withThreads(cfg, threads);
-            TorchRuntime.start(threads);
-            SparkSession spark = Sessions.create(cfg, master);
-            try {
+            return round.run((cfg, spark) -> {
                 if (check) {
                     AttackJob.check(cfg, spark);
                     System.out.println("advspark: configuration, manifest and models are valid");
@@ -91,9 +79,7 @@ public final class Main implements Callable<Integer> {
                     System.out.println(EvaluateJob.run(cfg, spark).render());
                 }
                 return 0;
-            } finally {
-                spark.stop();
-            }
+            });
         }
     }
 
@@ -107,17 +93,31 @@ public final class Main implements Callable<Integer> {
                 "Runs automatically at the end of `attack` when the round lists targets."
             })
     public static final class Evaluate implements Callable<Integer> {
-        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Round configuration (HOCON), the one the round was attacked with.")
-        File config;
-
-        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key, e.g. --set evaluate.score=asr. Repeatable.")
-        List<String> overrides = new ArrayList<>();
-
-        @Option(names = "--master", paramLabel = "URL", description = "Spark master (as for attack).")
-        String master;
+        @Mixin
+        RoundOptions round;
 
         @Override
         public Integer call() {
+            return round.run((cfg, spark) -> {
+                System.out.println(EvaluateJob.run(cfg, spark).render());
+                return 0;
+            });
+        }
+    }
+
+    /** The options every round command shares, and the set-up they share: config, threads, libtorch, Spark. */
+    public static final class RoundOptions {
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Round configuration (HOCON), e.g. conf/nips17-mobilenets.conf.")
+        File config;
+
+        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key, e.g. --set attack.eps=16 (the advspark. prefix is optional). Repeatable.")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--master", paramLabel = "URL", description = "Spark master. When given, the launcher prints and runs the equivalent spark-submit. Default: advspark.spark.master (local[*]).")
+        String master;
+
+        /** Loads the round, starts libtorch with the resolved thread count and a Spark session, runs {@code body}. */
+        Integer run(java.util.function.BiFunction<RoundConfig, SparkSession, Integer> body) {
             RoundConfig cfg = ConfigLoader.load(config, overrides);
             String effectiveMaster = master != null ? master
                     : System.getProperty("spark.master", cfg.sparkMaster());
@@ -126,8 +126,7 @@ public final class Main implements Callable<Integer> {
             TorchRuntime.start(threads);
             SparkSession spark = Sessions.create(cfg, master);
             try {
-                System.out.println(EvaluateJob.run(cfg, spark).render());
-                return 0;
+                return body.apply(cfg, spark);
             } finally {
                 spark.stop();
             }
