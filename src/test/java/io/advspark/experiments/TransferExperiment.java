@@ -66,8 +66,18 @@ public final class TransferExperiment {
             for (ModelBundle t : targets) {
                 tens.add(Ensemble.load(List.of(t)));
             }
+            // -Dadvspark.filters=none|gaussian|both and -Dadvspark.recipes=MI,MI-DI,... run a subset.
+            String filters = System.getProperty("advspark.filters", "both");
+            java.util.Set<String> only = System.getProperty("advspark.recipes") == null ? null
+                    : java.util.Set.of(System.getProperty("advspark.recipes").split(","));
             for (String filter : new String[] {"none", "gaussian(sigma=" + sigma + ")"}) {
+                if (!filters.equals("both") && !filter.startsWith(filters)) {
+                    continue;
+                }
                 for (String[] r : recipes) {
+                    if (only != null && !only.contains(r[0])) {
+                        continue;
+                    }
                     List<String> inputs = r[1].isEmpty() ? List.of() : List.of(r[1].split(";"));
                     List<String> grads = r[0].contains("TI") ? List.of(ti) : List.of();
                     AttackConfig cfg = new AttackConfig(eps, steps, eps / steps, 1.0, AttackConfig.Objective.UNTARGETED,
