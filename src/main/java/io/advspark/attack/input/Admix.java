@@ -1,7 +1,6 @@
 package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import io.advspark.attack.StepContext;
@@ -64,11 +63,11 @@ public record Admix(double strength, int mixes, int scales) implements InputTran
                 int k = partners[r][j];
                 others.add(clean.get(x.getManager(), new NDIndex("{}:{}", k, k + 1)));
             }
-            NDArray o = NDArrays.concat(others, 0).stopGradient();
+            NDArray o = Rows.concat(others).stopGradient();
             mixed.add(x.add(o.mul((float) strength)));
         }
         // The SI scales of each mix: copy (i, j) at row (i * mixes + j) * rows + r.
-        return ScaleInvariant.scaled(NDArrays.concat(mixed, 0), scales);
+        return ScaleInvariant.scaled(Rows.concat(mixed), scales);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -93,7 +92,7 @@ public record DiverseInput(double p, double resize) implements InputTransform {
             }
             parts.add(xi);
         }
-        return any ? NDArrays.concat(parts, 0) : x;
+        return any ? Rows.concat(parts) : x;
     }
 
     @Override

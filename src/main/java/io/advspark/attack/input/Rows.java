@@ -16,6 +16,15 @@ final class Rows {
         for (int r = 0; r < rows; r++) {
             out.add(f.apply(r, x.get(new NDIndex("{}:{}", r, r + 1))));
         }
-        return NDArrays.concat(out, 0);
+        return concat(out);
+    }
+
+    /**
+     * Concatenates on the batch axis. One part is returned as it is: DJL's {@code concat} of a
+     * single array returns a copy outside the autograd graph, which broke the gradient of every
+     * per-row transform on a batch of one image.
+     */
+    static NDArray concat(NDList parts) {
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
     }
 }

@@ -1,7 +1,6 @@
 package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import io.advspark.attack.StepContext;
 import java.util.Locale;
@@ -28,7 +27,7 @@ public record ScaleInvariant(int copies) implements InputTransform {
         for (int i = 0; i < copies; i++) {
             parts.add(i == 0 ? x : x.div((float) Math.pow(2, i)));
         }
-        return NDArrays.concat(parts, 0);
+        return Rows.concat(parts);
     }
 
     @Override
