@@ -42,7 +42,7 @@ class LauncherIT {
         String o = run(List.of("attack", "--set", "round.output=\"" + out + "\""), 0);
         assertTrue(o.contains("advspark round finished"), o);
         assertTrue(o.contains("48 attacked, 0 failed"), o);
-        assertEquals(48, pngs(out.resolve("demo/images")));
+        assertEquals(48, pngs(out.resolve("demo/images/main")));
         assertTrue(Files.isDirectory(out.resolve("demo/records")));
     }
 
@@ -53,7 +53,7 @@ class LauncherIT {
         assertTrue(o.contains("org.apache.spark.deploy.SparkSubmit") || o.contains("bin/spark-submit"), o);
         assertTrue(o.contains("--master local\\[2\\]") || o.contains("--master local[2]"), o);
         assertTrue(o.contains("12 attacked, 0 failed"), o);
-        assertEquals(12, pngs(out.resolve("submitted/images")));
+        assertEquals(12, pngs(out.resolve("submitted/images/main")));
     }
 
     @Test

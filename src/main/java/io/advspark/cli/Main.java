@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         version = "advspark 0.1.0",
         description = "Transfer-based adversarial examples at cluster scale.",
-        subcommands = {Main.Attack.class, Main.Evaluate.class})
+        subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -51,7 +51,9 @@ public final class Main implements Callable<Integer> {
             name = "attack",
             mixinStandardHelpOptions = true,
             description = {
-                "Runs an attack round: writes <output>/<round>/images/*.png and <output>/<round>/records (Parquet).",
+                "Runs an attack round: every attack config of the round over its images, writing",
+                "<output>/<round>/images/<attack>/*.png and <output>/<round>/records (Parquet, partitioned by attack).",
+                "A rerun resumes: images committed by an earlier run are skipped (--force redoes everything).",
                 "Without --config it runs the embedded demo round on the repository's demo/ set."
             })
     public static final class Attack implements Callable<Integer> {
@@ -64,6 +66,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--check", description = "Validate the configuration, manifest and models, then stop.")
         boolean check;
 
+        @Option(names = "--force", description = "Delete the round's outputs (images, records, evaluation tables) first and redo everything, instead of resuming.")
+        boolean force;
+
         @Override
         public Integer call() {
             return round.run((cfg, spark) -> {
@@ -72,7 +77,7 @@ public final class Main implements Callable<Integer> {
                     System.out.println("advspark: configuration, manifest and models are valid");
                     return 0;
                 }
-                RoundSummary s = AttackJob.run(cfg, spark);
+                RoundSummary s = AttackJob.run(cfg, spark, force);
                 System.out.println(s.render());
                 if (!cfg.targets().isEmpty() && !noEvaluate) {
                     // The round holds out targets: score the written PNGs on them right away.
@@ -102,6 +107,60 @@ public final class Main implements Callable<Integer> {
                 System.out.println(EvaluateJob.run(cfg, spark).render());
                 return 0;
             });
+        }
+    }
+
+    /** {@code advspark report}: prints the leaderboard of an evaluated round. */
+    @Command(
+            name = "report",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Prints the leaderboard of an evaluated round (attack config x defended target) from its summary table.",
+                "ROUND is the round's folder (a path, file://, hdfs:// or s3a:// URI); or give the round's --config."
+            })
+    public static final class Report implements Callable<Integer> {
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "ROUND", description = "The round folder, e.g. out/nips17-mobilenets-mi.")
+        String round;
+
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "Round configuration: report <output>/<round id>.")
+        File config;
+
+        @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key of --config. Repeatable.")
+        List<String> overrides = new ArrayList<>();
+
+        @Option(names = "--metric", paramLabel = "M", description = "Cell value: score (competition score, default), untargeted or targeted (success rate, %).")
+        String metric = "score";
+
+        @Override
+        public Integer call() {
+            io.advspark.score.Leaderboard.Metric m;
+            try {
+                m = io.advspark.score.Leaderboard.Metric.valueOf(metric.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("--metric: unknown metric '" + metric + "' (score, untargeted or targeted)");
+            }
+            if ((round == null) == (config == null)) {
+                throw new ConfigException("report: give the round folder or its --config (one of them)");
+            }
+            SparkSession spark;
+            String uri;
+            if (config != null) {
+                RoundConfig cfg = ConfigLoader.load(config, overrides);
+                uri = cfg.roundUri();
+                spark = Sessions.create(cfg, System.getProperty("spark.master", "local[1]"));
+            } else {
+                uri = round.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*") ? round
+                        : java.nio.file.Path.of(round).toAbsolutePath().normalize().toUri().toString().replaceFirst("/$", "");
+                spark = SparkSession.builder().master(System.getProperty("spark.master", "local[1]"))
+                        .appName("advspark report").config("spark.ui.enabled", "false")
+                        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate();
+            }
+            try {
+                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m));
+                return 0;
+            } finally {
+                spark.stop();
+            }
         }
     }
 
@@ -135,7 +194,6 @@ public final class Main implements Callable<Integer> {
 
     /** The round with its libtorch thread count resolved (also for in-process runs: tests, notebooks). */
     public static RoundConfig withThreads(RoundConfig c, int threads) {
-        return new RoundConfig(c.roundId(), c.output(), c.dataset(), c.models(), c.attack(), c.batchSize(),
-                c.device(), threads, c.sparkMaster(), c.sparkAppName(), c.sparkConf(), c.score());
+        return c.withThreads(threads);
     }
 }

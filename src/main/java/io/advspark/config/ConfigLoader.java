@@ -133,6 +133,14 @@ public final class ConfigLoader {
                 checkModels(e.getValue(), path);
                 continue;
             }
+            if (path.equals(ROOT + ".attacks")) {
+                checkAttacks(e.getValue(), path, reference);
+                continue;
+            }
+            if (path.equals(ROOT + ".grid")) {
+                checkGrid(e.getValue(), path, reference);
+                continue;
+            }
             if (e.getValue().valueType() == ConfigValueType.OBJECT) {
                 if (ref.valueType() != ConfigValueType.OBJECT) {
                     throw new ConfigException(
@@ -164,6 +172,47 @@ public final class ConfigLoader {
                             "unknown configuration key '" + path + "[" + i + "]." + k
                                     + "' (a model takes " + MODEL_KEYS + ")" + where(item));
                 }
+            }
+        }
+    }
+
+    /** Each entry of advspark.attacks: an object with a name and keys of advspark.attack. */
+    private static void checkAttacks(ConfigValue value, String path, Config reference) {
+        if (value.valueType() != ConfigValueType.LIST) {
+            throw new ConfigException("'" + path + "' must be a list of attack configurations" + where(value));
+        }
+        Set<String> valid = reference.getObject(ROOT + ".attack").keySet();
+        ConfigList list = (ConfigList) value;
+        for (int i = 0; i < list.size(); i++) {
+            ConfigValue item = list.get(i);
+            if (item.valueType() != ConfigValueType.OBJECT) {
+                throw new ConfigException("'" + path + "[" + i + "]' must be an object { name = ..., <keys of advspark.attack> }"
+                        + where(item));
+            }
+            for (String k : ((ConfigObject) item).keySet()) {
+                if (!valid.contains(k)) {
+                    throw new ConfigException("unknown configuration key '" + path + "[" + i + "]." + quoteKey(k)
+                            + "' (an attack takes the keys of advspark.attack: " + valid + ")" + where(item));
+                }
+            }
+        }
+    }
+
+    /** advspark.grid: keys of advspark.attack (not name), each a list of values. */
+    private static void checkGrid(ConfigValue value, String path, Config reference) {
+        if (value.valueType() != ConfigValueType.OBJECT) {
+            throw new ConfigException("'" + path + "' must be an object, e.g. { eps = [4, 8, 16] }" + where(value));
+        }
+        Set<String> valid = new java.util.TreeSet<>(reference.getObject(ROOT + ".attack").keySet());
+        valid.remove("name");
+        for (Map.Entry<String, ConfigValue> g : ((ConfigObject) value).entrySet()) {
+            if (!valid.contains(g.getKey())) {
+                throw new ConfigException("unknown configuration key '" + path + "." + quoteKey(g.getKey())
+                        + "' (a grid sweeps keys of advspark.attack: " + valid + ")" + where(g.getValue()));
+            }
+            if (g.getValue().valueType() != ConfigValueType.LIST || ((ConfigList) g.getValue()).isEmpty()) {
+                throw new ConfigException("'" + path + "." + quoteKey(g.getKey()) + "' must be a non-empty list of values"
+                        + where(g.getValue()));
             }
         }
     }
@@ -266,66 +315,7 @@ public final class ConfigLoader {
             throw new ConfigException("advspark.models: at least one model with role = surrogate is required");
         }
 
-        double eps = c.getDouble("attack.eps");
-        if (!(eps > 0 && eps <= 255)) {
-            throw new ConfigException("advspark.attack.eps must be in (0, 255] (0..255 pixel units), got " + eps);
-        }
-        int steps = c.getInt("attack.steps");
-        if (steps < 1 || steps > 100_000) {
-            throw new ConfigException("advspark.attack.steps must be in 1..100000, got " + steps);
-        }
-        double step = c.getDouble("attack.step-size");
-        if (step < 0 || step > 255 || Double.isNaN(step)) {
-            throw new ConfigException("advspark.attack.step-size must be in [0, 255] (0 = eps/steps), got " + step);
-        }
-        if (step == 0) {
-            step = eps / steps;
-        }
-        double decay = c.getDouble("attack.decay");
-        if (decay < 0 || Double.isNaN(decay) || Double.isInfinite(decay)) {
-            throw new ConfigException("advspark.attack.decay must be >= 0, got " + decay);
-        }
-        String objName = c.getString("attack.objective");
-        AttackConfig.Objective objective;
-        try {
-            objective = AttackConfig.Objective.valueOf(objName.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(
-                    "advspark.attack.objective: unknown objective '" + objName
-                            + "' (untargeted, targeted or weighted)");
-        }
-        String ensemble = c.getString("attack.ensemble").toLowerCase(Locale.ROOT);
-        if (!List.of("logits", "probs", "losses").contains(ensemble)) {
-            throw new ConfigException("advspark.attack.ensemble: unknown mode '" + ensemble + "' (logits, probs or losses)");
-        }
-        int copies = c.getInt("attack.copies");
-        if (copies < 1 || copies > 1000) {
-            throw new ConfigException("advspark.attack.copies must be in 1..1000, got " + copies);
-        }
-        AttackConfig attack =
-                new AttackConfig(
-                        eps,
-                        steps,
-                        step,
-                        decay,
-                        objective,
-                        c.getDouble("attack.untargeted-weight"),
-                        c.getDouble("attack.targeted-weight"),
-                        c.getString("attack.update"),
-                        c.getStringList("attack.input"),
-                        c.getStringList("attack.gradient"),
-                        c.getString("attack.loss"),
-                        c.getString("attack.init"),
-                        c.getString("attack.filter"),
-                        ensemble,
-                        copies,
-                        c.getStringList("attack.augment"));
-        try {
-            // Build the parts now: an unknown part or bad parameter fails at load, naming the spec.
-            io.advspark.attack.Attack.fromConfig(attack);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("advspark.attack: " + e.getMessage(), e);
-        }
+        List<NamedAttack> attacks = attacks(c);
 
         int batch = c.getInt("batch-size");
         if (batch < 1) {
@@ -354,7 +344,7 @@ public final class ConfigLoader {
                 output,
                 dataset,
                 models,
-                attack,
+                attacks,
                 batch,
                 device,
                 threads,
@@ -362,6 +352,153 @@ public final class ConfigLoader {
                 c.getString("spark.app-name"),
                 sparkConf,
                 score);
+    }
+
+    /**
+     * The round's attack configurations: {@code advspark.attack} alone (named by its {@code name}),
+     * or each entry of {@code advspark.attacks} laid over {@code advspark.attack}; then, if
+     * {@code advspark.grid} is set, every attack crossed with every combination of the grid's
+     * values, the name suffixed {@code -<key><value>} per key (e.g. {@code mi-di-eps8-steps10}).
+     */
+    static List<NamedAttack> attacks(Config c) {
+        Config base = c.getConfig("attack");
+        List<Config> entries = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<? extends ConfigObject> list = c.getObjectList("attacks");
+        if (list.isEmpty()) {
+            entries.add(base);
+            keys.add("advspark.attack");
+        } else {
+            for (int i = 0; i < list.size(); i++) {
+                Config e = list.get(i).toConfig();
+                if (!e.hasPath("name")) {
+                    throw new ConfigException("advspark.attacks[" + i + "].name is required (it names the attack's outputs)");
+                }
+                entries.add(e.withFallback(base));
+                keys.add("advspark.attacks[" + i + "]");
+            }
+        }
+        List<Map<String, Object>> combos = gridCombinations(c.getObject("grid"));
+        List<NamedAttack> out = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (int i = 0; i < entries.size(); i++) {
+            for (Map<String, Object> combo : combos) {
+                Config e = entries.get(i);
+                StringBuilder name = new StringBuilder(e.getString("name"));
+                String key = keys.get(i);
+                if (!combo.isEmpty()) {
+                    e = ConfigFactory.parseMap(combo).withFallback(e);
+                    for (Map.Entry<String, Object> g : combo.entrySet()) {
+                        name.append('-').append(g.getKey()).append(gridLabel(g.getValue()));
+                    }
+                    key = key + " (grid " + combo + ")";
+                }
+                String n = name.toString();
+                if (!ROUND_ID.matcher(n).matches()) {
+                    throw new ConfigException(key + ".name '" + n + "' may only contain letters, digits, '.', '_' and '-'"
+                            + " (it names a folder)");
+                }
+                if (!names.add(n)) {
+                    throw new ConfigException(key + ".name: the name '" + n + "' is used by two attack configurations");
+                }
+                out.add(new NamedAttack(n, attackConfig(e, key)));
+            }
+        }
+        return out;
+    }
+
+    /** Every combination of the grid's values, keys in configuration order; one empty map for no grid. */
+    static List<Map<String, Object>> gridCombinations(ConfigObject grid) {
+        List<Map<String, Object>> combos = new ArrayList<>();
+        combos.add(new LinkedHashMap<>());
+        for (Map.Entry<String, ConfigValue> g : grid.entrySet()) {
+            if (g.getValue().valueType() != ConfigValueType.LIST || ((ConfigList) g.getValue()).isEmpty()) {
+                throw new ConfigException("advspark.grid." + g.getKey() + " must be a non-empty list of values"
+                        + where(g.getValue()));
+            }
+            List<Map<String, Object>> next = new ArrayList<>();
+            for (Map<String, Object> partial : combos) {
+                for (ConfigValue v : (ConfigList) g.getValue()) {
+                    Map<String, Object> m = new LinkedHashMap<>(partial);
+                    m.put(g.getKey(), v.unwrapped());
+                    next.add(m);
+                }
+            }
+            combos = next;
+        }
+        return combos;
+    }
+
+    /** A grid value as a name part: numbers without a trailing .0, other characters made path-safe. */
+    static String gridLabel(Object v) {
+        String s = v instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())
+                ? Long.toString(num.longValue()) : String.valueOf(v);
+        return s.replaceAll("[^A-Za-z0-9._-]+", "_").replaceAll("_+$", "");
+    }
+
+    /** One attack configuration; {@code key} names it in messages ({@code advspark.attack}, {@code advspark.attacks[2]}). */
+    static AttackConfig attackConfig(Config a, String key) {
+        double eps = a.getDouble("eps");
+        if (!(eps > 0 && eps <= 255)) {
+            throw new ConfigException(key + ".eps must be in (0, 255] (0..255 pixel units), got " + eps);
+        }
+        int steps = a.getInt("steps");
+        if (steps < 1 || steps > 100_000) {
+            throw new ConfigException(key + ".steps must be in 1..100000, got " + steps);
+        }
+        double step = a.getDouble("step-size");
+        if (step < 0 || step > 255 || Double.isNaN(step)) {
+            throw new ConfigException(key + ".step-size must be in [0, 255] (0 = eps/steps), got " + step);
+        }
+        if (step == 0) {
+            step = eps / steps;
+        }
+        double decay = a.getDouble("decay");
+        if (decay < 0 || Double.isNaN(decay) || Double.isInfinite(decay)) {
+            throw new ConfigException(key + ".decay must be >= 0, got " + decay);
+        }
+        String objName = a.getString("objective");
+        AttackConfig.Objective objective;
+        try {
+            objective = AttackConfig.Objective.valueOf(objName.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    key + ".objective: unknown objective '" + objName
+                            + "' (untargeted, targeted or weighted)");
+        }
+        String ensemble = a.getString("ensemble").toLowerCase(Locale.ROOT);
+        if (!List.of("logits", "probs", "losses").contains(ensemble)) {
+            throw new ConfigException(key + ".ensemble: unknown mode '" + ensemble + "' (logits, probs or losses)");
+        }
+        int copies = a.getInt("copies");
+        if (copies < 1 || copies > 1000) {
+            throw new ConfigException(key + ".copies must be in 1..1000, got " + copies);
+        }
+        AttackConfig attack =
+                new AttackConfig(
+                        eps,
+                        steps,
+                        step,
+                        decay,
+                        objective,
+                        a.getDouble("untargeted-weight"),
+                        a.getDouble("targeted-weight"),
+                        a.getString("update"),
+                        a.getStringList("input"),
+                        a.getStringList("gradient"),
+                        a.getString("loss"),
+                        a.getString("init"),
+                        a.getString("filter"),
+                        ensemble,
+                        copies,
+                        a.getStringList("augment"));
+        try {
+            // Build the parts now: an unknown part or bad parameter fails at load, naming the spec.
+            io.advspark.attack.Attack.fromConfig(attack);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ": " + e.getMessage(), e);
+        }
+        return attack;
     }
 
     private static void requireNonNegative(int v, String key) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * @param output output root URI
  * @param dataset the images
  * @param models surrogates and targets
- * @param attack the attack
+ * @param attacks the attack configurations, in configuration order (at least one; names unique)
  * @param batchSize images per attack batch
  * @param device {@code cpu}
  * @param threads libtorch intra-op threads per JVM, 0 for DJL's default
@@ -24,7 +24,7 @@ public record RoundConfig(
         String output,
         DatasetConfig dataset,
         List<ModelSpec> models,
-        AttackConfig attack,
+        List<NamedAttack> attacks,
         int batchSize,
         String device,
         int threads,
@@ -36,14 +36,38 @@ public record RoundConfig(
 
     public RoundConfig {
         models = List.copyOf(models);
+        attacks = List.copyOf(attacks);
+        if (attacks.isEmpty()) {
+            throw new IllegalArgumentException("a round needs at least one attack configuration");
+        }
         sparkConf = Map.copyOf(sparkConf);
     }
 
-    /** A round with the default score ({@code tianchi2019}). */
+    /** A round of one attack, named {@value #DEFAULT_ATTACK}, with the default score ({@code tianchi2019}). */
     public RoundConfig(String roundId, String output, DatasetConfig dataset, List<ModelSpec> models, AttackConfig attack,
             int batchSize, String device, int threads, String sparkMaster, String sparkAppName, Map<String, String> sparkConf) {
-        this(roundId, output, dataset, models, attack, batchSize, device, threads, sparkMaster, sparkAppName, sparkConf,
-                "tianchi2019(eps=32)");
+        this(roundId, output, dataset, models, List.of(new NamedAttack(DEFAULT_ATTACK, attack)), batchSize, device, threads,
+                sparkMaster, sparkAppName, sparkConf, "tianchi2019(eps=32)");
+    }
+
+    /** Name of the attack of a round that sets {@code advspark.attack} only (default of {@code attack.name}). */
+    public static final String DEFAULT_ATTACK = "main";
+
+    /** The first attack configuration: the only one of a single-attack round. */
+    public AttackConfig attack() {
+        return attacks.get(0).config();
+    }
+
+    /** This round with other attack configurations. */
+    public RoundConfig withAttacks(List<NamedAttack> other) {
+        return new RoundConfig(roundId, output, dataset, models, other, batchSize, device, threads, sparkMaster,
+                sparkAppName, sparkConf, score);
+    }
+
+    /** This round with another libtorch thread count. */
+    public RoundConfig withThreads(int n) {
+        return new RoundConfig(roundId, output, dataset, models, attacks, batchSize, device, n, sparkMaster,
+                sparkAppName, sparkConf, score);
     }
 
     /** The held-out target models (role = target), in configuration order. */

@@ -114,6 +114,35 @@ public final class Storage {
         }
     }
 
+    /**
+     * Names of the data files directly in a folder (not sub-folders, not hidden {@code .}/{@code _}
+     * files such as temporaries and Spark's markers); empty if the folder does not exist.
+     */
+    public java.util.List<String> listFileNames(String dirUri) throws IOException {
+        Path dir = new Path(dirUri);
+        FileSystem fs = dir.getFileSystem(conf);
+        java.util.List<String> out = new java.util.ArrayList<>();
+        FileStatus[] all;
+        try {
+            all = fs.listStatus(dir);
+        } catch (FileNotFoundException e) {
+            return out;
+        }
+        for (FileStatus st : all) {
+            String n = st.getPath().getName();
+            if (st.isFile() && !n.startsWith(".") && !n.startsWith("_")) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /** Deletes a file or, with {@code recursive}, a folder; false if there was nothing to delete. */
+    public boolean delete(String uri, boolean recursive) throws IOException {
+        Path p = new Path(uri);
+        return p.getFileSystem(conf).delete(p, recursive);
+    }
+
     /** Whether writes to this scheme are atomic per object (S3-like) rather than rename-based. */
     public static boolean isObjectStore(String scheme) {
         return scheme != null && (scheme.equals("s3a") || scheme.equals("s3") || scheme.equals("gs")

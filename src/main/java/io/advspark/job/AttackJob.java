@@ -1,7 +1,9 @@
 package io.advspark.job;
 
 import io.advspark.attack.Attack;
+import io.advspark.config.AttackConfig;
 import io.advspark.config.ConfigException;
+import io.advspark.config.NamedAttack;
 import io.advspark.config.RoundConfig;
 import io.advspark.data.Manifest;
 import io.advspark.data.ManifestRow;
@@ -12,6 +14,8 @@ import io.advspark.model.TorchRuntime;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,6 +25,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
@@ -39,6 +44,15 @@ public final class AttackJob {
     private AttackJob() {}
 
     public static RoundSummary run(RoundConfig config, SparkSession spark) {
+        return run(config, spark, false);
+    }
+
+    /**
+     * Runs the round's attack configurations over its manifest. A rerun resumes: an (image,
+     * attack) committed by an earlier run is skipped (see {@link RoundState}); {@code force}
+     * first removes every output of the round and redoes it all.
+     */
+    public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage storage = new Storage(jsc.hadoopConfiguration());
@@ -48,16 +62,46 @@ public final class AttackJob {
         List<ModelBundle> bundles = prepared.bundles();
         List<ManifestRow> rows = prepared.rows();
         long bad = rows.stream().filter(r -> !r.ok()).count();
-        LOG.info("advspark: round {} - {} manifest rows ({} unusable), {} surrogate(s): {}", config.roundId(), rows.size(),
-                bad, bundles.size(), bundles.stream().map(b -> b.card().name()).toList());
+        List<String> names = config.attacks().stream().map(NamedAttack::name).toList();
+        LOG.info("advspark: round {} - {} manifest rows ({} unusable), {} surrogate(s): {}, {} attack config(s): {}",
+                config.roundId(), rows.size(), bad, bundles.size(), bundles.stream().map(b -> b.card().name()).toList(),
+                names.size(), names);
         if (rows.isEmpty()) {
             throw new ConfigException("manifest " + manifestUri(config) + " has no rows");
+        }
+        if (force) {
+            LOG.info("advspark: --force: removed {} of {}", RoundState.clear(storage, roundUri), roundUri);
+        }
+        Map<String, String> specs = new LinkedHashMap<>();
+        config.attacks().forEach(a -> specs.put(a.name(), Attack.fromConfig(a.config()).spec()));
+        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs);
+        writeAttacksTable(spark, config, specs);
+
+        List<WorkItem> work = new ArrayList<>();
+        long units = 0;
+        for (ManifestRow r : rows) {
+            List<String> todo = names.stream()
+                    .filter(a -> !(r.ok() && committed.done().get(a).contains(r.imageId()))).toList();
+            if (!todo.isEmpty()) {
+                work.add(new WorkItem(r, todo));
+                units += todo.size();
+            }
+        }
+        long resumed = committed.doneCount();
+        if (resumed > 0) {
+            LOG.info("advspark: resuming round {}: {} (image, attack) pairs committed by an earlier run are skipped, {} to do",
+                    config.roundId(), resumed, units);
+        }
+        String recordsUri = RoundState.recordsDir(roundUri);
+        if (work.isEmpty()) {
+            LOG.info("advspark: round {} is complete: nothing to do (--force redoes it)", config.roundId());
+            return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
         }
 
         int partitions = config.dataset().partitions() > 0
                 ? config.dataset().partitions()
                 : (int) Math.max(1, Math.min(
-                        (rows.size() + config.batchSize() - 1) / config.batchSize(),
+                        (work.size() + config.batchSize() - 1) / config.batchSize(),
                         4L * jsc.defaultParallelism()));
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
         // Broadcast ids restart with every SparkContext: the application id makes the key unique
@@ -67,24 +111,36 @@ public final class AttackJob {
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         LongAccumulator done = jsc.sc().longAccumulator("advspark.images.done");
         LongAccumulator failed = jsc.sc().longAccumulator("advspark.images.failed");
-        ProgressListener progress = new ProgressListener(rows.size(), done, failed);
+        ProgressListener progress = new ProgressListener(units, done, failed);
         spark.sparkContext().addSparkListener(progress);
         try {
-            JavaRDD<ManifestRow> rdd = jsc.parallelize(rows, partitions);
-            JavaRDD<Row> records =
-                    rdd.mapPartitions(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
-                            .withGuides(prepared.guides()));
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
-            Dataset<Row> df = spark.createDataFrame(records, RecordSchema.SCHEMA);
-            String recordsUri = Storage.join(roundUri, "records");
-            df.write().mode(SaveMode.Overwrite).parquet(recordsUri);
-            return summarise(spark, roundUri, recordsUri, (System.nanoTime() - t0) / 1e9);
+            jsc.parallelize(work, partitions)
+                    .foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
+                            .withGuides(prepared.guides()));
+            return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
         } finally {
             spark.sparkContext().removeSparkListener(progress);
             ModelCache.evict(cacheKey); // the driver's copy in local mode; executors end with the app
             models.destroy();
             hconf.destroy();
         }
+    }
+
+    /** {@code <round>/attacks}: one row per attack configuration, its name, spec and settings. */
+    private static void writeAttacksTable(SparkSession spark, RoundConfig config, Map<String, String> specs) {
+        List<Row> out = new ArrayList<>();
+        for (NamedAttack a : config.attacks()) {
+            Attack p = Attack.fromConfig(a.config());
+            AttackConfig c = a.config();
+            out.add(RowFactory.create(a.name(), specs.get(a.name()), c.epsPixels(), c.steps(), c.stepSizePixels(),
+                    p.update().spec(), String.join("; ", p.inputs().stream().map(x -> x.spec()).toList()),
+                    String.join("; ", p.gradients().stream().map(x -> x.spec()).toList()), p.loss().spec(),
+                    p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
+                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment())));
+        }
+        spark.createDataFrame(out, RecordSchema.ATTACKS).coalesce(1).write().mode(SaveMode.Overwrite)
+                .parquet(Storage.join(config.roundUri(), "attacks"));
     }
 
     /** Runs every check of {@link #run} that precedes the attack, without writing images. */
@@ -107,12 +163,14 @@ public final class AttackJob {
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), config.attack().augment());
+        List<String> augment = config.attacks().stream().flatMap(a -> a.config().augment().stream()).distinct().toList();
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), augment);
         int classes = bundles.get(0).card().datasetClasses();
         List<ManifestRow> rows = readManifest(config, storage, classes);
         Map<Integer, String> guides = null;
-        Attack attack = Attack.fromConfig(config.attack());
-        if (attack.init().needsGuides()) {
+        Attack attack = config.attacks().stream().map(a -> Attack.fromConfig(a.config()))
+                .filter(a -> a.init().needsGuides()).findFirst().orElse(null);
+        if (attack != null) {
             // From the whole manifest, so that an image's start does not depend on dataset.limit.
             guides = guideIds(config.dataset().limit() > 0 ? readManifest(config, storage, classes, 0) : rows);
             TreeSet<Integer> missing = new TreeSet<>();
@@ -164,25 +222,58 @@ public final class AttackJob {
         }
     }
 
-    static RoundSummary summarise(SparkSession spark, String roundUri, String recordsUri, double seconds) {
-        Dataset<Row> r = spark.read().parquet(recordsUri);
-        Row agg = r.selectExpr(
-                        "count(*)",
-                        "sum(case when error is not null then 1 else 0 end)",
-                        "avg(case when error is null then cast(untargeted_success as int) end)",
-                        "avg(case when error is null then cast(targeted_success as int) end)",
-                        "avg(l2)",
-                        "max(linf)")
-                .first();
+    /** Figures of the round's current attack configurations, read back from the committed records. */
+    static RoundSummary summarise(SparkSession spark, RoundConfig config, String recordsUri, double seconds, long resumed) {
+        List<String> names = config.attacks().stream().map(NamedAttack::name).toList();
+        Map<String, Row> byAttack = new java.util.HashMap<>();
+        Row total = null;
+        try {
+            if (RoundState.hasDataFiles(new Storage(spark.sparkContext().hadoopConfiguration()), recordsUri)) {
+                Dataset<Row> r = spark.read().parquet(recordsUri)
+                        .withColumn("attack", org.apache.spark.sql.functions.col("attack").cast("string"))
+                        .where(org.apache.spark.sql.functions.col("attack").isin(names.toArray()));
+                String[] agg = {
+                    "count(*)",
+                    "sum(case when error is not null then 1 else 0 end)",
+                    "avg(case when error is null then cast(untargeted_success as int) end)",
+                    "avg(case when error is null then cast(targeted_success as int) end)",
+                    "avg(l2)",
+                    "max(linf)"};
+                for (Row row : r.groupBy("attack").agg(org.apache.spark.sql.functions.expr(agg[0]),
+                        java.util.Arrays.stream(agg).skip(1).map(org.apache.spark.sql.functions::expr)
+                                .toArray(org.apache.spark.sql.Column[]::new)).collectAsList()) {
+                    byAttack.put(row.getString(0), row);
+                }
+                total = r.selectExpr(agg).first();
+            }
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
+        }
+        List<RoundSummary.Line> lines = new ArrayList<>();
+        for (String n : names) {
+            Row a = byAttack.get(n);
+            lines.add(a == null ? new RoundSummary.Line(n, 0, 0, 0, 0, 0, 0)
+                    : new RoundSummary.Line(n, a.getLong(1), a.isNullAt(2) ? 0 : a.getLong(2), dbl(a, 3), dbl(a, 4),
+                            dbl(a, 5), a.isNullAt(6) ? 0 : a.getInt(6)));
+        }
+        if (total == null) {
+            return new RoundSummary(config.roundUri(), 0, 0, 0, 0, 0, 0, seconds, resumed, lines);
+        }
         return new RoundSummary(
-                roundUri,
-                agg.getLong(0),
-                agg.isNullAt(1) ? 0 : agg.getLong(1),
-                agg.isNullAt(2) ? 0 : agg.getDouble(2),
-                agg.isNullAt(3) ? 0 : agg.getDouble(3),
-                agg.isNullAt(4) ? 0 : agg.getDouble(4),
-                agg.isNullAt(5) ? 0 : agg.getInt(5),
-                seconds);
+                config.roundUri(),
+                total.getLong(0),
+                total.isNullAt(1) ? 0 : total.getLong(1),
+                dbl(total, 2),
+                dbl(total, 3),
+                dbl(total, 4),
+                total.isNullAt(5) ? 0 : total.getInt(5),
+                seconds,
+                resumed,
+                lines);
+    }
+
+    private static double dbl(Row r, int i) {
+        return r.isNullAt(i) ? 0 : r.getDouble(i);
     }
 
     /** Starts the engine on the driver early so its one-off native extraction is not billed to tasks. */

@@ -14,7 +14,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Schemas of the evaluation tables under {@code <output>/<round>/}: {@code predictions},
- * {@code scores}, {@code summary} (documented in README.md#evaluation). Labels are in the
+ * {@code scores}, {@code summary} (documented in README.md#evaluation). {@code predictions} and
+ * {@code scores} are written partitioned by {@code attack} ({@code attack=<name>/} folders). Labels are in the
  * dataset's convention (label-base), like the records table; norms in 0..255 units.
  */
 public final class EvalSchemas {
@@ -22,7 +23,7 @@ public final class EvalSchemas {
 
     /** Executor output of one pass: one row per (image, target, defense), for clean or adversarial images. */
     static final StructType PASS = new StructType(List.of(
-                    createStructField("attack_spec", StringType, true),
+                    createStructField("attack", StringType, true),
                     createStructField("image_id", StringType, false),
                     createStructField("target", StringType, false),
                     createStructField("defense", StringType, false),
@@ -36,6 +37,7 @@ public final class EvalSchemas {
 
     public static final StructType PREDICTIONS = new StructType(List.of(
                     createStructField("round_id", StringType, false),
+                    createStructField("attack", StringType, false),
                     createStructField("attack_spec", StringType, false),
                     createStructField("image_id", StringType, false),
                     createStructField("target", StringType, false),
@@ -60,6 +62,7 @@ public final class EvalSchemas {
 
     public static final StructType SCORES = new StructType(List.of(
                     createStructField("round_id", StringType, false),
+                    createStructField("attack", StringType, false),
                     createStructField("attack_spec", StringType, false),
                     createStructField("image_id", StringType, false),
                     createStructField("linf", IntegerType, true),
@@ -72,6 +75,7 @@ public final class EvalSchemas {
 
     public static final StructType SUMMARY = new StructType(List.of(
                     createStructField("round_id", StringType, false),
+                    createStructField("attack", StringType, false),
                     createStructField("attack_spec", StringType, false),
                     createStructField("target", StringType, false),
                     createStructField("defense", StringType, false),

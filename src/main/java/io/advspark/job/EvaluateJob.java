@@ -71,17 +71,19 @@ public final class EvaluateJob {
         LOG.info("advspark evaluate: round {} - {} defended target(s): {}", config.roundId(), variants.size(),
                 variants.stream().map(v -> v.target() + " [" + v.chain().spec() + "]").toList());
 
-        Dataset<Row> records = spark.read().parquet(recordsUri).where(col("error").isNull())
-                .select("attack_spec", "image_id", "true_label", "target_label", "output_file");
+        List<String> names = config.attacks().stream().map(io.advspark.config.NamedAttack::name).toList();
+        Dataset<Row> records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
+                .where(col("error").isNull().and(col("attack").isin(names.toArray())))
+                .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
         List<Row> recs = records.collectAsList();
         if (recs.isEmpty()) {
-            throw new ConfigException("no successfully attacked images in " + recordsUri);
+            throw new ConfigException("no successfully attacked images of attack(s) " + names + " in " + recordsUri);
         }
         List<TargetScorer.Item> adv = new ArrayList<>();
         java.util.Set<String> seen = new java.util.LinkedHashSet<>();
         for (Row r : recs) {
-            adv.add(new TargetScorer.Item(r.getString(0), r.getString(1), Storage.join(roundUri, r.getString(4))));
-            seen.add(r.getString(1));
+            adv.add(new TargetScorer.Item(r.getString(0), r.getString(2), Storage.join(roundUri, r.getString(5))));
+            seen.add(r.getString(2));
         }
         List<TargetScorer.Item> clean = seen.stream().map(id -> new TargetScorer.Item(null, id, null)).toList();
 
@@ -97,7 +99,7 @@ public final class EvaluateJob {
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": clean images");
             Dataset<Row> cleanDf = spark.createDataFrame(
                     jsc.parallelize(clean, partitions(clean.size(), config.batchSize(), slots)).mapPartitions(scorer),
-                    EvalSchemas.PASS).drop("attack_spec", "linf", "l2", "psnr");
+                    EvalSchemas.PASS).drop("attack", "linf", "l2", "psnr");
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": adversarial images");
             Dataset<Row> advDf = spark.createDataFrame(
                     jsc.parallelize(adv, partitions(adv.size(), config.batchSize(), slots)).mapPartitions(scorer),
@@ -109,43 +111,47 @@ public final class EvaluateJob {
             persisted.add(cleanDf);
             persisted.add(advDf);
 
-            Dataset<Row> labels = records.select("attack_spec", "image_id", "true_label", "target_label");
+            Dataset<Row> labels = records.select("attack", "attack_spec", "image_id", "true_label", "target_label");
             Dataset<Row> joined = advDf.alias("a")
-                    .join(labels.alias("r"), new String[] {"attack_spec", "image_id"})
+                    .join(labels.alias("r"), new String[] {"attack", "image_id"})
                     .join(cleanDf.withColumnRenamed("top1", "clean_top1").withColumnRenamed("top5", "clean_top5")
                                     .withColumnRenamed("error", "clean_error"),
                             new String[] {"image_id", "target", "defense"}, "left")
-                    .select("attack_spec", "image_id", "target", "defense", "true_label", "target_label", "clean_top1",
+                    .select("attack", "attack_spec", "image_id", "target", "defense", "true_label", "target_label", "clean_top1",
                             "clean_top5", "top1", "top5", "linf", "error", "clean_error");
             String roundId = config.roundId();
             String scoreSpec = scoring.spec();
             JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
             String predictionsUri = Storage.join(roundUri, "predictions");
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
-            spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write().mode(SaveMode.Overwrite).parquet(predictionsUri);
+            spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write().mode(SaveMode.Overwrite).partitionBy("attack")
+                    .parquet(predictionsUri);
             Dataset<Row> predictions = spark.read().parquet(predictionsUri);
 
             // scores: one row per (attack config, image)
             Dataset<Row> perImage = predictions.where(col("error").isNull())
-                    .groupBy("attack_spec", "image_id")
+                    .groupBy("attack", "image_id")
                     .agg(org.apache.spark.sql.functions.collect_list("score").as("scores"));
             Dataset<Row> norms = advDf.where(col("error").isNull())
-                    .groupBy("attack_spec", "image_id")
-                    .agg(org.apache.spark.sql.functions.first("linf").as("linf"),
+                    .join(labels.select("attack", "image_id", "attack_spec"), new String[] {"attack", "image_id"})
+                    .groupBy("attack", "image_id")
+                    .agg(org.apache.spark.sql.functions.first("attack_spec").as("attack_spec"),
+                            org.apache.spark.sql.functions.first("linf").as("linf"),
                             org.apache.spark.sql.functions.first("l2").as("l2"),
                             org.apache.spark.sql.functions.first("psnr").as("psnr"));
-            JavaRDD<Row> scoreRows = norms.join(perImage, new String[] {"attack_spec", "image_id"}, "left")
+            JavaRDD<Row> scoreRows = norms.join(perImage, new String[] {"attack", "image_id"}, "left")
                     .javaRDD().map(r -> {
-                        List<Double> s = r.isNullAt(5) ? List.of() : r.getList(5);
-                        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.get(2), r.get(3), r.get(4),
-                                s.size(), s.isEmpty() ? null : scoring.perImage(s), scoreSpec);
+                        List<Double> s = r.isNullAt(6) ? List.of() : r.getList(6);
+                        return RowFactory.create(roundId, r.getString(0), r.getString(2), r.getString(1), r.get(3), r.get(4),
+                                r.get(5), s.size(), s.isEmpty() ? null : scoring.perImage(s), scoreSpec);
                     });
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
             String scoresUri = Storage.join(roundUri, "scores");
-            spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write().mode(SaveMode.Overwrite).parquet(scoresUri);
+            spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write().mode(SaveMode.Overwrite).partitionBy("attack")
+                    .parquet(scoresUri);
 
             // summary: one row per (attack config, defended target)
-            List<Row> agg = predictions.groupBy("attack_spec", "target", "defense").agg(
+            List<Row> agg = predictions.groupBy("attack", "attack_spec", "target", "defense").agg(
                             org.apache.spark.sql.functions.expr("count_if(error is null)"),
                             org.apache.spark.sql.functions.expr("count_if(error is null and clean_correct)"),
                             org.apache.spark.sql.functions.expr("count_if(error is null and untargeted_success)"),
@@ -154,7 +160,7 @@ public final class EvaluateJob {
                             org.apache.spark.sql.functions.expr("count_if(error is null and clean_correct and targeted_success)"),
                             org.apache.spark.sql.functions.expr("avg(case when error is null then score end)"),
                             org.apache.spark.sql.functions.expr("count_if(error is not null)"))
-                    .orderBy("attack_spec", "target", "defense")
+                    .orderBy("attack", "target", "defense")
                     .collectAsList();
             List<Row> summary = new ArrayList<>();
             for (Row r : agg) {
@@ -163,7 +169,7 @@ public final class EvaluateJob {
             String summaryUri = Storage.join(roundUri, "summary");
             spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write().mode(SaveMode.Overwrite).parquet(summaryUri);
             java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
-            for (Row r : spark.read().parquet(scoresUri).groupBy("attack_spec").agg(
+            for (Row r : spark.read().parquet(scoresUri).groupBy("attack").agg(
                     org.apache.spark.sql.functions.avg("score")).collectAsList()) {
                 roundScores.put(r.getString(0), r.isNullAt(1) ? Double.NaN : r.getDouble(1));
             }
@@ -198,19 +204,19 @@ public final class EvaluateJob {
     }
 
     private static Row predictionRow(String roundId, String scoreSpec, Scoring scoring, Row r) {
-        int y = r.getInt(4);
-        int t = r.getInt(5);
-        Integer cleanTop1 = r.isNullAt(6) ? null : r.getInt(6);
-        List<Integer> cleanTop5 = r.isNullAt(7) ? null : r.getList(7);
-        Integer advTop1 = r.isNullAt(8) ? null : r.getInt(8);
-        List<Integer> advTop5 = r.isNullAt(9) ? null : r.getList(9);
-        Integer linf = r.isNullAt(10) ? null : r.getInt(10);
-        String error = !r.isNullAt(11) ? r.getString(11)
-                : !r.isNullAt(12) ? "clean image: " + r.getString(12)
+        int y = r.getInt(5);
+        int t = r.getInt(6);
+        Integer cleanTop1 = r.isNullAt(7) ? null : r.getInt(7);
+        List<Integer> cleanTop5 = r.isNullAt(8) ? null : r.getList(8);
+        Integer advTop1 = r.isNullAt(9) ? null : r.getInt(9);
+        List<Integer> advTop5 = r.isNullAt(10) ? null : r.getList(10);
+        Integer linf = r.isNullAt(11) ? null : r.getInt(11);
+        String error = !r.isNullAt(12) ? r.getString(12)
+                : !r.isNullAt(13) ? "clean image: " + r.getString(13)
                 : cleanTop1 == null ? "no clean prediction" : null;
         Double score = error == null && advTop1 != null && linf != null
                 ? scoring.perTarget(new Outcome(y, t, advTop1, linf)) : null;
-        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), y, t,
+        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getString(4), y, t,
                 cleanTop1, cleanTop5 == null ? null : cleanTop5.toArray(new Integer[0]),
                 advTop1, advTop5 == null ? null : advTop5.toArray(new Integer[0]),
                 cleanTop1 == null ? null : cleanTop1 == y,
@@ -223,20 +229,20 @@ public final class EvaluateJob {
     }
 
     static Row summaryRow(String roundId, String scoreSpec, Row r) {
-        long n = r.getLong(3);
-        long correct = r.getLong(4);
-        long unt = r.getLong(5);
-        long tgt = r.getLong(6);
-        long untC = r.getLong(7);
-        long tgtC = r.getLong(8);
+        long n = r.getLong(4);
+        long correct = r.getLong(5);
+        long unt = r.getLong(6);
+        long tgt = r.getLong(7);
+        long untC = r.getLong(8);
+        long tgtC = r.getLong(9);
         Wilson wu = Wilson.interval(unt, n);
         Wilson wt = Wilson.interval(tgt, n);
         Wilson wuc = Wilson.interval(untC, correct);
         Wilson wtc = Wilson.interval(tgtC, correct);
-        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), n, correct,
+        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), n, correct,
                 rate(correct, n), rate(unt, n), wu.low(), wu.high(), rate(tgt, n), wt.low(), wt.high(),
                 rate(untC, correct), wuc.low(), wuc.high(), rate(tgtC, correct), wtc.low(), wtc.high(),
-                r.isNullAt(9) ? null : r.getDouble(9), scoreSpec, r.getLong(10));
+                r.isNullAt(10) ? null : r.getDouble(10), scoreSpec, r.getLong(11));
     }
 
     private static double rate(long k, long n) {

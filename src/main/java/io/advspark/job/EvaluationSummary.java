@@ -18,8 +18,18 @@ public record EvaluationSummary(
 
     /** The summary row of a target behind a defense chain (canonical spec, e.g. {@code model}). */
     public Row row(String target, String defense) {
-        return rows.stream().filter(r -> r.getString(2).equals(target) && r.getString(3).equals(defense)).findFirst()
+        if (roundScores.size() > 1) {
+            throw new IllegalStateException("the round has several attack configs: use row(attack, target, defense)");
+        }
+        return rows.stream().filter(r -> r.getString(3).equals(target) && r.getString(4).equals(defense)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no summary row for " + target + " [" + defense + "]"));
+    }
+
+    /** The summary row of an attack config on a target behind a defense chain. */
+    public Row row(String attack, String target, String defense) {
+        return rows.stream().filter(r -> r.getString(1).equals(attack) && r.getString(3).equals(target)
+                        && r.getString(4).equals(defense)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no summary row for " + attack + " on " + target + " [" + defense + "]"));
     }
 
     public String render() {
@@ -33,10 +43,10 @@ public record EvaluationSummary(
             b.append(String.format(Locale.ROOT,
                     "    %-28s %-36s clean acc %5.1f%%  untargeted %5.1f%% [%4.1f, %4.1f]  targeted %5.1f%% [%4.1f, %4.1f]"
                             + "  (on correct: %5.1f%%)  score %.3f  n=%d%s%n",
-                    r.getString(2), r.getString(3), 100 * r.getDouble(6), 100 * r.getDouble(7), 100 * r.getDouble(8),
-                    100 * r.getDouble(9), 100 * r.getDouble(10), 100 * r.getDouble(11), 100 * r.getDouble(12),
-                    100 * r.getDouble(13), r.isNullAt(19) ? Double.NaN : r.getDouble(19), r.getLong(4),
-                    r.getLong(21) > 0 ? ", " + r.getLong(21) + " failed" : ""));
+                    r.getString(3), r.getString(4), 100 * r.getDouble(7), 100 * r.getDouble(8), 100 * r.getDouble(9),
+                    100 * r.getDouble(10), 100 * r.getDouble(11), 100 * r.getDouble(12), 100 * r.getDouble(13),
+                    100 * r.getDouble(14), r.isNullAt(20) ? Double.NaN : r.getDouble(20), r.getLong(5),
+                    r.getLong(22) > 0 ? ", " + r.getLong(22) + " failed" : ""));
         }
         for (var e : new java.util.TreeMap<>(roundScores).entrySet()) {
             b.append(String.format(Locale.ROOT, "  score        %.4f %s per image%s%n", e.getValue(), scoreSpec,

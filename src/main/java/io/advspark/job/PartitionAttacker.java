@@ -6,6 +6,7 @@ import io.advspark.attack.Attack;
 import io.advspark.attack.AttackEngine;
 import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
+import io.advspark.config.NamedAttack;
 import io.advspark.config.RoundConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Png;
@@ -37,12 +38,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Executor side of an attack round: attacks one partition of the manifest in batches and
- * returns its record rows. The ensemble comes from the per-JVM {@link ModelCache}; an image that
- * cannot be read becomes an error row and the others go on.
+ * Executor side of an attack round: attacks one partition of the work list in batches, every
+ * image read once and attacked by each of the round's attack configurations it still needs, and
+ * commits each (attack, batch) as it finishes: PNGs, then its record file (see {@link RoundState}).
+ * The ensemble comes from the per-JVM {@link ModelCache}; an image that cannot be read becomes an
+ * error row and the others go on.
  */
 public final class PartitionAttacker
-        implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<ManifestRow>, Row> {
+        implements org.apache.spark.api.java.function.VoidFunction<Iterator<WorkItem>> {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionAttacker.class);
 
     private final RoundConfig config;
@@ -79,49 +82,72 @@ public final class PartitionAttacker
         return this;
     }
 
+    /** An attack configuration ready to run: its name, parts and engine. */
+    private record Runner(String name, Attack attack, AttackEngine engine) {}
+
     @Override
-    public Iterator<Row> call(Iterator<ManifestRow> rows) throws Exception {
+    public void call(Iterator<WorkItem> items) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
         Ensemble ensemble =
                 ModelCache.get(cacheKey, models::value, config.threads());
-        Attack attack = Attack.fromConfig(config.attack());
-        AttackEngine engine = new AttackEngine(attack, ensemble);
-        String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
-        if (attack.init().needsGuides() && guideIds == null) {
-            throw new IllegalStateException("init '" + attack.init().spec() + "' needs guide images: use withGuides");
+        Map<String, Runner> runners = new LinkedHashMap<>();
+        boolean needGuides = false;
+        for (NamedAttack na : config.attacks()) {
+            Attack attack = Attack.fromConfig(na.config());
+            runners.put(na.name(), new Runner(na.name(), attack, new AttackEngine(attack, ensemble)));
+            needGuides |= attack.init().needsGuides();
         }
-        Guides guides = attack.init().needsGuides() ? new Guides() : null;
-        List<Row> out = new ArrayList<>();
+        String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
+        if (needGuides && guideIds == null) {
+            throw new IllegalStateException("an attack's init needs guide images: use withGuides");
+        }
+        Guides guides = needGuides ? new Guides() : null;
+        Map<String, List<Row>> failed = new LinkedHashMap<>();
+        Map<String, List<String>> failedKeys = new LinkedHashMap<>();
         List<Loaded> pending = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            while (rows.hasNext()) {
-                ManifestRow r = rows.next();
-                if (!r.ok()) {
-                    out.add(errorRow(attack, r, r.error(), executor));
-                    imagesFailed.add(1);
+            while (items.hasNext()) {
+                WorkItem item = items.next();
+                ManifestRow r = item.row();
+                String error = r.ok() ? null : r.error();
+                Loaded l = null;
+                if (error == null) {
+                    l = read(storage, r);
+                    error = l.error;
+                    if (error != null) {
+                        LOG.warn("advspark: skipping {}: {}", r.imageId(), error);
+                    }
+                }
+                if (error != null) {
+                    for (String a : item.attacks()) {
+                        failed.computeIfAbsent(a, k -> new ArrayList<>()).add(errorRow(runners.get(a).attack(), r, error, executor));
+                        failedKeys.computeIfAbsent(a, k -> new ArrayList<>()).add(r.imageId() + "@" + r.rowNumber());
+                    }
+                    imagesFailed.add(item.attacks().size());
                     continue;
                 }
-                Loaded l = read(storage, r);
-                if (l.error != null) {
-                    LOG.warn("advspark: skipping {}: {}", r.imageId(), l.error);
-                    out.add(errorRow(attack, r, l.error, executor));
-                    imagesFailed.add(1);
-                    continue;
-                }
-                pending.add(l);
+                pending.add(new Loaded(r, l.image, null, item.attacks()));
                 if (pending.size() >= config.batchSize()) {
-                    out.addAll(runBatch(engine, attack, ensemble, storage, guides, pending, manager, executor));
+                    runBatch(runners, ensemble, storage, guides, pending, manager, executor);
                     pending.clear();
                 }
             }
             if (!pending.isEmpty()) {
-                out.addAll(runBatch(engine, attack, ensemble, storage, guides, pending, manager, executor));
+                runBatch(runners, ensemble, storage, guides, pending, manager, executor);
             }
         }
-        return out.iterator();
+        // Error rows last: a rerun retries these images, so they never hide a committed batch.
+        for (Map.Entry<String, List<Row>> e : failed.entrySet()) {
+            ParquetFiles.write(storage, RoundState.failedFile(config.roundUri(), e.getKey(), failedKeys.get(e.getKey())),
+                    RecordSchema.SCHEMA, e.getValue());
+        }
     }
 
-    private record Loaded(ManifestRow row, RgbImage image, String error) {}
+    private record Loaded(ManifestRow row, RgbImage image, String error, List<String> attacks) {
+        Loaded(ManifestRow row, RgbImage image, String error) {
+            this(row, image, error, List.of());
+        }
+    }
 
     private record Attacked(int[] cleanPred, float[] adv) {}
 
@@ -148,10 +174,12 @@ public final class PartitionAttacker
         }
     }
 
-    /** Attacks loaded images, grouped by size (a batch tensor needs one shape). */
-    private List<Row> runBatch(
-            AttackEngine engine,
-            Attack attack,
+    /**
+     * Attacks loaded images with every attack they still need, grouped by size (a batch tensor
+     * needs one shape), committing each (attack, group).
+     */
+    private void runBatch(
+            Map<String, Runner> runners,
             Ensemble ensemble,
             Storage storage,
             Guides guides,
@@ -159,20 +187,25 @@ public final class PartitionAttacker
             NDManager manager,
             String executor)
             throws IOException, InterruptedException {
-        Map<String, List<Loaded>> bySize = new LinkedHashMap<>();
-        for (Loaded l : batch) {
-            bySize.computeIfAbsent(l.image.height() + "x" + l.image.width(), k -> new ArrayList<>()).add(l);
+        for (Runner runner : runners.values()) {
+            Map<String, List<Loaded>> bySize = new LinkedHashMap<>();
+            for (Loaded l : batch) {
+                if (l.attacks.contains(runner.name())) {
+                    bySize.computeIfAbsent(l.image.height() + "x" + l.image.width(), k -> new ArrayList<>()).add(l);
+                }
+            }
+            for (List<Loaded> group : bySize.values()) {
+                List<Row> rows = runGroup(runner, ensemble, storage, guides, group, manager, executor);
+                // The commit of this (attack, group): after its PNGs, one atomic file.
+                ParquetFiles.write(storage, RoundState.batchFile(config.roundUri(), runner.name(),
+                        group.stream().map(l -> l.row.imageId()).toList()), RecordSchema.SCHEMA, rows);
+                imagesDone.add(group.size());
+            }
         }
-        List<Row> rows = new ArrayList<>();
-        for (List<Loaded> group : bySize.values()) {
-            rows.addAll(runGroup(engine, attack, ensemble, storage, guides, group, manager, executor));
-        }
-        return rows;
     }
 
     private List<Row> runGroup(
-            AttackEngine engine,
-            Attack attack,
+            Runner runner,
             Ensemble ensemble,
             Storage storage,
             Guides guides,
@@ -180,6 +213,8 @@ public final class PartitionAttacker
             NDManager manager,
             String executor)
             throws IOException, InterruptedException {
+        Attack attack = runner.attack();
+        AttackEngine engine = runner.engine();
         long t0 = System.nanoTime();
         int n = group.size();
         int h = group.get(0).image.height();
@@ -217,7 +252,7 @@ public final class PartitionAttacker
             written.add(q);
         }
         int[] advPred = TorchThreads.call(() -> ensemble.predict(advPixels, shape, manager));
-        String imagesDir = Storage.join(config.roundUri(), "images");
+        String imagesDir = RoundState.imagesDir(config.roundUri(), runner.name());
         for (int i = 0; i < n; i++) {
             String uri = Storage.join(imagesDir, group.get(i).row.imageId());
             storage.writeAtomically(uri, Png.encode(written.get(i)));
@@ -246,11 +281,11 @@ public final class PartitionAttacker
                     wallMs / n,
                     executor,
                     config.device(),
-                    "images/" + r.imageId(),
+                    RoundState.relativePng(runner.name(), r.imageId()),
                     null));
         }
-        imagesDone.add(n);
-        LOG.info("advspark: batch of {} images ({}x{}) attacked in {} ms on executor {}", n, h, w, wallMs, executor);
+        LOG.info("advspark: {}: batch of {} images ({}x{}) attacked in {} ms on executor {}", runner.name(), n, h, w, wallMs,
+                executor);
         return rows;
     }
 

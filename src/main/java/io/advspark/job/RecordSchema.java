@@ -41,4 +41,23 @@ public final class RecordSchema {
                     createStructField("output_file", StringType, true),
                     createStructField("error", StringType, true))
             .toArray(new org.apache.spark.sql.types.StructField[0]));
+
+    /** {@code <round>/attacks}: one row per attack configuration (README "Tables"). */
+    public static final StructType ATTACKS = new StructType(List.of(
+                    createStructField("attack", StringType, false),
+                    createStructField("attack_spec", StringType, false),
+                    createStructField("eps", DoubleType, false),
+                    createStructField("steps", IntegerType, false),
+                    createStructField("step_size", DoubleType, false),
+                    createStructField("update", StringType, false),
+                    createStructField("input", StringType, false),
+                    createStructField("gradient", StringType, false),
+                    createStructField("loss", StringType, false),
+                    createStructField("init", StringType, false),
+                    createStructField("filter", StringType, false),
+                    createStructField("ensemble", StringType, false),
+                    createStructField("objective", StringType, false),
+                    createStructField("copies", IntegerType, false),
+                    createStructField("augment", StringType, false))
+            .toArray(new org.apache.spark.sql.types.StructField[0]));
 }

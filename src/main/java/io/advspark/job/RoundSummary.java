@@ -1,18 +1,22 @@
 package io.advspark.job;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
- * What a finished round reports on the terminal.
+ * What a finished round reports on the terminal. Counts are of (image, attack config) rows of
+ * the round's current attack configurations, whether attacked by this run or committed earlier.
  *
  * @param roundUri where the outputs are
- * @param images manifest rows processed
+ * @param images record rows
  * @param failed rows recorded with an error
- * @param untargetedSuccessRate over attacked images
+ * @param untargetedSuccessRate over attacked images (white-box, on the surrogates)
  * @param targetedSuccessRate over attacked images
  * @param meanL2 mean L2 of the written perturbation, 0..255 units
  * @param maxLinf max L-inf of the written perturbation, 0..255 units
  * @param seconds wall time of the round (after start-up)
+ * @param resumed rows committed by an earlier run and skipped by this one
+ * @param attacks the same figures per attack configuration, in configuration order
  */
 public record RoundSummary(
         String roundUri,
@@ -22,19 +26,41 @@ public record RoundSummary(
         double targetedSuccessRate,
         double meanL2,
         int maxLinf,
-        double seconds) {
+        double seconds,
+        long resumed,
+        List<Line> attacks) {
+
+    public RoundSummary {
+        attacks = List.copyOf(attacks);
+    }
+
+    /** One attack configuration's figures. */
+    public record Line(String attack, long images, long failed, double untargetedSuccessRate,
+            double targetedSuccessRate, double meanL2, int maxLinf) {}
 
     public String render() {
         long attacked = images - failed;
-        return String.format(Locale.ROOT,
+        long ran = Math.max(0, attacked - resumed);
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
                 "advspark round finished%n"
-                        + "  images       %d attacked, %d failed (see the error column)%n"
-                        + "  success      untargeted %.1f%%, targeted %.1f%%%n"
+                        + "  images       %d attacked, %d failed (see the error column)%s%n"
+                        + "  success      untargeted %.1f%%, targeted %.1f%% (white-box, on the surrogates)%n"
                         + "  perturbation mean L2 %.1f, max L-inf %d (0..255)%n"
-                        + "  time         %.1f s (%.2f images/s)%n"
-                        + "  images       %s/images/%n"
-                        + "  records      %s/records (Parquet)",
-                attacked, failed, 100 * untargetedSuccessRate, 100 * targetedSuccessRate, meanL2, maxLinf,
-                seconds, attacked / Math.max(seconds, 1e-9), roundUri, roundUri);
+                        + "  time         %.1f s (%.2f images/s attacked by this run)%n",
+                attacked, failed, resumed > 0 ? ", " + resumed + " of them committed by an earlier run (skipped)" : "",
+                100 * untargetedSuccessRate, 100 * targetedSuccessRate, meanL2, maxLinf,
+                seconds, ran / Math.max(seconds, 1e-9)));
+        if (attacks.size() > 1) {
+            b.append(String.format(Locale.ROOT, "  %-28s %7s %7s %11s %9s %8s %6s%n", "attack", "images", "failed",
+                    "untargeted", "targeted", "mean L2", "L-inf"));
+            for (Line l : attacks) {
+                b.append(String.format(Locale.ROOT, "  %-28s %7d %7d %10.1f%% %8.1f%% %8.1f %6d%n", l.attack(),
+                        l.images() - l.failed(), l.failed(), 100 * l.untargetedSuccessRate(), 100 * l.targetedSuccessRate(),
+                        l.meanL2(), l.maxLinf()));
+            }
+        }
+        b.append(String.format(Locale.ROOT, "  images       %s/images/<attack>/%n  records      %s/records (Parquet)",
+                roundUri, roundUri));
+        return b.toString();
     }
 }

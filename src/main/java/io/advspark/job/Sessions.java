@@ -62,6 +62,8 @@ public final class Sessions {
         conf.setIfMissing("spark.app.name", config.sparkAppName() + " " + config.roundId());
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.parquet.compression.codec", "snappy");
+        // Attack names are strings even when they look like numbers ("attack=8").
+        conf.setIfMissing("spark.sql.sources.partitionColumnTypeInference.enabled", "false");
         for (Map.Entry<String, String> e : EXECUTOR_ENV.entrySet()) {
             conf.setIfMissing("spark.executorEnv." + e.getKey(), e.getValue());
         }

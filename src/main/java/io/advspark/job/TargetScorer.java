@@ -47,11 +47,11 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
     /**
      * One image to score.
      *
-     * @param attackSpec null for a clean image (dataset), else the attack config whose PNG this is
+     * @param attack null for a clean image (dataset), else the name of the attack config whose PNG this is
      * @param imageId the manifest's ImageId
      * @param advUri the written PNG (null for a clean image)
      */
-    record Item(String attackSpec, String imageId, String advUri) implements Serializable {}
+    record Item(String attack, String imageId, String advUri) implements Serializable {}
 
     /** A defended target: member {@code member} of the cached target ensemble behind {@code chain}. */
     record Variant(int member, String target, DefenseChain chain) implements Serializable {}
@@ -228,7 +228,7 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
                 five[j] = top5[j] + base;
             }
         }
-        return RowFactory.create(item.attackSpec(), item.imageId(), v.target(), v.chain().spec(), top1,
+        return RowFactory.create(item.attack(), item.imageId(), v.target(), v.chain().spec(), top1,
                 five,
                 p == null ? null : p.linf(), p == null ? null : p.l2(), psnr, error);
     }

@@ -81,7 +81,7 @@ class BadInputTest {
         assertTrue(range.contains("TargetClass 99 is out of range 0..5"), range);
 
         // Only the good images were written, and only inside the round's images folder.
-        Path imagesOut = out.resolve("bad/images");
+        Path imagesOut = out.resolve("bad/images/main");
         try (Stream<Path> all = Files.walk(tmp)) {
             List<Path> pngs = all.filter(p -> p.toString().endsWith(".png")).filter(p -> !p.startsWith(data)).toList();
             assertEquals(5, pngs.size(), pngs.toString());

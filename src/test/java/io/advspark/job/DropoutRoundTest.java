@@ -106,7 +106,7 @@ class DropoutRoundTest {
     }
 
     private static List<Path> pngs(String roundUri) throws Exception {
-        try (Stream<Path> s = Files.list(Path.of(java.net.URI.create(roundUri)).resolve("images"))) {
+        try (Stream<Path> s = Files.list(Path.of(java.net.URI.create(roundUri)).resolve("images").resolve("main"))) {
             return s.sorted().toList();
         }
     }

@@ -86,21 +86,21 @@ class EvaluateRoundTest {
             assertEquals(mean, s.roundScores().values().iterator().next(), 1e-12, "the round's score");
             // summary rates and intervals from the predictions
             for (Row sum : s.rows()) {
-                String defense = sum.getString(3);
+                String defense = sum.getString(4);
                 List<Row> mine = preds.stream().filter(p -> p.getAs("defense").equals(defense)).toList();
                 long n = mine.size();
                 long unt = mine.stream().filter(p -> p.<Boolean>getAs("untargeted_success")).count();
                 long correct = mine.stream().filter(p -> p.<Boolean>getAs("clean_correct")).count();
                 long untC = mine.stream().filter(p -> p.<Boolean>getAs("clean_correct") && p.<Boolean>getAs("untargeted_success")).count();
                 assertEquals(48, n);
-                assertEquals((double) correct / n, sum.getDouble(6), 1e-12);
-                assertEquals((double) unt / n, sum.getDouble(7), 1e-12);
-                assertEquals(Wilson.interval(unt, n).low(), sum.getDouble(8), 1e-12);
-                assertEquals((double) untC / correct, sum.getDouble(13), 1e-12);
+                assertEquals((double) correct / n, sum.getDouble(7), 1e-12);
+                assertEquals((double) unt / n, sum.getDouble(8), 1e-12);
+                assertEquals(Wilson.interval(unt, n).low(), sum.getDouble(9), 1e-12);
+                assertEquals((double) untC / correct, sum.getDouble(14), 1e-12);
                 assertEquals(mine.stream().mapToDouble(p -> p.<Double>getAs("score")).average().orElseThrow(),
-                        sum.getDouble(19), 1e-12);
+                        sum.getDouble(20), 1e-12);
             }
-            assertTrue(s.row("tiny_c", "model").getDouble(6) > 0.8, "tiny_c's clean accuracy on the demo set");
+            assertTrue(s.row("tiny_c", "model").getDouble(7) > 0.8, "tiny_c's clean accuracy on the demo set");
 
             // Independent check: PIL decode (+ PIL JPEG / numpy bits), PyTorch prediction.
             Shared.python();
@@ -110,7 +110,7 @@ class EvaluateRoundTest {
                         {"bits:4", "bits(bits=4) > model"}}) {
                     Path json = out.resolve("ref-" + d[0].replace(':', '-') + ".json");
                     Python.run(Path.of("src/test/python/reference_evaluate.py").toAbsolutePath(),
-                            List.of("--data", data.toString(), "--pngs", out.resolve("eval/images").toString(), "--model",
+                            List.of("--data", data.toString(), "--pngs", out.resolve("eval/images/main").toString(), "--model",
                                     Path.of("demo/models/tiny_c.pt").toAbsolutePath().toString(), "--defense", d[0],
                                     "--out", json.toString()), 600);
                     JsonNode ref = new ObjectMapper().readTree(json.toFile());

@@ -48,7 +48,7 @@ class Nips17EvaluateTest {
                     {"bits:4", "bits(bits=4) > model"}}) {
                 Path json = out.resolve("ref-" + d[0].replace(':', '-') + ".json");
                 Python.run(Path.of("src/test/python/reference_evaluate.py").toAbsolutePath(),
-                        List.of("--data", Shared.nips17().toString(), "--pngs", out.resolve(cfg.roundId()).resolve("images").toString(),
+                        List.of("--data", Shared.nips17().toString(), "--pngs", out.resolve(cfg.roundId()).resolve("images").resolve("main").toString(),
                                 "--model", target.toString(), "--defense", d[0], "--out", json.toString(), "--threads", "2"), 1800);
                 JsonNode ref = new ObjectMapper().readTree(json.toFile());
                 int disagree = 0;
@@ -73,8 +73,8 @@ class Nips17EvaluateTest {
                 String line = String.format(Locale.ROOT,
                         "| %s | %s | %d images | clean acc %.4f (reference %.4f) | untargeted %.4f [%.4f, %.4f] (reference %.4f)"
                                 + " | on correct %.4f | tianchi2019 %.3f | %d images disagree with the reference |",
-                        cfg.roundId(), d[1], images, sum.getDouble(6), (double) refClean / images, sum.getDouble(7),
-                        sum.getDouble(8), sum.getDouble(9), (double) refUnt / images, sum.getDouble(13), sum.getDouble(19), disagree);
+                        cfg.roundId(), d[1], images, sum.getDouble(7), (double) refClean / images, sum.getDouble(8),
+                        sum.getDouble(9), sum.getDouble(10), (double) refUnt / images, sum.getDouble(14), sum.getDouble(20), disagree);
                 System.out.println(line);
                 Report.append("evaluate.md", line);
                 assertTrue(disagree <= images / 100, d[0] + ": " + disagree + " of " + images + " images disagree");

@@ -58,7 +58,7 @@ class RealRoundsTest {
         for (ManifestRow r : rows) {
             Row rec = res.record(r.imageId());
             assertNull(rec.getAs("error"), r.imageId());
-            Path png = out.resolve(cfg.roundId()).resolve("images").resolve(r.imageId());
+            Path png = out.resolve(cfg.roundId()).resolve("images").resolve("main").resolve(r.imageId());
             RgbImage adv = Png.decode(Files.readAllBytes(png), png.toString());
             RgbImage clean = Fixtures.image(data, r.imageId());
             Perturbation p = Perturbation.between(clean, adv);

@@ -125,7 +125,7 @@ class S3RoundTest {
 
         // Images, read back through s3a.
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
-        Path imagesDir = new Path(cfg.roundUri() + "/images");
+        Path imagesDir = new Path(cfg.roundUri() + "/images/main");
         FileSystem fs = imagesDir.getFileSystem(hconf);
         assertEquals("s3a", fs.getUri().getScheme());
         Set<String> written = new TreeSet<>();
@@ -170,7 +170,7 @@ class S3RoundTest {
             int linf = r.<Integer>getAs("linf");
             assertTrue(linf <= eps, id + ": linf " + linf + " > eps " + eps);
             assertEquals(linfOfPng.get(id), linf, id + ": recorded linf differs from the PNG in the store");
-            assertEquals("images/" + id, r.getAs("output_file"));
+            assertEquals("images/main/" + id, r.getAs("output_file"));
             assertEquals("s3-demo", r.getAs("round_id"));
         }
         assertEquals(ids, recordIds);
@@ -179,7 +179,7 @@ class S3RoundTest {
         List<String> keys = s3.listKeys(s3.bucket());
         String prefix = "rounds/s3-demo/";
         for (String id : ids) {
-            String key = prefix + "images/" + id;
+            String key = prefix + "images/main/" + id;
             assertTrue(keys.contains(key), "blob " + key + " not in the store; keys: " + keys);
             Blob blob = s3.blobStore().getBlob(s3.bucket(), key);
             byte[] stored;
@@ -189,10 +189,9 @@ class S3RoundTest {
             assertTrue(Arrays.equals(bytesViaS3a.get(id), stored), key + ": bytes in the store differ from s3a's");
         }
         List<String> parquet = keys.stream()
-                .filter(k -> k.startsWith(prefix + "records/part-") && k.endsWith(".parquet"))
+                .filter(k -> k.startsWith(prefix + "records/attack=main/part-") && k.endsWith(".parquet"))
                 .toList();
         assertFalse(parquet.isEmpty(), "no Parquet part in the store: " + keys);
-        assertTrue(keys.contains(prefix + "records/_SUCCESS"), "no _SUCCESS marker: " + keys);
         // Nothing left behind: no write probe, no temporary names, no uncommitted task output.
         for (String k : keys) {
             assertFalse(k.contains("._advspark_write_probe_"), "probe left behind: " + k);

@@ -76,7 +76,7 @@ class TargetStartRoundTest {
             assertNull(rec.getAs("error"), id);
             assertTrue(((String) rec.getAs("attack_spec")).contains("init=target(alpha=1.0)"), (String) rec.getAs("attack_spec"));
             RgbImage clean = read(data.resolve(id));
-            RgbImage written = read(out.resolve("target-start/images").resolve(id));
+            RgbImage written = read(out.resolve("target-start/images/main").resolve(id));
             String guide = guideOf.get(id);
             byte[] want = clean.pixels().clone();
             if (guide != null) {

@@ -22,10 +22,15 @@ public final class Rounds {
 
     /** Runs a round on {@code master} and returns its summary and records (collected). */
     public static Result run(RoundConfig cfg, String master) {
+        return run(cfg, master, false);
+    }
+
+    /** Runs a round on {@code master}, redoing it whole with {@code force}. */
+    public static Result run(RoundConfig cfg, String master, boolean force) {
         RoundConfig c = Main.withThreads(cfg, Sessions.effectiveThreads(cfg, master));
         SparkSession spark = Sessions.create(c, master);
         try {
-            RoundSummary s = AttackJob.run(c, spark);
+            RoundSummary s = AttackJob.run(c, spark, force);
             Dataset<Row> records = spark.read().parquet(c.roundUri() + "/records");
             return new Result(c, s, new ArrayList<>(records.collectAsList()));
         } finally {
