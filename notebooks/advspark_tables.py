@@ -243,6 +243,15 @@ def _load_node(d: Path) -> pd.DataFrame:
 REPO = HERE.parent
 
 
+def _env_path(value: str) -> Path:
+    # A relative path is taken from the current folder, else from the repository root: the kernel
+    # runs in notebooks/, while `ADVSPARK_ROUND=out/x jupyter lab notebooks/` is typed at the root.
+    p = Path(value).expanduser()
+    if p.is_absolute() or p.exists() or not (REPO / p).exists():
+        return p
+    return REPO / p
+
+
 def _looks_like_round(p: Path) -> bool:
     return p.is_dir() and any((p / t).is_dir() for t in ("summary", "records"))
 
@@ -251,7 +260,7 @@ def round_dir() -> Path:
     """The round folder to analyse: env ADVSPARK_ROUND, else the newest round under <repo>/out."""
     env = os.environ.get("ADVSPARK_ROUND", "").strip()
     if env:
-        p = Path(env).expanduser()
+        p = _env_path(env)
         if not _looks_like_round(p):
             raise FileNotFoundError(
                 f"ADVSPARK_ROUND={env}: {'no such folder' if not p.is_dir() else 'not a round folder (no summary/ or records/ inside)'}. "
@@ -271,7 +280,7 @@ def dataset_dir(required: bool = True) -> Path | None:
     """The clean dataset folder (holding images/): env ADVSPARK_DATASET, else <repo>/demo/data."""
     env = os.environ.get("ADVSPARK_DATASET", "").strip()
     if env:
-        p = Path(env).expanduser()
+        p = _env_path(env)
         if not (p / "images").is_dir():
             raise FileNotFoundError(
                 f"ADVSPARK_DATASET={env}: no images/ folder inside. Point it at the dataset the round "
