@@ -30,10 +30,12 @@ Python lists of ints.
 Caveats of the Node route: 64-bit integers beyond +-(2^53 - 1) cross JSON as strings and are
 turned back into exact Python ints here, but a column that also holds a null is float64 in both
 routes, which rounds them (timestamps in ms, e.g. wall_ms, are far below 2^53); Parquet DECIMALs
-arrive as doubles; NaN and +-Infinity survive (sent as strings).
+arrive as floats (pyarrow gives decimal.Decimal objects); timestamps are millisecond-precise;
+NaN and +-Infinity survive (sent as strings). None of these types is in advspark's tables today.
 """
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -208,8 +210,9 @@ def _load_node(d: Path) -> pd.DataFrame:
     columns = schema["columns"]
     names = [c["name"] for c in columns]
     if schema["rows"] == 0:
-        df = pd.DataFrame({n: pd.Series([], dtype=_CASTS.get(c["type"], STR if c["type"] == "string" else object))
-                           for n, c in zip(names, columns)})
+        empty = {**_CASTS, "boolean": "bool", "string": STR, "timestamp": "datetime64[ns]",
+                 "timestamp_utc": "datetime64[ns, UTC]", "date": "datetime64[ns]"}
+        df = pd.DataFrame({n: pd.Series([], dtype=empty.get(c["type"], object)) for n, c in zip(names, columns)})
         return df if names else pd.DataFrame()
     df = pd.read_json(io.BytesIO(proc.stdout), lines=True, orient="records", dtype=False,
                       convert_dates=False, precise_float=True)
@@ -221,14 +224,19 @@ def _load_node(d: Path) -> pd.DataFrame:
         if t in _CASTS:
             if s.dtype == object:
                 s = s.map(_restore_number)
-            if t in ("float", "double") or has_null:
-                df[name] = s.astype("float64" if t != "float" or has_null else "float32")
+            if t == "float":
+                df[name] = s.astype("float32")  # as pyarrow: float32 even with nulls (NaN)
+            elif t == "double" or has_null:
+                df[name] = s.astype("float64")
             else:
                 df[name] = s.astype(_CASTS[t])
         elif t == "boolean":
             df[name] = s.astype(object).where(s.notna(), None) if has_null else s.astype(bool)
-        elif t in ("timestamp", "date"):
-            df[name] = pd.to_datetime(s, utc=(t == "timestamp"))
+        elif t in ("timestamp", "timestamp_utc", "date"):
+            d = pd.to_datetime(s, utc=True)  # the Node reader writes ISO instants (Z)
+            df[name] = d if t == "timestamp_utc" else d.dt.tz_localize(None)
+        elif t == "binary":
+            df[name] = s.map(lambda v: base64.b64decode(v) if isinstance(v, str) else None).astype(object)
         elif t == "string" and STR is not object:
             df[name] = s.astype(STR)
         else:  # strings, binary (base64), lists, maps, structs: Python objects, None for null

@@ -18,7 +18,7 @@
 //   timestamps and dates as ISO-8601 strings.
 // - --schema <file> writes {"columns":[{"name","type","partition"}...],"files":N,"rows":N} with
 //   type one of: string, boolean, int8, int16, int32, int64, float, double, decimal, binary,
-//   timestamp, date, list<T>, map, struct. Columns are in first-seen order, partitions last.
+//   timestamp (local, e.g. INT96), timestamp_utc, date, list<T>, map, struct. Columns are in first-seen order, partitions last.
 //
 // Dependencies: hyparquet + hyparquet-compressors (snappy, zstd, gzip, brotli, lz4), pinned in
 // notebooks/package.json. Install once with `npm ci --prefix notebooks`.
@@ -105,7 +105,10 @@ function typeOf(node) {
   if (lt === 'STRING' || lt === 'ENUM' || lt === 'JSON' || ct === 'UTF8' || ct === 'ENUM' || ct === 'JSON') return 'string'
   if (lt === 'DECIMAL' || ct === 'DECIMAL') return 'decimal'
   if (lt === 'DATE' || ct === 'DATE') return 'date'
-  if (lt === 'TIMESTAMP' || ct?.startsWith('TIMESTAMP') || el.type === 'INT96') return 'timestamp'
+  // instants (UTC-adjusted) vs local times (INT96, as Spark writes by default: naive in pandas too)
+  if (lt === 'TIMESTAMP') return el.logical_type.isAdjustedToUTC ? 'timestamp_utc' : 'timestamp'
+  if (ct?.startsWith('TIMESTAMP')) return 'timestamp_utc'
+  if (el.type === 'INT96') return 'timestamp'
   if (lt === 'INTEGER' && el.logical_type.bitWidth <= 16) return `int${el.logical_type.bitWidth}`
   if (ct === 'INT_8' || ct === 'INT_16') return `int${ct.slice(4)}`
   switch (el.type) {
@@ -190,7 +193,8 @@ for (let i = 0; i < files.length; i++) {
   for (const rg of metadata.row_groups) {
     const end = start + Number(rg.num_rows)
     if (end > start) {
-      const objs = await parquetReadObjects({ file, metadata, compressors, rowStart: start, rowEnd: end })
+      // utf8: false keeps un-annotated BYTE_ARRAY (binary) as bytes; STRING columns are still text
+      const objs = await parquetReadObjects({ file, metadata, compressors, rowStart: start, rowEnd: end, utf8: false })
       for (const o of objs) {
         const row = {}
         for (const c of fileColumns) row[c] = jsonValue(o[c])
