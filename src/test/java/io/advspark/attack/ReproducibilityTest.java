@@ -22,12 +22,25 @@ class ReproducibilityTest {
 
     @Test
     void randomAttackIsPerImageDeterministic() throws Exception {
+        check("vmi(n=2)", List.of(), "uniform");
+    }
+
+    /** Every random input transform (Admix excepted: it mixes in the batch's other images, by design). */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "di(p=0.5, resize=1.1)", "translate(max=0.1)", "rotate(degrees=10)", "flip(p=0.5)", "noise(std=0.05)",
+        "di(p=0.5, resize=1.1)|si(copies=3)"})
+    void randomInputTransformsArePerImageDeterministic(String inputs) throws Exception {
+        check("mi(decay=1.0)", List.of(inputs.split("\\|")), "zeros");
+    }
+
+    private static void check(String update, List<String> inputs, String init) throws Exception {
         TorchRuntime.start(2);
         Path data = Path.of("demo/data");
         var rows = Fixtures.manifest(data, 0, 3);
         var imgs = Fixtures.images(data, rows);
         AttackConfig cfg = new AttackConfig(8, 4, 2, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                "vmi(n=2)", List.of(), List.of(), "", "uniform", "none", "logits", 1);
+                update, inputs, List.of(), "", init, "none", "logits", 1);
         Attack attack = Attack.fromConfig(cfg);
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("r", attack.spec(), r.imageId())).toArray();
         int per = 3 * 64 * 64;
