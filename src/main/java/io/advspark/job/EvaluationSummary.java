@@ -10,10 +10,33 @@ import org.apache.spark.sql.Row;
  * competition score (the mean over images of {@code scores.score}).
  */
 public record EvaluationSummary(
-        String roundUri, String scoreSpec, List<Row> rows, java.util.Map<String, Double> roundScores, double seconds) {
+        String roundUri, String scoreSpec, List<Row> rows, java.util.Map<String, Double> roundScores, double seconds,
+        Passes passes) {
     public EvaluationSummary {
         rows = List.copyOf(rows);
         roundScores = java.util.Map.copyOf(roundScores);
+    }
+
+    /**
+     * The cost of the two scoring passes: the clean images (once per image and defended target,
+     * whatever the number of attack configs) and the adversarial PNGs (per attack config).
+     *
+     * @param cleanImages images of the clean pass
+     * @param advImages (attack config, image) pairs of the adversarial pass
+     * @param variants defended targets each image went through
+     * @param attacks attack configs evaluated
+     */
+    public record Passes(long cleanImages, long advImages, int variants, int attacks, double cleanSeconds,
+            double advSeconds) {
+        /** Milliseconds per (image, defended target) of the adversarial pass (decode, defenses, forward). */
+        public double msPerImageTarget() {
+            return 1000 * advSeconds / Math.max(1, advImages * variants);
+        }
+
+        /** Seconds that computing the clean predictions per attack config would have added. */
+        public double cleanOnceSavingSeconds() {
+            return cleanSeconds * Math.max(0, attacks - 1);
+        }
     }
 
     /** The summary row of a target behind a defense chain (canonical spec, e.g. {@code model}). */
@@ -52,7 +75,10 @@ public record EvaluationSummary(
             b.append(String.format(Locale.ROOT, "  score        %.4f %s per image%s%n", e.getValue(), scoreSpec,
                     roundScores.size() > 1 ? " (" + e.getKey() + ")" : ""));
         }
-        b.append(String.format(Locale.ROOT, "  time         %.1f s%n", seconds));
+        b.append(String.format(Locale.ROOT, "  time         %.1f s; clean pass %.1f s (%d images x %d defended targets),"
+                        + " adversarial pass %.1f s (%.1f ms per image and defended target); clean once for %d attack config(s)"
+                        + " saved %.1f s%n", seconds, passes.cleanSeconds(), passes.cleanImages(), passes.variants(),
+                passes.advSeconds(), passes.msPerImageTarget(), passes.attacks(), passes.cleanOnceSavingSeconds()));
         b.append("  tables       ").append(roundUri).append("/{predictions,scores,summary} (Parquet)");
         return b.toString();
     }
