@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real evaluation of conf/nips17-mobilenets.conf: MI-FGSM eps 16 on the two small
- * MobileNets, scored on the held-out MobileNet V2 plain, behind jpeg(75) and behind bits(4),
+ * The issue's defended-targets check on conf/nips17-mobilenets.conf made MI-DI-TI (eps 16, 10
+ * steps, DI p 0.5, TI gaussian 15/3) on the two small MobileNets, scored on the held-out MobileNet V2 plain, behind jpeg(75) and behind bits(4),
  * and checked image by image against an independent PIL + PyTorch prediction of the same PNGs.
  */
 class Nips17EvaluateTest {
@@ -32,6 +32,8 @@ class Nips17EvaluateTest {
         Path m = Shared.root().resolve("models/imagenet");
         Path target = m.resolve("mobilenet_v2_1.0_224.pt");
         RoundConfig cfg = Rounds.config("conf/nips17-mobilenets.conf", "round.output=\"" + out + "\"",
+                "round.id=nips17-mobilenets-mi-di-ti", "attack.name=mi-di-ti", "attack.input=[\"di(p=0.5, resize=1.1)\"]",
+                "attack.gradient=[\"ti(kernel=gaussian, size=15, sigma=3)\"]",
                 "dataset.uri=\"" + Shared.nips17() + "\"",
                 "models=[{path=\"" + m.resolve("mobilenet_v1_0.25_128.pt") + "\"},{path=\"" + m.resolve("mobilenet_v1_0.5_160.pt")
                         + "\"},{path=\"" + target + "\", role=target, defenses=[\"model\", \"jpeg(75) > model\", \"bits(4) > model\"]}]");
@@ -48,7 +50,7 @@ class Nips17EvaluateTest {
                     {"bits:4", "bits(bits=4) > model"}}) {
                 Path json = out.resolve("ref-" + d[0].replace(':', '-') + ".json");
                 Python.run(Path.of("src/test/python/reference_evaluate.py").toAbsolutePath(),
-                        List.of("--data", Shared.nips17().toString(), "--pngs", out.resolve(cfg.roundId()).resolve("images").resolve("main").toString(),
+                        List.of("--data", Shared.nips17().toString(), "--pngs", out.resolve(cfg.roundId()).resolve("images").resolve("mi-di-ti").toString(),
                                 "--model", target.toString(), "--defense", d[0], "--out", json.toString(), "--threads", "2"), 1800);
                 JsonNode ref = new ObjectMapper().readTree(json.toFile());
                 int disagree = 0;
