@@ -9,6 +9,7 @@ import io.advspark.attack.Quantizer;
 import io.advspark.config.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
+import io.advspark.defense.DefenseChain;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.TorchRuntime;
@@ -41,6 +42,17 @@ public final class TransferExperiment {
         List<ModelBundle> surrogates = bundles(a[8]);
         List<ModelBundle> targets = bundles(a[9]);
         TorchRuntime.start(Integer.getInteger("advspark.threads", 2));
+        // -Dadvspark.defenses="jpeg(75);bits(4)" also scores every target behind each chain.
+        List<DefenseChain> chains = new ArrayList<>(List.of(DefenseChain.NONE));
+        for (String c : System.getProperty("advspark.defenses", "").split(";")) {
+            if (!c.isBlank()) {
+                DefenseChain chain = DefenseChain.parse(c);
+                if (chain.randomised()) {
+                    throw new IllegalArgumentException("the experiment takes deterministic defenses only: " + c);
+                }
+                chains.add(chain);
+            }
+        }
 
         List<ManifestRow> rows = Fixtures.manifest(data, labelBase, limit);
         List<RgbImage> imgs = Fixtures.images(data, rows);
@@ -55,10 +67,14 @@ public final class TransferExperiment {
                 rows.size(), eps, steps, names(surrogates)));
         table.append("| recipe | filter | white-box (surrogates) |");
         for (ModelBundle t : targets) {
-            table.append(" ").append(t.card().name()).append(" |");
+            for (DefenseChain c : chains) {
+                table.append(" ").append(c.isNone() ? "" : c.spec().replace(" > model", " > ")).append(t.card().name()).append(" |");
+            }
         }
         table.append(" seconds |\n|---|---|---:|");
-        targets.forEach(t -> table.append("---:|"));
+        for (int k = 0; k < targets.size() * chains.size(); k++) {
+            table.append("---:|");
+        }
         table.append("---:|\n");
         System.out.print(table);
         try (Ensemble surr = Ensemble.load(surrogates); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
@@ -85,7 +101,7 @@ public final class TransferExperiment {
                     Attack attack = Attack.fromConfig(cfg);
                     long t0 = System.nanoTime();
                     int[] fooledSurr = {0};
-                    int[] fooled = new int[targets.size()];
+                    int[] fooled = new int[targets.size() * chains.size()];
                     int batch = 10;
                     for (int s = 0; s < rows.size(); s += batch) {
                         List<ManifestRow> br = rows.subList(s, Math.min(rows.size(), s + batch));
@@ -95,15 +111,24 @@ public final class TransferExperiment {
                         int[] y = br.stream().mapToInt(x -> x.trueLabel() - labelBase).toArray();
                         long[] seeds = br.stream().mapToLong(x -> Draws.seedFor("transfer", attack.spec(), x.imageId())).toArray();
                         float[] adv = new AttackEngine(attack, surr).run(Fixtures.batch(bi), shape, y, y, new Draws(seeds), m, null);
-                        float[] q = new float[adv.length];
+                        RgbImage[] px = new RgbImage[br.size()];
                         for (int i = 0; i < br.size(); i++) {
-                            Quantizer.toPixels(adv, i * per, bi.get(i), eps).toUnitFloats(q, i * per);
+                            px[i] = Quantizer.toPixels(adv, i * per, bi.get(i), eps);
                         }
-                        count(surr.predict(q, shape, m), y, fooledSurr, 0);
-                        for (int k = 0; k < tens.size(); k++) {
-                            int[] one = {0};
-                            count(tens.get(k).predict(q, shape, m), y, one, 0);
-                            fooled[k] += one[0];
+                        for (int c = 0; c < chains.size(); c++) {
+                            float[] q = new float[adv.length];
+                            for (int i = 0; i < br.size(); i++) {
+                                // Deterministic defenses only (jpeg, bits, median, blur); the seed is unused by them.
+                                chains.get(c).apply(px[i], new java.util.Random(i)).toUnitFloats(q, i * per);
+                            }
+                            if (c == 0) {
+                                count(surr.predict(q, shape, m), y, fooledSurr, 0);
+                            }
+                            for (int k = 0; k < tens.size(); k++) {
+                                int[] one = {0};
+                                count(tens.get(k).predict(q, shape, m), y, one, 0);
+                                fooled[k * chains.size() + c] += one[0];
+                            }
                         }
                     }
                     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %s | %s | %.1f%% |", r[0], filter,
@@ -119,16 +144,19 @@ public final class TransferExperiment {
             // Clean error of the targets, the floor that "success" includes.
             StringBuilder clean = new StringBuilder("| (clean images) | | |");
             for (Ensemble t : tens) {
-                int wrong = 0;
-                for (int s = 0; s < rows.size(); s += 10) {
-                    List<RgbImage> bi = imgs.subList(s, Math.min(rows.size(), s + 10));
-                    int[] y = rows.subList(s, s + bi.size()).stream().mapToInt(x -> x.trueLabel() - labelBase).toArray();
-                    int[] c = {0};
-                    count(t.predict(Fixtures.batch(bi), new long[] {bi.size(), 3, bi.get(0).height(), bi.get(0).width()}, m),
-                            y, c, 0);
-                    wrong += c[0];
+                for (DefenseChain chain : chains) {
+                    int wrong = 0;
+                    for (int s = 0; s < rows.size(); s += 10) {
+                        List<RgbImage> bi = imgs.subList(s, Math.min(rows.size(), s + 10)).stream()
+                                .map(x -> chain.apply(x, new java.util.Random(0))).toList();
+                        int[] y = rows.subList(s, s + bi.size()).stream().mapToInt(x -> x.trueLabel() - labelBase).toArray();
+                        int[] c = {0};
+                        count(t.predict(Fixtures.batch(bi), new long[] {bi.size(), 3, bi.get(0).height(), bi.get(0).width()}, m),
+                                y, c, 0);
+                        wrong += c[0];
+                    }
+                    clean.append(String.format(Locale.ROOT, " %.1f%% |", 100.0 * wrong / rows.size()));
                 }
-                clean.append(String.format(Locale.ROOT, " %.1f%% |", 100.0 * wrong / rows.size()));
             }
             clean.append(" |\n");
             System.out.print(clean);
