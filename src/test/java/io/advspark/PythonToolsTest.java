@@ -17,11 +17,10 @@ class PythonToolsTest {
 
     private static void unittest(List<String> args) throws Exception {
         Shared.root();
-        String py = Shared.python().toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(py, "-m", "unittest"));
+        List<String> cmd = new java.util.ArrayList<>(List.of("-m", "unittest"));
         cmd.addAll(args);
-        cmd.add(args.get(0).equals("discover") ? 4 : 3, "-v");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        cmd.add(args.get(0).equals("discover") ? 3 : 2, "-v");
+        Process p = Shared.pythonProcess(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(600, TimeUnit.SECONDS);
         System.out.println(out);

@@ -195,11 +195,8 @@ class DropoutParityTest {
     }
 
     static void python(List<String> args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>();
-        cmd.add(Shared.python().toString());
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().remove("PYTHONPATH");
+        List<String> cmd = new java.util.ArrayList<>(args);
+        ProcessBuilder pb = Shared.pythonProcess(cmd).redirectErrorStream(true);
         Process proc = pb.start();
         String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!proc.waitFor(300, TimeUnit.SECONDS)) {

@@ -171,10 +171,10 @@ class PartsParityTest {
             result = new AttackEngine(attack, ens).run(clean, shape, y, t, guides, new Draws(seeds), m, observer);
         }
         writeFloats(dump.resolve("final_x.f32"), result);
-        List<String> cmd = new ArrayList<>(List.of(Shared.python().toString(),
+        List<String> cmd = new ArrayList<>(List.of(
                 Path.of("src/test/python/reference_updates.py").toAbsolutePath().toString(), dump.toString(),
                 "--threads", String.valueOf(THREADS)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+        Process p = Shared.pythonProcess(cmd).redirectErrorStream(false).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0, "reference failed: " + err);

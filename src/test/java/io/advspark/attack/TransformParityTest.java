@@ -192,7 +192,7 @@ class TransformParityTest {
     }
 
     private static void python(Path dir) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(Shared.python().toString(), SCRIPT.toString(), dir.toString())
+        Process p = Shared.pythonProcess(List.of(SCRIPT.toString(), dir.toString()))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(120, TimeUnit.SECONDS)) {

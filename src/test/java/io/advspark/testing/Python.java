@@ -21,12 +21,10 @@ public final class Python {
     /** Runs another reference script of src/test/python. */
     public static String run(Path script, List<String> args, long timeoutSeconds) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Shared.python().toString());
         cmd.add(script.toString());
         cmd.addAll(args);
         Path log = Path.of("target", "python-" + System.nanoTime() + ".log").toAbsolutePath();
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
-        pb.environment().remove("PYTHONPATH");
+        ProcessBuilder pb = Shared.pythonProcess(cmd).redirectError(log.toFile());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {

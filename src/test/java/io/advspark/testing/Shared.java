@@ -2,6 +2,7 @@ package io.advspark.testing;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -42,6 +43,34 @@ public final class Shared {
 
     public static Path cifarModel(String name) {
         return root().resolve("models/cifar10/" + name + ".pt");
+    }
+
+    /**
+     * A process of the reference Python with a pinned numeric environment. Debian's PyTorch calls
+     * BLAS through {@code libblas.so.3}, which update-alternatives points at whichever BLAS was
+     * installed last: installing Jupyter's packages pulls OpenBLAS and moved the reference's MobileNet
+     * gradients by 8e-5 (relative), far outside the parity criteria. Debian's default, the netlib
+     * reference BLAS (deterministic and thread-count independent), is put first on the library path
+     * when present. PYTHONPATH is cleared so that only the system packages are used.
+     */
+    public static ProcessBuilder pythonProcess(List<String> args) {
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(python().toString());
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("PYTHONPATH");
+        List<String> dirs = new java.util.ArrayList<>();
+        for (String d : List.of("/usr/lib/x86_64-linux-gnu/blas", "/usr/lib/x86_64-linux-gnu/lapack",
+                "/usr/lib/aarch64-linux-gnu/blas", "/usr/lib/aarch64-linux-gnu/lapack")) {
+            if (Files.isRegularFile(Path.of(d, d.endsWith("blas") ? "libblas.so.3" : "liblapack.so.3"))) {
+                dirs.add(d);
+            }
+        }
+        String old = pb.environment().get("LD_LIBRARY_PATH");
+        if (!dirs.isEmpty()) {
+            pb.environment().put("LD_LIBRARY_PATH", String.join(":", dirs) + (old == null || old.isEmpty() ? "" : ":" + old));
+        }
+        return pb;
     }
 
     /** The system Python with PyTorch, used only as an independent reference. */
