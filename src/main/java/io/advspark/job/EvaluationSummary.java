@@ -76,9 +76,10 @@ public record EvaluationSummary(
                     roundScores.size() > 1 ? " (" + e.getKey() + ")" : ""));
         }
         b.append(String.format(Locale.ROOT, "  time         %.1f s; clean pass %.1f s (%d images x %d defended targets),"
-                        + " adversarial pass %.1f s (%.1f ms per image and defended target); clean once for %d attack config(s)"
-                        + " saved %.1f s%n", seconds, passes.cleanSeconds(), passes.cleanImages(), passes.variants(),
-                passes.advSeconds(), passes.msPerImageTarget(), passes.attacks(), passes.cleanOnceSavingSeconds()));
+                        + " adversarial pass %.1f s (%d images x %d defended targets, %.1f ms per image and defended target);"
+                        + " clean once for %d attack config(s) saved %.1f s%n", seconds, passes.cleanSeconds(), passes.cleanImages(),
+                passes.variants(), passes.advSeconds(), passes.advImages(), passes.variants(), passes.msPerImageTarget(),
+                passes.attacks(), passes.cleanOnceSavingSeconds()));
         b.append("  tables       ").append(roundUri).append("/{predictions,scores,summary} (Parquet)");
         return b.toString();
     }
