@@ -112,13 +112,18 @@ public final class AttackJob {
         LongAccumulator done = jsc.sc().longAccumulator("advspark.images.done");
         LongAccumulator failed = jsc.sc().longAccumulator("advspark.images.failed");
         ProgressListener progress = new ProgressListener(units, done, failed);
+        RunMetrics metrics = RunMetrics.register(jsc.sc());
         spark.sparkContext().addSparkListener(progress);
         try {
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
+            double startup = (System.nanoTime() - t0) / 1e9;
             jsc.parallelize(work, partitions)
                     .foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
-                            .withGuides(prepared.guides()));
-            return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
+                            .withGuides(prepared.guides()).withMetrics(metrics));
+            RunMetrics.Timings timings = metrics.timings();
+            LOG.info("advspark: round {}: checks, resume scan and broadcast {} s before the attack job",
+                    config.roundId(), String.format(java.util.Locale.ROOT, "%.1f", startup));
+            return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed).withTimings(timings);
         } finally {
             spark.sparkContext().removeSparkListener(progress);
             ModelCache.evict(cacheKey); // the driver's copy in local mode; executors end with the app

@@ -56,6 +56,8 @@ public final class PartitionAttacker
     private final String cacheKey;
     /** Label -> ImageId of its guide image, for starts that need guides (else null). */
     private Map<Integer, String> guideIds;
+    /** Where the task time goes (null: not measured). */
+    private RunMetrics metrics;
 
     public PartitionAttacker(
             String cacheKey,
@@ -85,11 +87,25 @@ public final class PartitionAttacker
     /** An attack configuration ready to run: its name, parts and engine. */
     private record Runner(String name, Attack attack, AttackEngine engine) {}
 
+    /** Measures the task time into {@code m} (see {@link RunMetrics}). */
+    public PartitionAttacker withMetrics(RunMetrics m) {
+        this.metrics = m;
+        return this;
+    }
+
+    private void time(java.util.function.Function<RunMetrics, LongAccumulator> which, long startNanos) {
+        if (metrics != null) {
+            which.apply(metrics).add(System.nanoTime() - startNanos);
+        }
+    }
+
     @Override
     public void call(Iterator<WorkItem> items) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
+        long tm = System.nanoTime();
         Ensemble ensemble =
                 ModelCache.get(cacheKey, models::value, config.threads());
+        time(x -> x.modelNanos, tm);
         Map<String, Runner> runners = new LinkedHashMap<>();
         boolean needGuides = false;
         for (NamedAttack na : config.attacks()) {
@@ -112,7 +128,9 @@ public final class PartitionAttacker
                 String error = r.ok() ? null : r.error();
                 Loaded l = null;
                 if (error == null) {
+                    long tr = System.nanoTime();
                     l = read(storage, r);
+                    time(x -> x.readNanos, tr);
                     error = l.error;
                     if (error != null) {
                         LOG.warn("advspark: skipping {}: {}", r.imageId(), error);
@@ -195,11 +213,17 @@ public final class PartitionAttacker
                 }
             }
             for (List<Loaded> group : bySize.values()) {
+                long t0 = System.nanoTime();
                 List<Row> rows = runGroup(runner, ensemble, storage, guides, group, manager, executor);
                 // The commit of this (attack, group): after its PNGs, one atomic file.
+                long tw = System.nanoTime();
                 ParquetFiles.write(storage, RoundState.batchFile(config.roundUri(), runner.name(),
                         group.stream().map(l -> l.row.imageId()).toList()), RecordSchema.SCHEMA, rows);
+                time(x -> x.writeNanos, tw);
                 imagesDone.add(group.size());
+                if (metrics != null) {
+                    metrics.batch(executor, group.size(), System.nanoTime() - t0);
+                }
             }
         }
     }
@@ -238,6 +262,7 @@ public final class PartitionAttacker
         Draws draws = new Draws(seeds);
         float[] guide = guides == null ? null : guides.batch(storage, group, clean, h, w, manager);
         // Tensor work on a long-lived torch thread, not on Spark's task thread (see TorchThreads).
+        long ta = System.nanoTime();
         Attacked a = TorchThreads.call(() -> new Attacked(
                 ensemble.predict(clean, shape, manager), engine.run(clean, shape, y, t, guide, draws, manager, null)));
         int[] cleanPred = a.cleanPred();
@@ -252,11 +277,19 @@ public final class PartitionAttacker
             written.add(q);
         }
         int[] advPred = TorchThreads.call(() -> ensemble.predict(advPixels, shape, manager));
+        time(x -> x.attackNanos, ta);
+        long te = System.nanoTime();
+        List<byte[]> pngs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            pngs.add(Png.encode(written.get(i)));
+        }
+        time(x -> x.encodeNanos, te);
+        long tw = System.nanoTime();
         String imagesDir = RoundState.imagesDir(config.roundUri(), runner.name());
         for (int i = 0; i < n; i++) {
-            String uri = Storage.join(imagesDir, group.get(i).row.imageId());
-            storage.writeAtomically(uri, Png.encode(written.get(i)));
+            storage.writeAtomically(Storage.join(imagesDir, group.get(i).row.imageId()), pngs.get(i));
         }
+        time(x -> x.writeNanos, tw);
         long wallMs = (System.nanoTime() - t0) / 1_000_000;
         List<Row> rows = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

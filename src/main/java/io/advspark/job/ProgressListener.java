@@ -8,8 +8,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Prints round progress on the driver as tasks finish: images done of total, rate, ETA and
- * failures. Accumulators reach the driver with each finished task.
+ * Prints round progress on the driver: (image, attack) pairs done of total, rate, ETA and
+ * failures. Finished tasks report through their accumulators; running tasks through the
+ * accumulator updates of executor heartbeats ({@code spark.executor.heartbeatInterval}, 10 s by
+ * default), so a long task shows progress while it runs.
  */
 final class ProgressListener extends SparkListener {
     private static final Logger LOG = LoggerFactory.getLogger("advspark.progress");
@@ -18,6 +20,8 @@ final class ProgressListener extends SparkListener {
     private final LongAccumulator failed;
     private final long startNanos = System.nanoTime();
     private long lastPrinted = -1;
+    /** Latest heartbeat value of the done/failed accumulators per running task. */
+    private final java.util.Map<Long, long[]> running = new java.util.HashMap<>();
 
     ProgressListener(long total, LongAccumulator done, LongAccumulator failed) {
         this.total = total;
@@ -27,8 +31,43 @@ final class ProgressListener extends SparkListener {
 
     @Override
     public synchronized void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+        running.remove(taskEnd.taskInfo().taskId());
+        print();
+    }
+
+    @Override
+    public synchronized void onExecutorMetricsUpdate(org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate update) {
+        scala.collection.Iterator<scala.Tuple4<Object, Object, Object, scala.collection.Seq<org.apache.spark.scheduler.AccumulableInfo>>> it =
+                update.accumUpdates().iterator();
+        while (it.hasNext()) {
+            scala.Tuple4<Object, Object, Object, scala.collection.Seq<org.apache.spark.scheduler.AccumulableInfo>> t = it.next();
+            long task = (Long) t._1();
+            long[] v = running.computeIfAbsent(task, k -> new long[2]);
+            scala.collection.Iterator<org.apache.spark.scheduler.AccumulableInfo> infos = t._4().iterator();
+            while (infos.hasNext()) {
+                org.apache.spark.scheduler.AccumulableInfo info = infos.next();
+                if (info.update().isEmpty()) {
+                    continue;
+                }
+                Object u = info.update().get();
+                long n = u instanceof Number num ? num.longValue() : 0;
+                if (info.id() == done.id()) {
+                    v[0] = n;
+                } else if (info.id() == failed.id()) {
+                    v[1] = n;
+                }
+            }
+        }
+        print();
+    }
+
+    private void print() {
         long d = done.value();
         long f = failed.value();
+        for (long[] v : running.values()) {
+            d += v[0];
+            f += v[1];
+        }
         if (d + f == lastPrinted) {
             return;
         }
@@ -37,7 +76,7 @@ final class ProgressListener extends SparkListener {
         double rate = d / Math.max(s, 1e-9);
         long left = Math.max(0, total - d - f);
         String eta = rate > 0 ? formatSeconds(left / rate) : "?";
-        LOG.info(String.format(Locale.ROOT, "%d/%d images (%.0f%%), %.2f images/s, ETA %s, %d failed",
+        LOG.info(String.format(Locale.ROOT, "%d/%d (image, attack) pairs (%.0f%%), %.2f/s, ETA %s, %d failed",
                 d + f, total, 100.0 * (d + f) / Math.max(total, 1), rate, eta, f));
     }
 

@@ -17,6 +17,7 @@ import java.util.Locale;
  * @param seconds wall time of the round (after start-up)
  * @param resumed rows committed by an earlier run and skipped by this one
  * @param attacks the same figures per attack configuration, in configuration order
+ * @param timings where this run's task time went, or null when it attacked nothing
  */
 public record RoundSummary(
         String roundUri,
@@ -28,10 +29,22 @@ public record RoundSummary(
         int maxLinf,
         double seconds,
         long resumed,
-        List<Line> attacks) {
+        List<Line> attacks,
+        RunMetrics.Timings timings) {
 
     public RoundSummary {
         attacks = List.copyOf(attacks);
+    }
+
+    public RoundSummary(String roundUri, long images, long failed, double untargetedSuccessRate, double targetedSuccessRate,
+            double meanL2, int maxLinf, double seconds, long resumed, List<Line> attacks) {
+        this(roundUri, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, seconds, resumed, attacks,
+                null);
+    }
+
+    public RoundSummary withTimings(RunMetrics.Timings t) {
+        return new RoundSummary(roundUri, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, seconds,
+                resumed, attacks, t);
     }
 
     /** One attack configuration's figures. */
@@ -58,6 +71,9 @@ public record RoundSummary(
                         l.images() - l.failed(), l.failed(), 100 * l.untargetedSuccessRate(), 100 * l.targetedSuccessRate(),
                         l.meanL2(), l.maxLinf()));
             }
+        }
+        if (timings != null) {
+            b.append(timings.render());
         }
         b.append(String.format(Locale.ROOT, "  images       %s/images/<attack>/%n  records      %s/records (Parquet)",
                 roundUri, roundUri));
