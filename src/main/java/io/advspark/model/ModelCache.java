@@ -18,6 +18,8 @@ public final class ModelCache {
     private static final Logger LOG = LoggerFactory.getLogger(ModelCache.class);
     private static final Map<String, Ensemble> CACHE = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
+    /** Loads per model name in this JVM: more than one per job means a cache miss (see ClusterIT). */
+    private static final Map<String, AtomicInteger> LOADS_BY_MODEL = new ConcurrentHashMap<>();
 
     private ModelCache() {}
 
@@ -46,7 +48,9 @@ public final class ModelCache {
                 throw new IllegalStateException(ex.getMessage(), ex);
             }
             for (ModelBundle b : list) {
-                int n = LOADS.incrementAndGet();
+                LOADS.incrementAndGet();
+                int n = LOADS_BY_MODEL.computeIfAbsent(b.card().name(), k -> new AtomicInteger()).incrementAndGet();
+                // n counts the loads of this model (by name) in this JVM: 1 per executor for a round.
                 LOG.info("advspark model-load: model={} key={} loads-in-this-jvm={}", b.card().name(), key, n);
             }
             LOG.info("advspark: ensemble of {} models loaded in {} ms", list.size(), (System.nanoTime() - t0) / 1_000_000);
