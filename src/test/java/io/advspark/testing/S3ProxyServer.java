@@ -259,6 +259,38 @@ public final class S3ProxyServer implements AutoCloseable {
         return c;
     }
 
+    /** Printed on standard output by {@link #main} once the server answers. */
+    public static final String READY = "s3proxy ready:";
+
+    /**
+     * Runs a server as its own JVM (see {@code S3ProxyProcess}):
+     * {@code java -cp <test classpath> io.advspark.testing.S3ProxyServer PORT BUCKET}, with the
+     * credentials in the environment ({@code S3PROXY_ACCESS_KEY}, {@code S3PROXY_SECRET_KEY}) so
+     * that they never show in a process list. Prints {@value #READY} and the endpoint when it
+     * serves, then runs until it is killed or its standard input ends: a parent that dies without
+     * stopping it (its end of the pipe closes) does not leave it behind.
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            System.err.println("usage: S3ProxyServer PORT BUCKET (env S3PROXY_ACCESS_KEY, S3PROXY_SECRET_KEY)");
+            System.exit(2);
+        }
+        String access = System.getenv("S3PROXY_ACCESS_KEY");
+        String secret = System.getenv("S3PROXY_SECRET_KEY");
+        if (access == null || secret == null) {
+            System.err.println("S3PROXY_ACCESS_KEY and S3PROXY_SECRET_KEY must be set");
+            System.exit(2);
+        }
+        S3ProxyServer s = startOnPort(Integer.parseInt(args[0]), args[1], access, secret);
+        Runtime.getRuntime().addShutdownHook(new Thread(s::close, "s3proxy-stop"));
+        System.out.println(READY + " " + s.endpoint() + " bucket " + s.bucket());
+        System.out.flush();
+        while (System.in.read() >= 0) {
+            // the parent never writes: wait for the end of the pipe
+        }
+        System.exit(0);
+    }
+
     /** A port on 127.0.0.1 that nothing listens on right now. */
     public static int freePort() {
         try (ServerSocket s = new ServerSocket()) {
