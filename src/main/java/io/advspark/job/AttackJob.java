@@ -73,9 +73,9 @@ public final class AttackJob {
             LOG.info("advspark: --force: removed {} of {}", RoundState.clear(storage, roundUri), roundUri);
         }
         Map<String, String> specs = new LinkedHashMap<>();
-        config.attacks().forEach(a -> specs.put(a.name(), Attack.fromConfig(a.config()).spec()));
+        prepared.attacks().forEach((name, a) -> specs.put(name, a.spec()));
         RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs);
-        writeAttacksTable(spark, config, specs);
+        writeAttacksTable(spark, config, prepared.attacks());
 
         List<WorkItem> work = new ArrayList<>();
         long units = 0;
@@ -133,12 +133,12 @@ public final class AttackJob {
     }
 
     /** {@code <round>/attacks}: one row per attack configuration, its name, spec and settings. */
-    private static void writeAttacksTable(SparkSession spark, RoundConfig config, Map<String, String> specs) {
+    private static void writeAttacksTable(SparkSession spark, RoundConfig config, Map<String, Attack> parts) {
         List<Row> out = new ArrayList<>();
         for (NamedAttack a : config.attacks()) {
-            Attack p = Attack.fromConfig(a.config());
+            Attack p = parts.get(a.name());
             AttackConfig c = a.config();
-            out.add(RowFactory.create(a.name(), specs.get(a.name()), c.epsPixels(), c.steps(), c.stepSizePixels(),
+            out.add(RowFactory.create(a.name(), p.spec(), c.epsPixels(), c.steps(), c.stepSizePixels(),
                     p.update().spec(), String.join("; ", p.inputs().stream().map(x -> x.spec()).toList()),
                     String.join("; ", p.gradients().stream().map(x -> x.spec()).toList()), p.loss().spec(),
                     p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
@@ -159,7 +159,8 @@ public final class AttackJob {
      * The surrogates and manifest of a round, after the checks that precede any work, and the
      * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
      */
-    private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides) {}
+    private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides,
+            Map<String, Attack> attacks) {}
 
     /** Output store writable, models loadable and as their cards say, manifest read. */
     private static Prepared prepare(RoundConfig config, Storage storage) {
@@ -173,8 +174,9 @@ public final class AttackJob {
         int classes = bundles.get(0).card().datasetClasses();
         List<ManifestRow> rows = readManifest(config, storage, classes);
         Map<Integer, String> guides = null;
-        Attack attack = config.attacks().stream().map(a -> Attack.fromConfig(a.config()))
-                .filter(a -> a.init().needsGuides()).findFirst().orElse(null);
+        Map<String, Attack> attacks = new LinkedHashMap<>();
+        config.attacks().forEach(a -> attacks.put(a.name(), Attack.fromConfig(a.config())));
+        Attack attack = attacks.values().stream().filter(a -> a.init().needsGuides()).findFirst().orElse(null);
         if (attack != null) {
             // From the whole manifest, so that an image's start does not depend on dataset.limit.
             guides = guideIds(config.dataset().limit() > 0 ? readManifest(config, storage, classes, 0) : rows);
@@ -191,7 +193,7 @@ public final class AttackJob {
                         + " start from the clean image (zeros start)", attack.init().spec(), missing, images);
             }
         }
-        return new Prepared(bundles, rows, guides);
+        return new Prepared(bundles, rows, guides, attacks);
     }
 
     /**
@@ -231,25 +233,22 @@ public final class AttackJob {
     static RoundSummary summarise(SparkSession spark, RoundConfig config, String recordsUri, double seconds, long resumed) {
         List<String> names = config.attacks().stream().map(NamedAttack::name).toList();
         Map<String, Row> byAttack = new java.util.HashMap<>();
-        Row total = null;
         try {
             if (RoundState.hasDataFiles(new Storage(spark.sparkContext().hadoopConfiguration()), recordsUri)) {
-                Dataset<Row> r = spark.read().parquet(recordsUri)
+                List<Row> agg = spark.read().parquet(recordsUri)
                         .withColumn("attack", org.apache.spark.sql.functions.col("attack").cast("string"))
-                        .where(org.apache.spark.sql.functions.col("attack").isin(names.toArray()));
-                String[] agg = {
-                    "count(*)",
-                    "sum(case when error is not null then 1 else 0 end)",
-                    "avg(case when error is null then cast(untargeted_success as int) end)",
-                    "avg(case when error is null then cast(targeted_success as int) end)",
-                    "avg(l2)",
-                    "max(linf)"};
-                for (Row row : r.groupBy("attack").agg(org.apache.spark.sql.functions.expr(agg[0]),
-                        java.util.Arrays.stream(agg).skip(1).map(org.apache.spark.sql.functions::expr)
-                                .toArray(org.apache.spark.sql.Column[]::new)).collectAsList()) {
-                    byAttack.put(row.getString(0), row);
-                }
-                total = r.selectExpr(agg).first();
+                        .where(org.apache.spark.sql.functions.col("attack").isin(names.toArray()))
+                        .groupBy("attack")
+                        .agg(org.apache.spark.sql.functions.expr("count(*)"),
+                                org.apache.spark.sql.functions.expr("sum(case when error is not null then 1 else 0 end)"),
+                                org.apache.spark.sql.functions.expr(
+                                        "avg(case when error is null then cast(untargeted_success as int) end)"),
+                                org.apache.spark.sql.functions.expr(
+                                        "avg(case when error is null then cast(targeted_success as int) end)"),
+                                org.apache.spark.sql.functions.expr("avg(l2)"),
+                                org.apache.spark.sql.functions.expr("max(linf)"))
+                        .collectAsList();
+                agg.forEach(row -> byAttack.put(row.getString(0), row));
             }
         } catch (IOException e) {
             throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
@@ -261,20 +260,7 @@ public final class AttackJob {
                     : new RoundSummary.Line(n, a.getLong(1), a.isNullAt(2) ? 0 : a.getLong(2), dbl(a, 3), dbl(a, 4),
                             dbl(a, 5), a.isNullAt(6) ? 0 : a.getInt(6)));
         }
-        if (total == null) {
-            return new RoundSummary(config.roundUri(), 0, 0, 0, 0, 0, 0, seconds, resumed, lines);
-        }
-        return new RoundSummary(
-                config.roundUri(),
-                total.getLong(0),
-                total.isNullAt(1) ? 0 : total.getLong(1),
-                dbl(total, 2),
-                dbl(total, 3),
-                dbl(total, 4),
-                total.isNullAt(5) ? 0 : total.getInt(5),
-                seconds,
-                resumed,
-                lines);
+        return RoundSummary.of(config.roundUri(), seconds, resumed, lines);
     }
 
     private static double dbl(Row r, int i) {

@@ -42,6 +42,31 @@ public record RoundSummary(
                 null);
     }
 
+    /**
+     * The round's figures from its per-attack lines: counts add up; success rates and mean L2 are
+     * over the attacked (error-free) rows of all attacks, so each line weighs by its attacked rows.
+     */
+    public static RoundSummary of(String roundUri, double seconds, long resumed, List<Line> lines) {
+        long images = 0;
+        long failed = 0;
+        double untargeted = 0;
+        double targeted = 0;
+        double l2 = 0;
+        int linf = 0;
+        for (Line l : lines) {
+            long ok = l.images() - l.failed();
+            images += l.images();
+            failed += l.failed();
+            untargeted += ok * l.untargetedSuccessRate();
+            targeted += ok * l.targetedSuccessRate();
+            l2 += ok * l.meanL2();
+            linf = Math.max(linf, l.maxLinf());
+        }
+        long attacked = Math.max(1, images - failed);
+        return new RoundSummary(roundUri, images, failed, untargeted / attacked, targeted / attacked, l2 / attacked, linf,
+                seconds, resumed, lines);
+    }
+
     public RoundSummary withTimings(RunMetrics.Timings t) {
         return new RoundSummary(roundUri, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, seconds,
                 resumed, attacks, t);
