@@ -149,11 +149,8 @@ public final class Main implements Callable<Integer> {
                 uri = cfg.roundUri();
                 spark = Sessions.create(cfg, System.getProperty("spark.master", "local[1]"));
             } else {
-                uri = round.matches("^[A-Za-z][A-Za-z0-9+.-]*:.*") ? round
-                        : java.nio.file.Path.of(round).toAbsolutePath().normalize().toUri().toString().replaceFirst("/$", "");
-                spark = SparkSession.builder().master(System.getProperty("spark.master", "local[1]"))
-                        .appName("advspark report").config("spark.ui.enabled", "false")
-                        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate();
+                uri = ConfigLoader.absoluteUri(round, "ROUND");
+                spark = Sessions.reader(System.getProperty("spark.master", "local[1]"));
             }
             try {
                 System.out.print(io.advspark.job.ReportJob.run(spark, uri, m));

@@ -511,7 +511,7 @@ public final class ConfigLoader {
      * Makes a location absolute so that executors, whose working directory differs, find it:
      * a URI with a scheme is kept, a plain path becomes {@code file:/abs/path}.
      */
-    static String absoluteUri(String location, String key) {
+    public static String absoluteUri(String location, String key) {
         if (location == null || location.isBlank()) {
             throw new ConfigException(key + " must not be empty");
         }

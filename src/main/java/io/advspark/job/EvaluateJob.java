@@ -79,6 +79,8 @@ public final class EvaluateJob {
         if (recs.isEmpty()) {
             throw new ConfigException("no successfully attacked images of attack(s) " + names + " in " + recordsUri);
         }
+        // The rows just collected serve the joins below: the record files are read once.
+        records = spark.createDataFrame(recs, records.schema());
         List<TargetScorer.Item> adv = new ArrayList<>();
         java.util.Set<String> seen = new java.util.LinkedHashSet<>();
         for (Row r : recs) {

@@ -40,6 +40,18 @@ public final class Sessions {
         return 0;
     }
 
+    /** Settings for reading a round's tables: attack names are strings even when they look like numbers ("attack=8"). */
+    private static SparkConf readsTables(SparkConf conf) {
+        return conf.setIfMissing("spark.sql.sources.partitionColumnTypeInference.enabled", "false");
+    }
+
+    /** A session that only reads a round's tables ({@code advspark report} without a round file). */
+    public static SparkSession reader(String master) {
+        SparkConf conf = readsTables(new SparkConf(true).setIfMissing("spark.app.name", "advspark report"))
+                .setIfMissing("spark.ui.enabled", "false");
+        return SparkSession.builder().master(master).config(conf).getOrCreate();
+    }
+
     /**
      * A session for the round. {@code master} may be null when spark-submit already set it.
      */
@@ -62,8 +74,7 @@ public final class Sessions {
         conf.setIfMissing("spark.app.name", config.sparkAppName() + " " + config.roundId());
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.sql.parquet.compression.codec", "snappy");
-        // Attack names are strings even when they look like numbers ("attack=8").
-        conf.setIfMissing("spark.sql.sources.partitionColumnTypeInference.enabled", "false");
+        readsTables(conf);
         for (Map.Entry<String, String> e : EXECUTOR_ENV.entrySet()) {
             conf.setIfMissing("spark.executorEnv." + e.getKey(), e.getValue());
         }
