@@ -112,6 +112,15 @@ public final class ClusterRound {
      * asserts that it exited 0 having attacked every (image, attack). Returns its output.
      */
     public static String finish(String tag, String what, Process p, Path log, long t0) throws Exception {
+        int exit = await(tag, what, p, log, t0);
+        String out = read(log);
+        assertEquals(0, exit, what + " failed; its log ends:\n" + JvmDaemon.tail(out, 80));
+        assertTrue(out.contains(ATTACKS.size() * IMAGES + " attacked, 0 failed"), what + ":\n" + JvmDaemon.tail(out, 40));
+        return out;
+    }
+
+    /** Waits for a started round (up to 600 s), prints how long it took since {@code t0}, returns its exit code. */
+    public static int await(String tag, String what, Process p, Path log, long t0) throws Exception {
         try {
             if (!p.waitFor(600, TimeUnit.SECONDS)) {
                 throw new AssertionError(what + " timed out; its log ends:\n" + JvmDaemon.tail(read(log), 60));
@@ -121,11 +130,8 @@ public final class ClusterRound {
                 p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             }
         }
-        String out = read(log);
-        System.out.printf(Locale.ROOT, "%s: %s took %.1f s%n", tag, what, (System.nanoTime() - t0) / 1e9);
-        assertEquals(0, p.exitValue(), what + " failed; its log ends:\n" + JvmDaemon.tail(out, 80));
-        assertTrue(out.contains(ATTACKS.size() * IMAGES + " attacked, 0 failed"), what + ":\n" + JvmDaemon.tail(out, 40));
-        return out;
+        System.out.printf(Locale.ROOT, "%s: %s took %.1f s (exit %d)%n", tag, what, (System.nanoTime() - t0) / 1e9, p.exitValue());
+        return p.exitValue();
     }
 
     /** Runs {@code cmd} to its end: {@link #start} then {@link #finish}. */
