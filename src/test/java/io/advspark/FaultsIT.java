@@ -173,8 +173,8 @@ class FaultsIT {
                             proxy.resume(); // never leave the store away if the fault failed
                         }
                     }
+                    int exit = ClusterRound.await(TAG + "[" + name + "]", "cluster run with the fault (submit to end)", p, log, ts);
                     if (mayFail) {
-                        int exit = ClusterRound.await(TAG + "[" + name + "]", "cluster run with the fault (submit to end)", p, log, ts);
                         if (exit != 0) {
                             String failed = ClusterRound.read(log);
                             System.out.println(TAG + "[" + name + "]: the round failed; its log ends:\n" + JvmDaemon.tail(failed, 30));
@@ -187,7 +187,7 @@ class FaultsIT {
                             return null;
                         }
                     }
-                    String out = ClusterRound.finish(TAG + "[" + name + "]", "cluster run with the fault (submit to end)", p, log, ts);
+                    String out = ClusterRound.check("cluster run with the fault", exit, log);
                     long tc = System.nanoTime();
                     executorIds[0] = ClusterRound.compare(TAG + "[" + name + "]", shared, s3.hadoopConf(), s3.s3aSettings(),
                             bucket, localOut);
@@ -219,6 +219,16 @@ class FaultsIT {
     /** The pausable proxy of the running test (set only while its fault is injected). */
     private static final class ProxyHolder {
         static volatile PausableTcpProxy proxy;
+    }
+
+    /** The failed task attempts of the driver log ("Lost task 1.0 in stage 1.0 ..." -> "1.0"). */
+    private static List<String> lostTasks(String driverLog) {
+        List<String> out = new java.util.ArrayList<>();
+        Matcher m = Pattern.compile("Lost task (\\d+\\.\\d+) in stage").matcher(driverLog);
+        while (m.find()) {
+            out.add(m.group(1));
+        }
+        return out;
     }
 
     private static int count(String text, String needle) {
@@ -277,8 +287,8 @@ class FaultsIT {
         }, ids);
         int lost = count(out, "Lost task");
         int executorLost = count(out, "ExecutorLostFailure");
-        System.out.printf(Locale.ROOT, "%s: driver log: %d 'Lost task' lines, %d ExecutorLostFailure; records written by executors %s%n",
-                TAG, lost, executorLost, ids[0]);
+        System.out.printf(Locale.ROOT, "%s: driver log: %d 'Lost task' lines %s, %d ExecutorLostFailure; records written by executors %s%n",
+                TAG, lost, lostTasks(out), executorLost, ids[0]);
         Report.append("faults-it.md", String.format(Locale.ROOT,
                 "FaultsIT executor killed: replacement executor after %.1f s, %d lost-task lines, records by executors %s",
                 timings[0] / 1e9, lost, ids[0]));
@@ -322,8 +332,8 @@ class FaultsIT {
                     (System.nanoTime() - tp) / 1e9, counts[0], counts[1], RECORD_FILES, proxy.refused(), r.round().isAlive());
         }, ids, mayFail);
         if (out != null) {
-            System.out.printf(Locale.ROOT, "%s[%s]: driver log: %d 'Lost task' lines%s; records written by executors %s%n", TAG,
-                    name, count(out, "Lost task"), out.lines().filter(l -> l.contains("Lost task")).findFirst()
+            System.out.printf(Locale.ROOT, "%s[%s]: driver log: %d 'Lost task' lines %s%s; records written by executors %s%n", TAG,
+                    name, count(out, "Lost task"), lostTasks(out), out.lines().filter(l -> l.contains("Lost task")).findFirst()
                             .map(l -> ", e.g. " + l).orElse(""), ids[0]);
         }
         return out;

@@ -112,7 +112,11 @@ public final class ClusterRound {
      * asserts that it exited 0 having attacked every (image, attack). Returns its output.
      */
     public static String finish(String tag, String what, Process p, Path log, long t0) throws Exception {
-        int exit = await(tag, what, p, log, t0);
+        return check(what, await(tag, what, p, log, t0), log);
+    }
+
+    /** Asserts that a round that ended with {@code exit} succeeded and attacked every (image, attack); returns its output. */
+    public static String check(String what, int exit, Path log) throws IOException {
         String out = read(log);
         assertEquals(0, exit, what + " failed; its log ends:\n" + JvmDaemon.tail(out, 80));
         assertTrue(out.contains(ATTACKS.size() * IMAGES + " attacked, 0 failed"), what + ":\n" + JvmDaemon.tail(out, 40));
