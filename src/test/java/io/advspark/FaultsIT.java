@@ -92,7 +92,7 @@ class FaultsIT {
 
     /** What a test sees while the round runs. */
     private record Running(StandaloneCluster cluster, S3ProxyProcess s3, FileSystem store, String bucket, Process round,
-            Path log, long t0) {
+            Path log, long t0, List<String> cmd, Map<String, String> env) {
         int committed() throws Exception {
             return ClusterRound.committedRecordFiles(store, bucket);
         }
@@ -113,8 +113,9 @@ class FaultsIT {
         }
     }
 
+    /** Acts on the running round; returns the process whose end is the round's (it, or a rerun). */
     private interface Fault {
-        void inject(Running r) throws Exception;
+        Process inject(Running r) throws Exception;
     }
 
     /**
@@ -156,22 +157,26 @@ class FaultsIT {
                     Path log = dir.resolve("submit.log");
                     long ts = System.nanoTime();
                     Process p = ClusterRound.start(cmd, env, log);
+                    Process first = p;
                     try {
-                        Running r = new Running(cluster, s3, store, bucket, p, log, ts);
+                        Running r = new Running(cluster, s3, store, bucket, p, log, ts, cmd, env);
                         if (proxy != null) {
                             ProxyHolder.proxy = proxy;
                         }
-                        fault.inject(r);
+                        p = fault.inject(r);
                     } catch (Throwable t) {
                         // Stop the round (driver and its children) by PID before reporting.
-                        p.descendants().forEach(ProcessHandle::destroyForcibly);
-                        p.destroyForcibly();
+                        first.descendants().forEach(ProcessHandle::destroyForcibly);
+                        first.destroyForcibly();
                         throw t;
                     } finally {
                         ProxyHolder.proxy = null;
                         if (proxy != null) {
                             proxy.resume(); // never leave the store away if the fault failed
                         }
+                    }
+                    if (p != first) {
+                        log = dir.resolve("rerun.log");
                     }
                     int exit = ClusterRound.await(TAG + "[" + name + "]", "cluster run with the fault (submit to end)", p, log, ts);
                     if (mayFail) {
@@ -284,6 +289,7 @@ class FaultsIT {
             System.out.printf(Locale.ROOT, "%s: replacement executor %s after %s; executors now %s%n", TAG,
                     now.size() >= 3 ? "started" : "not seen", timings[0] < 0 ? "-" : String.format(Locale.ROOT, "%.1f s", timings[0] / 1e9), now);
             assertFalse(h.isAlive());
+            return r.round();
         }, ids);
         int lost = count(out, "Lost task");
         int executorLost = count(out, "ExecutorLostFailure");
@@ -292,6 +298,53 @@ class FaultsIT {
         Report.append("faults-it.md", String.format(Locale.ROOT,
                 "FaultsIT executor killed: replacement executor after %.1f s, %d lost-task lines, records by executors %s",
                 timings[0] / 1e9, lost, ids[0]));
+    }
+
+    /**
+     * The driver (the submitting JVM, client mode) is killed with SIGKILL; its executors end with
+     * the application; the same command rerun on the same cluster skips what was committed and
+     * completes, with the output equal to local[2].
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aKilledDriverIsResumedByTheSameCommandOnTheCluster() throws Exception {
+        Set<String>[] ids = new Set[1];
+        String[] rerunLog = new String[1];
+        String out = roundWithFault("driver-killed", false, Map.of(), r -> {
+            int before = r.awaitCommitted(COMMITTED_BEFORE_FAULT);
+            List<ProcessHandle> family = new java.util.ArrayList<>(r.round().descendants().toList());
+            long tk = System.nanoTime();
+            r.round().destroyForcibly(); // SIGKILL: no shutdown hook
+            family.forEach(ProcessHandle::destroyForcibly);
+            r.round().waitFor(30, TimeUnit.SECONDS);
+            for (ProcessHandle h : family) {
+                h.onExit().get(30, TimeUnit.SECONDS);
+            }
+            int atKill = r.committed();
+            // The Master removes the application and the Workers stop its executors.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            Map<String, Long> execs = executorPids(r.cluster());
+            while (execs.values().stream().anyMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            boolean gone = execs.values().stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            System.out.printf(Locale.ROOT, "%s: killed the driver (%d processes) %.1f s after submit, %d -> %d of %d record files"
+                    + " committed; its executors gone after %.1f s: %s%n", TAG, family.size() + 1, (tk - r.t0()) / 1e9, before,
+                    atKill, RECORD_FILES, (System.nanoTime() - tk) / 1e9, gone);
+            assertTrue(gone, "executors of the killed driver still running: " + execs);
+            assertTrue(atKill < RECORD_FILES, "everything committed before the kill");
+            Path rerun = r.log().resolveSibling("rerun.log");
+            rerunLog[0] = rerun.toString();
+            return ClusterRound.start(r.cmd(), r.env(), rerun);
+        }, ids);
+        Matcher m = Pattern.compile("(\\d+) \\(image, attack\\) pairs committed by an earlier run are skipped").matcher(out);
+        assertTrue(m.find(), "the rerun did not resume:\n" + JvmDaemon.tail(out, 40));
+        int skipped = Integer.parseInt(m.group(1));
+        System.out.printf(Locale.ROOT, "%s: the rerun skipped %d (image, attack) pairs; records by executors %s%n", TAG, skipped, ids[0]);
+        assertTrue(skipped >= COMMITTED_BEFORE_FAULT * ClusterRound.BATCH && skipped < RECORD_FILES * ClusterRound.BATCH,
+                "skipped " + skipped);
+        Report.append("faults-it.md", "FaultsIT driver killed: the rerun skipped " + skipped + " pairs and equals local[2]");
     }
 
     @Test
@@ -330,6 +383,7 @@ class FaultsIT {
             System.out.printf(Locale.ROOT, "%s[%s]: store unreachable from %.1f s after submit for %.1f s (%d -> %d of %d record"
                     + " files committed around it, %d connections cut); round still running: %s%n", TAG, name, (tp - r.t0()) / 1e9,
                     (System.nanoTime() - tp) / 1e9, counts[0], counts[1], RECORD_FILES, proxy.refused(), r.round().isAlive());
+            return r.round();
         }, ids, mayFail);
         if (out != null) {
             System.out.printf(Locale.ROOT, "%s[%s]: driver log: %d 'Lost task' lines %s%s; records written by executors %s%n", TAG,
