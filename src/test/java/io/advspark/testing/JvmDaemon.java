@@ -209,7 +209,7 @@ public final class JvmDaemon implements AutoCloseable {
     }
 
     /** The full command line (from /proc where there is one; ProcessHandle may truncate it). */
-    static String commandLine(ProcessHandle h) {
+    public static String commandLine(ProcessHandle h) {
         Path proc = Path.of("/proc", Long.toString(h.pid()), "cmdline");
         try {
             byte[] b = Files.readAllBytes(proc);
