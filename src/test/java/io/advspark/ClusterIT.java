@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class ClusterIT {
     private static final Pattern MODEL_LOAD =
-            Pattern.compile("advspark model-load: model=(\\S+) key=(\\S+) loads-in-this-jvm=(\\d+)");
+            Pattern.compile("advspark model-load: model=(\\S+) device=(\\S+) key=(\\S+) loads-in-this-jvm=(\\d+)");
     static final Pattern EXECUTOR_PID = Pattern.compile("Started daemon with process name: (\\d+)@");
 
     @Test
@@ -110,7 +110,7 @@ class ClusterIT {
                     Map<String, List<Integer>> loads = new TreeMap<>();
                     Matcher mm = MODEL_LOAD.matcher(log);
                     while (mm.find()) {
-                        loads.computeIfAbsent(mm.group(1), k -> new ArrayList<>()).add(Integer.parseInt(mm.group(3)));
+                        loads.computeIfAbsent(mm.group(1), k -> new ArrayList<>()).add(Integer.parseInt(mm.group(4)));
                     }
                     Map<String, List<Integer>> once = new TreeMap<>();
                     SURROGATES.forEach(m -> once.put(m, List.of(1)));

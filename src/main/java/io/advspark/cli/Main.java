@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         version = "advspark 0.1.0",
         description = "Transfer-based adversarial examples at cluster scale.",
-        subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class})
+        subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -106,6 +106,33 @@ public final class Main implements Callable<Integer> {
             return round.run((cfg, spark) -> {
                 System.out.println(EvaluateJob.run(cfg, spark).render());
                 return 0;
+            });
+        }
+    }
+
+    /** {@code advspark devices}: where a round's tasks would compute, checked with one gradient each. */
+    @Command(
+            name = "devices",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Checks where the round's tasks compute before a long round: runs tasks with the round's Spark and",
+                "advspark.device settings; each resolves its device from the GPU addresses Spark assigned it, loads the",
+                "surrogates there and times one ensemble gradient. Prints a table (executor, GPU addresses, device,",
+                "load and step ms, status) and exits 1 if any task could not compute on its device. Writes nothing."
+            })
+    public static final class Devices implements Callable<Integer> {
+        @Mixin
+        RoundOptions round;
+
+        @Option(names = "--tasks", paramLabel = "N", description = "Number of probe tasks (default: twice Spark's default parallelism).")
+        int tasks;
+
+        @Override
+        public Integer call() {
+            return round.run((cfg, spark) -> {
+                io.advspark.job.DeviceProbeJob.Result r = io.advspark.job.DeviceProbeJob.run(cfg, spark, tasks);
+                System.out.print(r.render());
+                return r.ok() ? 0 : 1;
             });
         }
     }

@@ -322,8 +322,9 @@ public final class ConfigLoader {
             throw new ConfigException("advspark.batch-size must be >= 1, got " + batch);
         }
         String device = c.getString("device");
-        if (!device.equals("cpu")) {
-            throw new ConfigException("advspark.device: '" + device + "' is not supported yet (cpu)");
+        if (!device.equals("cpu") && !device.equals("gpu")) {
+            throw new ConfigException("advspark.device: '" + device + "' is not one of cpu, gpu (gpu: the GPU Spark"
+                    + " assigns each task, see README 'GPU executors')");
         }
         int threads = c.getInt("threads");
         requireNonNegative(threads, "advspark.threads");

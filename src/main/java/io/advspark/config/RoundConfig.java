@@ -12,7 +12,7 @@ import java.util.Map;
  * @param models surrogates and targets
  * @param attacks the attack configurations, in configuration order (at least one; names unique)
  * @param batchSize images per attack batch
- * @param device {@code cpu}
+ * @param device {@code cpu} or {@code gpu} (the GPU Spark assigns each task)
  * @param threads libtorch intra-op threads per JVM, 0 for DJL's default
  * @param sparkMaster master used when the launcher gets none
  * @param sparkAppName application name

@@ -96,7 +96,7 @@ public final class EvaluateJob {
         List<Dataset<Row>> persisted = new ArrayList<>();
         try {
             TargetScorer scorer = new TargetScorer(cacheKey, config.roundId(), config.dataset(), variants,
-                    config.batchSize(), config.threads(), models, hconf);
+                    config.batchSize(), config.threads(), config.device(), models, hconf);
             int slots = 4 * jsc.defaultParallelism();
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": clean images");
             Dataset<Row> cleanDf = spark.createDataFrame(

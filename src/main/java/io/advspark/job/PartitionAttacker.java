@@ -58,6 +58,8 @@ public final class PartitionAttacker
     private Map<Integer, String> guideIds;
     /** Where the task time goes (null: not measured). */
     private RunMetrics metrics;
+    /** This task's device, as the records name it (set when the task starts). */
+    private transient String deviceName = "cpu";
 
     public PartitionAttacker(
             String cacheKey,
@@ -103,8 +105,9 @@ public final class PartitionAttacker
     public void call(Iterator<WorkItem> items) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
         long tm = System.nanoTime();
-        Ensemble ensemble =
-                ModelCache.get(cacheKey, models::value, config.threads());
+        Device device = TaskDevice.forTask(config.device(), config.threads());
+        deviceName = TaskDevice.name(device);
+        Ensemble ensemble = ModelCache.get(cacheKey, models::value, config.threads(), device);
         time(x -> x.modelNanos, tm);
         Map<String, Runner> runners = new LinkedHashMap<>();
         boolean needGuides = false;
@@ -121,7 +124,7 @@ public final class PartitionAttacker
         Map<String, List<Row>> failed = new LinkedHashMap<>();
         Map<String, List<String>> failedKeys = new LinkedHashMap<>();
         List<Loaded> pending = new ArrayList<>();
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
             while (items.hasNext()) {
                 WorkItem item = items.next();
                 ManifestRow r = item.row();
@@ -313,7 +316,7 @@ public final class PartitionAttacker
                     n,
                     wallMs / n,
                     executor,
-                    config.device(),
+                    deviceName,
                     RoundState.relativePng(runner.name(), r.imageId()),
                     null));
         }
@@ -406,7 +409,7 @@ public final class PartitionAttacker
                 r.targetLabel() < 0 ? null : r.targetLabel(),
                 null, null, null, null, null, null, null, null, null, null,
                 executor,
-                config.device(),
+                deviceName,
                 null,
                 error);
     }

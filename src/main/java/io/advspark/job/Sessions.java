@@ -1,5 +1,6 @@
 package io.advspark.job;
 
+import io.advspark.config.ConfigException;
 import io.advspark.config.RoundConfig;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -84,6 +85,36 @@ public final class Sessions {
         for (Map.Entry<String, String> e : extraConf.entrySet()) {
             conf.set(e.getKey(), e.getValue());
         }
+        checkDevice(config.device(), conf);
         return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    /**
+     * Fails before the application starts when {@code advspark.device = gpu} on a cluster whose
+     * tasks Spark would give no GPU (every task would then pile onto gpu 0 of its executor, or fail
+     * on a node without one), or in local mode when this JVM's libtorch cannot reach gpu 0 (the
+     * driver is the executor there); warns when GPUs are reserved for tasks that compute on the CPU.
+     */
+    static void checkDevice(String device, SparkConf conf) {
+        String master = conf.get("spark.master", "local[*]");
+        boolean local = master.startsWith("local");
+        boolean taskGpus = conf.contains("spark.task.resource.gpu.amount");
+        if ("gpu".equals(device) && local) {
+            try {
+                io.advspark.model.Devices.select(device, java.util.List.of(), 0);
+            } catch (io.advspark.model.Devices.DeviceException e) {
+                throw new ConfigException(e.getMessage(), e);
+            }
+        }
+        if ("gpu".equals(device) && !local && !taskGpus) {
+            throw new ConfigException("advspark.device = gpu on " + master + ", but spark.task.resource.gpu.amount is not"
+                    + " set, so Spark assigns no GPU to any task. Set spark.executor.resource.gpu.amount (GPUs per"
+                    + " executor), spark.task.resource.gpu.amount (1, or 0.5 to share a GPU between two tasks) and"
+                    + " spark.executor.resource.gpu.discoveryScript (jobs/gpu-discovery); see README 'GPU executors'");
+        }
+        if ("cpu".equals(device) && taskGpus) {
+            org.slf4j.LoggerFactory.getLogger(Sessions.class).warn("advspark: spark.task.resource.gpu.amount is set but"
+                    + " advspark.device = cpu: the GPUs Spark reserves for each task stay idle");
+        }
     }
 }

@@ -62,17 +62,19 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
     private final List<Variant> variants;
     private final int batchSize;
     private final int threads;
+    private final String device;
     private final Broadcast<List<ModelBundle>> models;
     private final Broadcast<SerializableConfiguration> hadoopConf;
 
     TargetScorer(String cacheKey, String roundId, DatasetConfig dataset, List<Variant> variants, int batchSize, int threads,
-            Broadcast<List<ModelBundle>> models, Broadcast<SerializableConfiguration> hadoopConf) {
+            String device, Broadcast<List<ModelBundle>> models, Broadcast<SerializableConfiguration> hadoopConf) {
         this.cacheKey = cacheKey;
         this.roundId = roundId;
         this.dataset = dataset;
         this.variants = List.copyOf(variants);
         this.batchSize = batchSize;
         this.threads = threads;
+        this.device = device;
         this.models = models;
         this.hadoopConf = hadoopConf;
     }
@@ -82,10 +84,11 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
     @Override
     public Iterator<Row> call(Iterator<Item> items) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
-        Ensemble targets = ModelCache.get(cacheKey, models::value, threads);
+        Device d = TaskDevice.forTask(device, threads);
+        Ensemble targets = ModelCache.get(cacheKey, models::value, threads, d);
         List<Row> out = new ArrayList<>();
         List<Loaded> pending = new ArrayList<>();
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager manager = NDManager.newBaseManager(d, "PyTorch")) {
             while (items.hasNext()) {
                 Loaded l = load(storage, items.next());
                 if (l.error != null) {

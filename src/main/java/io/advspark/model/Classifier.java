@@ -71,10 +71,18 @@ public final class Classifier implements AutoCloseable {
         this.std = manager.create(card.std(), new Shape(1, 3, 1, 1));
     }
 
-    /** Loads a bundle's TorchScript for input gradients (frozen parameters, eval mode). */
+    /** Loads a bundle's TorchScript on the CPU for input gradients (frozen parameters, eval mode). */
     public static Classifier load(ModelBundle bundle) throws IOException {
+        return load(bundle, Device.cpu());
+    }
+
+    /**
+     * Loads a bundle's TorchScript on {@code device} for input gradients (frozen parameters, eval
+     * mode); its inputs must live on that device too (see {@link Devices}).
+     */
+    public static Classifier load(ModelBundle bundle, Device device) throws IOException {
         TorchRuntime.start(0);
-        PtNDManager mgr = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        PtNDManager mgr = (PtNDManager) NDManager.newBaseManager(device, "PyTorch");
         // The path loader is the one that honours trainParam; without it the module is loaded
         // under InferenceMode and backward fails ("Inference tensors cannot be saved").
         Path tmp = Files.createTempFile("advspark-" + bundle.card().name() + "-", ".pt");
@@ -82,7 +90,8 @@ public final class Classifier implements AutoCloseable {
             Files.write(tmp, bundle.torchScript());
             PtSymbolBlock block;
             try {
-                block = JniUtils.loadModule(mgr, tmp, false, new String[0], new String[0], true);
+                // mapLocation moves the parameters to the manager's device (a GPU); on the CPU it is a no-op.
+                block = JniUtils.loadModule(mgr, tmp, !device.equals(Device.cpu()), new String[0], new String[0], true);
             } catch (RuntimeException e) {
                 mgr.close();
                 throw new IOException(bundle.uri() + ": not a loadable TorchScript model: " + Messages.firstLine(e.getMessage()), e);

@@ -28,10 +28,15 @@ public final class Ensemble implements AutoCloseable {
     }
 
     public static Ensemble load(List<ModelBundle> bundles) throws java.io.IOException {
+        return load(bundles, ai.djl.Device.cpu());
+    }
+
+    /** Loads every bundle on {@code device}. */
+    public static Ensemble load(List<ModelBundle> bundles, ai.djl.Device device) throws java.io.IOException {
         List<Classifier> loaded = new java.util.ArrayList<>();
         try {
             for (ModelBundle b : bundles) {
-                loaded.add(Classifier.load(b));
+                loaded.add(Classifier.load(b, device));
             }
         } catch (java.io.IOException | RuntimeException e) {
             loaded.forEach(Classifier::close);

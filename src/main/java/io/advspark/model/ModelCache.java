@@ -1,17 +1,20 @@
 package io.advspark.model;
 
+import ai.djl.Device;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One materialised ensemble per executor JVM and broadcast: the first task of a job on an
- * executor loads the models, every later task and batch reuses them. Tasks of one executor
- * share the ensemble; TorchScript modules in eval mode with frozen parameters are read-only, so
+ * One materialised ensemble per executor JVM, broadcast and device: the first task of a job on an
+ * executor loads the models onto its device, every later task and batch on that device reuses
+ * them (an executor with two GPUs holds two copies, one per GPU). Tasks of one device share the
+ * ensemble; TorchScript modules in eval mode with frozen parameters are read-only, so
  * concurrent forwards and backwards on independent inputs are safe.
  */
 public final class ModelCache {
@@ -23,13 +26,19 @@ public final class ModelCache {
 
     private ModelCache() {}
 
+    /** The CPU ensemble for {@code key}: {@link #get(String, Supplier, int, Device)} on the CPU. */
+    public static Ensemble get(String key, Supplier<List<ModelBundle>> bundles, int threads) {
+        return get(key, bundles, threads, Device.cpu());
+    }
+
     /**
-     * The ensemble for {@code key} (e.g. the broadcast id), loading it on first use.
+     * The ensemble for {@code key} (e.g. the broadcast id) on {@code device}, loading it on first use.
      *
-     * @param key identifies the broadcast: one entry per job's model set
+     * @param jobKey identifies the broadcast: one entry per job's model set
      * @param bundles the models, fetched lazily (only the first caller reads the broadcast)
      */
-    public static Ensemble get(String key, java.util.function.Supplier<List<ModelBundle>> bundles, int threads) {
+    public static Ensemble get(String jobKey, Supplier<List<ModelBundle>> bundles, int threads, Device device) {
+        String key = cacheKey(jobKey, device);
         Ensemble e = CACHE.get(key);
         if (e != null) {
             return e;
@@ -43,17 +52,19 @@ public final class ModelCache {
             long t0 = System.nanoTime();
             List<ModelBundle> list = bundles.get();
             try {
-                e = Ensemble.load(list);
+                e = Ensemble.load(list, device);
             } catch (IOException ex) {
                 throw new IllegalStateException(ex.getMessage(), ex);
             }
             for (ModelBundle b : list) {
                 LOADS.incrementAndGet();
-                int n = LOADS_BY_MODEL.computeIfAbsent(b.card().name(), k -> new AtomicInteger()).incrementAndGet();
-                // n counts the loads of this model (by name) in this JVM: 1 per executor for a round.
-                LOG.info("advspark model-load: model={} key={} loads-in-this-jvm={}", b.card().name(), key, n);
+                int n = LOADS_BY_MODEL.computeIfAbsent(b.card().name() + "@" + device, k -> new AtomicInteger()).incrementAndGet();
+                // n counts the loads of this model (by name) on this device in this JVM: 1 per
+                // executor and device for a round.
+                LOG.info("advspark model-load: model={} device={} key={} loads-in-this-jvm={}", b.card().name(), device,
+                        jobKey, n);
             }
-            LOG.info("advspark: ensemble of {} models loaded in {} ms", list.size(), (System.nanoTime() - t0) / 1_000_000);
+            LOG.info("advspark: ensemble of {} models loaded on {} in {} ms", list.size(), device, (System.nanoTime() - t0) / 1_000_000);
             CACHE.put(key, e);
             return e;
         }
@@ -64,11 +75,19 @@ public final class ModelCache {
         return LOADS.get();
     }
 
-    /** Frees the ensembles of finished jobs (driver side in local mode). */
-    public static void evict(String key) {
-        Ensemble e = CACHE.remove(key);
-        if (e != null) {
-            e.close();
+    private static String cacheKey(String jobKey, Device device) {
+        return jobKey + "@" + device;
+    }
+
+    /** Frees the ensembles of a finished job, on every device (driver side in local mode). */
+    public static void evict(String jobKey) {
+        for (String k : List.copyOf(CACHE.keySet())) {
+            if (k.startsWith(jobKey + "@")) {
+                Ensemble e = CACHE.remove(k);
+                if (e != null) {
+                    e.close();
+                }
+            }
         }
     }
 }

@@ -49,14 +49,22 @@ public final class StandaloneCluster implements AutoCloseable {
      *     node's credential provider would supply)
      */
     public record Options(Path sparkHome, Path dir, int workers, int cores, String memory, Map<String, String> env,
-            int masterPort) {
+            int masterPort, Map<String, String> workerProperties) {
         public Options(Path sparkHome, Path dir, int workers, int cores, String memory, Map<String, String> env) {
-            this(sparkHome, dir, workers, cores, memory, env, 0);
+            this(sparkHome, dir, workers, cores, memory, env, 0, Map.of());
         }
 
         /** The same with the Master on {@code port} (0: a free port chosen at start). */
         public Options withMasterPort(int port) {
-            return new Options(sparkHome, dir, workers, cores, memory, env, port);
+            return new Options(sparkHome, dir, workers, cores, memory, env, port, workerProperties);
+        }
+
+        /**
+         * The same with Spark properties for every Worker JVM, e.g. {@code spark.worker.resource.gpu.amount}
+         * and its discovery script.
+         */
+        public Options withWorkerProperties(Map<String, String> props) {
+            return new Options(sparkHome, dir, workers, cores, memory, env, masterPort, Map.copyOf(props));
         }
     }
 
@@ -146,7 +154,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 throw new IllegalStateException("cannot start the Spark master: 127.0.0.1:" + port + " is in use");
             }
             int uiPort = checkedFreePort(Set.of(port));
-            master = daemon(o, "master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+            master = daemon(o, "master", Map.of(), List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                     "--port", Integer.toString(port), "--webui-port", Integer.toString(uiPort)), dir.resolve("master"));
             master.awaitLine(Pattern.compile("I have been elected leader"), 90);
             checkPorts(master, Map.of("sparkMaster", port, "MasterUI", uiPort));
@@ -163,7 +171,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 taken.add(wui);
                 workDirs.add(work);
                 ports.add(Map.of("sparkWorker", wport, "WorkerUI", wui));
-                workers.add(daemon(o, "worker-" + i, List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                workers.add(daemon(o, "worker-" + i, o.workerProperties(), List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
                         "--port", Integer.toString(wport), "--webui-port", Integer.toString(wui),
                         "--cores", Integer.toString(o.cores()), "--memory", o.memory(), "--work-dir", work.toString(), url),
                         wdir));
@@ -184,7 +192,8 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    private static JvmDaemon daemon(Options o, String name, List<String> mainAndArgs, Path dir) throws IOException {
+    private static JvmDaemon daemon(Options o, String name, Map<String, String> props, List<String> mainAndArgs, Path dir)
+            throws IOException {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         Path local = Files.createDirectories(dir.resolve("local"));
         Map<String, String> env = daemonEnv(o);
@@ -195,6 +204,7 @@ public final class StandaloneCluster implements AutoCloseable {
         cmd.add("-Xmx256m");
         cmd.add("-Djava.io.tmpdir=" + tmp);
         cmd.add("-Dspark.port.maxRetries=0"); // a taken port is an error, not a silent move to the next
+        props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.add("-cp");
         cmd.add(o.sparkHome().resolve("jars") + "/*");
         cmd.addAll(mainAndArgs);

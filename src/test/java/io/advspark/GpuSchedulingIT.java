@@ -1,0 +1,168 @@
+package io.advspark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.advspark.testing.ClusterRound;
+import io.advspark.testing.JvmDaemon;
+import io.advspark.testing.StandaloneCluster;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GPU executors without a GPU: a standalone cluster whose two Workers (2 cores each) discover two
+ * GPUs each through the shipped {@code jobs/gpu-discovery}, which reads an {@code nvidia-smi} that
+ * this test puts on the Workers' PATH (it prints indices 0 and 1, as the real one does). Spark's
+ * own resource scheduler then assigns GPU addresses to tasks, and {@code advspark devices} (the
+ * round's task set-up: TaskContext addresses to libtorch device, models through the executor's
+ * cache, one gradient) reports per task what it got. Checks:
+ * <ul>
+ *   <li>1 GPU per task, 2 per executor: tasks that run at the same time on one executor hold
+ *       different addresses, and both addresses are used;
+ *   <li>0.5 GPU per task, 1 per executor: two tasks run at the same time on the same address;
+ *   <li>{@code advspark.device = gpu} with this CPU libtorch: every task fails with a message
+ *       naming the address Spark gave it, and the command exits 1.
+ * </ul>
+ * Uses the repository's demo models, so it runs on a fresh clone.
+ */
+class GpuSchedulingIT {
+    private static final Pattern ROW = Pattern.compile(
+            "^(\\S+)\\s+(\\S+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)\\s+(\\S+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)\\s+(\\S+)\\s+(.*)$",
+            Pattern.MULTILINE);
+
+    record Probe(String executor, long pid, int task, String gpus, String device, long from, long to, String status) {
+        boolean overlaps(Probe o) {
+            return from < o.to && o.from < to;
+        }
+    }
+
+    @Test
+    void sparkAssignsGpuAddressesToTasksAndEachTaskUsesItsOwn() throws Exception {
+        Path target = Path.of("target").toAbsolutePath();
+        Path dir = ClusterRound.runDir("gpu-it");
+        Throwable failure = null;
+        try {
+            Path bin = Files.createDirectories(dir.resolve("fake-nvidia"));
+            Path smi = bin.resolve("nvidia-smi");
+            Files.writeString(smi, "#!/bin/sh\n[ \"$1\" = \"--query-gpu=index\" ] || exit 9\nprintf '0\\n1\\n'\n");
+            Files.setPosixFilePermissions(smi, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"));
+            StandaloneCluster.Options opts = new StandaloneCluster.Options(StandaloneCluster.sparkHome(target),
+                    dir.resolve("cluster"), 2, 2, "2g", env).withWorkerProperties(Map.of(
+                            "spark.worker.resource.gpu.amount", "2",
+                            "spark.worker.resource.gpu.discoveryScript", Path.of("jobs/gpu-discovery").toAbsolutePath().toString()));
+            try (StandaloneCluster cluster = StandaloneCluster.start(opts)) {
+                // 1 GPU per task, 2 per executor: concurrent tasks of one executor on distinct GPUs.
+                List<Probe> one = probe(cluster, dir, "cpu", "2", "1", 0);
+                Map<String, List<Probe>> byExecutor = byExecutor(one);
+                assertEquals(2, byExecutor.size(), "executors: " + one);
+                int pairs = 0;
+                for (List<Probe> ps : byExecutor.values()) {
+                    Set<String> used = new HashSet<>();
+                    for (Probe p : ps) {
+                        assertTrue(p.gpus().equals("0") || p.gpus().equals("1"), "one address of 0,1 per task: " + p);
+                        assertEquals("cpu", p.device());
+                        assertEquals("ok", p.status(), p.toString());
+                        used.add(p.gpus());
+                    }
+                    assertEquals(Set.of("0", "1"), used, "both GPUs of the executor used: " + ps);
+                    for (int i = 0; i < ps.size(); i++) {
+                        for (int j = i + 1; j < ps.size(); j++) {
+                            if (ps.get(i).overlaps(ps.get(j))) {
+                                pairs++;
+                                assertTrue(!ps.get(i).gpus().equals(ps.get(j).gpus()),
+                                        "two tasks at the same time on one GPU: " + ps.get(i) + " / " + ps.get(j));
+                            }
+                        }
+                    }
+                }
+                assertTrue(pairs > 0, "no two tasks of one executor overlapped, nothing was checked: " + one);
+
+                // 0.5 GPU per task, 1 per executor: two concurrent tasks share it.
+                List<Probe> half = probe(cluster, dir, "cpu", "1", "0.5", 0);
+                int shared = 0;
+                for (List<Probe> ps : byExecutor(half).values()) {
+                    for (int i = 0; i < ps.size(); i++) {
+                        assertEquals("0", ps.get(i).gpus(), "the executor's one GPU: " + ps.get(i));
+                        for (int j = i + 1; j < ps.size(); j++) {
+                            shared += ps.get(i).overlaps(ps.get(j)) ? 1 : 0;
+                        }
+                    }
+                }
+                assertTrue(shared > 0, "no two tasks shared the GPU at the same time: " + half);
+
+                // device = gpu on a CPU libtorch: each task names the address it was given.
+                List<Probe> gpu = probe(cluster, dir, "gpu", "2", "1", 1);
+                assertEquals(8, gpu.size(), gpu.toString());
+                for (Probe p : gpu) {
+                    assertTrue(p.status().contains("Spark assigned GPU address " + p.gpus() + ", but the libtorch this JVM"
+                            + " loaded sees no CUDA device"), p.toString());
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
+        } finally {
+            ClusterRound.cleanUp(dir, failure);
+        }
+    }
+
+    private static Map<String, List<Probe>> byExecutor(List<Probe> ps) {
+        Map<String, List<Probe>> m = new TreeMap<>();
+        ps.forEach(p -> m.computeIfAbsent(p.executor(), k -> new ArrayList<>()).add(p));
+        return m;
+    }
+
+    private static int runs;
+
+    /** Runs {@code advspark devices} on the cluster; returns the parsed table. */
+    private static List<Probe> probe(StandaloneCluster cluster, Path dir, String device, String executorGpus, String taskGpus,
+            int expectedExit) throws Exception {
+        String name = "probe-" + (++runs) + "-" + device + "-" + taskGpus;
+        Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
+        List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "devices", "--master", cluster.masterUrl(),
+                "--tasks", "8", "--set", "device=" + device, "--set", "threads=1"));
+        Map<String, String> conf = new LinkedHashMap<>();
+        conf.put("spark.executor.cores", "2");
+        conf.put("spark.executor.memory", "1g");
+        conf.put("spark.executor.resource.gpu.amount", executorGpus);
+        conf.put("spark.task.resource.gpu.amount", taskGpus);
+        conf.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+        conf.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
+        conf.put("spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + tmp);
+        conf.forEach((k, v) -> cmd.addAll(ClusterRound.sparkConf(k, v)));
+        Path log = dir.resolve(name + ".log");
+        long t0 = System.nanoTime();
+        Process p = ClusterRound.start(cmd, Map.of("ADVSPARK_TMP", tmp.toString()), log);
+        int exit = ClusterRound.await("GpuSchedulingIT", name, p, log, t0);
+        String out = ClusterRound.read(log);
+        assertEquals(expectedExit, exit, name + " exit; its log ends:\n" + JvmDaemon.tail(out, 60));
+        List<Probe> rows = new ArrayList<>();
+        int header = out.indexOf("executor  ");
+        assertTrue(header >= 0, name + ": no table:\n" + JvmDaemon.tail(out, 60));
+        Matcher m = ROW.matcher(out.substring(out.indexOf('\n', header) + 1));
+        while (m.find() && !m.group(1).equals("advspark")) {
+            rows.add(new Probe(m.group(1), Long.parseLong(m.group(3)), Integer.parseInt(m.group(4)), m.group(5), m.group(6),
+                    Long.parseLong(m.group(7)), Long.parseLong(m.group(8)), m.group(11).trim()));
+            if (rows.size() == 8) {
+                break;
+            }
+        }
+        System.out.printf(Locale.ROOT, "GpuSchedulingIT: %s (executor gpus %s, task gpus %s):%n%s%n", name, executorGpus, taskGpus,
+                out.substring(header, Math.min(out.length(), out.indexOf("advspark devices:", header) + 120)));
+        assertEquals(8, rows.size(), name + ": rows " + rows + " in\n" + out.substring(header));
+        return rows;
+    }
+}
