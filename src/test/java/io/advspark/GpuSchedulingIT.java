@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 /**
  * GPU executors without a GPU: a standalone cluster whose two Workers (2 cores each) discover two
  * GPUs each through the shipped {@code jobs/gpu-discovery}, which reads an {@code nvidia-smi} that
- * this test puts on the Workers' PATH (it prints indices 0 and 1, as the real one does). Spark's
+ * this test puts on the Workers' PATH (it prints indices 0 and 1, as the real one does). The probe
+ * is submitted with {@code jobs/submit-standalone}, as a user would; Spark's
  * own resource scheduler then assigns GPU addresses to tasks, and {@code advspark devices} (the
  * round's task set-up: TaskContext addresses to libtorch device, models through the executor's
  * cache, one gradient) reports per task what it got. Checks:
@@ -91,7 +92,7 @@ class GpuSchedulingIT {
                 assertTrue(pairs > 0, "no two tasks of one executor overlapped, nothing was checked: " + one);
 
                 // 0.5 GPU per task, 1 per executor: two concurrent tasks share it.
-                List<Probe> half = probe(cluster, dir, "cpu", "1", "0.5", 0);
+                List<Probe> half = probe(cluster, dir, "cpu", "1", "2", 0);
                 int shared = 0;
                 for (List<Probe> ps : byExecutor(half).values()) {
                     for (int i = 0; i < ps.size(); i++) {
@@ -119,6 +120,56 @@ class GpuSchedulingIT {
         }
     }
 
+    /** YARN and Kubernetes cannot run here: their scripts' spark-submit command lines are checked. */
+    @Test
+    void yarnAndKubernetesScriptsBuildTheGpuSubmitCommand() throws Exception {
+        String yarn = dryRun(List.of("jobs/submit-yarn", "yarn", "attack", "-c", "conf/demo.conf"),
+                Map.of("ADVSPARK_GPUS_PER_EXECUTOR", "2", "ADVSPARK_TASKS_PER_GPU", "2", "ADVSPARK_NUM_EXECUTORS", "8",
+                        "ADVSPARK_LIBTORCH", "/opt/libtorch-cu128"));
+        for (String want : List.of("--master yarn", "--deploy-mode client", "--num-executors 8",
+                "--conf spark.executor.resource.gpu.amount=2", "--conf spark.task.resource.gpu.amount=0.5",
+                "--conf spark.executor.cores=4", "--files " + Path.of("jobs/gpu-discovery").toAbsolutePath(),
+                "--conf spark.executor.resource.gpu.discoveryScript=./gpu-discovery",
+                "--conf spark.executorEnv.PYTORCH_LIBRARY_PATH=/opt/libtorch-cu128/lib",
+                "--conf spark.executorEnv.PYTORCH_FLAVOR=cu128", "attack --set device=gpu -c conf/demo.conf")) {
+            assertTrue(yarn.contains(want), "missing '" + want + "' in\n" + yarn);
+        }
+        assertTrue(!yarn.contains("pytorch-native-cpu"), "the CPU libtorch jar is shipped beside a CUDA one:\n" + yarn);
+        String k8s = dryRun(List.of("jobs/submit-k8s", "k8s://https://127.0.0.1:6443", "attack", "--set", "device=cpu"),
+                Map.of("ADVSPARK_IMAGE", "registry/advspark:0.1.0"));
+        for (String want : List.of("--master k8s://https://127.0.0.1:6443", "--conf spark.executor.resource.gpu.amount=1",
+                "--conf spark.task.resource.gpu.amount=1", "--conf spark.executor.cores=1",
+                "--conf spark.kubernetes.container.image=registry/advspark:0.1.0",
+                "--conf spark.executor.resource.gpu.vendor=nvidia.com",
+                "--conf spark.executor.resource.gpu.discoveryScript=/opt/advspark/jobs/gpu-discovery",
+                "pytorch-native-cpu", "attack --set device=gpu --set device=cpu")) {
+            assertTrue(k8s.contains(want), "missing '" + want + "' in\n" + k8s);
+        }
+        ProcessBuilder pb = new ProcessBuilder("jobs/submit-k8s", "k8s://x", "attack").redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(2, p.waitFor(), out);
+        assertTrue(out.contains("set ADVSPARK_IMAGE"), out);
+        pb = new ProcessBuilder("jobs/submit-standalone", "spark://h:7077", "attack").redirectErrorStream(true);
+        pb.environment().put("ADVSPARK_TASKS_PER_GPU", "0.5");
+        p = pb.start();
+        out = new String(p.getInputStream().readAllBytes());
+        assertEquals(2, p.waitFor(), out);
+        assertTrue(out.contains("ADVSPARK_TASKS_PER_GPU must be a whole number >= 1, not '0.5'"), out);
+    }
+
+    private static String dryRun(List<String> cmd, Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().putAll(env);
+        pb.environment().put("ADVSPARK_DRY_RUN", "1");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("org.apache.spark.deploy.SparkSubmit"), out);
+        return out.replace("\\,", ",");
+    }
+
     private static Map<String, List<Probe>> byExecutor(List<Probe> ps) {
         Map<String, List<Probe>> m = new TreeMap<>();
         ps.forEach(p -> m.computeIfAbsent(p.executor(), k -> new ArrayList<>()).add(p));
@@ -128,24 +179,25 @@ class GpuSchedulingIT {
     private static int runs;
 
     /** Runs {@code advspark devices} on the cluster; returns the parsed table. */
-    private static List<Probe> probe(StandaloneCluster cluster, Path dir, String device, String executorGpus, String taskGpus,
+    private static List<Probe> probe(StandaloneCluster cluster, Path dir, String device, String executorGpus, String tasksPerGpu,
             int expectedExit) throws Exception {
-        String name = "probe-" + (++runs) + "-" + device + "-" + taskGpus;
+        String name = "probe-" + (++runs) + "-" + device + "-" + executorGpus + "x" + tasksPerGpu;
         Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
-        List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "devices", "--master", cluster.masterUrl(),
+        // The shipped standalone script sets the GPU resources and device = gpu; device = cpu
+        // overrides the latter (a later --set wins) so that tasks compute and overlap.
+        List<String> cmd = new ArrayList<>(List.of("jobs/submit-standalone", cluster.masterUrl(), "devices",
                 "--tasks", "8", "--set", "device=" + device, "--set", "threads=1"));
         Map<String, String> conf = new LinkedHashMap<>();
-        conf.put("spark.executor.cores", "2");
         conf.put("spark.executor.memory", "1g");
-        conf.put("spark.executor.resource.gpu.amount", executorGpus);
-        conf.put("spark.task.resource.gpu.amount", taskGpus);
         conf.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
         conf.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         conf.put("spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + tmp);
         conf.forEach((k, v) -> cmd.addAll(ClusterRound.sparkConf(k, v)));
+        Map<String, String> env = Map.of("ADVSPARK_TMP", tmp.toString(), "ADVSPARK_GPUS_PER_EXECUTOR", executorGpus,
+                "ADVSPARK_TASKS_PER_GPU", tasksPerGpu);
         Path log = dir.resolve(name + ".log");
         long t0 = System.nanoTime();
-        Process p = ClusterRound.start(cmd, Map.of("ADVSPARK_TMP", tmp.toString()), log);
+        Process p = ClusterRound.start(cmd, env, log);
         int exit = ClusterRound.await("GpuSchedulingIT", name, p, log, t0);
         String out = ClusterRound.read(log);
         assertEquals(expectedExit, exit, name + " exit; its log ends:\n" + JvmDaemon.tail(out, 60));
@@ -160,7 +212,8 @@ class GpuSchedulingIT {
                 break;
             }
         }
-        System.out.printf(Locale.ROOT, "GpuSchedulingIT: %s (executor gpus %s, task gpus %s):%n%s%n", name, executorGpus, taskGpus,
+        System.out.printf(Locale.ROOT, "GpuSchedulingIT: %s (GPUs per executor %s, tasks per GPU %s):%n%s%n", name, executorGpus,
+                tasksPerGpu,
                 out.substring(header, Math.min(out.length(), out.indexOf("advspark devices:", header) + 120)));
         assertEquals(8, rows.size(), name + ": rows " + rows + " in\n" + out.substring(header));
         return rows;
