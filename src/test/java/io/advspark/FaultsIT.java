@@ -134,6 +134,15 @@ class FaultsIT {
      */
     private static String roundWithFault(String name, boolean viaProxy, Map<String, String> moreConf, Fault fault,
             Set<String>[] executorIds, boolean mayFail) throws Exception {
+        return roundWithFault(name, viaProxy, moreConf, List.of(), false, fault, executorIds, mayFail);
+    }
+
+    /**
+     * As above, with {@code moreArgs} appended to the round's command and, with {@code distinctHosts},
+     * the Workers on distinct loopback addresses (see {@link StandaloneCluster.Options#withDistinctWorkerHosts}).
+     */
+    private static String roundWithFault(String name, boolean viaProxy, Map<String, String> moreConf, List<String> moreArgs,
+            boolean distinctHosts, Fault fault, Set<String>[] executorIds, boolean mayFail) throws Exception {
         Path dir = Files.createDirectories(classDir.resolve(name));
         Path target = Path.of("target").toAbsolutePath();
         Throwable failure = null;
@@ -146,12 +155,17 @@ class FaultsIT {
                 Map<String, String> creds = Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey());
                 StandaloneCluster.Options opts = new StandaloneCluster.Options(StandaloneCluster.sparkHome(target),
                         dir.resolve("cluster"), 2, 1, "1536m", creds);
+                if (distinctHosts) {
+                    opts = opts.withDistinctWorkerHosts();
+                }
                 try (StandaloneCluster cluster = StandaloneCluster.start(opts)) {
                     System.out.printf(Locale.ROOT, "%s[%s]: s3proxy, master and 2 workers up in %.1f s%n", TAG, name,
                             (System.nanoTime() - t0) / 1e9);
                     Path execTmp = Files.createDirectories(dir.resolve("executor-tmp"));
                     String endpoint = proxy != null ? proxy.endpoint() : s3.endpoint();
-                    List<String> cmd = ClusterRound.clusterCommand(shared, cluster, endpoint, bucket, execTmp, moreConf);
+                    List<String> cmd = new java.util.ArrayList<>(
+                            ClusterRound.clusterCommand(shared, cluster, endpoint, bucket, execTmp, moreConf));
+                    cmd.addAll(moreArgs);
                     Map<String, String> env = new LinkedHashMap<>(creds);
                     env.put("ADVSPARK_TMP", Files.createDirectories(dir.resolve("driver-tmp")).toString());
                     Path log = dir.resolve("submit.log");
@@ -254,6 +268,35 @@ class FaultsIT {
             }
         }
         return out;
+    }
+
+    /**
+     * Speculation on, and made to happen: 3 partitions on 2 one-core executors leave one executor
+     * idle while the third task runs, and with {@code spark.speculation.multiplier=0.3} Spark
+     * starts a copy of that task on the idle executor (the Workers are on distinct loopback
+     * addresses: Spark never runs two attempts of a task on one host). Both attempts write the same
+     * PNG and record-file names; the slower is killed mid-way. The output must still equal local[2]
+     * (one PNG and one row per pair), and the run summary must show the speculative attempt.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void speculativeCopiesOfATaskLeaveOneRowAndOnePngPerPair() throws Exception {
+        Set<String>[] ids = new Set[1];
+        Map<String, String> speculation = new LinkedHashMap<>();
+        speculation.put("spark.speculation", "true");
+        speculation.put("spark.speculation.interval", "100ms");
+        speculation.put("spark.speculation.multiplier", "0.3");
+        speculation.put("spark.speculation.quantile", "0.3");
+        speculation.put("spark.speculation.minTaskRuntime", "100ms");
+        String out = roundWithFault("speculation", false, speculation, List.of("--set", "dataset.partitions=3"), true,
+                Running::round, ids, false);
+        Matcher m = Pattern.compile("tasks +(\\d+) in (\\d+) attempts: (\\d+) speculative, (\\d+) failed, (\\d+) killed").matcher(out);
+        assertTrue(m.find(), "no speculative attempt in the run summary:\n" + JvmDaemon.tail(out, 30));
+        assertEquals("3", m.group(1), m.group());
+        assertTrue(Integer.parseInt(m.group(3)) >= 1, m.group());
+        assertEquals("0", m.group(4), m.group());
+        System.out.printf(Locale.ROOT, "%s: speculation: %s; records written by executors %s%n", TAG, m.group(), ids[0]);
+        Report.append("faults-it.md", "FaultsIT speculation: " + m.group() + ", output equals local[2]");
     }
 
     @Test

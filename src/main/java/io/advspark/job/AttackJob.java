@@ -120,7 +120,7 @@ public final class AttackJob {
             jsc.parallelize(work, partitions)
                     .foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
                             .withGuides(prepared.guides()).withMetrics(metrics));
-            RunMetrics.Timings timings = metrics.timings();
+            RunMetrics.Timings timings = metrics.timings().withAttempts(progress.attempts());
             LOG.info("advspark: round {}: checks, resume scan and broadcast {} s before the attack job",
                     config.roundId(), String.format(java.util.Locale.ROOT, "%.1f", startup));
             return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed).withTimings(timings);

@@ -3,6 +3,7 @@ package io.advspark.job;
 import java.util.Locale;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,10 +30,33 @@ final class ProgressListener extends SparkListener {
         this.failed = failed;
     }
 
+    private int attempts;
+    private int speculative;
+    private int failedAttempts;
+    private int killed;
+    private final java.util.Set<String> tasks = new java.util.HashSet<>();
+
+    @Override
+    public synchronized void onTaskStart(SparkListenerTaskStart start) {
+        attempts++;
+        speculative += start.taskInfo().speculative() ? 1 : 0;
+        tasks.add(start.stageId() + "." + start.stageAttemptId() + ":" + start.taskInfo().index());
+    }
+
     @Override
     public synchronized void onTaskEnd(SparkListenerTaskEnd taskEnd) {
         running.remove(taskEnd.taskInfo().taskId());
+        if (taskEnd.reason() instanceof org.apache.spark.TaskKilled) {
+            killed++; // e.g. the slower of two speculative attempts
+        } else if (!(taskEnd.reason() instanceof org.apache.spark.Success$)) {
+            failedAttempts++;
+        }
         print();
+    }
+
+    /** Task attempts of the attack job so far: retries and speculative copies show here. */
+    synchronized RunMetrics.Attempts attempts() {
+        return new RunMetrics.Attempts(tasks.size(), attempts, speculative, failedAttempts, killed);
     }
 
     @Override

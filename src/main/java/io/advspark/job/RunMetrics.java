@@ -64,9 +64,18 @@ public final class RunMetrics implements Serializable {
      * @param attackSeconds the tensor work: clean predictions, the attack, predictions on the 8-bit images
      */
     public record Timings(double readSeconds, double modelSeconds, double attackSeconds, double encodeSeconds,
-            double writeSeconds, List<Executor> executors) implements Serializable {
+            double writeSeconds, List<Executor> executors, Attempts attempts) implements Serializable {
         public Timings {
             executors = List.copyOf(executors);
+        }
+
+        public Timings(double readSeconds, double modelSeconds, double attackSeconds, double encodeSeconds,
+                double writeSeconds, List<Executor> executors) {
+            this(readSeconds, modelSeconds, attackSeconds, encodeSeconds, writeSeconds, executors, null);
+        }
+
+        public Timings withAttempts(Attempts a) {
+            return new Timings(readSeconds, modelSeconds, attackSeconds, encodeSeconds, writeSeconds, executors, a);
         }
 
         /** An executor's (image, attack) pairs and the summed wall time of its batches. */
@@ -90,7 +99,27 @@ public final class RunMetrics implements Serializable {
                 b.append(String.format(Locale.ROOT, "  executor %-4s %d images in %.1f s of batches (%.2f images/s)%n",
                         e.id(), e.images(), e.busySeconds(), e.imagesPerSecond()));
             }
+            if (attempts != null) {
+                b.append(attempts.render());
+            }
             return b.toString();
+        }
+    }
+
+    /**
+     * Task attempts of the attack job: {@code tasks} distinct tasks ran in {@code attempts}
+     * attempts, of which {@code speculative} were speculative copies, {@code failed} failed (and
+     * were retried, or failed the job) and {@code killed} were killed (the slower attempt of a
+     * speculated task). Extra attempts rewrite the same files (see README "Writes, commits and
+     * resuming"), so they cost time, never rows.
+     */
+    public record Attempts(int tasks, int attempts, int speculative, int failed, int killed) implements Serializable {
+        String render() {
+            if (attempts == tasks && failed == 0 && killed == 0) {
+                return String.format(Locale.ROOT, "  tasks        %d, one attempt each%n", tasks);
+            }
+            return String.format(Locale.ROOT, "  tasks        %d in %d attempts: %d speculative, %d failed, %d killed%n", tasks,
+                    attempts, speculative, failed, killed);
         }
     }
 }

@@ -49,14 +49,14 @@ public final class StandaloneCluster implements AutoCloseable {
      *     node's credential provider would supply)
      */
     public record Options(Path sparkHome, Path dir, int workers, int cores, String memory, Map<String, String> env,
-            int masterPort, Map<String, String> workerProperties) {
+            int masterPort, Map<String, String> workerProperties, boolean distinctHosts) {
         public Options(Path sparkHome, Path dir, int workers, int cores, String memory, Map<String, String> env) {
-            this(sparkHome, dir, workers, cores, memory, env, 0, Map.of());
+            this(sparkHome, dir, workers, cores, memory, env, 0, Map.of(), false);
         }
 
         /** The same with the Master on {@code port} (0: a free port chosen at start). */
         public Options withMasterPort(int port) {
-            return new Options(sparkHome, dir, workers, cores, memory, env, port, workerProperties);
+            return new Options(sparkHome, dir, workers, cores, memory, env, port, workerProperties, distinctHosts);
         }
 
         /**
@@ -64,7 +64,20 @@ public final class StandaloneCluster implements AutoCloseable {
          * and its discovery script.
          */
         public Options withWorkerProperties(Map<String, String> props) {
-            return new Options(sparkHome, dir, workers, cores, memory, env, masterPort, Map.copyOf(props));
+            return new Options(sparkHome, dir, workers, cores, memory, env, masterPort, Map.copyOf(props), distinctHosts);
+        }
+
+        /**
+         * The same with Worker i (from 1) and its executors on loopback address 127.0.0.i, so Spark
+         * sees one host per Worker: it never runs two attempts of a task on one host, so
+         * speculative copies need this.
+         */
+        public Options withDistinctWorkerHosts() {
+            return new Options(sparkHome, dir, workers, cores, memory, env, masterPort, workerProperties, true);
+        }
+
+        String workerHost(int i) {
+            return distinctHosts ? "127.0.0." + i : "127.0.0.1";
         }
     }
 
@@ -154,7 +167,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 throw new IllegalStateException("cannot start the Spark master: 127.0.0.1:" + port + " is in use");
             }
             int uiPort = checkedFreePort(Set.of(port));
-            master = daemon(o, "master", Map.of(), List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+            master = daemon(o, "master", "127.0.0.1", Map.of(), List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                     "--port", Integer.toString(port), "--webui-port", Integer.toString(uiPort)), dir.resolve("master"));
             master.awaitLine(Pattern.compile("I have been elected leader"), 90);
             checkPorts(master, Map.of("sparkMaster", port, "MasterUI", uiPort));
@@ -171,7 +184,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 taken.add(wui);
                 workDirs.add(work);
                 ports.add(Map.of("sparkWorker", wport, "WorkerUI", wui));
-                workers.add(daemon(o, "worker-" + i, o.workerProperties(), List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                workers.add(daemon(o, "worker-" + i, o.workerHost(i), o.workerProperties(), List.of("org.apache.spark.deploy.worker.Worker", "--host", o.workerHost(i),
                         "--port", Integer.toString(wport), "--webui-port", Integer.toString(wui),
                         "--cores", Integer.toString(o.cores()), "--memory", o.memory(), "--work-dir", work.toString(), url),
                         wdir));
@@ -192,12 +205,13 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    private static JvmDaemon daemon(Options o, String name, Map<String, String> props, List<String> mainAndArgs, Path dir)
-            throws IOException {
+    private static JvmDaemon daemon(Options o, String name, String host, Map<String, String> props, List<String> mainAndArgs,
+            Path dir) throws IOException {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         Path local = Files.createDirectories(dir.resolve("local"));
         Map<String, String> env = daemonEnv(o);
         env.put("SPARK_LOCAL_DIRS", local.toString()); // executors' block manager and shuffle dirs
+        env.put("SPARK_LOCAL_IP", host); // the daemon's and its executors' address
         List<String> cmd = new ArrayList<>();
         cmd.add(JvmDaemon.java());
         cmd.addAll(JvmDaemon.SPARK_JVM_FLAGS);
