@@ -1,0 +1,121 @@
+package io.advspark.bench;
+
+import io.advspark.cli.Main;
+import io.advspark.config.ConfigLoader;
+import io.advspark.config.RoundConfig;
+import io.advspark.job.AttackJob;
+import io.advspark.job.RoundSummary;
+import io.advspark.job.Sessions;
+import io.advspark.model.TorchRuntime;
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Memory soak (issue 5, "Memory"): the same round again and again in ONE JVM and ONE Spark
+ * application on {@code local[1]} (the driver is the executor, so the executor's libtorch lives in
+ * this process), each round with {@code --force} semantics (its outputs removed first, every image
+ * attacked again: a new model broadcast, new tasks, new batches). After every round it samples the
+ * process and prints one JSON line on stdout; {@code jobs/bench-soak} formats the table and the
+ * verdict, and documents the options.
+ *
+ * <p>Sample: {@code VmRSS} and {@code VmHWM} of /proc/self/status; JVM heap used (after a
+ * {@code System.gc()}, so it is live data, not garbage waiting for a collection) and committed;
+ * non-heap committed (metaspace, code cache, ...); direct and mapped NIO buffers; and the rest,
+ * {@code RSS - heap committed - non-heap committed - buffers}: libtorch's allocations (tensors,
+ * the TorchScript modules, OpenMP) plus the JVM's own native structures (thread stacks, GC, JIT
+ * arenas), i.e. the native share. Threads: the JVM's live threads and the process's OS threads
+ * (those include libtorch's OpenMP workers).
+ *
+ * <p>Usage: {@code SoakBench CONF MINUTES OUTPUT_DIR [KEY=VALUE...]} (overrides as {@code --set}).
+ */
+public final class SoakBench {
+    private SoakBench() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 3) {
+            System.err.println("usage: SoakBench CONF MINUTES OUTPUT_DIR [KEY=VALUE...]");
+            System.exit(2);
+        }
+        File conf = new File(args[0]);
+        double minutes = Double.parseDouble(args[1]);
+        String output = Path.of(args[2]).toAbsolutePath().toString();
+        List<String> overrides = new ArrayList<>(List.of("round.output=\"file://" + output + "\"", "round.id=soak", "threads=1",
+                "spark.master=\"local[1]\""));
+        overrides.addAll(List.of(args).subList(3, args.length));
+        RoundConfig cfg = Main.withThreads(ConfigLoader.load(conf, overrides), 1);
+        TorchRuntime.start(1);
+        SparkSession spark = Sessions.create(cfg, "local[1]");
+        long t0 = System.nanoTime();
+        long deadline = t0 + (long) (minutes * 60e9);
+        try {
+            sample(0, t0, null);
+            for (int round = 1; System.nanoTime() < deadline; round++) {
+                RoundSummary s = AttackJob.run(cfg, spark, true);
+                if (s.failed() > 0 || s.images() == 0) {
+                    throw new IllegalStateException("round " + round + ": " + s.images() + " records, " + s.failed() + " failed");
+                }
+                sample(round, t0, s);
+            }
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void sample(int round, long t0, RoundSummary s) throws IOException {
+        System.gc();
+        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+        long heapUsed = mem.getHeapMemoryUsage().getUsed();
+        long heapCommitted = mem.getHeapMemoryUsage().getCommitted();
+        long nonHeap = mem.getNonHeapMemoryUsage().getCommitted();
+        long buffers = 0;
+        for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            buffers += Math.max(0, b.getMemoryUsed());
+        }
+        Map<String, Long> status = status();
+        long rss = status.getOrDefault("VmRSS", -1L);
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("round", round);
+        j.put("t_s", (System.nanoTime() - t0) / 1e9);
+        j.put("round_s", s == null ? 0.0 : s.seconds());
+        j.put("pairs", s == null ? 0L : s.images());
+        j.put("attack_task_s", s == null || s.timings() == null ? 0.0 : s.timings().attackSeconds());
+        j.put("rss_mb", rss / 1024.0 / 1024);
+        j.put("hwm_mb", status.getOrDefault("VmHWM", -1L) / 1024.0 / 1024);
+        j.put("heap_used_mb", heapUsed / 1024.0 / 1024);
+        j.put("heap_committed_mb", heapCommitted / 1024.0 / 1024);
+        j.put("nonheap_committed_mb", nonHeap / 1024.0 / 1024);
+        j.put("buffers_mb", buffers / 1024.0 / 1024);
+        j.put("native_mb", (rss - heapCommitted - nonHeap - buffers) / 1024.0 / 1024);
+        j.put("jvm_threads", ManagementFactory.getThreadMXBean().getThreadCount());
+        j.put("os_threads", status.getOrDefault("Threads", -1L));
+        System.out.println(Machine.json(j));
+        System.out.flush();
+        System.err.printf(Locale.ROOT, "bench-soak: round %d at %.0f s: RSS %.0f MB, heap used %.0f MB%n", round,
+                (System.nanoTime() - t0) / 1e9, rss / 1048576.0, heapUsed / 1048576.0);
+    }
+
+    /** The kB fields of /proc/self/status, in bytes. */
+    private static Map<String, Long> status() throws IOException {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+            String[] f = l.split(":\\s+");
+            if (f.length == 2 && f[1].endsWith(" kB")) {
+                m.put(f[0], Long.parseLong(f[1].substring(0, f[1].length() - 3).trim()) * 1024);
+            } else if (f.length == 2 && f[0].equals("Threads")) {
+                m.put(f[0], Long.parseLong(f[1].trim()));
+            }
+        }
+        return m;
+    }
+}
