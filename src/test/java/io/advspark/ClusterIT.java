@@ -44,16 +44,7 @@ class ClusterIT {
     void aRoundOnTwoWorkersWritesTheSameOutputAsLocalSpark() throws Exception {
         Path shared = Shared.root();
         Path target = Path.of("target").toAbsolutePath();
-        Path dir = ClusterRound.runDir("cluster-it");
-        Throwable failure = null;
-        try {
-            body(shared, target, dir);
-        } catch (Throwable t) {
-            failure = t;
-            throw t;
-        } finally {
-            ClusterRound.cleanUp(dir, failure);
-        }
+        ClusterRound.inRunDir("cluster-it", dir -> body(shared, target, dir));
     }
 
     @Test

@@ -52,9 +52,7 @@ class GpuSchedulingIT {
     @Test
     void sparkAssignsGpuAddressesToTasksAndEachTaskUsesItsOwn() throws Exception {
         Path target = Path.of("target").toAbsolutePath();
-        Path dir = ClusterRound.runDir("gpu-it");
-        Throwable failure = null;
-        try {
+        ClusterRound.inRunDir("gpu-it", dir -> {
             Path bin = Files.createDirectories(dir.resolve("fake-nvidia"));
             Path smi = bin.resolve("nvidia-smi");
             Files.writeString(smi, "#!/bin/sh\n[ \"$1\" = \"--query-gpu=index\" ] || exit 9\nprintf '0\\n1\\n'\n");
@@ -112,12 +110,7 @@ class GpuSchedulingIT {
                             + " loaded sees no CUDA device"), p.toString());
                 }
             }
-        } catch (Throwable t) {
-            failure = t;
-            throw t;
-        } finally {
-            ClusterRound.cleanUp(dir, failure);
-        }
+        });
     }
 
     /** YARN and Kubernetes cannot run here: their scripts' spark-submit command lines are checked. */

@@ -97,7 +97,8 @@ final class Machine {
         return quote(String.valueOf(v));
     }
 
-    private static String quote(String s) {
+    /** {@code s} as a JSON string literal. */
+    static String quote(String s) {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             switch (c) {

@@ -249,6 +249,29 @@ public final class ClusterRound {
     }
 
     /** A new unique run folder {@code target/cluster-it/<prefix>-<unique>}. */
+    /** A body that may throw anything, run by {@link #inRunDir}. */
+    @FunctionalInterface
+    public interface DirBody {
+        void run(Path dir) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} in a fresh {@link #runDir}, then {@link #cleanUp}s it: every process of the
+     * run is stopped, the folder deleted (kept, with logs dumped, when the body failed).
+     */
+    public static void inRunDir(String prefix, DirBody body) throws Exception {
+        Path dir = runDir(prefix);
+        Throwable failure = null;
+        try {
+            body.run(dir);
+        } catch (Exception | Error t) {
+            failure = t;
+            throw t;
+        } finally {
+            cleanUp(dir, failure);
+        }
+    }
+
     public static Path runDir(String prefix) throws IOException {
         String unique = prefix + "-" + Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
         return Files.createDirectories(Path.of("target").toAbsolutePath().resolve("cluster-it").resolve(unique));
