@@ -43,6 +43,10 @@ public final class AttackJob {
 
     private AttackJob() {}
 
+    private static String fmt(double seconds) {
+        return String.format(java.util.Locale.ROOT, "%.1f", seconds);
+    }
+
     public static RoundSummary run(RoundConfig config, SparkSession spark) {
         return run(config, spark, false);
     }
@@ -59,6 +63,7 @@ public final class AttackJob {
         String roundUri = config.roundUri();
 
         Prepared prepared = prepare(config, storage);
+        double checksSeconds = (System.nanoTime() - t0) / 1e9;
         List<ModelBundle> bundles = prepared.bundles();
         List<ManifestRow> rows = prepared.rows();
         long bad = rows.stream().filter(r -> !r.ok()).count();
@@ -74,8 +79,12 @@ public final class AttackJob {
         }
         Map<String, String> specs = new LinkedHashMap<>();
         prepared.attacks().forEach((name, a) -> specs.put(name, a.spec()));
+        long ts = System.nanoTime();
         RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs);
+        long tt = System.nanoTime();
         writeAttacksTable(spark, config, prepared.attacks());
+        double scanSeconds = (tt - ts) / 1e9;
+        double tableSeconds = (System.nanoTime() - tt) / 1e9;
 
         List<WorkItem> work = new ArrayList<>();
         long units = 0;
@@ -121,8 +130,12 @@ public final class AttackJob {
                     .foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
                             .withGuides(prepared.guides()).withMetrics(metrics));
             RunMetrics.Timings timings = metrics.timings().withAttempts(progress.attempts());
-            LOG.info("advspark: round {}: checks, resume scan and broadcast {} s before the attack job",
-                    config.roundId(), String.format(java.util.Locale.ROOT, "%.1f", startup));
+            // The first Spark job of a fresh application also waits for its executors (the
+            // attacks table, usually): their start-up shows there.
+            LOG.info("advspark: round {}: {} s before the attack job: checks of manifest and models {} s, resume scan {} s,"
+                            + " attacks table {} s (the first Spark job: includes waiting for executors), broadcast {} s",
+                    config.roundId(), fmt(startup), fmt(checksSeconds), fmt(scanSeconds), fmt(tableSeconds),
+                    fmt(startup - checksSeconds - scanSeconds - tableSeconds));
             return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed).withTimings(timings);
         } finally {
             spark.sparkContext().removeSparkListener(progress);

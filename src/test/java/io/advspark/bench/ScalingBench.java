@@ -39,7 +39,7 @@ public final class ScalingBench {
     private static final Pattern TASKS = Pattern.compile("(?m)^  task time +([0-9.]+) s summed over tasks: attack ([0-9.]+) s"
             + " \\([0-9]+%\\), read ([0-9.]+) s, model load ([0-9.]+) s, encode ([0-9.]+) s, write ([0-9.]+) s");
     private static final Pattern EXECUTOR = Pattern.compile("(?m)^  executor (\\S+) +(\\d+) images in ([0-9.]+) s of batches");
-    private static final Pattern BEFORE = Pattern.compile("checks, resume scan and broadcast ([0-9.]+) s before the attack job");
+    private static final Pattern BEFORE = Pattern.compile(": ([0-9.]+) s before the attack job");
 
     private ScalingBench() {}
 
