@@ -97,6 +97,24 @@ public final class SoakBench {
         j.put("nonheap_committed_mb", nonHeap / 1024.0 / 1024);
         j.put("buffers_mb", buffers / 1024.0 / 1024);
         j.put("native_mb", (rss - heapCommitted - nonHeap - buffers) / 1024.0 / 1024);
+        // Which non-heap pool moves: class metadata (Spark's generated classes) or JIT code.
+        long meta = 0;
+        long code = 0;
+        for (java.lang.management.MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() != java.lang.management.MemoryType.NON_HEAP) {
+                continue;
+            }
+            long used = p.getUsage().getUsed();
+            if (p.getName().startsWith("CodeHeap") || p.getName().equals("Code Cache")) {
+                code += used;
+            } else {
+                meta += used;
+            }
+        }
+        j.put("metaspace_mb", meta / 1024.0 / 1024);
+        j.put("codecache_mb", code / 1024.0 / 1024);
+        j.put("classes_loaded", ManagementFactory.getClassLoadingMXBean().getLoadedClassCount());
+        j.put("classes_unloaded", ManagementFactory.getClassLoadingMXBean().getUnloadedClassCount());
         j.put("jvm_threads", ManagementFactory.getThreadMXBean().getThreadCount());
         j.put("os_threads", status.getOrDefault("Threads", -1L));
         System.out.println(Machine.json(j));
