@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 public final class TorchRuntime {
     private static final Logger LOG = LoggerFactory.getLogger(TorchRuntime.class);
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    private static volatile int STARTED_THREADS;
 
     private TorchRuntime() {}
 
@@ -40,8 +41,20 @@ public final class TorchRuntime {
         }
         Engine engine = Engine.getEngine("PyTorch");
         STARTED.set(true);
+        STARTED_THREADS = threads > 0 ? threads : Integer.getInteger("ai.djl.pytorch.num_threads", 0);
         LOG.info("libtorch {} started (threads={})", engine.getVersion(),
                 System.getProperty("ai.djl.pytorch.num_threads", "default"));
         return engine;
+    }
+
+    /**
+     * The intra-op thread count libtorch was started with in this JVM (0: DJL's default, the
+     * core count); starts it with {@code ifNotStarted} threads first if nothing has. Thread counts
+     * are read once per JVM, so a comparison with another implementation must use this count,
+     * not the one it asked for.
+     */
+    public static int threads(int ifNotStarted) {
+        start(ifNotStarted);
+        return STARTED_THREADS;
     }
 }

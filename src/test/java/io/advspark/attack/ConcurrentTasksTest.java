@@ -34,7 +34,7 @@ class ConcurrentTasksTest {
 
     @Test
     void twoConcurrentTasksGiveTheResultsOfSequentialOnes() throws Exception {
-        TorchRuntime.start(1);
+        TorchRuntime.start(2); // the test JVM's count (surefire argLine): libtorch reads it once per JVM
         Path data = DEMO.resolve("data");
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 16);
         List<RgbImage> imgs = Fixtures.images(data, rows);

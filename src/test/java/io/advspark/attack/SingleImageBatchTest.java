@@ -28,7 +28,7 @@ class SingleImageBatchTest {
         "admix(strength=0.2, mixes=2, copies=2)", "translate(max=0.1)", "rotate(degrees=10)", "flip(p=1.0)",
         "noise(std=0.05)", "brightness(m=2)", "jpeg(quality=75)"})
     void everyInputTransformHasAGradientOnABatchOfOne(String input) throws Exception {
-        TorchRuntime.start(1);
+        TorchRuntime.start(2); // the test JVM's count (surefire argLine): libtorch reads it once per JVM
         Path data = DEMO.resolve("data");
         List<ManifestRow> manifest = Fixtures.manifest(data, 0, 1);
         float[] clean = Fixtures.batch(Fixtures.images(data, manifest));
