@@ -138,29 +138,29 @@ class GpuSchedulingIT {
                 "pytorch-native-cpu", "attack --set device=gpu --set device=cpu")) {
             assertTrue(k8s.contains(want), "missing '" + want + "' in\n" + k8s);
         }
-        ProcessBuilder pb = new ProcessBuilder("jobs/submit-k8s", "k8s://x", "attack").redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(2, p.waitFor(), out);
+        String out = script(List.of("jobs/submit-k8s", "k8s://x", "attack"), Map.of(), 2);
         assertTrue(out.contains("set ADVSPARK_IMAGE"), out);
-        pb = new ProcessBuilder("jobs/submit-standalone", "spark://h:7077", "attack").redirectErrorStream(true);
-        pb.environment().put("ADVSPARK_TASKS_PER_GPU", "0.5");
-        p = pb.start();
-        out = new String(p.getInputStream().readAllBytes());
-        assertEquals(2, p.waitFor(), out);
+        out = script(List.of("jobs/submit-standalone", "spark://h:7077", "attack"), Map.of("ADVSPARK_TASKS_PER_GPU", "0.5"), 2);
         assertTrue(out.contains("ADVSPARK_TASKS_PER_GPU must be a whole number >= 1, not '0.5'"), out);
     }
 
     private static String dryRun(List<String> cmd, Map<String, String> env) throws Exception {
+        Map<String, String> dry = new LinkedHashMap<>(env);
+        dry.put("ADVSPARK_DRY_RUN", "1");
+        String out = script(cmd, dry, 0);
+        assertTrue(out.contains("org.apache.spark.deploy.SparkSubmit"), out);
+        return out.replace("\\,", ",");
+    }
+
+    /** Runs a jobs/ script to its end (the build's Spark, not a SPARK_HOME); asserts its exit code, returns its output. */
+    private static String script(List<String> cmd, Map<String, String> env, int expectedExit) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("SPARK_HOME");
         pb.environment().putAll(env);
-        pb.environment().put("ADVSPARK_DRY_RUN", "1");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), out);
-        assertTrue(out.contains("org.apache.spark.deploy.SparkSubmit"), out);
-        return out.replace("\\,", ",");
+        assertEquals(expectedExit, p.waitFor(), out);
+        return out;
     }
 
     private static Map<String, List<Probe>> byExecutor(List<Probe> ps) {

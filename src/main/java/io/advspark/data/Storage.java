@@ -99,11 +99,7 @@ public final class Storage {
             }
             return;
         }
-        Path tmp =
-                new Path(
-                        target.getParent(),
-                        "._tmp." + target.getName() + "." + Long.toHexString(Thread.currentThread().getId())
-                                + Long.toHexString(System.nanoTime()));
+        Path tmp = new Path(target.getParent(), tmpName(target.getName()));
         try {
             try (OutputStream out = fs.create(tmp, true)) {
                 out.write(bytes);
@@ -120,6 +116,14 @@ public final class Storage {
     }
 
     /**
+     * The hidden temporary beside {@code name} (readers and listings skip {@code .} files), unique
+     * per thread and call, so two attempts of one task never share one.
+     */
+    private static String tmpName(String name) {
+        return "._tmp." + name + "." + Long.toHexString(Thread.currentThread().getId()) + Long.toHexString(System.nanoTime());
+    }
+
+    /**
      * A local file through java.nio: a temporary in the same folder, then an atomic rename over the
      * target. Hadoop's local file system would set the new file's permissions by forking
      * {@code chmod} when its native library is absent (the usual case), about 3.5 ms per file here,
@@ -128,8 +132,7 @@ public final class Storage {
     private static void writeLocal(java.nio.file.Path target, byte[] bytes) throws IOException {
         java.nio.file.Path dir = target.getParent();
         java.nio.file.Files.createDirectories(dir);
-        java.nio.file.Path tmp = dir.resolve("._tmp." + target.getFileName() + "." + Long.toHexString(Thread.currentThread().getId())
-                + Long.toHexString(System.nanoTime()));
+        java.nio.file.Path tmp = dir.resolve(tmpName(target.getFileName().toString()));
         try {
             java.nio.file.Files.write(tmp, bytes);
             java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
