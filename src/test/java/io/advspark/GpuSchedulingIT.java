@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.testing.ClusterRound;
 import io.advspark.testing.JvmDaemon;
+import io.advspark.testing.Scripts;
 import io.advspark.testing.StandaloneCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -152,15 +154,9 @@ class GpuSchedulingIT {
         return out.replace("\\,", ",");
     }
 
-    /** Runs a jobs/ script to its end (the build's Spark, not a SPARK_HOME); asserts its exit code, returns its output. */
+    /** Runs a jobs/ script to its end; asserts its exit code, returns its output. */
     private static String script(List<String> cmd, Map<String, String> env, int expectedExit) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().remove("SPARK_HOME");
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(expectedExit, p.waitFor(), out);
-        return out;
+        return Scripts.run(cmd, env, Duration.ofMinutes(10), expectedExit);
     }
 
     private static Map<String, List<Probe>> byExecutor(List<Probe> ps) {

@@ -3,12 +3,13 @@ package io.advspark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
+import io.advspark.testing.Scripts;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,13 +23,7 @@ class LauncherIT {
     private static String run(List<String> args, int expectedExit) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("jobs/advspark"));
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "launcher timed out");
-        System.out.println(out);
-        assertEquals(expectedExit, p.exitValue(), out);
-        return out;
+        return Scripts.run(cmd, Map.of(), Duration.ofMinutes(10), expectedExit);
     }
 
     private static long pngs(Path dir) throws Exception {

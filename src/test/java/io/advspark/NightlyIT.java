@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.testing.S3ProxyServer;
-import java.nio.charset.StandardCharsets;
+import io.advspark.testing.Scripts;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,14 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 class NightlyIT {
 
     private static String run(Map<String, String> env, Path logs) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("jobs/nightly-round", "conf/demo-evaluate.conf").redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(600, TimeUnit.SECONDS), "nightly-round timed out");
-        System.out.println(out);
-        assertEquals(0, p.exitValue(), out + "\n" + Files.readString(logs.resolve("demo-evaluate-2026-11-25.log")));
-        return out;
+        Scripts.Result r = Scripts.exec(List.of("jobs/nightly-round", "conf/demo-evaluate.conf"), env, Duration.ofMinutes(10));
+        System.out.println(r.output());
+        assertEquals(0, r.exit(), r.output() + "\n" + Files.readString(logs.resolve("demo-evaluate-2026-11-25.log")));
+        return r.output();
     }
 
     @Test

@@ -3,13 +3,14 @@ package io.advspark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.testing.Scripts;
 import io.advspark.testing.Shared;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -24,21 +25,16 @@ import org.junit.jupiter.api.io.TempDir;
 class NotebooksIT {
 
     private static String run(List<String> cmd, int expectedExit) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(900, TimeUnit.SECONDS), "timed out: " + cmd);
-        System.out.println(out);
-        assertEquals(expectedExit, p.exitValue(), cmd + "\n" + out);
-        return out;
+        return Scripts.run(cmd, Map.of(), Duration.ofMinutes(15), expectedExit);
     }
 
     /** Jupyter and Node must be there (.ci/run installs them); elsewhere the test is skipped. */
     private static void requireNotebookTools() throws Exception {
-        Process p = new ProcessBuilder("bash", "-c",
+        Scripts.Result r = Scripts.exec(List.of("bash", "-c",
                 "/usr/bin/python3 -c 'import nbconvert, ipykernel, pandas, matplotlib' && command -v node && "
-                        + "test -d notebooks/node_modules/hyparquet").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
+                        + "test -d notebooks/node_modules/hyparquet"), Map.of(), Duration.ofMinutes(2));
+        String out = r.output();
+        if (r.exit() != 0) {
             String msg = "notebook tools missing (apt-get install jupyter-nbconvert python3-ipykernel python3-pandas"
                     + " python3-matplotlib nodejs npm; npm ci --prefix notebooks): " + out.strip();
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {

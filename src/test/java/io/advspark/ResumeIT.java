@@ -8,13 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.score.Perturbation;
+import io.advspark.testing.Scripts;
 import io.advspark.testing.Shared;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -43,11 +45,7 @@ class ResumeIT {
     }
 
     private static String run(List<String> cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(900, TimeUnit.SECONDS), "timed out: " + cmd);
-        assertEquals(0, p.exitValue(), out);
-        return out;
+        return Scripts.run(cmd, Map.of(), Duration.ofMinutes(15), 0);
     }
 
     private static long committedBatches(Path round) throws Exception {
