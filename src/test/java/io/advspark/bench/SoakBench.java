@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.JMException;
+import javax.management.ObjectName;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -100,8 +106,8 @@ public final class SoakBench {
         // Which non-heap pool moves: class metadata (Spark's generated classes) or JIT code.
         long meta = 0;
         long code = 0;
-        for (java.lang.management.MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() != java.lang.management.MemoryType.NON_HEAP) {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() != MemoryType.NON_HEAP) {
                 continue;
             }
             long used = p.getUsage().getUsed();
@@ -115,12 +121,49 @@ public final class SoakBench {
         j.put("codecache_mb", code / 1024.0 / 1024);
         j.put("classes_loaded", ManagementFactory.getClassLoadingMXBean().getLoadedClassCount());
         j.put("classes_unloaded", ManagementFactory.getClassLoadingMXBean().getUnloadedClassCount());
+        nativeMemoryTracking(j);
         j.put("jvm_threads", ManagementFactory.getThreadMXBean().getThreadCount());
         j.put("os_threads", status.getOrDefault("Threads", -1L));
         System.out.println(Machine.json(j));
         System.out.flush();
         System.err.printf(Locale.ROOT, "bench-soak: round %d at %.0f s: RSS %.0f MB, heap used %.0f MB%n", round,
                 (System.nanoTime() - t0) / 1e9, rss / 1048576.0, heapUsed / 1048576.0);
+    }
+
+    private static final Pattern NMT_TOTAL =
+            Pattern.compile("^Total: reserved=(\\d+)KB, committed=(\\d+)KB");
+    private static final Pattern NMT_CATEGORY =
+            Pattern.compile("^-\\s+(.+?) \\(reserved=(\\d+)KB, committed=(\\d+)KB\\)");
+
+    /**
+     * With {@code -XX:NativeMemoryTracking=summary} (e.g. {@code jobs/bench-soak --jvm-opts
+     * "-XX:NativeMemoryTracking=summary"}): the JVM's own account of its native memory, committed
+     * per category (Java Heap, Class, Code, GC, Compiler, Thread, Internal, Symbol, Arena Chunk, ...)
+     * as {@code nmt_<category>_mb} and in total as {@code nmt_total_mb}. RSS minus that total is
+     * what the JVM did not allocate itself: libtorch's malloc (tensors, modules, OpenMP) and the
+     * allocator's fragmentation, which is what "executor native memory does not grow" is about.
+     * Without the flag nothing is added.
+     */
+    private static void nativeMemoryTracking(Map<String, Object> j) {
+        String out;
+        try {
+            ObjectName dcmd = new ObjectName("com.sun.management:type=DiagnosticCommand");
+            out = (String) ManagementFactory.getPlatformMBeanServer().invoke(dcmd, "vmNativeMemory",
+                    new Object[] {new String[] {"summary", "scale=KB"}}, new String[] {String[].class.getName()});
+        } catch (JMException e) {
+            return;
+        }
+        for (String l : out.split("\\R")) {
+            Matcher t = NMT_TOTAL.matcher(l.trim());
+            if (t.find()) {
+                j.put("nmt_total_mb", Long.parseLong(t.group(2)) / 1024.0);
+            }
+            Matcher c = NMT_CATEGORY.matcher(l.trim());
+            if (c.find()) {
+                String key = c.group(1).trim().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
+                j.put("nmt_" + key + "_mb", Long.parseLong(c.group(3)) / 1024.0);
+            }
+        }
     }
 
     /** The kB fields of /proc/self/status, in bytes. */
