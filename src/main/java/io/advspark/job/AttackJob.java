@@ -139,7 +139,8 @@ public final class AttackJob {
             return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed).withTimings(timings);
         } finally {
             spark.sparkContext().removeSparkListener(progress);
-            ModelCache.evict(cacheKey); // the driver's copy in local mode; executors end with the app
+            // The driver's copy in local mode; an executor closes its copy when the next job's models load there.
+            ModelCache.evict(cacheKey);
             models.destroy();
             hconf.destroy();
         }

@@ -111,14 +111,17 @@ public final class DeviceProbeJob {
             Device device = TaskDevice.forTask(configured, threads);
             deviceName = TaskDevice.name(device);
             long t0 = System.nanoTime();
-            Ensemble e = ModelCache.get(cacheKey, models::value, threads, device);
-            long loadMs = (System.nanoTime() - t0) / 1_000_000;
-            long t1 = System.nanoTime();
-            TorchThreads.callUnchecked(() -> {
-                step(e, device, batch);
-                return null;
-            });
-            long stepMs = (System.nanoTime() - t1) / 1_000_000;
+            long loadMs;
+            long stepMs;
+            try (ModelCache.Lease lease = ModelCache.acquire(cacheKey, models::value, threads, device)) {
+                loadMs = (System.nanoTime() - t0) / 1_000_000;
+                long t1 = System.nanoTime();
+                TorchThreads.callUnchecked(() -> {
+                    step(lease.ensemble(), device, batch);
+                    return null;
+                });
+                stepMs = (System.nanoTime() - t1) / 1_000_000;
+            }
             return new TaskProbe(executor, host, pid, tc.partitionId(), addresses, deviceName, null, start,
                     System.currentTimeMillis(), loadMs, stepMs);
         } catch (RuntimeException ex) {

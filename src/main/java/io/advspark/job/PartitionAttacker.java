@@ -107,8 +107,14 @@ public final class PartitionAttacker
         long tm = System.nanoTime();
         Device device = TaskDevice.forTask(config.device(), config.threads());
         deviceName = TaskDevice.name(device);
-        Ensemble ensemble = ModelCache.get(cacheKey, models::value, config.threads(), device);
-        time(x -> x.modelNanos, tm);
+        // The lease keeps the ensemble open while this task computes with it (see ModelCache).
+        try (ModelCache.Lease lease = ModelCache.acquire(cacheKey, models::value, config.threads(), device)) {
+            time(x -> x.modelNanos, tm);
+            attackPartition(items, storage, lease.ensemble(), device);
+        }
+    }
+
+    private void attackPartition(Iterator<WorkItem> items, Storage storage, Ensemble ensemble, Device device) throws Exception {
         Map<String, Runner> runners = new LinkedHashMap<>();
         boolean needGuides = false;
         for (NamedAttack na : config.attacks()) {

@@ -85,10 +85,11 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
     public Iterator<Row> call(Iterator<Item> items) throws Exception {
         Storage storage = new Storage(hadoopConf.value().value());
         Device d = TaskDevice.forTask(device, threads);
-        Ensemble targets = ModelCache.get(cacheKey, models::value, threads, d);
         List<Row> out = new ArrayList<>();
         List<Loaded> pending = new ArrayList<>();
-        try (NDManager manager = NDManager.newBaseManager(d, "PyTorch")) {
+        try (ModelCache.Lease lease = ModelCache.acquire(cacheKey, models::value, threads, d);
+                NDManager manager = NDManager.newBaseManager(d, "PyTorch")) {
+            Ensemble targets = lease.ensemble();
             while (items.hasNext()) {
                 Loaded l = load(storage, items.next());
                 if (l.error != null) {
