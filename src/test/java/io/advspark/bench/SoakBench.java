@@ -7,6 +7,7 @@ import io.advspark.job.AttackJob;
 import io.advspark.job.RoundSummary;
 import io.advspark.job.Sessions;
 import io.advspark.model.TorchRuntime;
+import io.advspark.testing.StandaloneCluster;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
@@ -25,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.JMException;
 import javax.management.ObjectName;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -43,6 +45,12 @@ import org.apache.spark.sql.SparkSession;
  * arenas), i.e. the native share. Threads: the JVM's live threads and the process's OS threads
  * (those include libtorch's OpenMP workers).
  *
+ * <p>Executor mode ({@code -Dadvspark.soak.executor=true}, {@code jobs/bench-soak --executor}): the
+ * same rounds from one application on a standalone cluster of its own (a Master and a Worker
+ * JVM, see {@link StandaloneCluster}), so the sampled process is a real executor JVM, started by
+ * its Worker, that outlives every job of the application: what a notebook or a session running
+ * round after round does to its executors. The sample then runs on the executor as a one-task job.
+ *
  * <p>Usage: {@code SoakBench CONF MINUTES OUTPUT_DIR [KEY=VALUE...]} (overrides as {@code --set}).
  */
 public final class SoakBench {
@@ -55,30 +63,99 @@ public final class SoakBench {
         }
         File conf = new File(args[0]);
         double minutes = Double.parseDouble(args[1]);
-        String output = Path.of(args[2]).toAbsolutePath().toString();
-        List<String> overrides = new ArrayList<>(List.of("round.output=\"file://" + output + "\"", "round.id=soak", "threads=1",
-                "spark.master=\"local[1]\""));
+        Path outputDir = Path.of(args[2]).toAbsolutePath();
+        boolean executorMode = Boolean.getBoolean("advspark.soak.executor");
+        List<String> overrides = new ArrayList<>(List.of("round.output=\"file://" + outputDir + "\"", "round.id=soak", "threads=1"));
         overrides.addAll(List.of(args).subList(3, args.length));
         RoundConfig cfg = Main.withThreads(ConfigLoader.load(conf, overrides), 1);
-        TorchRuntime.start(1);
-        SparkSession spark = Sessions.create(cfg, "local[1]");
+        StandaloneCluster cluster = null;
+        SparkSession spark;
+        if (executorMode) {
+            cluster = startCluster(outputDir.resolveSibling("cluster"));
+            spark = Sessions.create(cfg, cluster.masterUrl(), executorConf(outputDir.resolveSibling("executor-tmp")));
+        } else {
+            TorchRuntime.start(1);
+            spark = Sessions.create(cfg, "local[1]");
+        }
         long t0 = System.nanoTime();
         long deadline = t0 + (long) (minutes * 60e9);
         try {
-            sample(0, t0, null);
+            sample(spark, executorMode, 0, t0, null);
             for (int round = 1; System.nanoTime() < deadline; round++) {
                 RoundSummary s = AttackJob.run(cfg, spark, true);
                 if (s.failed() > 0 || s.images() == 0) {
                     throw new IllegalStateException("round " + round + ": " + s.images() + " records, " + s.failed() + " failed");
                 }
-                sample(round, t0, s);
+                sample(spark, executorMode, round, t0, s);
             }
         } finally {
             spark.stop();
+            if (cluster != null) {
+                cluster.close();
+            }
         }
     }
 
-    private static void sample(int round, long t0, RoundSummary s) throws IOException {
+    /**
+     * One Master and one Worker with one core, each in its own JVM, from the build's jars (as the
+     * cluster tests); the Worker starts the one executor, which runs every task of every round.
+     */
+    private static StandaloneCluster startCluster(Path dir) throws Exception {
+        Path home = StandaloneCluster.sparkHome(Path.of("target"));
+        StandaloneCluster c = StandaloneCluster.start(new StandaloneCluster.Options(home, dir, 1, 1,
+                System.getProperty("advspark.soak.workerMemory", "4g"), Map.of()));
+        System.err.println("bench-soak: cluster up: " + c.masterUrl() + ", daemons " + c.pids());
+        return c;
+    }
+
+    /**
+     * The executor: this JVM's class path (the build's classes and every dependency), the soak's
+     * heap and JVM options ({@code advspark.soak.executorMemory}, {@code advspark.soak.executorJavaOptions}),
+     * one core and one libtorch thread.
+     */
+    private static Map<String, String> executorConf(Path executorTmp) throws IOException {
+        Files.createDirectories(executorTmp);
+        Map<String, String> m = new LinkedHashMap<>();
+        // Absolute: the executor runs in its Worker's work folder.
+        m.put("spark.executor.extraClassPath", java.util.Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(java.util.stream.Collectors.joining(File.pathSeparator)));
+        m.put("spark.executor.memory", System.getProperty("advspark.soak.executorMemory", "1g"));
+        m.put("spark.executor.cores", "1");
+        m.put("spark.executor.extraJavaOptions", ("-Djava.io.tmpdir=" + executorTmp + " "
+                + System.getProperty("advspark.soak.executorJavaOptions", "")).trim());
+        m.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+        m.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
+        return m;
+    }
+
+    /**
+     * Prints one JSON line: the round, then the sampled process's memory. In executor mode the
+     * measurement runs as a one-task Spark job on the executor (its own JVM measures itself), and
+     * the driver's RSS is added as {@code driver_rss_mb}.
+     */
+    private static void sample(SparkSession spark, boolean executorMode, int round, long t0, RoundSummary s) throws IOException {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("round", round);
+        j.put("t_s", (System.nanoTime() - t0) / 1e9);
+        j.put("round_s", s == null ? 0.0 : s.seconds());
+        j.put("pairs", s == null ? 0L : s.images());
+        j.put("attack_task_s", s == null || s.timings() == null ? 0.0 : s.timings().attackSeconds());
+        if (executorMode) {
+            List<LinkedHashMap<String, Object>> m = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                    .parallelize(List.of(0), 1).map(x -> measure()).collect();
+            j.putAll(m.get(0));
+            j.put("driver_rss_mb", status().getOrDefault("VmRSS", -1L) / 1024.0 / 1024);
+        } else {
+            j.putAll(measure());
+        }
+        System.out.println(Machine.json(j));
+        System.out.flush();
+        System.err.printf(Locale.ROOT, "bench-soak: round %d at %.0f s: RSS %.0f MB, heap used %.0f MB%n", round,
+                (System.nanoTime() - t0) / 1e9, (Double) j.get("rss_mb"), (Double) j.get("heap_used_mb"));
+    }
+
+    /** This JVM's memory, after a GC (see the class comment for the fields). */
+    static LinkedHashMap<String, Object> measure() throws IOException {
         System.gc();
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
         long heapUsed = mem.getHeapMemoryUsage().getUsed();
@@ -90,12 +167,8 @@ public final class SoakBench {
         }
         Map<String, Long> status = status();
         long rss = status.getOrDefault("VmRSS", -1L);
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("round", round);
-        j.put("t_s", (System.nanoTime() - t0) / 1e9);
-        j.put("round_s", s == null ? 0.0 : s.seconds());
-        j.put("pairs", s == null ? 0L : s.images());
-        j.put("attack_task_s", s == null || s.timings() == null ? 0.0 : s.timings().attackSeconds());
+        LinkedHashMap<String, Object> j = new LinkedHashMap<>();
+        j.put("pid", ProcessHandle.current().pid());
         j.put("rss_mb", rss / 1024.0 / 1024);
         j.put("hwm_mb", status.getOrDefault("VmHWM", -1L) / 1024.0 / 1024);
         j.put("heap_used_mb", heapUsed / 1024.0 / 1024);
@@ -124,10 +197,7 @@ public final class SoakBench {
         nativeMemoryTracking(j);
         j.put("jvm_threads", ManagementFactory.getThreadMXBean().getThreadCount());
         j.put("os_threads", status.getOrDefault("Threads", -1L));
-        System.out.println(Machine.json(j));
-        System.out.flush();
-        System.err.printf(Locale.ROOT, "bench-soak: round %d at %.0f s: RSS %.0f MB, heap used %.0f MB%n", round,
-                (System.nanoTime() - t0) / 1e9, rss / 1048576.0, heapUsed / 1048576.0);
+        return j;
     }
 
     private static final Pattern NMT_TOTAL =
