@@ -15,13 +15,19 @@ public final class Sessions {
     private Sessions() {}
 
     /**
-     * Environment that executors need: DJL offline (otherwise the engine start calls home) and
-     * no EC2 metadata probing by the AWS SDK.
+     * Environment that executors need: DJL offline (otherwise the engine start calls home), no EC2
+     * metadata probing by the AWS SDK, and at most 2 glibc malloc arenas. The last because
+     * executors run hundreds of Spark threads and glibc gives threads up to 8 arenas per core;
+     * libtorch's tensor memory then fragments across them and resident memory creeps up in steps
+     * (YARN containers get the same setting from Hadoop). Measured with jobs/bench-soak (README,
+     * "Memory soak"). Each is a default: {@code spark.executorEnv.<NAME>} in the round's
+     * {@code spark.conf} wins.
      */
     public static final Map<String, String> EXECUTOR_ENV = Map.of(
             "DJL_OFFLINE", "true",
             "OPT_OUT_TRACKING", "true",
-            "AWS_EC2_METADATA_DISABLED", "true");
+            "AWS_EC2_METADATA_DISABLED", "true",
+            "MALLOC_ARENA_MAX", "2");
 
     /**
      * libtorch threads per JVM. With {@code threads = 0} in local mode the cores are shared

@@ -169,6 +169,7 @@ public final class SoakBench {
         long rss = status.getOrDefault("VmRSS", -1L);
         LinkedHashMap<String, Object> j = new LinkedHashMap<>();
         j.put("pid", ProcessHandle.current().pid());
+        j.put("malloc_arena_max", String.valueOf(System.getenv("MALLOC_ARENA_MAX")));
         j.put("rss_mb", rss / 1024.0 / 1024);
         j.put("hwm_mb", status.getOrDefault("VmHWM", -1L) / 1024.0 / 1024);
         j.put("heap_used_mb", heapUsed / 1024.0 / 1024);
