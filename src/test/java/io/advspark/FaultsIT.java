@@ -11,6 +11,7 @@ import io.advspark.testing.PausableTcpProxy;
 import io.advspark.testing.Report;
 import io.advspark.testing.S3ProxyProcess;
 import io.advspark.testing.S3ProxyServer;
+import io.advspark.testing.Scripts;
 import io.advspark.testing.Shared;
 import io.advspark.testing.StandaloneCluster;
 import java.net.URI;
@@ -170,7 +171,7 @@ class FaultsIT {
                     env.put("ADVSPARK_TMP", Files.createDirectories(dir.resolve("driver-tmp")).toString());
                     Path log = dir.resolve("submit.log");
                     long ts = System.nanoTime();
-                    Process p = ClusterRound.start(cmd, env, log);
+                    Process p = Scripts.start(cmd, env, log);
                     Process first = p;
                     try {
                         Running r = new Running(cluster, s3, store, bucket, p, log, ts, cmd, env);
@@ -379,7 +380,7 @@ class FaultsIT {
             assertTrue(atKill < RECORD_FILES, "everything committed before the kill");
             Path rerun = r.log().resolveSibling("rerun.log");
             rerunLog[0] = rerun.toString();
-            return ClusterRound.start(r.cmd(), r.env(), rerun);
+            return Scripts.start(r.cmd(), r.env(), rerun);
         }, ids);
         Matcher m = Pattern.compile("(\\d+) \\(image, attack\\) pairs committed by an earlier run are skipped").matcher(out);
         assertTrue(m.find(), "the rerun did not resume:\n" + JvmDaemon.tail(out, 40));

@@ -186,7 +186,7 @@ class GpuSchedulingIT {
                 "ADVSPARK_TASKS_PER_GPU", tasksPerGpu);
         Path log = dir.resolve(name + ".log");
         long t0 = System.nanoTime();
-        Process p = ClusterRound.start(cmd, env, log);
+        Process p = Scripts.start(cmd, env, log);
         int exit = ClusterRound.await("GpuSchedulingIT", name, p, log, t0);
         String out = ClusterRound.read(log);
         assertEquals(expectedExit, exit, name + " exit; its log ends:\n" + JvmDaemon.tail(out, 60));

@@ -66,8 +66,7 @@ class ResumeIT {
         Path log = tmp.resolve("first.log");
         int totalBatches = ATTACKS.size() * IMAGES / 8;
 
-        Process first = new ProcessBuilder(command(out, "killed")).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        Process first = Scripts.start(command(out, "killed"), Map.of(), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
         while (committedBatches(round) < 6 && first.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(50);

@@ -2,6 +2,7 @@ package io.advspark.bench;
 
 import io.advspark.testing.ClusterRound;
 import io.advspark.testing.JvmDaemon;
+import io.advspark.testing.Scripts;
 import io.advspark.testing.StandaloneCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import java.util.regex.Pattern;
  *
  * <p>For each executor count N: a fresh cluster ({@link StandaloneCluster}: one Master and N Workers
  * of 1 core each, every one its own JVM), then {@code REPEAT} rounds submitted through
- * {@code jobs/advspark attack --master spark://...} ({@link ClusterRound#start}) with 1 libtorch
+ * {@code jobs/advspark attack --master spark://...} ({@link Scripts#start}) with 1 libtorch
  * thread per executor, writing to a local folder (file://), the attack starting only when all N
  * executors are registered; then the cluster is stopped by PID and no process naming the run
  * folder may survive ({@link ClusterRound#cleanUp}, the folder is kept for its logs).
@@ -105,7 +106,7 @@ public final class ScalingBench {
                 String.join(" ", cmd));
         double busy0 = Machine.busySeconds();
         long t0 = System.nanoTime();
-        Process p = ClusterRound.start(cmd, Map.of("ADVSPARK_TMP", driverTmp.toString()), log);
+        Process p = Scripts.start(cmd, Map.of("ADVSPARK_TMP", driverTmp.toString()), log);
         boolean done;
         try {
             done = p.waitFor(timeout, TimeUnit.SECONDS);

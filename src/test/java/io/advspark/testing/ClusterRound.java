@@ -99,14 +99,6 @@ public final class ClusterRound {
         return cmd;
     }
 
-    /** Starts {@code cmd} (the build's Spark jars, not an outside SPARK_HOME), output into {@code log}. */
-    public static Process start(List<String> cmd, Map<String, String> env, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().remove("SPARK_HOME"); // the launcher then uses the build's Spark jars
-        pb.environment().putAll(env);
-        return pb.start();
-    }
-
     /**
      * Waits for a started round (up to 600 s), prints how long it took since {@code t0}, and
      * asserts that it exited 0 having attacked every (image, attack). Returns its output.
@@ -141,7 +133,7 @@ public final class ClusterRound {
     /** Runs {@code cmd} to its end: {@link #start} then {@link #finish}. */
     public static String run(String tag, String what, List<String> cmd, Map<String, String> env, Path log) throws Exception {
         long t0 = System.nanoTime();
-        return finish(tag, what, start(cmd, env, log), log, t0);
+        return finish(tag, what, Scripts.start(cmd, env, log), log, t0);
     }
 
     public static String read(Path p) throws IOException {

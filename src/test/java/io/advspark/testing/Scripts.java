@@ -44,10 +44,7 @@ public final class Scripts {
             throws IOException, InterruptedException {
         Path log = Files.createTempFile("advspark-script-", ".log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().remove("SPARK_HOME");
-            pb.environment().putAll(env);
-            Process p = pb.start();
+            Process p = start(cmd, env, log);
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
@@ -58,6 +55,17 @@ public final class Scripts {
         } finally {
             Files.deleteIfExists(log);
         }
+    }
+
+    /**
+     * Starts {@code cmd} in the background with {@code env} added and SPARK_HOME removed, its output
+     * (stdout and stderr interleaved) into {@code log}; for a test that watches or kills it.
+     */
+    public static Process start(List<String> cmd, Map<String, String> env, Path log) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().remove("SPARK_HOME");
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /** Lenient: a stray non-UTF-8 byte must not hide the output of a failed script. */
