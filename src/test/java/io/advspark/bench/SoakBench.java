@@ -18,12 +18,14 @@ import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import javax.management.JMException;
 import javax.management.ObjectName;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -117,8 +119,8 @@ public final class SoakBench {
         Files.createDirectories(executorTmp);
         Map<String, String> m = new LinkedHashMap<>();
         // Absolute: the executor runs in its Worker's work folder.
-        m.put("spark.executor.extraClassPath", java.util.Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
-                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(java.util.stream.Collectors.joining(File.pathSeparator)));
+        m.put("spark.executor.extraClassPath", Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator)));
         m.put("spark.executor.memory", System.getProperty("advspark.soak.executorMemory", "1g"));
         m.put("spark.executor.cores", "1");
         m.put("spark.executor.extraJavaOptions", ("-Djava.io.tmpdir=" + executorTmp + " "
