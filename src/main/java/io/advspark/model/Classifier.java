@@ -3,6 +3,7 @@ package io.advspark.model;
 import io.advspark.util.Messages;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -214,22 +215,41 @@ public final class Classifier implements AutoCloseable {
         return logits(x, null);
     }
 
+    /** The fewest rows a forward runs on: smaller batches are repeated up to it (see {@link #logits(NDArray, NDList)}). */
+    static final int MIN_ROWS = 4;
+
     /**
      * As {@link #logits(NDArray)}, with the model's dropout sites multiplied by {@code masks}
      * (see {@link #rawForward(NDArray, NDList)}); null masks give the plain eval-mode forward.
      */
     public NDArray logits(NDArray x, NDList masks) {
         Shape s = x.getShape();
-        NDArray in = x;
+        // libtorch runs batches of 1 or 2 images through other CPU kernels than larger ones, whose
+        // float sums differ in the last bits (seen on the demo CNNs, ResNet-20 and MobileNet: rows of
+        // batches of 3 to 32 agree bit for bit, of 1 and 2 do not). An image in a small batch (a
+        // resumed round's leftovers, the last partitions) then came out a few pixels different from
+        // the same image in a full batch. Small batches go through repeated to MIN_ROWS rows; the
+        // first copy is kept (the others get no gradient).
+        int rows = (int) s.get(0);
+        int copies = rows < MIN_ROWS ? (MIN_ROWS + rows - 1) / rows : 1;
+        NDArray in = repeatRows(x, rows, copies);
+        if (masks != null && copies > 1) {
+            NDList m = new NDList(masks.size());
+            masks.forEach(k -> m.add(repeatRows(k, rows, copies)));
+            masks = m;
+        }
         if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
             int inH = (int) s.get(2);
             int inW = (int) s.get(3);
             BilinearResize plan = resizes.computeIfAbsent(((long) inH << 32) | inW,
                     k -> new BilinearResize(manager, inH, inW, card.inputHeight(), card.inputWidth()));
-            in = plan.apply(x);
+            in = plan.apply(in);
         }
         in = in.sub(mean).div(std);
         NDArray raw = rawForward(in, masks);
+        if (copies > 1) {
+            raw = raw.get(new NDIndex("0:{}", rows));
+        }
         raw.attach(x.getManager());
         if (raw.getShape().dimension() != 2 || raw.getShape().get(1) != card.numClasses()) {
             throw new IllegalStateException(
@@ -240,6 +260,18 @@ public final class Classifier implements AutoCloseable {
             return raw;
         }
         return raw.get(new NDIndex(":, {}:{}", card.labelOffset(), card.labelOffset() + card.datasetClasses()));
+    }
+
+    /** {@code copies} copies of {@code a} stacked on axis 0 if its first axis has {@code rows} rows, else {@code a}. */
+    private static NDArray repeatRows(NDArray a, int rows, int copies) {
+        if (copies == 1 || a.getShape().dimension() == 0 || a.getShape().get(0) != rows) {
+            return a;
+        }
+        NDList repeated = new NDList(copies);
+        for (int i = 0; i < copies; i++) {
+            repeated.add(a);
+        }
+        return NDArrays.concat(repeated, 0);
     }
 
     @Override
