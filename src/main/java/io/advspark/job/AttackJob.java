@@ -14,6 +14,7 @@ import io.advspark.model.TorchRuntime;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
@@ -82,7 +82,7 @@ public final class AttackJob {
         long ts = System.nanoTime();
         RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs);
         long tt = System.nanoTime();
-        writeAttacksTable(spark, config, prepared.attacks());
+        writeAttacksTable(storage, config, prepared.attacks());
         double scanSeconds = (tt - ts) / 1e9;
         double tableSeconds = (System.nanoTime() - tt) / 1e9;
 
@@ -107,11 +107,17 @@ public final class AttackJob {
             return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
         }
 
-        int partitions = config.dataset().partitions() > 0
-                ? config.dataset().partitions()
-                : (int) Math.max(1, Math.min(
-                        (work.size() + config.batchSize() - 1) / config.batchSize(),
-                        4L * jsc.defaultParallelism()));
+        JavaRDD<WorkItem> workRdd;
+        if (config.dataset().partitions() > 0) {
+            workRdd = jsc.parallelize(work, config.dataset().partitions());
+        } else {
+            List<List<WorkItem>> chunks = WorkSplit.chunks(work, config.batchSize(), jsc.defaultParallelism());
+            LOG.info("advspark: round {}: {} images in {} partitions for {} slots (batch {}): {}", config.roundId(),
+                    work.size(), chunks.size(), jsc.defaultParallelism(), config.batchSize(),
+                    WorkSplit.describe(chunks.stream().map(List::size).toList()));
+            // One chunk per partition, in this order (Spark launches partitions in index order).
+            workRdd = jsc.parallelize(chunks, chunks.size()).flatMap(List::iterator);
+        }
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
         // Broadcast ids restart with every SparkContext: the application id makes the key unique
         // in JVMs that outlive one context (local mode, tests, notebooks).
@@ -126,14 +132,14 @@ public final class AttackJob {
         try {
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
             double startup = (System.nanoTime() - t0) / 1e9;
-            jsc.parallelize(work, partitions)
-                    .foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
-                            .withGuides(prepared.guides()).withMetrics(metrics));
-            RunMetrics.Timings timings = metrics.timings().withAttempts(progress.attempts());
-            // The first Spark job of a fresh application also waits for its executors (the
-            // attacks table, usually): their start-up shows there.
+            workRdd.foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
+                    .withGuides(prepared.guides()).withMetrics(metrics));
+            progress.awaitJobEnd(5_000);
+            RunMetrics.Timings timings = metrics.timings().withTasks(progress.attempts(), progress.windows());
+            // In a fresh application the attack job is the first Spark job: it also waits for the
+            // executors to start, which shows as the start of each executor's task window.
             LOG.info("advspark: round {}: {} s before the attack job: checks of manifest and models {} s, resume scan {} s,"
-                            + " attacks table {} s (the first Spark job: includes waiting for executors), broadcast {} s",
+                            + " attacks table {} s, broadcast {} s",
                     config.roundId(), fmt(startup), fmt(checksSeconds), fmt(scanSeconds), fmt(tableSeconds),
                     fmt(startup - checksSeconds - scanSeconds - tableSeconds));
             return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed).withTimings(timings);
@@ -146,8 +152,12 @@ public final class AttackJob {
         }
     }
 
-    /** {@code <round>/attacks}: one row per attack configuration, its name, spec and settings. */
-    private static void writeAttacksTable(SparkSession spark, RoundConfig config, Map<String, Attack> parts) {
+    /**
+     * {@code <round>/attacks}: one row per attack configuration, its name, spec and settings. One
+     * atomic file written here on the driver, like a batch's record file, and not by a Spark job:
+     * the attack's tasks then start as soon as the executors are up, not after a one-task job.
+     */
+    private static void writeAttacksTable(Storage storage, RoundConfig config, Map<String, Attack> parts) {
         List<Row> out = new ArrayList<>();
         for (NamedAttack a : config.attacks()) {
             Attack p = parts.get(a.name());
@@ -158,8 +168,19 @@ public final class AttackJob {
                     p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
                     c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment())));
         }
-        spark.createDataFrame(out, RecordSchema.ATTACKS).coalesce(1).write().mode(SaveMode.Overwrite)
-                .parquet(Storage.join(config.roundUri(), "attacks"));
+        String dir = Storage.join(config.roundUri(), "attacks");
+        String file = "part-00000.snappy.parquet";
+        try {
+            ParquetFiles.write(storage, Storage.join(dir, file), RecordSchema.ATTACKS, out);
+            // What an earlier run's Spark writer left under other names.
+            for (String n : storage.listFileNames(dir)) {
+                if (!n.equals(file)) {
+                    storage.delete(Storage.join(dir, n), false);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write " + Storage.redact(dir) + ": " + e.getMessage(), e);
+        }
     }
 
     /** Runs every check of {@link #run} that precedes the attack, without writing images. */

@@ -35,17 +35,27 @@ final class ProgressListener extends SparkListener {
     private int failedAttempts;
     private int killed;
     private final java.util.Set<String> tasks = new java.util.HashSet<>();
+    private final long startMillis = System.currentTimeMillis();
+    /** Per executor: its first task's launch and its last task's end, seconds after this listener started. */
+    private final java.util.Map<String, double[]> windows = new java.util.TreeMap<>();
 
     @Override
     public synchronized void onTaskStart(SparkListenerTaskStart start) {
         attempts++;
         speculative += start.taskInfo().speculative() ? 1 : 0;
         tasks.add(start.stageId() + "." + start.stageAttemptId() + ":" + start.taskInfo().index());
+        double at = (start.taskInfo().launchTime() - startMillis) / 1e3;
+        double[] w = windows.computeIfAbsent(start.taskInfo().executorId(), k -> new double[] {at, at});
+        w[0] = Math.min(w[0], at);
     }
 
     @Override
     public synchronized void onTaskEnd(SparkListenerTaskEnd taskEnd) {
         running.remove(taskEnd.taskInfo().taskId());
+        double[] w = windows.get(taskEnd.taskInfo().executorId());
+        if (w != null) {
+            w[1] = Math.max(w[1], (taskEnd.taskInfo().finishTime() - startMillis) / 1e3);
+        }
         if (taskEnd.reason() instanceof org.apache.spark.TaskKilled) {
             killed++; // e.g. the slower of two speculative attempts
         } else if (!(taskEnd.reason() instanceof org.apache.spark.Success$)) {
@@ -57,6 +67,35 @@ final class ProgressListener extends SparkListener {
     /** Task attempts of the attack job so far: retries and speculative copies show here. */
     synchronized RunMetrics.Attempts attempts() {
         return new RunMetrics.Attempts(tasks.size(), attempts, speculative, failedAttempts, killed);
+    }
+
+    private final java.util.concurrent.CountDownLatch jobEnded = new java.util.concurrent.CountDownLatch(1);
+
+    @Override
+    public void onJobEnd(org.apache.spark.scheduler.SparkListenerJobEnd end) {
+        jobEnded.countDown();
+    }
+
+    /**
+     * Waits (up to {@code millis}) until the listener has seen a job end: Spark delivers events
+     * asynchronously, after the job's own return, and a job's task ends come before its end.
+     */
+    void awaitJobEnd(long millis) {
+        try {
+            jobEnded.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Per executor id, {first task launched, last task ended} in seconds after the attack job was
+     * submitted: a late start is executor start-up, an early end an idle slot at the round's end.
+     */
+    synchronized java.util.Map<String, double[]> windows() {
+        java.util.Map<String, double[]> out = new java.util.TreeMap<>();
+        windows.forEach((k, v) -> out.put(k, v.clone()));
+        return out;
     }
 
     @Override

@@ -74,12 +74,26 @@ public final class RunMetrics implements Serializable {
             this(readSeconds, modelSeconds, attackSeconds, encodeSeconds, writeSeconds, executors, null);
         }
 
-        public Timings withAttempts(Attempts a) {
-            return new Timings(readSeconds, modelSeconds, attackSeconds, encodeSeconds, writeSeconds, executors, a);
+        /** These timings with the job's task attempts and each executor's task window (see {@link ProgressListener#windows}). */
+        public Timings withTasks(Attempts a, Map<String, double[]> windows) {
+            List<Executor> ex = executors.stream().map(e -> {
+                double[] w = windows.get(e.id());
+                return w == null ? e : new Executor(e.id(), e.images(), e.busySeconds(), w[0], w[1]);
+            }).toList();
+            return new Timings(readSeconds, modelSeconds, attackSeconds, encodeSeconds, writeSeconds, ex, a);
         }
 
-        /** An executor's (image, attack) pairs and the summed wall time of its batches. */
-        public record Executor(String id, long images, double busySeconds) implements Serializable {
+        /**
+         * An executor's (image, attack) pairs, the summed wall time of its batches, and when its
+         * first task started and its last ended, in seconds after the attack job's submission (NaN
+         * if unknown).
+         */
+        public record Executor(String id, long images, double busySeconds, double firstTaskSeconds, double lastTaskEndSeconds)
+                implements Serializable {
+            public Executor(String id, long images, double busySeconds) {
+                this(id, images, busySeconds, Double.NaN, Double.NaN);
+            }
+
             public double imagesPerSecond() {
                 return images / Math.max(busySeconds, 1e-9);
             }
@@ -96,8 +110,13 @@ public final class RunMetrics implements Serializable {
                     taskSeconds(), attackSeconds, 100 * attackSeconds / Math.max(taskSeconds(), 1e-9), readSeconds,
                     modelSeconds, encodeSeconds, writeSeconds));
             for (Executor e : executors) {
-                b.append(String.format(Locale.ROOT, "  executor %-4s %d images in %.1f s of batches (%.2f images/s)%n",
+                b.append(String.format(Locale.ROOT, "  executor %-4s %d images in %.1f s of batches (%.2f images/s)",
                         e.id(), e.images(), e.busySeconds(), e.imagesPerSecond()));
+                if (!Double.isNaN(e.firstTaskSeconds())) {
+                    b.append(String.format(Locale.ROOT, ", tasks from %.1f s to %.1f s of the attack job",
+                            e.firstTaskSeconds(), e.lastTaskEndSeconds()));
+                }
+                b.append(System.lineSeparator());
             }
             if (attempts != null) {
                 b.append(attempts.render());
