@@ -16,6 +16,9 @@
 #                               PYTORCH_FLAVOR on the executors, so DJL loads it instead of the CPU build
 #                               in the jar, offline. Unset: DJL's CPU build (device = gpu then fails fast).
 #   ADVSPARK_LIBTORCH_FLAVOR    the flavor of that libtorch (default cu128, the one DJL 0.36's JNI ships)
+#   ADVSPARK_LIB_ON_NODES       a folder with this build's target/lib jars on every node (cluster image,
+#                               shared filesystem): executors load them from there instead of fetching
+#                               them from the driver (jobs/advspark)
 #   ADVSPARK_DRY_RUN=1          print the spark-submit command and stop
 # Spark's own options can still be given through ADVSPARK_SUBMIT_OPTS or --set spark.conf."k"="v".
 

@@ -86,6 +86,9 @@ class ClusterIT {
                 List<String> cmd = ClusterRound.clusterCommand(shared, cluster, s3.endpoint(), bucket, execTmp, Map.of());
                 Map<String, String> env = new LinkedHashMap<>(creds);
                 env.put("ADVSPARK_TMP", Files.createDirectories(dir.resolve("driver-tmp")).toString());
+                // The dependencies installed on the nodes (README "Shipping the jars"): this machine
+                // is both nodes. FaultsIT, ResumeIT and GpuSchedulingIT ship them with --jars.
+                env.put("ADVSPARK_LIB_ON_NODES", target.resolve("lib").toString());
                 String out = ClusterRound.run("ClusterIT", "cluster run (submit to end)", cmd, env, dir.resolve("submit.log"));
                 assertTrue(out.contains("org.apache.spark.deploy.SparkSubmit") && out.contains(cluster.masterUrl()), out);
                 // 3a. Separate executor JVMs, each loading each surrogate exactly once.
@@ -95,6 +98,11 @@ class ClusterIT {
                 Map<String, Long> pids = new TreeMap<>();
                 for (Map.Entry<String, Path> e : logs.entrySet()) {
                     String log = new String(Files.readAllBytes(e.getValue()), StandardCharsets.UTF_8);
+                    assertTrue(log.lines().findFirst().orElse("").contains(target.resolve("lib").resolve("api-").toString()),
+                            "executor " + e.getKey() + ": the nodes' jars are not on its class path: " + e.getValue());
+                    assertFalse(log.contains("/jars/pytorch-native-cpu"), "executor " + e.getKey()
+                            + " fetched the libtorch jar from the driver although the nodes have it: " + e.getValue());
+                    assertTrue(log.contains("/jars/advspark.jar"), "executor " + e.getKey() + " did not fetch advspark.jar");
                     Matcher pm = EXECUTOR_PID.matcher(log);
                     assertTrue(pm.find(), "executor " + e.getKey() + ": no pid in " + e.getValue());
                     pids.put(e.getKey(), Long.parseLong(pm.group(1)));

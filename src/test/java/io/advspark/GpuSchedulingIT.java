@@ -140,6 +140,23 @@ class GpuSchedulingIT {
                 "pytorch-native-cpu", "attack --set device=gpu --set device=cpu")) {
             assertTrue(k8s.contains(want), "missing '" + want + "' in\n" + k8s);
         }
+        // Our jars in the image: executors take them from there, nothing is shipped with --jars.
+        String image = dryRun(List.of("jobs/submit-k8s", "k8s://https://127.0.0.1:6443", "attack"),
+                Map.of("ADVSPARK_IMAGE", "registry/advspark:0.1.0", "ADVSPARK_LIB_ON_NODES", "/opt/advspark/lib"));
+        for (String want : List.of("--conf spark.executor.extraClassPath=/opt/advspark/lib/api-",
+                ":/opt/advspark/lib/pytorch-native-cpu-", "--driver-class-path ",
+                "is not on this machine: every executor node must have it")) {
+            assertTrue(image.contains(want), "missing '" + want + "' in\n" + image);
+        }
+        assertTrue(!image.contains("--jars"), "jars shipped although the image has them:\n" + image);
+        Path stale = Files.createTempDirectory("advspark-stale-lib");
+        try {
+            String out = script(List.of("jobs/submit-standalone", "spark://h:7077", "attack"),
+                    Map.of("ADVSPARK_LIB_ON_NODES", stale.toString(), "ADVSPARK_DRY_RUN", "1"), 2);
+            assertTrue(out.contains("ADVSPARK_LIB_ON_NODES=" + stale + " lacks api-"), out);
+        } finally {
+            Files.delete(stale);
+        }
         String out = script(List.of("jobs/submit-k8s", "k8s://x", "attack"), Map.of(), 2);
         assertTrue(out.contains("set ADVSPARK_IMAGE"), out);
         out = script(List.of("jobs/submit-standalone", "spark://h:7077", "attack"), Map.of("ADVSPARK_TASKS_PER_GPU", "0.5"), 2);

@@ -91,7 +91,9 @@ public final class ClusterRound {
         conf.put("fs.s3a.aws.credentials.provider", "com.amazonaws.auth.EnvironmentVariableCredentialsProvider");
         conf.forEach((k, v) -> cmd.addAll(sparkConf("spark.hadoop." + k, v)));
         cmd.addAll(sparkConf("spark.executor.memory", "1g"));
-        // Start the attack only when both executors are up, so that both get tasks.
+        // Start the attack only when both executors are up, so that both get tasks. The ratio counts
+        // against spark.cores.max: without it, a standalone application expects no cores and never waits.
+        cmd.addAll(sparkConf("spark.cores.max", "2"));
         cmd.addAll(sparkConf("spark.scheduler.minRegisteredResourcesRatio", "1.0"));
         cmd.addAll(sparkConf("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s"));
         cmd.addAll(sparkConf("spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + executorTmp));
