@@ -87,6 +87,11 @@ final class Machine {
         if (v instanceof Number) {
             return v.toString();
         }
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> named = new java.util.LinkedHashMap<>();
+            m.forEach((k, x) -> named.put(String.valueOf(k), x));
+            return json(named);
+        }
         if (v instanceof Collection<?> c) {
             StringBuilder b = new StringBuilder("[");
             for (Object o : c) {

@@ -39,7 +39,8 @@ public final class ScalingBench {
     private static final Pattern ATTACKED = Pattern.compile("(?m)^  images +(\\d+) attacked, (\\d+) failed");
     private static final Pattern TASKS = Pattern.compile("(?m)^  task time +([0-9.]+) s summed over tasks: attack ([0-9.]+) s"
             + " \\([0-9]+%\\), read ([0-9.]+) s, model load ([0-9.]+) s, encode ([0-9.]+) s, write ([0-9.]+) s");
-    private static final Pattern EXECUTOR = Pattern.compile("(?m)^  executor (\\S+) +(\\d+) images in ([0-9.]+) s of batches");
+    private static final Pattern EXECUTOR = Pattern.compile("(?m)^  executor (\\S+) +(\\d+) images in ([0-9.]+) s of batches"
+            + "(?:.*, tasks from ([0-9.]+) s to ([0-9.]+) s of the attack job)?");
     private static final Pattern BEFORE = Pattern.compile(": ([0-9.]+) s before the attack job");
 
     private ScalingBench() {}
@@ -96,9 +97,8 @@ public final class ScalingBench {
         Path execTmp = Files.createDirectories(dir.resolve("executor-tmp"));
         List<String> cmd = command(shared, cluster.masterUrl(), out, roundId, images, configs);
         cmd.addAll(ClusterRound.sparkConf("spark.executor.memory", "1g"));
-        // Start the attack only when every executor is registered, so that all of them get tasks.
-        cmd.addAll(ClusterRound.sparkConf("spark.scheduler.minRegisteredResourcesRatio", "1.0"));
-        cmd.addAll(ClusterRound.sparkConf("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s"));
+        // No waiting for all executors: as for a user, the attack starts on the first one up and the
+        // others join; each executor's first task shows its start-up.
         cmd.addAll(ClusterRound.sparkConf("spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + execTmp));
         Machine.waitIdle(waitIdle, "bench-scaling");
         String load0 = Machine.loadavg();
@@ -144,10 +144,21 @@ public final class ScalingBench {
         j.put("before_job_s", before.find() ? Double.parseDouble(before.group(1)) : -1.0);
         Matcher ex = EXECUTOR.matcher(text);
         List<String> execs = new ArrayList<>();
+        List<Map<String, Object>> windows = new ArrayList<>();
         while (ex.find()) {
             execs.add(ex.group(1) + ":" + ex.group(2) + "@" + ex.group(3) + "s");
+            if (ex.group(4) != null) {
+                Map<String, Object> w = new LinkedHashMap<>();
+                w.put("id", ex.group(1));
+                w.put("busy_s", Double.parseDouble(ex.group(3)));
+                w.put("first_task_s", Double.parseDouble(ex.group(4)));
+                w.put("last_end_s", Double.parseDouble(ex.group(5)));
+                windows.add(w);
+            }
         }
         j.put("executors_seen", execs);
+        j.put("executor_windows", windows);
+        j.put("jars", System.getenv("ADVSPARK_LIB_ON_NODES") == null ? "shipped (--jars)" : "on the nodes");
         j.put("cluster_up_s", clusterUp);
         j.put("machine_busy_share", busy / (wall * Runtime.getRuntime().availableProcessors()));
         j.put("load_before", load0);
