@@ -111,10 +111,9 @@ public final class AttackJob {
         if (config.dataset().partitions() > 0) {
             workRdd = jsc.parallelize(work, config.dataset().partitions());
         } else {
-            List<List<WorkItem>> chunks = WorkSplit.chunks(work, config.batchSize(), jsc.defaultParallelism());
+            List<List<WorkItem>> chunks = WorkSplit.split(work, names, config.batchSize(), jsc.defaultParallelism());
             LOG.info("advspark: round {}: {} images in {} partitions for {} slots (batch {}): {}", config.roundId(),
-                    work.size(), chunks.size(), jsc.defaultParallelism(), config.batchSize(),
-                    WorkSplit.describe(chunks.stream().map(List::size).toList()));
+                    work.size(), chunks.size(), jsc.defaultParallelism(), config.batchSize(), WorkSplit.describe(chunks));
             // One chunk per partition, in this order (Spark launches partitions in index order).
             workRdd = jsc.parallelize(chunks, chunks.size()).flatMap(List::iterator);
         }
