@@ -111,7 +111,7 @@ public final class AttackJob {
         if (config.dataset().partitions() > 0) {
             workRdd = jsc.parallelize(work, config.dataset().partitions());
         } else {
-            List<List<WorkItem>> chunks = WorkSplit.split(work, names, config.batchSize(), jsc.defaultParallelism());
+            List<List<WorkItem>> chunks = WorkSplit.split(work, config.batchSize(), jsc.defaultParallelism());
             LOG.info("advspark: round {}: {} images in {} partitions for {} slots (batch {}): {}", config.roundId(),
                     work.size(), chunks.size(), jsc.defaultParallelism(), config.batchSize(), WorkSplit.describe(chunks));
             // One chunk per partition, in this order (Spark launches partitions in index order).

@@ -38,6 +38,7 @@ final class ProgressListener extends SparkListener {
     private final long startMillis = System.currentTimeMillis();
     /** Per executor: its first task's launch and its last task's end, seconds after this listener started. */
     private final java.util.Map<String, double[]> windows = new java.util.TreeMap<>();
+    private final java.util.concurrent.CountDownLatch jobEnded = new java.util.concurrent.CountDownLatch(1);
 
     @Override
     public synchronized void onTaskStart(SparkListenerTaskStart start) {
@@ -68,8 +69,6 @@ final class ProgressListener extends SparkListener {
     synchronized RunMetrics.Attempts attempts() {
         return new RunMetrics.Attempts(tasks.size(), attempts, speculative, failedAttempts, killed);
     }
-
-    private final java.util.concurrent.CountDownLatch jobEnded = new java.util.concurrent.CountDownLatch(1);
 
     @Override
     public void onJobEnd(org.apache.spark.scheduler.SparkListenerJobEnd end) {

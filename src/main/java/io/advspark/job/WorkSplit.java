@@ -38,12 +38,10 @@ final class WorkSplit {
     /**
      * The partitions, in launch order: consecutive groups of {@code work}, each item keeping its
      * attacks, except in the tail, where an item appears in several partitions with disjoint
-     * shares of its attacks. Every (item, attack) pair appears exactly once.
-     *
-     * @param attackOrder the round's attack names in configuration order (a tail partition takes
-     *     the next configs in this order)
+     * shares of its attacks (the next ones in the items' order, which is configuration order).
+     * Every (item, attack) pair appears exactly once.
      */
-    static List<List<WorkItem>> split(List<WorkItem> work, List<String> attackOrder, int batch, int slots) {
+    static List<List<WorkItem>> split(List<WorkItem> work, int batch, int slots) {
         if (batch < 1 || slots < 1) {
             throw new IllegalArgumentException("batch " + batch + ", slots " + slots);
         }
@@ -69,7 +67,7 @@ final class WorkSplit {
         }
         for (int i = tailFrom; i < groups; i++) {
             List<WorkItem> group = g.get(i);
-            List<String> left = attacksOf(group, attackOrder);
+            List<String> left = attacksOf(group);
             while (!left.isEmpty()) {
                 long target = Math.max(1, ceilDiv(remaining, 2L * slots));
                 int k = (int) Math.max(1, Math.min(left.size(), Math.round((double) target / group.size())));
@@ -114,14 +112,11 @@ final class WorkSplit {
         return items.stream().mapToLong(w -> w.attacks().size()).sum();
     }
 
-    /** The attacks any item of {@code group} still needs, in configuration order. */
-    private static List<String> attacksOf(List<WorkItem> group, List<String> attackOrder) {
+    /** The attacks any item of {@code group} still needs, in the order the items list them. */
+    private static List<String> attacksOf(List<WorkItem> group) {
         Set<String> needed = new LinkedHashSet<>();
         group.forEach(w -> needed.addAll(w.attacks()));
-        List<String> ordered = new ArrayList<>();
-        attackOrder.stream().filter(needed::contains).forEach(ordered::add);
-        needed.stream().filter(a -> !ordered.contains(a)).forEach(ordered::add);
-        return ordered;
+        return new ArrayList<>(needed);
     }
 
     private static int ceilDiv(int a, int b) {

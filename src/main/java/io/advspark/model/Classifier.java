@@ -227,7 +227,7 @@ public final class Classifier implements AutoCloseable {
         // libtorch runs batches of 1 or 2 images through other CPU kernels than larger ones, whose
         // float sums differ in the last bits (seen on the demo CNNs, ResNet-20 and MobileNet: rows of
         // batches of 3 to 32 agree bit for bit, of 1 and 2 do not). An image in a small batch (a
-        // resumed round's leftovers, the last partitions) then came out a few pixels different from
+        // resumed round's leftovers, a remnant batch) then came out a few pixels different from
         // the same image in a full batch. Small batches go through repeated to MIN_ROWS rows; the
         // first copy is kept (the others get no gradient).
         int rows = (int) s.get(0);

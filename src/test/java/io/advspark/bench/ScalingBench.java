@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * <p>For each executor count N: a fresh cluster ({@link StandaloneCluster}: one Master and N Workers
  * of 1 core each, every one its own JVM), then {@code REPEAT} rounds submitted through
  * {@code jobs/advspark attack --master spark://...} ({@link Scripts#start}) with 1 libtorch
- * thread per executor, writing to a local folder (file://), the attack starting only when all N
- * executors are registered; then the cluster is stopped by PID and no process naming the run
+ * thread per executor, writing to a local folder (file://), the attack starting on the first
+ * executor up as in a user's round; then the cluster is stopped by PID and no process naming the run
  * folder may survive ({@link ClusterRound#cleanUp}, the folder is kept for its logs).
  *
  * <p>Per round, one JSON line on stdout: the spark-submit wall time measured here, and what the

@@ -33,7 +33,7 @@ class WorkSplitTest {
     void theScalingRoundKeepsWholeBatchesAndSplitsItsTailByAttackConfigs() {
         // The scaling benchmark's round: 300 images x 12 eps configs, batch 32, 2 one-core executors.
         List<String> a = attacks(12);
-        List<List<WorkItem>> parts = WorkSplit.split(work(300, a), a, 32, 2);
+        List<List<WorkItem>> parts = WorkSplit.split(work(300, a), 32, 2);
         assertEquals(List.of("30x12", "30x12", "30x12", "30x12", "30x12", "30x12", "30x12", "30x9", "30x3", "30x6", "30x5",
                 "30x1", "30x3", "30x2", "30x2", "30x1", "30x1", "30x1", "30x1", "30x1"), shapes(parts));
         assertEquals("7 x 30x12, then 30x9 30x3 30x6 30x5 30x1 30x3 30x2 30x2 30x1 30x1 30x1 30x1 30x1 (images x attack configs)",
@@ -48,13 +48,13 @@ class WorkSplitTest {
     void oneSlotGetsWholeBatchesOnly() {
         List<String> a = attacks(3);
         assertEquals(List.of("30x3", "30x3", "30x3", "30x3", "30x3", "30x3", "30x3", "30x3", "30x3", "30x3"),
-                shapes(WorkSplit.split(work(300, a), a, 32, 1)));
+                shapes(WorkSplit.split(work(300, a), 32, 1)));
     }
 
     @Test
     void oneConfigRoundsAreOneBatchPerTask() {
         List<String> a = attacks(1);
-        List<List<WorkItem>> parts = WorkSplit.split(work(1216, a), a, 16, 8);
+        List<List<WorkItem>> parts = WorkSplit.split(work(1216, a), 16, 8);
         assertEquals(76, parts.size());
         assertTrue(parts.stream().allMatch(p -> p.size() == 16), shapes(parts).toString());
     }
@@ -63,11 +63,11 @@ class WorkSplitTest {
     void fewImagesAreSpreadOverTheSlotsInWholeGroups() {
         List<String> a = attacks(6);
         // 48 images, batch 32, 2 slots: two groups of 24, their configs shared out.
-        List<List<WorkItem>> parts = WorkSplit.split(work(48, a), a, 32, 2);
+        List<List<WorkItem>> parts = WorkSplit.split(work(48, a), 32, 2);
         assertTrue(parts.stream().allMatch(p -> p.size() == 24), shapes(parts).toString());
         assertEveryPairOnce(work(48, a), parts);
-        assertEquals(List.of("1x1", "1x1", "1x1"), shapes(WorkSplit.split(work(3, attacks(1)), attacks(1), 32, 8)));
-        assertEquals(List.of(), WorkSplit.split(List.of(), a, 32, 8));
+        assertEquals(List.of("1x1", "1x1", "1x1"), shapes(WorkSplit.split(work(3, attacks(1)), 32, 8)));
+        assertEquals(List.of(), WorkSplit.split(List.of(), 32, 8));
     }
 
     @Test
@@ -78,7 +78,7 @@ class WorkSplitTest {
         for (int i = 0; i < 5; i++) {
             w.set(i, new WorkItem(w.get(i).row(), List.of("a2", "a3")));
         }
-        List<List<WorkItem>> parts = WorkSplit.split(w, a, 8, 4);
+        List<List<WorkItem>> parts = WorkSplit.split(w, 8, 4);
         assertEveryPairOnce(w, parts);
         assertTrue(parts.stream().allMatch(p -> !p.isEmpty()), shapes(parts).toString());
     }
@@ -91,7 +91,7 @@ class WorkSplitTest {
                     for (int slots : new int[] {1, 2, 3, 8, 64}) {
                         List<String> a = attacks(configs);
                         List<WorkItem> w = work(images, a);
-                        List<List<WorkItem>> parts = WorkSplit.split(w, a, batch, slots);
+                        List<List<WorkItem>> parts = WorkSplit.split(w, batch, slots);
                         String what = images + " images x " + configs + ", batch " + batch + ", " + slots + " slots";
                         assertEveryPairOnce(w, parts);
                         int full = Math.min(batch, (images + slots - 1) / slots);

@@ -132,7 +132,7 @@ public final class ClusterRound {
         return p.exitValue();
     }
 
-    /** Runs {@code cmd} to its end: {@link #start} then {@link #finish}. */
+    /** Runs {@code cmd} to its end: {@link Scripts#start} then {@link #finish}. */
     public static String run(String tag, String what, List<String> cmd, Map<String, String> env, Path log) throws Exception {
         long t0 = System.nanoTime();
         return finish(tag, what, Scripts.start(cmd, env, log), log, t0);
