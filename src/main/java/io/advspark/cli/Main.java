@@ -22,14 +22,26 @@ import picocli.CommandLine.Option;
 @Command(
         name = "advspark",
         mixinStandardHelpOptions = true,
-        version = "advspark 0.1.0",
+        versionProvider = Main.VersionProvider.class,
         description = "Transfer-based adversarial examples at cluster scale.",
         subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class})
 public final class Main implements Callable<Integer> {
 
+    /** {@code --version}: the one version string of {@link io.advspark.util.Version}. */
+    static final class VersionProvider implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"advspark " + io.advspark.util.Version.VERSION};
+        }
+    }
+
     public static void main(String[] args) {
         int code = new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof io.advspark.round.RoundBusyException) {
+                        cmd.getErr().println("advspark: " + e.getMessage());
+                        return 4;
+                    }
                     if (e instanceof ConfigException) {
                         cmd.getErr().println("advspark: " + e.getMessage());
                         return 2;
@@ -66,8 +78,11 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--check", description = "Validate the configuration, manifest and models, then stop.")
         boolean check;
 
-        @Option(names = "--force", description = "Delete the round's outputs (images, records, evaluation tables) first and redo everything, instead of resuming.")
+        @Option(names = "--force", description = "Delete the round's outputs (images, records, evaluation tables) first and redo everything, instead of resuming. Refused on a folder that is not an advspark round or holds files advspark did not write.")
         boolean force;
+
+        @Option(names = "--take-over", description = "Take the round's writer lease even though another launcher holds it (use only when that launcher is dead: a lease expires by itself after advspark.round.lease-seconds, at once when its process on this host is gone).")
+        boolean takeOver;
 
         @Override
         public Integer call() {
@@ -77,12 +92,13 @@ public final class Main implements Callable<Integer> {
                     System.out.println("advspark: configuration, manifest and models are valid");
                     return 0;
                 }
-                RoundSummary s = AttackJob.run(cfg, spark, force);
-                System.out.println(s.render());
-                if (!cfg.targets().isEmpty() && !noEvaluate) {
-                    // The round holds out targets: score the written PNGs on them right away.
-                    System.out.println(EvaluateJob.run(cfg, spark).render());
-                }
+                AttackJob.run(cfg, spark, new AttackJob.Options(force, takeOver), s -> {
+                    System.out.println(s.render());
+                    if (!cfg.targets().isEmpty() && !noEvaluate) {
+                        // The round holds out targets: score the written PNGs on them right away.
+                        System.out.println(EvaluateJob.run(cfg, spark).render());
+                    }
+                });
                 return 0;
             });
         }
@@ -101,10 +117,13 @@ public final class Main implements Callable<Integer> {
         @Mixin
         RoundOptions round;
 
+        @Option(names = "--take-over", description = "Take the round's writer lease even though another launcher holds it (see attack --take-over).")
+        boolean takeOver;
+
         @Override
         public Integer call() {
             return round.run((cfg, spark) -> {
-                System.out.println(EvaluateJob.run(cfg, spark).render());
+                System.out.println(EvaluateJob.run(cfg, spark, takeOver).render());
                 return 0;
             });
         }

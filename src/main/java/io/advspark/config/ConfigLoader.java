@@ -30,7 +30,6 @@ public final class ConfigLoader {
     /** Objects whose keys are free (user-chosen names). */
     private static final Set<String> OPEN_OBJECTS = Set.of(ROOT + ".spark.conf");
 
-    private static final Pattern ROUND_ID = Pattern.compile("[A-Za-z0-9._-]+");
     /** Credentials belong in the Hadoop/AWS provider chain, never in a committed round file. */
     private static final Pattern SECRET_KEY =
             Pattern.compile("(?i).*(secret|access\\.key|session\\.token|password).*");
@@ -235,11 +234,20 @@ public final class ConfigLoader {
 
     private static RoundConfig build(Config c) {
         String roundId = c.getString("round.id");
-        if (!ROUND_ID.matcher(roundId).matches()) {
-            throw new ConfigException(
-                    "advspark.round.id '" + roundId + "' may only contain letters, digits, '.', '_' and '-'");
+        String idProblem = io.advspark.round.Names.problem(roundId);
+        if (idProblem != null) {
+            throw new ConfigException("advspark.round.id '" + roundId + "' " + idProblem + " (it names the round's folder)");
         }
         String output = absoluteUri(c.getString("round.output"), "advspark.round.output");
+        String dots = io.advspark.data.UriPaths.dotSegments(output);
+        if (dots != null) {
+            throw new ConfigException("advspark.round.output '" + io.advspark.data.Storage.redact(output) + "' contains a '"
+                    + dots + "' segment: give the output folder without '.' or '..' steps");
+        }
+        int leaseSeconds = c.getInt("round.lease-seconds");
+        if (leaseSeconds < 4 || leaseSeconds > 86_400) {
+            throw new ConfigException("advspark.round.lease-seconds must be in 4..86400, got " + leaseSeconds);
+        }
 
         DatasetConfig dataset =
                 new DatasetConfig(
@@ -352,7 +360,8 @@ public final class ConfigLoader {
                 c.getString("spark.master"),
                 c.getString("spark.app-name"),
                 sparkConf,
-                score);
+                score,
+                leaseSeconds);
     }
 
     /**
@@ -395,9 +404,9 @@ public final class ConfigLoader {
                     key = key + " (grid " + combo + ")";
                 }
                 String n = name.toString();
-                if (!ROUND_ID.matcher(n).matches()) {
-                    throw new ConfigException(key + ".name '" + n + "' may only contain letters, digits, '.', '_' and '-'"
-                            + " (it names a folder)");
+                String problem = io.advspark.round.Names.problem(n);
+                if (problem != null) {
+                    throw new ConfigException(key + ".name '" + n + "' " + problem + " (it names a folder)");
                 }
                 if (!names.add(n)) {
                     throw new ConfigException(key + ".name: the name '" + n + "' is used by two attack configurations");

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param sparkAppName application name
  * @param sparkConf extra Spark properties
  * @param score the competition score of {@code advspark evaluate} ({@code evaluate.score})
+ * @param leaseSeconds time to live of the round's writer lease ({@code round.lease-seconds})
  */
 public record RoundConfig(
         String roundId,
@@ -31,7 +32,8 @@ public record RoundConfig(
         String sparkMaster,
         String sparkAppName,
         Map<String, String> sparkConf,
-        String score)
+        String score,
+        int leaseSeconds)
         implements java.io.Serializable {
 
     public RoundConfig {
@@ -47,8 +49,11 @@ public record RoundConfig(
     public RoundConfig(String roundId, String output, DatasetConfig dataset, List<ModelSpec> models, AttackConfig attack,
             int batchSize, String device, int threads, String sparkMaster, String sparkAppName, Map<String, String> sparkConf) {
         this(roundId, output, dataset, models, List.of(new NamedAttack(DEFAULT_ATTACK, attack)), batchSize, device, threads,
-                sparkMaster, sparkAppName, sparkConf, "tianchi2019(eps=32)");
+                sparkMaster, sparkAppName, sparkConf, "tianchi2019(eps=32)", DEFAULT_LEASE_SECONDS);
     }
+
+    /** Default of {@code round.lease-seconds}. */
+    public static final int DEFAULT_LEASE_SECONDS = 60;
 
     /** Name of the attack of a round that sets {@code advspark.attack} only (default of {@code attack.name}). */
     public static final String DEFAULT_ATTACK = "main";
@@ -61,13 +66,13 @@ public record RoundConfig(
     /** This round with other attack configurations. */
     public RoundConfig withAttacks(List<NamedAttack> other) {
         return new RoundConfig(roundId, output, dataset, models, other, batchSize, device, threads, sparkMaster,
-                sparkAppName, sparkConf, score);
+                sparkAppName, sparkConf, score, leaseSeconds);
     }
 
     /** This round with another libtorch thread count. */
     public RoundConfig withThreads(int n) {
         return new RoundConfig(roundId, output, dataset, models, attacks, batchSize, device, n, sparkMaster,
-                sparkAppName, sparkConf, score);
+                sparkAppName, sparkConf, score, leaseSeconds);
     }
 
     /** The held-out target models (role = target), in configuration order. */
@@ -82,6 +87,11 @@ public record RoundConfig(
 
     /** Root folder of this round's outputs. */
     public String roundUri() {
-        return output.endsWith("/") ? output + roundId : output + "/" + roundId;
+        return layout().root();
+    }
+
+    /** Where every output of this round lives. */
+    public io.advspark.round.RoundLayout layout() {
+        return io.advspark.round.RoundLayout.of(output, roundId);
     }
 }

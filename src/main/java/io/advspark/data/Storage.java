@@ -22,9 +22,29 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
  */
 public final class Storage {
     private final Configuration conf;
+    /** Writes and deletes must lie inside this folder (null: unfenced, for reads only). */
+    private final String fence;
 
     public Storage(Configuration conf) {
+        this(conf, null);
+    }
+
+    private Storage(Configuration conf, String fence) {
         this.conf = conf;
+        this.fence = fence;
+    }
+
+    /**
+     * This storage with every write, rename and delete checked to lie inside {@code folder} (a
+     * round), by {@link UriPaths#requireInside}, before anything is touched.
+     */
+    public Storage fencedTo(String folder) {
+        return new Storage(conf, folder);
+    }
+
+    /** Checks that a write or delete of {@code uri} is allowed here; returns it. */
+    public String requireWritable(String uri) {
+        return fence == null ? uri : UriPaths.requireInside(fence, uri);
     }
 
     public Configuration conf() {
@@ -82,6 +102,7 @@ public final class Storage {
      * in the same folder and are renamed into place.
      */
     public void writeAtomically(String uri, byte[] bytes) throws IOException {
+        requireWritable(uri);
         Path target = new Path(uri);
         FileSystem fs = target.getFileSystem(conf);
         if (fs instanceof LocalFileSystem local) {
@@ -167,9 +188,76 @@ public final class Storage {
 
     /** Deletes a file or, with {@code recursive}, a folder; false if there was nothing to delete. */
     public boolean delete(String uri, boolean recursive) throws IOException {
+        requireWritable(uri);
         Path p = new Path(uri);
         return p.getFileSystem(conf).delete(p, recursive);
     }
+
+    /**
+     * Creates {@code uri} with {@code bytes} only if nothing exists under that name; false if
+     * something does. Atomic on local files (a hard link of a complete temporary, so readers never
+     * see a partial file) and on HDFS (the NameNode's create without overwrite). On object stores
+     * (S3A) it is a check followed by a put: two writers can both succeed, so callers that need
+     * exclusion read the object back (see {@link #createIsAtomic}).
+     */
+    public boolean createIfAbsent(String uri, byte[] bytes) throws IOException {
+        requireWritable(uri);
+        Path target = new Path(uri);
+        FileSystem fs = target.getFileSystem(conf);
+        if (fs instanceof LocalFileSystem local) {
+            fs = local.getRawFileSystem();
+        }
+        if (fs instanceof RawLocalFileSystem raw) {
+            java.nio.file.Path t = raw.pathToFile(target).toPath();
+            java.nio.file.Files.createDirectories(t.getParent());
+            java.nio.file.Path tmp = t.getParent().resolve(tmpName(t.getFileName().toString()));
+            try {
+                java.nio.file.Files.write(tmp, bytes);
+                java.nio.file.Files.createLink(t, tmp);
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            } finally {
+                java.nio.file.Files.deleteIfExists(tmp);
+            }
+        }
+        try (OutputStream out = fs.create(target, false)) {
+            out.write(bytes);
+            return true;
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** Whether {@link #createIfAbsent} excludes a concurrent creator on this URI's store. */
+    public boolean createIsAtomic(String uri) throws IOException {
+        FileSystem fs = fs(uri);
+        return !isObjectStore(fs.getUri().getScheme());
+    }
+
+    /** A child of a folder: its name and whether it is a folder. */
+    public record Child(String name, boolean directory) {}
+
+    /** Every child of a folder, hidden ones included; empty if the folder does not exist. */
+    public java.util.List<Child> listChildren(String dirUri) throws IOException {
+        Path dir = new Path(dirUri);
+        java.util.List<Child> out = new java.util.ArrayList<>();
+        try {
+            for (FileStatus st : dir.getFileSystem(conf).listStatus(dir)) {
+                out.add(new Child(st.getPath().getName(), st.isDirectory()));
+            }
+        } catch (FileNotFoundException e) {
+            // no folder, no children
+        }
+        return out;
+    }
+
+    /** Whether a name is one of the hidden temporaries this class writes (left by a killed writer). */
+    public static boolean isTemporary(String name) {
+        return name.startsWith("._tmp.") || name.startsWith(PROBE_PREFIX);
+    }
+
+    private static final String PROBE_PREFIX = "._advspark_write_probe_";
 
     /** Whether writes to this scheme are atomic per object (S3-like) rather than rename-based. */
     public static boolean isObjectStore(String scheme) {
@@ -196,7 +284,7 @@ public final class Storage {
         } catch (IOException | RuntimeException e) {
             throw new IOException("output store " + redact(dirUri) + " is not reachable: " + e.getMessage(), e);
         }
-        Path probe = new Path(dir, "._advspark_write_probe_" + Long.toHexString(System.nanoTime()));
+        Path probe = new Path(dir, PROBE_PREFIX + Long.toHexString(System.nanoTime()));
         try {
             fs.mkdirs(dir);
             try (OutputStream out = fs.create(probe, true)) {

@@ -11,6 +11,7 @@ import io.advspark.data.Storage;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
 import io.advspark.model.TorchRuntime;
+import io.advspark.round.RoundGuard;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,18 +52,56 @@ public final class AttackJob {
         return run(config, spark, false);
     }
 
+    public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force) {
+        return run(config, spark, new Options(force, false), s -> {});
+    }
+
+    /**
+     * How a launcher runs a round.
+     *
+     * @param force remove the round's outputs first and redo everything
+     * @param takeOver take the round's writer lease even from a live holder
+     */
+    public record Options(boolean force, boolean takeOver) {}
+
     /**
      * Runs the round's attack configurations over its manifest. A rerun resumes: an (image,
      * attack) committed by an earlier run is skipped (see {@link RoundState}); {@code force}
-     * first removes every output of the round and redoes it all.
+     * first removes every output of the round and redoes it all. The round is held under its
+     * writer lease from the first write to the end ({@link RoundGuard}), {@code thenUnderLease}
+     * included.
      */
-    public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force) {
+    public static RoundSummary run(RoundConfig config, SparkSession spark, Options options,
+            java.util.function.Consumer<RoundSummary> thenUnderLease) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Storage storage = new Storage(jsc.hadoopConfiguration());
         String roundUri = config.roundUri();
+        Storage unfenced = new Storage(jsc.hadoopConfiguration());
+        Prepared prepared = prepare(config, unfenced);
+        try (RoundGuard guard = RoundGuard.open(unfenced, config.layout(), config.roundId(), guardOptions(config, "attack",
+                options.takeOver(), options.force()))) {
+            guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
+            try {
+                RoundSummary summary = attack(config, spark, guard.storage(), prepared, t0);
+                // E.g. the evaluation of the same command: no other launcher gets in between.
+                thenUnderLease.accept(summary);
+                return summary;
+            } catch (RuntimeException e) {
+                guard.lease().check(); // a lost lease explains the failure better than "job cancelled"
+                throw e;
+            }
+        }
+    }
 
-        Prepared prepared = prepare(config, storage);
+    /** How a command of this round opens it for writing. */
+    public static RoundGuard.Options guardOptions(RoundConfig config, String command, boolean takeOver, boolean force) {
+        return new RoundGuard.Options(command, java.time.Duration.ofSeconds(config.leaseSeconds()), takeOver, force,
+                command.equals("attack"));
+    }
+
+    private static RoundSummary attack(RoundConfig config, SparkSession spark, Storage storage, Prepared prepared, long t0) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        String roundUri = config.roundUri();
         double checksSeconds = (System.nanoTime() - t0) / 1e9;
         List<ModelBundle> bundles = prepared.bundles();
         List<ManifestRow> rows = prepared.rows();
@@ -73,9 +112,6 @@ public final class AttackJob {
                 names.size(), names);
         if (rows.isEmpty()) {
             throw new ConfigException("manifest " + manifestUri(config) + " has no rows");
-        }
-        if (force) {
-            LOG.info("advspark: --force: removed {} of {}", RoundState.clear(storage, roundUri), roundUri);
         }
         Map<String, String> specs = new LinkedHashMap<>();
         prepared.attacks().forEach((name, a) -> specs.put(name, a.spec()));
@@ -167,7 +203,7 @@ public final class AttackJob {
                     p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
                     c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment())));
         }
-        String dir = Storage.join(config.roundUri(), "attacks");
+        String dir = config.layout().output("attacks");
         String file = "part-00000.snappy.parquet";
         try {
             ParquetFiles.write(storage, Storage.join(dir, file), RecordSchema.ATTACKS, out);

@@ -43,9 +43,27 @@ public final class EvaluateJob {
     private EvaluateJob() {}
 
     public static EvaluationSummary run(RoundConfig config, SparkSession spark) {
+        return run(config, spark, false);
+    }
+
+    /** Evaluates the round under its writer lease ({@code takeOver}: even from a live holder). */
+    public static EvaluationSummary run(RoundConfig config, SparkSession spark, boolean takeOver) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        try (io.advspark.round.RoundGuard guard = io.advspark.round.RoundGuard.open(new Storage(jsc.hadoopConfiguration()),
+                config.layout(), config.roundId(), AttackJob.guardOptions(config, "evaluate", takeOver, false))) {
+            guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
+            try {
+                return evaluate(config, spark, guard.storage());
+            } catch (RuntimeException e) {
+                guard.lease().check();
+                throw e;
+            }
+        }
+    }
+
+    private static EvaluationSummary evaluate(RoundConfig config, SparkSession spark, Storage storage) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Storage storage = new Storage(jsc.hadoopConfiguration());
         String roundUri = config.roundUri();
         List<ModelSpec> targetSpecs = config.targets();
         if (targetSpecs.isEmpty()) {
@@ -137,7 +155,7 @@ public final class EvaluateJob {
             String roundId = config.roundId();
             String scoreSpec = scoring.spec();
             JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
-            String predictionsUri = Storage.join(roundUri, "predictions");
+            String predictionsUri = storage.requireWritable(config.layout().output("predictions"));
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
             spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write().mode(SaveMode.Overwrite).partitionBy("attack")
                     .parquet(predictionsUri);
@@ -161,7 +179,7 @@ public final class EvaluateJob {
                                 r.get(5), s.size(), s.isEmpty() ? null : scoring.perImage(s), scoreSpec);
                     });
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
-            String scoresUri = Storage.join(roundUri, "scores");
+            String scoresUri = storage.requireWritable(config.layout().output("scores"));
             spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write().mode(SaveMode.Overwrite).partitionBy("attack")
                     .parquet(scoresUri);
 
@@ -181,7 +199,7 @@ public final class EvaluateJob {
             for (Row r : agg) {
                 summary.add(summaryRow(roundId, scoreSpec, r));
             }
-            String summaryUri = Storage.join(roundUri, "summary");
+            String summaryUri = storage.requireWritable(config.layout().output("summary"));
             spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write().mode(SaveMode.Overwrite).parquet(summaryUri);
             java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
             for (Row r : spark.read().parquet(scoresUri).groupBy("attack").agg(

@@ -103,7 +103,8 @@ public final class PartitionAttacker
 
     @Override
     public void call(Iterator<WorkItem> items) throws Exception {
-        Storage storage = new Storage(hadoopConf.value().value());
+        // Every write of the task is checked to stay inside the round.
+        Storage storage = new Storage(hadoopConf.value().value()).fencedTo(config.roundUri());
         long tm = System.nanoTime();
         Device device = TaskDevice.forTask(config.device(), config.threads());
         deviceName = TaskDevice.name(device);

@@ -6,14 +6,10 @@ import static org.apache.spark.sql.functions.input_file_name;
 import io.advspark.config.ConfigException;
 import io.advspark.config.NamedAttack;
 import io.advspark.data.Storage;
+import io.advspark.round.RoundLayout;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,49 +45,37 @@ public final class RoundState {
     private static final Logger LOG = LoggerFactory.getLogger(RoundState.class);
 
     /** Tables and folders a round writes, all removed by {@code --force}. */
-    public static final List<String> OUTPUTS = List.of("images", "records", "attacks", "predictions", "scores", "summary");
+    public static final List<String> OUTPUTS = RoundLayout.OUTPUTS;
 
     private RoundState() {}
 
+    // Paths come from RoundLayout, the one place that computes (and checks) a round's layout.
+
     public static String imagesDir(String roundUri, String attack) {
-        return Storage.join(Storage.join(roundUri, "images"), attack);
+        return RoundLayout.at(roundUri).images(attack);
     }
 
     /** Path of an attack's PNG relative to the round folder (the records' {@code output_file}). */
     public static String relativePng(String attack, String imageId) {
-        return "images/" + attack + "/" + imageId;
+        return RoundLayout.relativePng(attack, imageId);
     }
 
     public static String recordsDir(String roundUri) {
-        return Storage.join(roundUri, "records");
+        return RoundLayout.at(roundUri).records();
     }
 
     public static String recordsDir(String roundUri, String attack) {
-        return Storage.join(recordsDir(roundUri), "attack=" + attack);
+        return RoundLayout.at(roundUri).records(attack);
     }
 
     /** The record file committing a batch: named by the attack and the batch's ImageIds. */
     public static String batchFile(String roundUri, String attack, List<String> imageIds) {
-        return Storage.join(recordsDir(roundUri, attack), "part-" + hash(attack, imageIds) + ".parquet");
+        return RoundLayout.at(roundUri).batchFile(attack, imageIds);
     }
 
     /** The error rows of one task for one attack, keyed by what failed (ImageIds or manifest lines). */
     public static String failedFile(String roundUri, String attack, List<String> keys) {
-        return Storage.join(recordsDir(roundUri, attack), "failed-" + hash(attack, keys) + ".parquet");
-    }
-
-    static String hash(String attack, List<String> keys) {
-        try {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            d.update(attack.getBytes(StandardCharsets.UTF_8));
-            for (String k : keys) {
-                d.update((byte) '\n');
-                d.update(k.getBytes(StandardCharsets.UTF_8));
-            }
-            return HexFormat.of().formatHex(d.digest(), 0, 10);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return RoundLayout.at(roundUri).failedFile(attack, keys);
     }
 
     /**
@@ -192,22 +176,6 @@ public final class RoundState {
         } catch (IOException e) {
             throw new ConfigException("cannot read the committed outputs of " + roundUri + ": " + e.getMessage(), e);
         }
-    }
-
-    /** {@code --force}: removes every output of the round (not the round folder's other files). */
-    public static List<String> clear(Storage storage, String roundUri) {
-        List<String> removed = new ArrayList<>();
-        for (String o : OUTPUTS) {
-            String uri = Storage.join(roundUri, o);
-            try {
-                if (storage.delete(uri, true)) {
-                    removed.add(o);
-                }
-            } catch (IOException e) {
-                throw new ConfigException("--force: cannot delete " + uri + ": " + e.getMessage(), e);
-            }
-        }
-        return removed;
     }
 
     /** Whether a folder holds any Parquet data file, at any depth. */

@@ -1,0 +1,173 @@
+package io.advspark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.advspark.config.ConfigLoader;
+import io.advspark.config.RoundConfig;
+import io.advspark.job.AttackJob;
+import io.advspark.job.Sessions;
+import io.advspark.round.RoundBusyException;
+import io.advspark.round.RoundLayout;
+import io.advspark.testing.S3ProxyServer;
+import io.advspark.testing.Scripts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One writer per round, as users meet it: two launchers started together on one round id (they
+ * once ran side by side and mixed eps 8 and eps 2 rows under one attack), {@code --force} against
+ * a running round (it once deleted that round's committed work), on {@code file://}, and a second
+ * writer on an {@code s3a://} round (s3proxy), where the lease is a put checked by reading back.
+ */
+class RoundLeaseIT {
+    private static final Duration LIMIT = Duration.ofMinutes(6);
+
+    private static List<String> attack(Path out, String... more) {
+        List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "attack", "--set", "round.output=\"" + out + "\"",
+                "--set", "round.id=shared", "--set", "threads=1", "--set", "spark.master=\"local[1]\""));
+        for (String m : more) {
+            cmd.add("--set");
+            cmd.add(m);
+        }
+        return cmd;
+    }
+
+    private static String read(Path log) throws Exception {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    private static List<Row> records(String roundUri, Map<String, String> conf) {
+        SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
+                .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate();
+        conf.forEach((k, v) -> spark.sparkContext().hadoopConfiguration().set(k.replaceFirst("^spark\\.hadoop\\.", ""), v));
+        try {
+            return spark.read().parquet(roundUri + "/records").collectAsList();
+        } finally {
+            spark.stop();
+            SparkSession.clearActiveSession();
+            SparkSession.clearDefaultSession();
+        }
+    }
+
+    @Test
+    void twoLaunchersOnOneRoundCannotBothWrite(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        Process a = Scripts.start(attack(out, "attack.eps=8"), Map.of(), tmp.resolve("a.log"));
+        Process b = Scripts.start(attack(out, "attack.eps=2"), Map.of(), tmp.resolve("b.log"));
+        assertTrue(a.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS) && b.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS));
+        String la = read(tmp.resolve("a.log"));
+        String lb = read(tmp.resolve("b.log"));
+        boolean aWon = a.exitValue() == 0;
+        String winner = aWon ? la : lb;
+        String loser = aWon ? lb : la;
+        int loserExit = aWon ? b.exitValue() : a.exitValue();
+        assertEquals(0, aWon ? a.exitValue() : b.exitValue(), "one launcher finishes:\n" + la + "\n----\n" + lb);
+        assertEquals(4, loserExit, "the other is refused with exit 4:\n" + loser);
+        assertTrue(loser.contains("advspark: round shared is in use by `advspark attack` on host")
+                && loser.contains("--take-over"), loser);
+        assertTrue(winner.contains("48 attacked, 0 failed"), winner);
+        String eps = aWon ? "eps=8" : "eps=2";
+        List<Row> rows = records(out.resolve("shared").toUri().toString(), Map.of());
+        assertEquals(48, rows.size(), "one row per image");
+        Set<String> specs = new TreeSet<>();
+        rows.forEach(r -> specs.add(r.getAs("attack_spec")));
+        assertEquals(1, specs.size(), "one configuration in the records: " + specs);
+        assertTrue(specs.iterator().next().contains(eps) || specs.iterator().next().contains(eps + ".0"),
+                "the winner's eps " + eps + ": " + specs);
+        assertTrue(Files.notExists(out.resolve("shared").resolve(RoundLayout.LEASE)), "lease released at the end");
+    }
+
+    @Test
+    void forceIsRefusedWhileTheRoundRuns(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        Path round = out.resolve("shared");
+        Process a = Scripts.start(attack(out), Map.of(), tmp.resolve("a.log"));
+        try {
+            // Wait for the first committed batch: --force would once have deleted it.
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            while (!hasRecordFile(round.resolve("records")) && a.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertTrue(a.isAlive(), "the round ended before --force could be tried:\n" + read(tmp.resolve("a.log")));
+            List<String> force = attack(out);
+            force.add("--force");
+            String forced = Scripts.run(force, Map.of(), LIMIT, 4);
+            assertTrue(forced.contains("is in use by"), forced);
+        } finally {
+            assertTrue(a.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS));
+        }
+        assertEquals(0, a.exitValue(), read(tmp.resolve("a.log")));
+        assertTrue(read(tmp.resolve("a.log")).contains("48 attacked, 0 failed"));
+        try (Stream<Path> s = Files.list(round.resolve("images/main"))) {
+            assertEquals(48, s.count(), "the running round's work is intact");
+        }
+    }
+
+    private static boolean hasRecordFile(Path records) throws Exception {
+        if (!Files.isDirectory(records)) {
+            return false;
+        }
+        try (Stream<Path> s = Files.walk(records)) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("part-"));
+        }
+    }
+
+    @Test
+    void aSecondWriterOnAnS3RoundIsRefused(@TempDir Path tmp) throws Exception {
+        try (S3ProxyServer s3 = S3ProxyServer.start(S3ProxyServer.randomBucket("advspark-lease"))) {
+            Map<String, String> s3a = s3.s3aSettings();
+            StringBuilder opts = new StringBuilder();
+            s3a.forEach((k, v) -> opts.append(" -D").append(k).append('=').append(v));
+            String output = s3.uri("rounds");
+            List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "attack", "--set", "round.output=\"" + output + "\"",
+                    "--set", "round.id=shared", "--set", "threads=1", "--set", "spark.master=\"local[1]\""));
+            Process a = Scripts.start(cmd, Map.of("ADVSPARK_JAVA_OPTS", opts.toString().trim()), tmp.resolve("a.log"));
+            RoundConfig cfg = ConfigLoader.load(null, List.of("round.output=\"" + output + "\"", "round.id=shared",
+                    "threads=1"));
+            Map<String, String> extra = new HashMap<>(s3a);
+            extra.put("spark.ui.enabled", "false");
+            try {
+                SparkSession spark = Sessions.create(cfg, "local[1]", extra);
+                try {
+                    org.apache.hadoop.fs.Path lease = new org.apache.hadoop.fs.Path(cfg.layout().lease());
+                    FileSystem fs = lease.getFileSystem(spark.sparkContext().hadoopConfiguration());
+                    long deadline = System.nanoTime() + LIMIT.toNanos();
+                    while (!fs.exists(lease) && a.isAlive() && System.nanoTime() < deadline) {
+                        Thread.sleep(200);
+                    }
+                    assertTrue(a.isAlive(), "the round ended before its lease was seen:\n" + read(tmp.resolve("a.log")));
+                    RoundBusyException e = org.junit.jupiter.api.Assertions.assertThrows(RoundBusyException.class,
+                            () -> AttackJob.run(cfg, spark, true));
+                    assertTrue(e.getMessage().contains("is in use by `advspark attack`")
+                            && e.getMessage().contains("(pid " + a.pid() + ")"), e.getMessage());
+                } finally {
+                    spark.stop();
+                    SparkSession.clearActiveSession();
+                    SparkSession.clearDefaultSession();
+                }
+            } finally {
+                assertTrue(a.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS));
+                FileSystem.closeAll();
+            }
+            String la = read(tmp.resolve("a.log"));
+            assertEquals(0, a.exitValue(), la);
+            assertTrue(la.contains("48 attacked, 0 failed"), la);
+            assertEquals(48, records(cfg.roundUri(), s3a).size(), "the running round's records are intact");
+        }
+    }
+}
