@@ -26,7 +26,7 @@ import org.apache.spark.sql.types.StructType;
  * Writes a small Parquet file from inside a task, in one atomic put: the rows are encoded in
  * memory (snappy, like Spark's writer) and handed to {@link Storage#writeAtomically}, so a reader
  * sees the whole file or none of it. This is how a batch of attacked images is committed (see
- * README "Writes, commits and resuming"); Spark's DataFrame writer commits only at the end of a
+ * docs/writes-and-resuming.md); Spark's DataFrame writer commits only at the end of a
  * job, which would lose a killed round's progress.
  *
  * <p>Flat schemas of string, int, long, double and boolean columns, all optional, as Spark writes
