@@ -69,6 +69,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--force", description = "Delete the round's outputs (images, records, evaluation tables) first and redo everything, instead of resuming.")
         boolean force;
 
+        @Option(names = "--verify", description = "When resuming, also read every committed PNG of the round's attacks, check it against the CRC32C its record holds and decode it (a plain resume checks that each PNG is there with its recorded length); damaged ones are redone.")
+        boolean verify;
+
         @Override
         public Integer call() {
             return round.run((cfg, spark) -> {
@@ -77,7 +80,7 @@ public final class Main implements Callable<Integer> {
                     System.out.println("advspark: configuration, manifest and models are valid");
                     return 0;
                 }
-                RoundSummary s = AttackJob.run(cfg, spark, force);
+                RoundSummary s = AttackJob.run(cfg, spark, force, verify);
                 System.out.println(s.render());
                 if (!cfg.targets().isEmpty() && !noEvaluate) {
                     // The round holds out targets: score the written PNGs on them right away.

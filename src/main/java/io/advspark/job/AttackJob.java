@@ -57,6 +57,14 @@ public final class AttackJob {
      * first removes every output of the round and redoes it all.
      */
     public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force) {
+        return run(config, spark, force, false);
+    }
+
+    /**
+     * As {@link #run(RoundConfig, SparkSession, boolean)}; {@code verify} makes the resume also
+     * read every committed PNG, check its checksum and decode it (see {@link RoundState#scan}).
+     */
+    public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force, boolean verify) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage storage = new Storage(jsc.hadoopConfiguration());
@@ -80,9 +88,10 @@ public final class AttackJob {
         Map<String, String> specs = new LinkedHashMap<>();
         prepared.attacks().forEach((name, a) -> specs.put(name, a.spec()));
         long ts = System.nanoTime();
-        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs);
+        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs,
+                prepared.provenance(), verify);
         long tt = System.nanoTime();
-        writeAttacksTable(storage, config, prepared.attacks());
+        writeAttacksTable(storage, config, prepared.attacks(), prepared.provenance());
         double scanSeconds = (tt - ts) / 1e9;
         double tableSeconds = (System.nanoTime() - tt) / 1e9;
 
@@ -132,7 +141,7 @@ public final class AttackJob {
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
             double startup = (System.nanoTime() - t0) / 1e9;
             workRdd.foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
-                    .withGuides(prepared.guides()).withMetrics(metrics));
+                    .withGuides(prepared.guides()).withMetrics(metrics).withProvenance(prepared.provenance()));
             progress.awaitJobEnd(5_000);
             RunMetrics.Timings timings = metrics.timings().withTasks(progress.attempts(), progress.windows());
             // In a fresh application the attack job is the first Spark job: it also waits for the
@@ -156,7 +165,8 @@ public final class AttackJob {
      * atomic file written here on the driver, like a batch's record file, and not by a Spark job:
      * the attack's tasks then start as soon as the executors are up, not after a one-task job.
      */
-    private static void writeAttacksTable(Storage storage, RoundConfig config, Map<String, Attack> parts) {
+    private static void writeAttacksTable(Storage storage, RoundConfig config, Map<String, Attack> parts,
+            Provenance provenance) {
         List<Row> out = new ArrayList<>();
         for (NamedAttack a : config.attacks()) {
             Attack p = parts.get(a.name());
@@ -165,7 +175,9 @@ public final class AttackJob {
                     p.update().spec(), String.join("; ", p.inputs().stream().map(x -> x.spec()).toList()),
                     String.join("; ", p.gradients().stream().map(x -> x.spec()).toList()), p.loss().spec(),
                     p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
-                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment())));
+                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment()),
+                    provenance.modelSha256(), provenance.cardSha256(), provenance.surrogateSettings(),
+                    provenance.manifestSha256()));
         }
         String dir = Storage.join(config.roundUri(), "attacks");
         String file = "part-00000.snappy.parquet";
@@ -194,7 +206,7 @@ public final class AttackJob {
      * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
      */
     private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides,
-            Map<String, Attack> attacks) {}
+            Map<String, Attack> attacks, Provenance provenance) {}
 
     /** Output store writable, models loadable and as their cards say, manifest read. */
     private static Prepared prepare(RoundConfig config, Storage storage) {
@@ -206,14 +218,16 @@ public final class AttackJob {
         List<String> augment = config.attacks().stream().flatMap(a -> a.config().augment().stream()).distinct().toList();
         List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), augment);
         int classes = bundles.get(0).card().datasetClasses();
-        List<ManifestRow> rows = readManifest(config, storage, classes);
+        // Read once: parsed here and fingerprinted for the resume identity (Provenance).
+        byte[] manifest = manifestBytes(config, storage);
+        List<ManifestRow> rows = parseManifest(config, manifest, classes, config.dataset().limit());
         Map<Integer, String> guides = null;
         Map<String, Attack> attacks = new LinkedHashMap<>();
         config.attacks().forEach(a -> attacks.put(a.name(), Attack.fromConfig(a.config())));
         Attack attack = attacks.values().stream().filter(a -> a.init().needsGuides()).findFirst().orElse(null);
         if (attack != null) {
             // From the whole manifest, so that an image's start does not depend on dataset.limit.
-            guides = guideIds(config.dataset().limit() > 0 ? readManifest(config, storage, classes, 0) : rows);
+            guides = guideIds(config.dataset().limit() > 0 ? parseManifest(config, manifest, classes, 0) : rows);
             TreeSet<Integer> missing = new TreeSet<>();
             long images = 0;
             for (ManifestRow r : rows) {
@@ -227,7 +241,7 @@ public final class AttackJob {
                         + " start from the clean image (zeros start)", attack.init().spec(), missing, images);
             }
         }
-        return new Prepared(bundles, rows, guides, attacks);
+        return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest));
     }
 
     /**
@@ -253,11 +267,24 @@ public final class AttackJob {
     }
 
     static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes, int limit) {
+        return parseManifest(config, manifestBytes(config, storage), classes, limit);
+    }
+
+    static byte[] manifestBytes(RoundConfig config, Storage storage) {
         String uri = manifestUri(config);
-        try (InputStream in = storage.open(uri)) {
-            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
+        try {
+            return storage.readAll(uri);
         } catch (FileNotFoundException e) {
             throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    static List<ManifestRow> parseManifest(RoundConfig config, byte[] bytes, int classes, int limit) {
+        String uri = manifestUri(config);
+        try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
+            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
         } catch (IOException e) {
             throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
         }
