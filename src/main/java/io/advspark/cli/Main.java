@@ -84,6 +84,9 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--take-over", description = "Take the round's writer lease even though another launcher holds it (use only when that launcher is dead: a lease expires by itself after advspark.round.lease-seconds, at once when its process on this host is gone).")
         boolean takeOver;
 
+        @Option(names = "--verify", description = "When resuming, also read every committed PNG of the round's attacks, check it against the CRC32C its record holds and decode it (a plain resume checks that each PNG is there with its recorded length); damaged ones are redone.")
+        boolean verify;
+
         @Override
         public Integer call() {
             return round.run((cfg, spark) -> {
@@ -92,7 +95,7 @@ public final class Main implements Callable<Integer> {
                     System.out.println("advspark: configuration, manifest and models are valid");
                     return 0;
                 }
-                AttackJob.run(cfg, spark, new AttackJob.Options(force, takeOver), s -> {
+                AttackJob.run(cfg, spark, new AttackJob.Options(force, takeOver, verify), s -> {
                     System.out.println(s.render());
                     if (!cfg.targets().isEmpty() && !noEvaluate) {
                         // The round holds out targets: score the written PNGs on them right away.

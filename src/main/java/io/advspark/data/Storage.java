@@ -186,6 +186,59 @@ public final class Storage {
         return out;
     }
 
+    /**
+     * Names and lengths (bytes) of the data files directly in a folder, as {@link #listFileNames}
+     * lists them, from one listing: on object stores a length needs no request per file.
+     */
+    public java.util.Map<String, Long> listFileLengths(String dirUri) throws IOException {
+        Path dir = new Path(dirUri);
+        FileSystem fs = dir.getFileSystem(conf);
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        FileStatus[] all;
+        try {
+            all = fs.listStatus(dir);
+        } catch (FileNotFoundException e) {
+            return out;
+        }
+        for (FileStatus st : all) {
+            String n = st.getPath().getName();
+            if (st.isFile() && !n.startsWith(".") && !n.startsWith("_")) {
+                out.put(n, st.getLen());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Moves a file to a new name, creating the target's folder; refuses to replace an existing
+     * target. Local files: an atomic java.nio move. Other stores: {@link FileSystem#rename} (atomic
+     * on HDFS; a copy then a delete on S3A, where a crash in between leaves both copies).
+     */
+    public void rename(String fromUri, String toUri) throws IOException {
+        Path from = new Path(fromUri);
+        Path to = new Path(toUri);
+        FileSystem fs = from.getFileSystem(conf);
+        if (fs instanceof LocalFileSystem local) {
+            fs = local.getRawFileSystem();
+        }
+        if (fs instanceof RawLocalFileSystem raw) {
+            java.nio.file.Path target = raw.pathToFile(to).toPath();
+            java.nio.file.Files.createDirectories(target.getParent());
+            if (java.nio.file.Files.exists(target)) {
+                throw new java.nio.file.FileAlreadyExistsException(redact(toUri));
+            }
+            java.nio.file.Files.move(raw.pathToFile(from).toPath(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        if (fs.exists(to)) {
+            throw new java.nio.file.FileAlreadyExistsException(redact(toUri));
+        }
+        fs.mkdirs(to.getParent());
+        if (!fs.rename(from, to)) {
+            throw new IOException("could not rename " + redact(fromUri) + " to " + redact(toUri));
+        }
+    }
+
     /** Deletes a file or, with {@code recursive}, a folder; false if there was nothing to delete. */
     public boolean delete(String uri, boolean recursive) throws IOException {
         requireWritable(uri);

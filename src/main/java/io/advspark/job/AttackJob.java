@@ -53,7 +53,11 @@ public final class AttackJob {
     }
 
     public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force) {
-        return run(config, spark, new Options(force, false), s -> {});
+        return run(config, spark, new Options(force, false, false), s -> {});
+    }
+
+    public static RoundSummary run(RoundConfig config, SparkSession spark, boolean force, boolean verify) {
+        return run(config, spark, new Options(force, false, verify), s -> {});
     }
 
     /**
@@ -61,8 +65,10 @@ public final class AttackJob {
      *
      * @param force remove the round's outputs first and redo everything
      * @param takeOver take the round's writer lease even from a live holder
+     * @param verify when resuming, also read every committed PNG, check its checksum and decode it
+     *     (see {@link RoundState#scan}); a plain resume checks that each PNG has its recorded length
      */
-    public record Options(boolean force, boolean takeOver) {}
+    public record Options(boolean force, boolean takeOver, boolean verify) {}
 
     /**
      * Runs the round's attack configurations over its manifest. A rerun resumes: an (image,
@@ -82,7 +88,7 @@ public final class AttackJob {
                 options.takeOver(), options.force()))) {
             guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
             try {
-                RoundSummary summary = attack(config, spark, guard.storage(), prepared, t0);
+                RoundSummary summary = attack(config, spark, guard.storage(), prepared, t0, options.verify());
                 // E.g. the evaluation of the same command: no other launcher gets in between.
                 thenUnderLease.accept(summary);
                 return summary;
@@ -99,7 +105,8 @@ public final class AttackJob {
                 command.equals("attack"));
     }
 
-    private static RoundSummary attack(RoundConfig config, SparkSession spark, Storage storage, Prepared prepared, long t0) {
+    private static RoundSummary attack(RoundConfig config, SparkSession spark, Storage storage, Prepared prepared, long t0,
+            boolean verify) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String roundUri = config.roundUri();
         double checksSeconds = (System.nanoTime() - t0) / 1e9;
@@ -116,9 +123,10 @@ public final class AttackJob {
         Map<String, String> specs = new LinkedHashMap<>();
         prepared.attacks().forEach((name, a) -> specs.put(name, a.spec()));
         long ts = System.nanoTime();
-        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs);
+        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs,
+                prepared.provenance(), verify);
         long tt = System.nanoTime();
-        writeAttacksTable(storage, config, prepared.attacks());
+        writeAttacksTable(storage, config, prepared.attacks(), prepared.provenance());
         double scanSeconds = (tt - ts) / 1e9;
         double tableSeconds = (System.nanoTime() - tt) / 1e9;
 
@@ -168,7 +176,7 @@ public final class AttackJob {
             spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
             double startup = (System.nanoTime() - t0) / 1e9;
             workRdd.foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
-                    .withGuides(prepared.guides()).withMetrics(metrics));
+                    .withGuides(prepared.guides()).withMetrics(metrics).withProvenance(prepared.provenance()));
             progress.awaitJobEnd(5_000);
             RunMetrics.Timings timings = metrics.timings().withTasks(progress.attempts(), progress.windows());
             // In a fresh application the attack job is the first Spark job: it also waits for the
@@ -192,7 +200,8 @@ public final class AttackJob {
      * atomic file written here on the driver, like a batch's record file, and not by a Spark job:
      * the attack's tasks then start as soon as the executors are up, not after a one-task job.
      */
-    private static void writeAttacksTable(Storage storage, RoundConfig config, Map<String, Attack> parts) {
+    private static void writeAttacksTable(Storage storage, RoundConfig config, Map<String, Attack> parts,
+            Provenance provenance) {
         List<Row> out = new ArrayList<>();
         for (NamedAttack a : config.attacks()) {
             Attack p = parts.get(a.name());
@@ -201,7 +210,9 @@ public final class AttackJob {
                     p.update().spec(), String.join("; ", p.inputs().stream().map(x -> x.spec()).toList()),
                     String.join("; ", p.gradients().stream().map(x -> x.spec()).toList()), p.loss().spec(),
                     p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
-                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment())));
+                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment()),
+                    provenance.modelSha256(), provenance.cardSha256(), provenance.surrogateSettings(),
+                    provenance.manifestSha256()));
         }
         String dir = config.layout().output("attacks");
         String file = "part-00000.snappy.parquet";
@@ -230,7 +241,7 @@ public final class AttackJob {
      * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
      */
     private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides,
-            Map<String, Attack> attacks) {}
+            Map<String, Attack> attacks, Provenance provenance) {}
 
     /** Output store writable, models loadable and as their cards say, manifest read. */
     private static Prepared prepare(RoundConfig config, Storage storage) {
@@ -242,14 +253,16 @@ public final class AttackJob {
         List<String> augment = config.attacks().stream().flatMap(a -> a.config().augment().stream()).distinct().toList();
         List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), augment);
         int classes = bundles.get(0).card().datasetClasses();
-        List<ManifestRow> rows = readManifest(config, storage, classes);
+        // Read once: parsed here and fingerprinted for the resume identity (Provenance).
+        byte[] manifest = manifestBytes(config, storage);
+        List<ManifestRow> rows = parseManifest(config, manifest, classes, config.dataset().limit());
         Map<Integer, String> guides = null;
         Map<String, Attack> attacks = new LinkedHashMap<>();
         config.attacks().forEach(a -> attacks.put(a.name(), Attack.fromConfig(a.config())));
         Attack attack = attacks.values().stream().filter(a -> a.init().needsGuides()).findFirst().orElse(null);
         if (attack != null) {
             // From the whole manifest, so that an image's start does not depend on dataset.limit.
-            guides = guideIds(config.dataset().limit() > 0 ? readManifest(config, storage, classes, 0) : rows);
+            guides = guideIds(config.dataset().limit() > 0 ? parseManifest(config, manifest, classes, 0) : rows);
             TreeSet<Integer> missing = new TreeSet<>();
             long images = 0;
             for (ManifestRow r : rows) {
@@ -263,7 +276,7 @@ public final class AttackJob {
                         + " start from the clean image (zeros start)", attack.init().spec(), missing, images);
             }
         }
-        return new Prepared(bundles, rows, guides, attacks);
+        return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest));
     }
 
     /**
@@ -289,11 +302,24 @@ public final class AttackJob {
     }
 
     static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes, int limit) {
+        return parseManifest(config, manifestBytes(config, storage), classes, limit);
+    }
+
+    static byte[] manifestBytes(RoundConfig config, Storage storage) {
         String uri = manifestUri(config);
-        try (InputStream in = storage.open(uri)) {
-            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
+        try {
+            return storage.readAll(uri);
         } catch (FileNotFoundException e) {
             throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    static List<ManifestRow> parseManifest(RoundConfig config, byte[] bytes, int classes, int limit) {
+        String uri = manifestUri(config);
+        try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
+            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
         } catch (IOException e) {
             throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
         }

@@ -76,7 +76,8 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ConfigException("model " + spec.path() + ": " + e.getMessage(), e);
         }
-        ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight(), spec.augment());
+        ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight(), spec.augment(), spec.card(),
+                Fingerprint.sha256(cardBytes));
         // On a torch worker: in local mode the tasks share this JVM and reuse that thread and its
         // OpenMP team instead of starting another one beside the driver's (see TorchThreads).
         TorchThreads.callUnchecked(() -> {

@@ -58,6 +58,8 @@ public final class PartitionAttacker
     private Map<Integer, String> guideIds;
     /** Where the task time goes (null: not measured). */
     private RunMetrics metrics;
+    /** What the images are made with, carried by every record row (see Provenance). */
+    private Provenance provenance;
     /** This task's device, as the records name it (set when the task starts). */
     private transient String deviceName = "cpu";
 
@@ -83,6 +85,12 @@ public final class PartitionAttacker
      */
     public PartitionAttacker withGuides(Map<Integer, String> guideIds) {
         this.guideIds = guideIds == null ? null : new TreeMap<>(guideIds);
+        return this;
+    }
+
+    /** The surrogates' and manifest's fingerprints that every record row carries (required). */
+    public PartitionAttacker withProvenance(Provenance p) {
+        this.provenance = p;
         return this;
     }
 
@@ -116,6 +124,9 @@ public final class PartitionAttacker
     }
 
     private void attackPartition(Iterator<WorkItem> items, Storage storage, Ensemble ensemble, Device device) throws Exception {
+        if (provenance == null) {
+            throw new IllegalStateException("record rows need the round's provenance: use withProvenance");
+        }
         Map<String, Runner> runners = new LinkedHashMap<>();
         boolean needGuides = false;
         for (NamedAttack na : config.attacks()) {
@@ -325,7 +336,13 @@ public final class PartitionAttacker
                     executor,
                     deviceName,
                     RoundState.relativePng(runner.name(), r.imageId()),
-                    null));
+                    null,
+                    (long) pngs.get(i).length,
+                    Fingerprint.crc32c(pngs.get(i)),
+                    provenance.modelSha256(),
+                    provenance.cardSha256(),
+                    provenance.surrogateSettings(),
+                    provenance.manifestSha256()));
         }
         LOG.info("advspark: {}: batch of {} images ({}x{}) attacked in {} ms on executor {}", runner.name(), n, h, w, wallMs,
                 executor);
@@ -418,6 +435,12 @@ public final class PartitionAttacker
                 executor,
                 deviceName,
                 null,
-                error);
+                error,
+                null,
+                null,
+                provenance.modelSha256(),
+                provenance.cardSha256(),
+                provenance.surrogateSettings(),
+                provenance.manifestSha256());
     }
 }

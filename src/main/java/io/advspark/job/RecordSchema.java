@@ -14,7 +14,8 @@ import org.apache.spark.sql.types.StructType;
  * Schema of {@code <output>/<round>/records}: one row per manifest row. Documented field by
  * field in README.md#tables. Labels are in the dataset's own convention (label-base); norms are
  * of the written PNG in 0..255 units. {@code error} is null for attacked images; for a failed
- * image only the identifying columns and {@code error} are set.
+ * image only the identifying columns, {@code error} and the provenance columns are set. New
+ * columns go at the end: the writers build rows positionally.
  */
 public final class RecordSchema {
     private RecordSchema() {}
@@ -39,7 +40,15 @@ public final class RecordSchema {
                     createStructField("executor_id", StringType, true),
                     createStructField("device", StringType, true),
                     createStructField("output_file", StringType, true),
-                    createStructField("error", StringType, true))
+                    createStructField("error", StringType, true),
+                    // Integrity of the written PNG, checked by a resume (null on error rows).
+                    createStructField("png_bytes", LongType, true),
+                    createStructField("png_crc32c", LongType, true),
+                    // What the image was made with (see Provenance): a resume refuses other values.
+                    createStructField("model_sha256", StringType, true),
+                    createStructField("card_sha256", StringType, true),
+                    createStructField("surrogate_settings", StringType, true),
+                    createStructField("manifest_sha256", StringType, true))
             .toArray(new org.apache.spark.sql.types.StructField[0]));
 
     /** {@code <round>/attacks}: one row per attack configuration (README "Tables"). */
@@ -58,6 +67,10 @@ public final class RecordSchema {
                     createStructField("ensemble", StringType, false),
                     createStructField("objective", StringType, false),
                     createStructField("copies", IntegerType, false),
-                    createStructField("augment", StringType, false))
+                    createStructField("augment", StringType, false),
+                    createStructField("model_sha256", StringType, false),
+                    createStructField("card_sha256", StringType, false),
+                    createStructField("surrogate_settings", StringType, false),
+                    createStructField("manifest_sha256", StringType, false))
             .toArray(new org.apache.spark.sql.types.StructField[0]));
 }

@@ -10,9 +10,18 @@ package io.advspark.model;
  * @param weight ensemble weight
  * @param augment whether the attack's model augmentations ({@code attack.augment}, e.g. dropout)
  *     apply to this model
+ * @param cardUri where the card was read from (for messages; null when not read from a file)
+ * @param cardSha256 SHA-256 (hex) of the card file's bytes, part of a round's resume identity
+ *     (the card's parsed form drops formatting, but any byte change is reported); null when unknown
  */
-public record ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight, boolean augment)
+public record ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight, boolean augment,
+        String cardUri, String cardSha256)
         implements java.io.Serializable {
+
+    /** A bundle whose card file is unknown (tests, in-memory models). */
+    public ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight, boolean augment) {
+        this(uri, card, torchScript, weight, augment, null, null);
+    }
 
     /** A bundle the attack's model augmentations apply to (the configuration's default). */
     public ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight) {

@@ -27,10 +27,15 @@ public final class Rounds {
 
     /** Runs a round on {@code master}, redoing it whole with {@code force}. */
     public static Result run(RoundConfig cfg, String master, boolean force) {
+        return run(cfg, master, force, false);
+    }
+
+    /** Runs a round on {@code master}; {@code verify} as {@code advspark attack --verify}. */
+    public static Result run(RoundConfig cfg, String master, boolean force, boolean verify) {
         RoundConfig c = Main.withThreads(cfg, Sessions.effectiveThreads(cfg, master));
         SparkSession spark = Sessions.create(c, master);
         try {
-            RoundSummary s = AttackJob.run(c, spark, force);
+            RoundSummary s = AttackJob.run(c, spark, force, verify);
             Dataset<Row> records = spark.read().parquet(c.roundUri() + "/records");
             return new Result(c, s, new ArrayList<>(records.collectAsList()));
         } finally {
