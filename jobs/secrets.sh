@@ -5,7 +5,7 @@
 # Names that contain a secret word but hold no secret (Secrets.NOT_SECRET).
 ADVSPARK_NOT_SECRET=(credentials.provider credential.provider sql.session.)
 # The words, POSIX ERE on the lower-cased name without quotes (Secrets.WORDS).
-ADVSPARK_SECRET_WORDS='secret|password|passwd|token|credential|session|(^|[._-])key($|[._-])|(^|\.)fs\.gs\.auth\.'
+ADVSPARK_SECRET_WORDS='secret|password|passwd|token|credential|session|accesskey|(^|[._-])key($|[._-])|(^|\.)fs\.gs\.auth\.'
 ADVSPARK_MASK=REDACTED
 
 # advspark_secret_key NAME: succeeds when NAME names a secret.

@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * The one rule for what advspark never echoes: the value of any key whose name says secret,
- * password, passwd, token, credential or session, or has a segment {@code key} (ends in
+ * password, passwd, token, credential, session or access key ({@code fs.s3.awsAccessKeyId}, which
+ * Spark fills from {@code AWS_ACCESS_KEY_ID}), or has a segment {@code key} (ends in
  * {@code .key}: {@code fs.s3a.access.key}, {@code fs.s3a.encryption.key}; or
  * {@code fs.azure.account.key.<account>}; or {@code AWS_ACCESS_KEY_ID}), or lies under
  * {@code fs.gs.auth.}; and the user-info of any URI. The same rule refuses credential keys in a
@@ -30,16 +31,18 @@ public final class Secrets {
      * {@code [[ =~ ]]} runs the very same expression (jobs/secrets.sh).
      */
     static final String WORDS =
-            "secret|password|passwd|token|credential|session|(^|[._-])key($|[._-])|(^|\\.)fs\\.gs\\.auth\\.";
+            "secret|password|passwd|token|credential|session|accesskey|(^|[._-])key($|[._-])|(^|\\.)fs\\.gs\\.auth\\.";
 
     private static final Pattern SECRET = Pattern.compile(WORDS);
 
     /**
      * Spark's default {@code spark.redaction.regex} ({@code (?i)secret|password|token|access[.]key}),
-     * kept whole, plus our words. Spark matches it against names and values and has no exemptions, so
-     * it masks a little more than {@link #isSecretKey} (a time zone, a provider class): harmless.
+     * kept whole, plus our words and URI user-info. Spark matches it against names and values (a
+     * match masks the whole value) and has no exemptions, so it masks a little more than
+     * {@link #isSecretKey} (a time zone, a provider class): harmless.
      */
-    public static final String SPARK_REDACTION_REGEX = "(?i)secret|password|token|access[.]key|" + WORDS;
+    public static final String SPARK_REDACTION_REGEX =
+            "(?i)secret|password|token|access[.]key|" + WORDS + "|[a-z][a-z0-9+.-]*://[^/@\\s\"']+@";
 
     /** URI user-info: {@code scheme://user:password@host}. */
     private static final Pattern USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s\"']+@");

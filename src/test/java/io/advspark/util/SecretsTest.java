@@ -78,6 +78,9 @@ class SecretsTest {
             assertTrue(spark.matcher(k).find(), k);
         }
         assertFalse(spark.matcher("spark.executor.memory").find());
+        // A value with URI user-info is masked whole, whatever its key.
+        assertTrue(spark.matcher("s3a://AKIA:pw@bucket/x").find());
+        assertFalse(spark.matcher("s3a://bucket/x").find());
     }
 
     /** jobs/secrets.sh classifies and masks exactly as this class does, key by key. */
