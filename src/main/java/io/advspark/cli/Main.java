@@ -43,7 +43,8 @@ public final class Main implements Callable<Integer> {
                         return 4;
                     }
                     if (e instanceof ConfigException) {
-                        cmd.getErr().println("advspark: " + e.getMessage());
+                        // The last guard: a message quoting a URI or key=value never shows a credential.
+                        cmd.getErr().println("advspark: " + io.advspark.util.Secrets.redactText(e.getMessage()));
                         return 2;
                     }
                     throw e;

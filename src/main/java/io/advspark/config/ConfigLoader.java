@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import io.advspark.util.Secrets;
 import java.io.File;
 import java.net.URI;
 import java.nio.file.Path;
@@ -27,12 +28,10 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
     public static final String ROOT = "advspark";
     private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight", "augment", "defenses");
+    /** Spark properties: flat names such as {@code spark.executor.memory}, written quoted or not. */
+    static final String SPARK_CONF = ROOT + ".spark.conf";
     /** Objects whose keys are free (user-chosen names). */
-    private static final Set<String> OPEN_OBJECTS = Set.of(ROOT + ".spark.conf");
-
-    /** Credentials belong in the Hadoop/AWS provider chain, never in a committed round file. */
-    private static final Pattern SECRET_KEY =
-            Pattern.compile("(?i).*(secret|access\\.key|session\\.token|password).*");
+    private static final Set<String> OPEN_OBJECTS = Set.of(SPARK_CONF);
 
     private ConfigLoader() {}
 
@@ -58,8 +57,9 @@ public final class ConfigLoader {
                         ConfigFactory.parseFile(
                                 file, ConfigParseOptions.defaults().setAllowMissing(false));
             } catch (com.typesafe.config.ConfigException e) {
-                throw new ConfigException("cannot parse " + file + ": " + e.getMessage(), e);
+                throw new ConfigException("cannot parse " + file + ": " + Secrets.redactText(e.getMessage()), e);
             }
+            user = flattenSparkConf(user);
             origin = file.getPath();
         }
         Config over = parseOverrides(overrides);
@@ -70,7 +70,7 @@ public final class ConfigLoader {
             all = all.resolve();
             return build(all.getConfig(ROOT));
         } catch (com.typesafe.config.ConfigException e) {
-            throw new ConfigException("bad configuration (" + origin + "): " + e.getMessage(), e);
+            throw new ConfigException("bad configuration (" + origin + "): " + Secrets.redactText(e.getMessage()), e);
         }
     }
 
@@ -80,13 +80,15 @@ public final class ConfigLoader {
         for (String o : overrides) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
-                throw new ConfigException("--set expects key=value, got: " + o);
+                throw new ConfigException("--set expects key=value, got: " + Secrets.redactUris(o));
             }
             String key = o.substring(0, eq).trim();
             String value = o.substring(eq + 1).trim();
             if (!key.startsWith(ROOT + ".")) {
                 key = ROOT + "." + key;
             }
+            // Error messages quote the origin: never the value of a credential key.
+            String origin = "--set " + Secrets.redactText(Secrets.redactAssignment(o));
             Config one;
             try {
                 one =
@@ -94,14 +96,18 @@ public final class ConfigLoader {
                                 key + " = " + value,
                                 ConfigParseOptions.defaults()
                                         .setSyntax(ConfigSyntax.CONF)
-                                        .setOriginDescription("--set " + o));
+                                        .setOriginDescription(origin));
             } catch (com.typesafe.config.ConfigException e) {
-                one =
-                        ConfigFactory.parseString(
-                                key + " = " + ConfigValueQuote.quote(value),
-                                ConfigParseOptions.defaults().setOriginDescription("--set " + o));
+                try {
+                    one =
+                            ConfigFactory.parseString(
+                                    key + " = " + ConfigValueQuote.quote(value),
+                                    ConfigParseOptions.defaults().setOriginDescription(origin));
+                } catch (com.typesafe.config.ConfigException bad) {
+                    throw new ConfigException(origin + ": '" + key + "' is not a valid configuration key", bad);
+                }
             }
-            result = one.withFallback(result);
+            result = flattenSparkConf(one).withFallback(result);
         }
         return result;
     }
@@ -115,12 +121,7 @@ public final class ConfigLoader {
                                 + ".')" + where(e.getValue()));
             }
             if (OPEN_OBJECTS.contains(prefix)) {
-                if (SECRET_KEY.matcher(e.getKey()).matches()) {
-                    throw new ConfigException(
-                            "'" + path + "' looks like a credential: pass credentials through the"
-                                    + " Hadoop/AWS provider chain or the environment, never a round file");
-                }
-                continue;
+                continue; // checked whole by checkSparkConf
             }
             if (!reference.hasPathOrNull(path)) {
                 throw new ConfigException(
@@ -146,9 +147,77 @@ public final class ConfigLoader {
                             "'" + path + "' must be a " + ref.valueType().name().toLowerCase(Locale.ROOT)
                                     + ", not an object" + where(e.getValue()));
                 }
+                if (path.equals(SPARK_CONF)) {
+                    checkSparkConf((ConfigObject) e.getValue());
+                }
                 checkKeys((ConfigObject) e.getValue(), reference, path);
             } else if (ref.valueType() == ConfigValueType.OBJECT && !OPEN_OBJECTS.contains(path)) {
                 throw new ConfigException("'" + path + "' must be an object" + where(e.getValue()));
+            }
+        }
+    }
+
+    /**
+     * Credentials belong in the Hadoop/AWS provider chain or the environment, never in a round
+     * file or a {@code --set} (which ends up in shell histories and logs). Every key is checked,
+     * all offenders named at once, their values never shown.
+     */
+    private static void checkSparkConf(ConfigObject conf) {
+        List<String> secrets = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : flatten(conf).entrySet()) {
+            if (Secrets.isSecretKey(e.getKey())) {
+                secrets.add("'" + SPARK_CONF + ".\"" + e.getKey() + "\"'" + where(e.getValue()));
+            }
+        }
+        if (!secrets.isEmpty()) {
+            throw new ConfigException(String.join(", ", secrets) + (secrets.size() == 1 ? " looks like a credential" : " look like credentials")
+                    + ": pass credentials through the Hadoop/AWS provider chain or the environment, never a round file"
+                    + " or --set (see README 'Object storage')");
+        }
+    }
+
+    /**
+     * {@code advspark.spark.conf} with every key a flat Spark property name. HOCON reads an
+     * unquoted {@code spark.executor.memory = 8g} as nested objects; without this they were
+     * dropped (only the first level was read) and escaped the credential check. Done per source
+     * (file, each {@code --set}) before merging, so that a later source overrides a key however
+     * either wrote it.
+     */
+    static Config flattenSparkConf(Config c) {
+        ConfigValue conf;
+        try {
+            conf = c.hasPath(SPARK_CONF) ? c.getValue(SPARK_CONF) : null;
+        } catch (com.typesafe.config.ConfigException e) {
+            return c; // advspark.spark is not an object: checkKeys names it
+        }
+        if (conf == null || conf.valueType() != ConfigValueType.OBJECT) {
+            return c;
+        }
+        ConfigObject flat = ConfigFactory.empty().root();
+        for (Map.Entry<String, ConfigValue> e : flatten((ConfigObject) conf).entrySet()) {
+            flat = flat.withValue(e.getKey(), e.getValue()); // a key, not a path: the dots stay in the name
+        }
+        return c.withoutPath(SPARK_CONF).withValue(SPARK_CONF, flat);
+    }
+
+    /** Nested objects as dotted keys; the same key written both quoted and unquoted in one source is an error. */
+    static Map<String, ConfigValue> flatten(ConfigObject object) {
+        Map<String, ConfigValue> out = new LinkedHashMap<>();
+        flatten(object, "", out);
+        return out;
+    }
+
+    private static void flatten(ConfigObject object, String prefix, Map<String, ConfigValue> out) {
+        for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+            String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            if (e.getValue().valueType() == ConfigValueType.OBJECT) {
+                flatten((ConfigObject) e.getValue(), key, out);
+                continue;
+            }
+            ConfigValue before = out.put(key, e.getValue());
+            if (before != null) {
+                throw new ConfigException("'" + SPARK_CONF + ".\"" + key + "\"' is set twice (quoted and unquoted)"
+                        + where(before) + " and" + where(e.getValue()));
             }
         }
     }
@@ -345,7 +414,7 @@ public final class ConfigLoader {
         }
 
         Map<String, String> sparkConf = new LinkedHashMap<>();
-        for (Map.Entry<String, ConfigValue> e : c.getObject("spark.conf").entrySet()) {
+        for (Map.Entry<String, ConfigValue> e : flatten(c.getObject("spark.conf")).entrySet()) {
             sparkConf.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
         }
         return new RoundConfig(
@@ -533,7 +602,7 @@ public final class ConfigLoader {
                             key + ": credentials inside a URI are not allowed; use the Hadoop/AWS provider chain");
                 }
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(key + ": not a valid URI: " + e.getMessage());
+                throw new ConfigException(key + ": not a valid URI: " + Secrets.redactUris(e.getMessage()));
             }
             return location;
         }

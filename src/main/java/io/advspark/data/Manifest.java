@@ -6,17 +6,26 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * Reads a Tianchi/NIPS-2017 manifest. A malformed file (no header, missing columns) is fatal; a
  * malformed row becomes a {@link ManifestRow} with an error naming the file and line, so one bad
- * row never stops a round.
+ * row never stops a round. A duplicate ImageId is fatal too: an image's outputs and records are
+ * keyed by (attack, ImageId), so two rows with one id would write one PNG twice and give the key
+ * two rows, and which of them is meant cannot be guessed.
  */
 public final class Manifest {
     private Manifest() {}
+
+    /** The file itself is wrong (not a row of it): the round cannot start. */
+    public static final class ManifestException extends IOException {
+        public ManifestException(String message) {
+            super(message);
+        }
+    }
 
     /**
      * Parses the CSV.
@@ -46,7 +55,7 @@ public final class Manifest {
                     name + ": header must contain ImageId, TrueLabel and TargetClass, got: " + header);
         }
         List<ManifestRow> rows = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
+        Map<String, Integer> seen = new HashMap<>();
         String line;
         int lineNo = 1;
         while ((line = r.readLine()) != null) {
@@ -54,12 +63,31 @@ public final class Manifest {
             if (line.isBlank()) {
                 continue;
             }
-            if (limit > 0 && rows.size() >= limit) {
-                break;
+            String id = imageId(line, idCol);
+            Integer first = id.isEmpty() ? null : seen.putIfAbsent(id, lineNo);
+            if (first != null) {
+                throw new ManifestException(name + ": ImageId '" + id + "' is on line " + first + " and line " + lineNo
+                        + " (each image may be listed once)");
             }
-            rows.add(parseRow(line, lineNo, name, idCol, trueCol, targetCol, labelBase, numClasses, seen));
+            // Past dataset.limit the rows are only read for duplicates: the limit is a sample of the
+            // dataset, and a file that is wrong should fail on the small trial run already, not
+            // first on the full run that follows it (the whole file is small next to its images).
+            if (limit > 0 && rows.size() >= limit) {
+                continue;
+            }
+            rows.add(parseRow(line, lineNo, name, idCol, trueCol, targetCol, labelBase, numClasses));
         }
         return rows;
+    }
+
+    /** The ImageId of a data line as parseRow reads it; "" when the line has no readable id (parseRow reports it). */
+    private static String imageId(String line, int idCol) {
+        try {
+            List<String> f = splitCsv(line);
+            return idCol < f.size() ? f.get(idCol).trim() : "";
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
     }
 
     private static ManifestRow parseRow(
@@ -70,8 +98,7 @@ public final class Manifest {
             int trueCol,
             int targetCol,
             int labelBase,
-            int numClasses,
-            Set<String> seen) {
+            int numClasses) {
         String where = name + " line " + lineNo + ": ";
         List<String> f;
         try {
@@ -89,9 +116,6 @@ public final class Manifest {
         String idProblem = ImageIds.problem(id);
         if (idProblem != null) {
             return new ManifestRow(lineNo, shownId, -1, -1, where + idProblem);
-        }
-        if (!seen.add(id)) {
-            return new ManifestRow(lineNo, id, -1, -1, where + "duplicate ImageId '" + id + "'");
         }
         int t;
         int g;

@@ -311,6 +311,8 @@ public final class AttackJob {
             return storage.readAll(uri);
         } catch (FileNotFoundException e) {
             throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
+        } catch (Manifest.ManifestException e) {
+            throw new ConfigException(e.getMessage(), e); // it names the file already
         } catch (IOException e) {
             throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
         }

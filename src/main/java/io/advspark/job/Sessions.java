@@ -2,6 +2,7 @@ package io.advspark.job;
 
 import io.advspark.config.ConfigException;
 import io.advspark.config.RoundConfig;
+import io.advspark.util.Secrets;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -52,9 +53,20 @@ public final class Sessions {
         return conf.setIfMissing("spark.sql.sources.partitionColumnTypeInference.enabled", "false");
     }
 
+    /**
+     * Spark's redaction (event log, UI, logged launch commands) extended to advspark's credential
+     * rule ({@link Secrets}): Spark's default misses e.g. {@code fs.s3a.encryption.key} and
+     * {@code fs.azure.account.key.<account>}. A regex set by the user is kept beside ours.
+     */
+    static SparkConf redacts(SparkConf conf) {
+        String rule = Secrets.SPARK_REDACTION_REGEX;
+        String own = conf.get("spark.redaction.regex", null);
+        return conf.set("spark.redaction.regex", own == null || own.contains(rule) ? rule : "(?:" + own + ")|(?:" + rule + ")");
+    }
+
     /** A session that only reads a round's tables ({@code advspark report} without a round file). */
     public static SparkSession reader(String master) {
-        SparkConf conf = readsTables(new SparkConf(true).setIfMissing("spark.app.name", "advspark report"))
+        SparkConf conf = redacts(readsTables(new SparkConf(true).setIfMissing("spark.app.name", "advspark report")))
                 .setIfMissing("spark.ui.enabled", "false");
         return SparkSession.builder().master(master).config(conf).getOrCreate();
     }
@@ -91,6 +103,7 @@ public final class Sessions {
         for (Map.Entry<String, String> e : extraConf.entrySet()) {
             conf.set(e.getKey(), e.getValue());
         }
+        redacts(conf);
         checkDevice(config.device(), conf);
         return SparkSession.builder().config(conf).getOrCreate();
     }

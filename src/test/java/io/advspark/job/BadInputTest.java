@@ -131,6 +131,19 @@ class BadInputTest {
     }
 
     @Test
+    void duplicateImageIdsAreRefusedBeforeAnyImage(@TempDir Path tmp) throws Exception {
+        // Lines 2-6 are the demo's first five images; line 8 repeats line 3's, past dataset.limit.
+        String second = Files.readAllLines(DEMO.resolve("data/dev.csv")).get(2).split(",")[0];
+        Path data = dataset(tmp, "0041.png,1,2", second + ",2,3");
+        Path out = tmp.resolve("out");
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+                "dataset.uri=\"" + data + "\"", "round.output=\"" + out + "\"", "dataset.limit=2"), "local[1]"));
+        assertTrue(e.getMessage().contains("dev.csv: ImageId '" + second + "' is on line 3 and line 8"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("demo/images")), "no image was processed");
+        assertFalse(Files.exists(out.resolve("demo/records")), "no record was written");
+    }
+
+    @Test
     void missingManifestNamesTheFile(@TempDir Path tmp) {
         ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
                 "dataset.uri=\"" + tmp.resolve("nowhere") + "\"", "round.output=\"" + tmp.resolve("out") + "\""), "local[1]"));
