@@ -168,22 +168,7 @@ public final class Storage {
      * files such as temporaries and Spark's markers); empty if the folder does not exist.
      */
     public java.util.List<String> listFileNames(String dirUri) throws IOException {
-        Path dir = new Path(dirUri);
-        FileSystem fs = dir.getFileSystem(conf);
-        java.util.List<String> out = new java.util.ArrayList<>();
-        FileStatus[] all;
-        try {
-            all = fs.listStatus(dir);
-        } catch (FileNotFoundException e) {
-            return out;
-        }
-        for (FileStatus st : all) {
-            String n = st.getPath().getName();
-            if (st.isFile() && !n.startsWith(".") && !n.startsWith("_")) {
-                out.add(n);
-            }
-        }
-        return out;
+        return new java.util.ArrayList<>(listFileLengths(dirUri).keySet());
     }
 
     /**
@@ -193,7 +178,7 @@ public final class Storage {
     public java.util.Map<String, Long> listFileLengths(String dirUri) throws IOException {
         Path dir = new Path(dirUri);
         FileSystem fs = dir.getFileSystem(conf);
-        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
         FileStatus[] all;
         try {
             all = fs.listStatus(dir);

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -55,27 +54,12 @@ class ResumeIntegrityTest {
         return Rounds.config(null, o.toArray(new String[0]));
     }
 
-    /** A copy of the demo data set (manifest and images) that a test may edit. */
     private static Path dataCopy(Path tmp) throws IOException {
-        Path data = tmp.resolve("data");
-        Files.createDirectories(data.resolve("images"));
-        Files.copy(DEMO.resolve("data/dev.csv"), data.resolve("dev.csv"));
-        try (Stream<Path> s = Files.list(DEMO.resolve("data/images"))) {
-            for (Path p : s.toList()) {
-                Files.copy(p, data.resolve("images").resolve(p.getFileName()));
-            }
-        }
-        return data;
+        return io.advspark.testing.Fixtures.demoDataCopy(tmp);
     }
 
     private static Map<String, byte[]> pngs(Path dir) throws IOException {
-        Map<String, byte[]> m = new HashMap<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.filter(x -> x.toString().endsWith(".png")).toList()) {
-                m.put(dir.relativize(p).toString(), Files.readAllBytes(p));
-            }
-        }
-        return m;
+        return io.advspark.testing.Fixtures.pngs(dir);
     }
 
     private static void assertSamePngs(Map<String, byte[]> expected, Path dir) throws IOException {

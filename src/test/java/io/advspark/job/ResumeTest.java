@@ -13,7 +13,6 @@ import io.advspark.config.RoundConfig;
 import io.advspark.testing.Rounds;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -41,13 +40,7 @@ class ResumeTest {
     }
 
     private static Map<String, byte[]> pngs(Path dir) throws Exception {
-        Map<String, byte[]> m = new HashMap<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.filter(x -> x.toString().endsWith(".png")).toList()) {
-                m.put(dir.relativize(p).toString(), Files.readAllBytes(p));
-            }
-        }
-        return m;
+        return io.advspark.testing.Fixtures.pngs(dir);
     }
 
     private static void assertOneRowPerKey(List<Row> records, int perAttack) {
@@ -61,14 +54,7 @@ class ResumeTest {
     @Test
     void aRerunSkipsWhatIsCommittedAndRedoesWhatIsNot(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("out");
-        Path data = tmp.resolve("data");
-        Files.createDirectories(data.resolve("images"));
-        Files.copy(DEMO.resolve("data/dev.csv"), data.resolve("dev.csv"));
-        try (Stream<Path> s = Files.list(DEMO.resolve("data/images"))) {
-            for (Path p : s.toList()) {
-                Files.copy(p, data.resolve("images").resolve(p.getFileName()));
-            }
-        }
+        Path data = io.advspark.testing.Fixtures.demoDataCopy(tmp);
         // One image unreadable on the first run: an error row under each attack.
         byte[] good = Files.readAllBytes(data.resolve("images/0003.png"));
         Files.write(data.resolve("images/0003.png"), "not a png".getBytes());

@@ -17,6 +17,33 @@ import java.util.List;
 public final class Fixtures {
     private Fixtures() {}
 
+    /** The repository's demo data set (dev.csv and images/), as reference.conf's defaults use it. */
+    public static final Path DEMO_DATA = Path.of("demo", "data").toAbsolutePath();
+
+    /** A copy of the demo data set (manifest and images) under {@code tmp}/data that a test may edit. */
+    public static Path demoDataCopy(Path tmp) throws IOException {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data.resolve("images"));
+        Files.copy(DEMO_DATA.resolve("dev.csv"), data.resolve("dev.csv"));
+        try (java.util.stream.Stream<Path> s = Files.list(DEMO_DATA.resolve("images"))) {
+            for (Path p : s.toList()) {
+                Files.copy(p, data.resolve("images").resolve(p.getFileName()));
+            }
+        }
+        return data;
+    }
+
+    /** Every PNG below {@code dir}, by its path relative to {@code dir}. */
+    public static java.util.Map<String, byte[]> pngs(Path dir) throws IOException {
+        java.util.Map<String, byte[]> m = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(x -> x.toString().endsWith(".png")).toList()) {
+                m.put(dir.relativize(p).toString(), Files.readAllBytes(p));
+            }
+        }
+        return m;
+    }
+
     public static ModelBundle bundle(Path pt, double weight) throws IOException {
         Path card = pt.resolveSibling(pt.getFileName().toString().replaceFirst("\\.pt$", ".json"));
         return new ModelBundle(pt.toString(), ModelCard.parse(Files.readAllBytes(card), card.toString()),
