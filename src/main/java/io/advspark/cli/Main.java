@@ -27,12 +27,21 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class})
 public final class Main implements Callable<Integer> {
 
+    /** Exit code of a configuration error (bad key, value, manifest, model, unreachable store). */
+    public static final int EXIT_CONFIG = 2;
+    /** Exit code of a write failure (disk full, read-only or forbidden store, store errors after retries). */
+    public static final int EXIT_WRITE = 3;
+
     public static void main(String[] args) {
         int code = new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     if (e instanceof ConfigException) {
                         cmd.getErr().println("advspark: " + e.getMessage());
-                        return 2;
+                        return EXIT_CONFIG;
+                    }
+                    if (e instanceof WriteFailure w) {
+                        cmd.getErr().println(w.report());
+                        return EXIT_WRITE;
                     }
                     throw e;
                 })
@@ -210,6 +219,12 @@ public final class Main implements Callable<Integer> {
             SparkSession spark = Sessions.create(cfg, master);
             try {
                 return body.apply(cfg, spark);
+            } catch (Exception e) { // SparkException is checked, though Scala throws it undeclared
+                java.util.Optional<WriteFailure> w = WriteFailure.of(e, cfg.roundId());
+                if (w.isPresent()) {
+                    throw w.get();
+                }
+                throw e;
             } finally {
                 spark.stop();
             }
