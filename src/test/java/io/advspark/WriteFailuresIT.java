@@ -109,6 +109,44 @@ class WriteFailuresIT {
     }
 
     @Test
+    void fullDiskDuringEvaluationEndsWithOneLine() throws Exception {
+        Path disk = tmp.resolve("disk");
+        mount(disk, "size=1m");
+        try {
+            String[] round = {"-c", "conf/demo-evaluate.conf", "--set", set("round.output", disk), "--set", "round.id=ev",
+                "--set", "dataset.limit=8"};
+            List<String> attack = new ArrayList<>(List.of(round));
+            attack.add("--no-evaluate");
+            Scripts.Result a = attack(tmp.resolve("logs-attack"), attack.toArray(String[]::new));
+            assertEquals(0, a.exit(), a.output());
+            // Two pages left: the write probe passes, Spark's table writer then runs out of space.
+            try (java.io.OutputStream out = Files.newOutputStream(disk.resolve("filler"))) {
+                byte[] block = new byte[4096];
+                while (true) {
+                    out.write(block);
+                    out.flush();
+                }
+            } catch (java.io.IOException full) {
+                // the disk is full
+            }
+            try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(disk.resolve("filler"),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                f.truncate(Math.max(0, f.size() / 4096 * 4096 - 8192));
+            }
+            List<String> evaluate = new ArrayList<>(List.of("jobs/advspark", "evaluate"));
+            evaluate.addAll(List.of(round));
+            Path logs = tmp.resolve("logs");
+            Scripts.Result r = Scripts.exec(evaluate, Map.of("ADVSPARK_LOG_DIR", logs.toString()), TIMEOUT);
+            System.out.println(r.output());
+            String line = assertOneLine(r, disk.resolve("ev"), "ev", logs);
+            assertTrue(line.contains(": No space left on device. Free space"), line);
+            assertNothingHalfWritten(disk.resolve("ev"));
+        } finally {
+            unmount(disk);
+        }
+    }
+
+    @Test
     void checkOnAFreshRoundLeavesNoFolder() throws Exception {
         Path out = tmp.resolve("out"); // does not exist yet: the run must not leave it either
         Scripts.Result r = attack(tmp.resolve("logs"), "--check", "--set", set("round.output", out),
@@ -173,7 +211,7 @@ class WriteFailuresIT {
         return line;
     }
 
-    /** No temporary left, every visible PNG decodes, every visible Parquet file is whole. */
+    /** No temporary of ours left, every visible PNG decodes, every visible Parquet file is whole. */
     private static void assertNothingHalfWritten(Path round) throws Exception {
         List<Path> files;
         try (Stream<Path> s = Files.walk(round)) {
@@ -182,6 +220,13 @@ class WriteFailuresIT {
         for (Path f : files) {
             String n = f.getFileName().toString();
             assertFalse(n.contains("._tmp") || n.startsWith("._advspark_write_probe_"), "left behind: " + f);
+            boolean hidden = false; // readers skip . and _ names (Spark's _temporary, our temporaries)
+            for (Path part : round.relativize(f)) {
+                hidden |= part.toString().startsWith(".") || part.toString().startsWith("_");
+            }
+            if (hidden) {
+                continue;
+            }
             if (n.endsWith(".png")) {
                 assertNotNull(ImageIO.read(f.toFile()), "a PNG that does not decode: " + f);
             } else if (n.endsWith(".parquet")) {

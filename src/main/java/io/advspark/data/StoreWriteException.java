@@ -96,8 +96,38 @@ public final class StoreWriteException extends IOException {
         return Optional.empty();
     }
 
-    /** Whether {@code text} (a log message) reports a write failure. */
+    /**
+     * The write failure behind {@code t}, a failure of someone else's writer (Spark's table writer)
+     * writing {@code uri}: {@link #find} or, since such writers do not say which store failed, an
+     * I/O error in the cause chain that says the store is full or read-only.
+     */
+    public static Optional<StoreWriteException> behind(String uri, Throwable t) {
+        Optional<StoreWriteException> found = find(t);
+        if (found.isPresent()) {
+            return found;
+        }
+        Set<Throwable> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable c = t; c != null && seen.add(c); c = c.getCause()) {
+            if (c instanceof IOException && fullOrReadOnly(c.getMessage())) {
+                return Optional.of(new StoreWriteException(uri, reason(c), t));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The words with which the operating system (or HDFS) says a store is full or read-only. */
+    private static boolean fullOrReadOnly(String text) {
+        return text != null && (text.contains("No space left on device") || text.contains("Read-only file system")
+                || text.contains("Disk quota exceeded") || text.contains("DSQuotaExceededException"));
+    }
+
+    /** Whether {@code text} (a log message, e.g. Spark's text of a failed task) reports a write failure. */
     public static boolean mentionedIn(String text) {
-        return text != null && text.contains(StoreWriteException.class.getName());
+        return text != null && (text.contains(StoreWriteException.class.getName()) || fullOrReadOnly(text));
+    }
+
+    /** Whether {@code t} is, or is caused by, a write failure. */
+    public static boolean isWriteFailure(Throwable t) {
+        return behind("", t).isPresent();
     }
 }

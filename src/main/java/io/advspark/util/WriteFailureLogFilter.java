@@ -36,7 +36,7 @@ public final class WriteFailureLogFilter extends AbstractFilter {
     public Result filter(LogEvent event) {
         String message = event.getMessage() == null ? null : event.getMessage().getFormattedMessage();
         boolean write = StoreWriteException.mentionedIn(message)
-                || (event.getThrown() != null && StoreWriteException.find(event.getThrown()).isPresent());
+                || (event.getThrown() != null && StoreWriteException.isWriteFailure(event.getThrown()));
         if (write) {
             seen = true;
             return Result.DENY;
