@@ -231,10 +231,12 @@ public final class Storage {
             probeGone = true;
         } catch (IOException | RuntimeException e) {
             StoreWriteException w = StoreWriteException.of(dirUri, e);
-            if (w.full() || w.refused()) {
-                throw w; // reachable, but full or refusing: a write failure, not a configuration error
+            if (w.full() || w.readOnly()) {
+                // A full or read-only store: a write failure. Refused credentials or permissions
+                // stay a configuration error, as a mistyped endpoint does.
+                throw w;
             }
-            reachable = false; // a dead endpoint would only cost the cleanup's requests their timeouts
+            reachable = false; // nothing was created; a dead endpoint would only time out the cleanup too
             throw new IOException(
                     "output store " + redact(dirUri) + " is not writable or not reachable: "
                             + Messages.firstLine(e.getMessage()), e);

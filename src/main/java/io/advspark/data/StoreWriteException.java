@@ -50,6 +50,11 @@ public final class StoreWriteException extends IOException {
         return r.contains("no space") || r.contains("quota") || r.contains("disk full");
     }
 
+    /** Whether the file system is mounted read-only. */
+    public boolean readOnly() {
+        return reason.toLowerCase(java.util.Locale.ROOT).contains("read-only");
+    }
+
     /** Whether the store refused the write (read-only, permissions). */
     public boolean refused() {
         String r = reason.toLowerCase(java.util.Locale.ROOT);
