@@ -34,18 +34,24 @@ public final class Main implements Callable<Integer> {
             return new String[] {"advspark " + io.advspark.util.Version.VERSION};
         }
     }
+    /** Exit code of a configuration error (bad key, value, manifest, model, unreachable store). */
+    public static final int EXIT_CONFIG = 2;
+    /** Exit code of a write failure (disk full, read-only or forbidden store, store errors after retries). */
+    public static final int EXIT_WRITE = 3;
+    /** Exit code when another launcher holds the round's writer lease, or this one lost it. */
+    public static final int EXIT_BUSY = 4;
 
     public static void main(String[] args) {
         int code = new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    if (e instanceof io.advspark.round.RoundBusyException) {
-                        cmd.getErr().println("advspark: " + e.getMessage());
-                        return 4;
-                    }
                     if (e instanceof ConfigException) {
                         // The last guard: a message quoting a URI or key=value never shows a credential.
                         cmd.getErr().println("advspark: " + io.advspark.util.Secrets.redactText(e.getMessage()));
-                        return 2;
+                        return e instanceof io.advspark.round.RoundBusyException ? EXIT_BUSY : EXIT_CONFIG;
+                    }
+                    if (e instanceof WriteFailure w) {
+                        cmd.getErr().println(w.report());
+                        return EXIT_WRITE;
                     }
                     throw e;
                 })
@@ -233,6 +239,12 @@ public final class Main implements Callable<Integer> {
             SparkSession spark = Sessions.create(cfg, master);
             try {
                 return body.apply(cfg, spark);
+            } catch (Exception e) { // SparkException is checked, though Scala throws it undeclared
+                java.util.Optional<WriteFailure> w = WriteFailure.of(e, cfg.roundId());
+                if (w.isPresent()) {
+                    throw w.get();
+                }
+                throw e;
             } finally {
                 spark.stop();
             }

@@ -100,9 +100,21 @@ public final class Storage {
      * object only when its upload completes, so the final key is written directly; on
      * filesystems with real renames (file://, hdfs://) the bytes go to a hidden temporary name
      * in the same folder and are renamed into place.
+     *
+     * @throws StoreWriteException naming {@code uri} when the store fails the write
      */
     public void writeAtomically(String uri, byte[] bytes) throws IOException {
         requireWritable(uri);
+        try {
+            write(uri, bytes);
+        } catch (IOException e) {
+            throw StoreWriteException.of(uri, e);
+        } catch (java.io.UncheckedIOException e) {
+            throw StoreWriteException.of(uri, e.getCause());
+        }
+    }
+
+    private void write(String uri, byte[] bytes) throws IOException {
         Path target = new Path(uri);
         FileSystem fs = target.getFileSystem(conf);
         if (fs instanceof LocalFileSystem local) {
@@ -240,6 +252,14 @@ public final class Storage {
      */
     public boolean createIfAbsent(String uri, byte[] bytes) throws IOException {
         requireWritable(uri);
+        try {
+            return create(uri, bytes);
+        } catch (IOException e) {
+            throw StoreWriteException.of(uri, e);
+        }
+    }
+
+    private boolean create(String uri, byte[] bytes) throws IOException {
         Path target = new Path(uri);
         FileSystem fs = target.getFileSystem(conf);
         if (fs instanceof LocalFileSystem local) {
@@ -323,19 +343,86 @@ public final class Storage {
             throw new IOException("output store " + redact(dirUri) + " is not reachable: " + e.getMessage(), e);
         }
         Path probe = new Path(dir, PROBE_PREFIX + Long.toHexString(System.nanoTime()));
+        Path created = null;
+        boolean probeGone = false;
+        boolean reachable = true;
         try {
-            fs.mkdirs(dir);
-            try (OutputStream out = fs.create(probe, true)) {
-                out.write(1);
+            created = firstMissing(fs, dir);
+            FileSystem local = fs instanceof LocalFileSystem l ? l.getRawFileSystem() : fs;
+            if (local instanceof RawLocalFileSystem raw) {
+                // java.nio says why ("Read-only file system"); Hadoop's local mkdirs only that it failed.
+                java.nio.file.Path p = raw.pathToFile(probe).toPath();
+                java.nio.file.Files.createDirectories(p.getParent());
+                java.nio.file.Files.write(p, new byte[] {1});
+                java.nio.file.Files.delete(p);
+            } else {
+                fs.mkdirs(dir);
+                try (OutputStream out = fs.create(probe, true)) {
+                    out.write(1);
+                }
+                fs.delete(probe, false);
             }
-            fs.delete(probe, false);
+            probeGone = true;
         } catch (IOException | RuntimeException e) {
+            StoreWriteException w = StoreWriteException.of(dirUri, e);
+            if (w.full() || w.readOnly()) {
+                // A full or read-only store: a write failure. Refused credentials or permissions
+                // stay a configuration error, as a mistyped endpoint does.
+                throw w;
+            }
+            reachable = false; // nothing was created; a dead endpoint would only time out the cleanup too
             throw new IOException(
                     "output store " + redact(dirUri) + " is not writable or not reachable: "
                             + Messages.firstLine(e.getMessage()), e);
         } finally {
+            // The probe leaves no trace: a run that then stops (--check, a bad manifest or model)
+            // must not leave an empty round folder. The first real write creates it again.
+            try {
+                if (reachable && !probeGone) {
+                    fs.delete(probe, false);
+                }
+                if (reachable) {
+                    removeEmpty(fs, dir, created);
+                }
+            } catch (IOException | RuntimeException e) {
+                // best effort: the probe's verdict is what matters
+            }
             if (s3a) {
                 closeQuietly(fs);
+            }
+        }
+    }
+
+    /** The topmost folder of {@code dir} (itself or an ancestor) that does not exist yet; null if it exists. */
+    private static Path firstMissing(FileSystem fs, Path dir) throws IOException {
+        Path missing = null;
+        for (Path p = dir; p != null && !fs.exists(p); p = p.getParent()) {
+            missing = p;
+        }
+        return missing;
+    }
+
+    /**
+     * Removes the folders from {@code dir} up to {@code top} (which this run created), each only
+     * while it is empty: a file someone else put there in the meantime keeps it. A non-recursive
+     * delete refuses a non-empty folder, so nothing but empty folders can go.
+     */
+    private static void removeEmpty(FileSystem fs, Path dir, Path top) throws IOException {
+        if (top == null) {
+            return;
+        }
+        for (Path p = dir; p != null; p = p.getParent()) {
+            try {
+                if (fs.listStatus(p).length > 0 || !fs.delete(p, false)) {
+                    return;
+                }
+            } catch (FileNotFoundException e) {
+                // gone already
+            } catch (IOException e) {
+                return; // not empty after all, or not ours to remove: leave it
+            }
+            if (p.equals(top)) {
+                return;
             }
         }
     }

@@ -247,6 +247,8 @@ public final class AttackJob {
     private static Prepared prepare(RoundConfig config, Storage storage) {
         try {
             storage.checkWritable(config.roundUri());
+        } catch (io.advspark.data.StoreWriteException e) {
+            throw new UncheckedIOException(e); // a full or refusing store: reported as a write failure
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }

@@ -78,6 +78,13 @@ public final class EvaluateJob {
         } catch (IOException e) {
             throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
         }
+        try {
+            storage.checkWritable(roundUri); // a full or read-only store fails now, not after the scoring passes
+        } catch (io.advspark.data.StoreWriteException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
+        }
         List<ModelBundle> bundles = ModelLoader.load(targetSpecs, storage, config.threads());
         checkClasses(config, storage, bundles);
         List<TargetScorer.Variant> variants = new ArrayList<>();
@@ -157,8 +164,8 @@ public final class EvaluateJob {
             JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
             String predictionsUri = storage.requireWritable(config.layout().output("predictions"));
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
-            spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write().mode(SaveMode.Overwrite).partitionBy("attack")
-                    .parquet(predictionsUri);
+            writeTable(predictionsUri, () -> spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write()
+                    .mode(SaveMode.Overwrite).partitionBy("attack").parquet(predictionsUri));
             Dataset<Row> predictions = spark.read().parquet(predictionsUri);
 
             // scores: one row per (attack config, image)
@@ -180,8 +187,8 @@ public final class EvaluateJob {
                     });
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
             String scoresUri = storage.requireWritable(config.layout().output("scores"));
-            spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write().mode(SaveMode.Overwrite).partitionBy("attack")
-                    .parquet(scoresUri);
+            writeTable(scoresUri, () -> spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write()
+                    .mode(SaveMode.Overwrite).partitionBy("attack").parquet(scoresUri));
 
             // summary: one row per (attack config, defended target)
             List<Row> agg = predictions.groupBy("attack", "attack_spec", "target", "defense").agg(
@@ -200,7 +207,8 @@ public final class EvaluateJob {
                 summary.add(summaryRow(roundId, scoreSpec, r));
             }
             String summaryUri = storage.requireWritable(config.layout().output("summary"));
-            spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write().mode(SaveMode.Overwrite).parquet(summaryUri);
+            writeTable(summaryUri, () -> spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write()
+                    .mode(SaveMode.Overwrite).parquet(summaryUri));
             java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
             for (Row r : spark.read().parquet(scoresUri).groupBy("attack").agg(
                     org.apache.spark.sql.functions.avg("score")).collectAsList()) {
@@ -212,6 +220,23 @@ public final class EvaluateJob {
             ModelCache.evict(cacheKey);
             models.destroy();
             hconf.destroy();
+        }
+    }
+
+    /**
+     * Runs Spark's writer of the table {@code uri}: a store that is full or read-only fails it with
+     * an I/O error that names no path, rethrown here as a {@link io.advspark.data.StoreWriteException}
+     * naming the table, which the launcher reports in one line.
+     */
+    private static void writeTable(String uri, Runnable write) {
+        try {
+            write.run();
+        } catch (Exception e) { // SparkException is checked, though Scala throws it undeclared
+            java.util.Optional<io.advspark.data.StoreWriteException> w = io.advspark.data.StoreWriteException.behind(uri, e);
+            if (w.isPresent()) {
+                throw new java.io.UncheckedIOException(w.get());
+            }
+            throw e;
         }
     }
 
