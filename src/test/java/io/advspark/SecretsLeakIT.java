@@ -48,8 +48,13 @@ class SecretsLeakIT {
         return keys;
     }
 
+    /** Where every launch writes its log file (ADVSPARK_LOG_DIR): searched like every other output. */
+    private Path logDir;
+
     private Scripts.Result launch(List<String> cmd, Map<String, String> env) throws Exception {
-        Scripts.Result r = Scripts.exec(cmd, env, TIMEOUT);
+        Map<String, String> withLog = new LinkedHashMap<>(env);
+        withLog.put("ADVSPARK_LOG_DIR", logDir.toString());
+        Scripts.Result r = Scripts.exec(cmd, withLog, TIMEOUT);
         printed.append(r.output()).append('\n'); // the output only: the command holds the canaries on purpose
         return r;
     }
@@ -61,6 +66,7 @@ class SecretsLeakIT {
         Path out = scanned.resolve("out");
         Path events = Files.createDirectories(scanned.resolve("events"));
         Path launcherTmp = Files.createDirectories(scanned.resolve("launcher-tmp"));
+        logDir = Files.createDirectories(scanned.resolve("logs"));
 
         // Routes that reach Spark: spark-submit options, the environment, a URI with user-info.
         StringBuilder submitOpts = new StringBuilder();
@@ -175,6 +181,8 @@ class SecretsLeakIT {
         assertTrue(searched.stream().anyMatch(f -> f.startsWith("out/leak/records/") && f.endsWith(".parquet"))
                 && searched.stream().anyMatch(f -> f.startsWith("out/leak/attacks/") && f.endsWith(".parquet")),
                 searched.toString());
+        assertTrue(searched.stream().anyMatch(f -> f.startsWith("logs/advspark-") && f.endsWith(".log")),
+                "the launchers' log files were searched: " + searched);
         assertTrue(canaries.size() > 5 * 10, "every route carried the key table: " + canaries.size());
         assertTrue(hits.isEmpty(), "credentials echoed:\n" + String.join("\n", hits));
     }
