@@ -45,8 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * times in a random order, then the end once (a run that gets to its end completes the round), and
  * falls at a random point of it: start-up, up to 2 s after the launch, libtorch's start or the
  * end of the checks (then the resume scan and the attacks table); batches, once a uniform share of
- * the run's pairs is written, plus up to half a second (computing, writing PNGs, committing); end,
- * a uniform time after the run's last pair within half the uninterrupted run's end. Points count from
+ * the run's pairs is written, at once (amid a batch's PNGs, before its record commits them) or up
+ * to half a second later (computing); end, up to 1.5 s after the run's last pair. Points count from
  * the killed run's own log and files, as the time of each step varies with the machine's load.
  * Kills are SIGKILLs of the launcher's process tree ({@code jobs/advspark} execs the driver JVM).
  * {@code -Dchaos.seed=N} replays the choices; the seed and each kill point are printed.
@@ -122,22 +122,25 @@ class ChaosIT {
                 point = String.format(Locale.ROOT, "%.2f s after %s", delay,
                         step == 0 ? "the launch" : "'" + STARTUP_STEPS.get(step) + "'");
             } else if (aim == Phase.BATCHES) {
-                // After a uniform share of this run's pairs are written, plus up to a batch's time,
-                // so that kills fall anywhere in a batch: computing, writing PNGs, committing.
+                // Once a uniform share of this run's pairs is written: half of the kills at once, in
+                // the burst of a batch's PNGs before its record file commits them (a batch writes its
+                // 8 PNGs and its record in tens of ms), half up to half a second later, computing.
                 String output = awaitPhase(p, log, Phase.BATCHES, started);
                 Matcher m = TODO.matcher(output);
                 int todo = m.find() ? Integer.parseInt(m.group(1)) : total;
                 int pairs = (int) (u * todo);
+                boolean burst = v < 0.5;
                 while (p.isAlive() && writtenSince(round, launched) < pairs && phase(Files.readString(log)) != Phase.END) {
-                    Thread.sleep(20);
+                    Thread.sleep(burst ? 2 : 20);
                 }
-                double delay = v * 0.5;
+                double delay = burst ? 0 : (v - 0.5);
                 p.waitFor((long) (delay * 1000), TimeUnit.MILLISECONDS);
                 point = String.format(Locale.ROOT, "%.2f s after %d of its %d pairs", delay, pairs, todo);
             } else {
                 awaitPhase(p, log, Phase.END, started);
-                // Half the uninterrupted run's end: a resumed run's end is shorter (less to wait for).
-                double delay = u * 0.5 * (ref.exit() - ref.batchesEnd());
+                // The end's length varies most: the uninterrupted run's first query compiles what a
+                // resumed run's scan has compiled already.
+                double delay = u * 1.5;
                 p.waitFor((long) (delay * 1000), TimeUnit.MILLISECONDS);
                 point = String.format(Locale.ROOT, "%.2f s after its last pair", delay);
             }
