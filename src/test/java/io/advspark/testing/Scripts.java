@@ -72,7 +72,7 @@ public final class Scripts {
      * for them to end. The descendants are listed before the kill: once their parent is gone they
      * are re-parented and no longer found from it.
      *
-     * @return the command lines that were killed, the script's own first (for a test's log)
+     * @return the pid and executable of each process killed, the script's own first (for a test's log)
      */
     public static List<String> killTree(Process p) throws InterruptedException {
         List<ProcessHandle> tree = new java.util.ArrayList<>();
