@@ -46,8 +46,7 @@ public final class Scripts {
         try {
             Process p = start(cmd, env, log);
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);
-                p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                killTree(p);
                 throw new AssertionError(cmd + " did not finish within " + timeout.toSeconds() + " s (killed); its output ends:\n"
                         + JvmDaemon.tail(output(log), 60));
             }
@@ -66,6 +65,34 @@ public final class Scripts {
         pb.environment().remove("SPARK_HOME");
         pb.environment().putAll(env);
         return pb.start();
+    }
+
+    /**
+     * SIGKILLs {@code p} and every process it started (no shutdown hook, no cleanup runs) and waits
+     * for them to end. The descendants are listed before the kill: once their parent is gone they
+     * are re-parented and no longer found from it.
+     *
+     * @return the pid and executable of each process killed, the script's own first (for a test's log)
+     */
+    public static List<String> killTree(Process p) throws InterruptedException {
+        List<ProcessHandle> tree = new java.util.ArrayList<>();
+        tree.add(p.toHandle());
+        p.descendants().forEach(tree::add);
+        List<String> killed = new java.util.ArrayList<>();
+        for (ProcessHandle h : tree) {
+            String what = h.pid() + " " + h.info().command().orElse("?");
+            if (h.destroyForcibly()) {
+                killed.add(what);
+            }
+        }
+        for (ProcessHandle h : tree) {
+            h.onExit().completeOnTimeout(h, 30, TimeUnit.SECONDS).join();
+            if (h.isAlive()) {
+                throw new AssertionError("process " + h.pid() + " outlived SIGKILL by 30 s");
+            }
+        }
+        p.waitFor();
+        return killed;
     }
 
     /** Lenient: a stray non-UTF-8 byte must not hide the output of a failed script. */
