@@ -310,6 +310,32 @@ public final class Storage {
         return out;
     }
 
+    /**
+     * Deletes, at any depth below a folder, the hidden temporaries this class writes
+     * ({@link #isTemporary}) and returns their paths relative to the folder. For a sole writer
+     * only: another writer's temporary may be in flight.
+     */
+    public java.util.List<String> deleteTemporaries(String dirUri) throws IOException {
+        java.util.List<String> removed = new java.util.ArrayList<>();
+        Path dir = new Path(dirUri);
+        FileSystem fs = dir.getFileSystem(conf);
+        if (!fs.exists(dir)) {
+            return removed;
+        }
+        String root = dir.toUri().getPath();
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(dir, true);
+        while (it.hasNext()) {
+            Path p = it.next().getPath();
+            if (isTemporary(p.getName())) {
+                requireWritable(dirUri + p.toUri().getPath().substring(root.length()));
+                if (fs.delete(p, false)) {
+                    removed.add(p.toUri().getPath().substring(root.length() + 1));
+                }
+            }
+        }
+        return removed;
+    }
+
     /** Whether a name is one of the hidden temporaries this class writes (left by a killed writer). */
     public static boolean isTemporary(String name) {
         return name.startsWith("._tmp.") || name.startsWith(PROBE_PREFIX);

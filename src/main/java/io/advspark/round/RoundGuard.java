@@ -52,9 +52,13 @@ public final class RoundGuard implements AutoCloseable {
                 throw new ConfigException("cannot read the round folder " + layout + ": " + e.getMessage(), e);
             }
         }
+        boolean nested = RoundLease.heldHere(layout);
         RoundLease lease = RoundLease.acquire(storage, layout, roundId, o.command(), o.leaseTtl(), o.takeOver());
         try {
             checkFolder(storage, layout, roundId, o);
+            if (!nested) {
+                removeTemporaries(storage, layout);
+            }
             if (o.force()) {
                 LOG.info("advspark: --force: removed {} of {}", clear(storage, layout), layout);
             }
@@ -102,6 +106,27 @@ public final class RoundGuard implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new ConfigException("cannot read the round folder " + layout + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Deletes the hidden temporaries that killed writers left (a driver killed between writing a
+     * PNG's temporary and renaming it). Safe only now: this launcher is the round's one writer and
+     * its tasks have not started. Object stores have none (one put per file), so they are not
+     * listed, which would cost a request per thousand objects.
+     */
+    private static void removeTemporaries(Storage storage, RoundLayout layout) {
+        try {
+            if (!storage.createIsAtomic(layout.root())) {
+                return;
+            }
+            List<String> removed = storage.deleteTemporaries(layout.root());
+            if (!removed.isEmpty()) {
+                LOG.info("advspark: removed {} temporary file(s) that killed writers left in {}: {}", removed.size(), layout,
+                        removed.size() <= 5 ? removed : removed.subList(0, 5) + " ...");
+            }
+        } catch (IOException e) {
+            LOG.warn("advspark: could not remove leftover temporaries in {}: {}", layout, e.getMessage());
         }
     }
 

@@ -92,6 +92,11 @@ public final class RoundLease implements AutoCloseable {
         }
     }
 
+    /** Whether this JVM holds the lease of {@code layout}'s round already (a nested open). */
+    public static boolean heldHere(RoundLayout layout) {
+        return HELD.containsKey(layout.lease());
+    }
+
     private void take(String command, Duration ttl, boolean takeOver) {
         Instant now = Instant.now();
         ProcessHandle self = ProcessHandle.current();

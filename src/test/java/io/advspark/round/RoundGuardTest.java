@@ -99,6 +99,22 @@ class RoundGuardTest {
     }
 
     @Test
+    void temporariesOfKilledWritersAreRemovedByTheNextWriter(@TempDir Path tmp) throws Exception {
+        Path round = tmp.resolve("r");
+        RoundLayout layout = RoundLayout.at(uri(round));
+        RoundGuard.open(STORAGE, layout, "r", ATTACK).close();
+        Files.createDirectories(round.resolve("images/mi"));
+        Files.writeString(round.resolve("images/mi/0001.png"), "png");
+        Files.writeString(round.resolve("images/mi/._tmp.0002.png.1f2e3d"), "half a png");
+        Files.writeString(round.resolve("._tmp." + RoundLayout.LEASE + ".9a"), "{");
+        try (RoundGuard g = RoundGuard.open(STORAGE, layout, "r", ATTACK)) {
+            assertFalse(Files.exists(round.resolve("images/mi/._tmp.0002.png.1f2e3d")));
+            assertFalse(Files.exists(round.resolve("._tmp." + RoundLayout.LEASE + ".9a")));
+            assertTrue(Files.exists(round.resolve("images/mi/0001.png")));
+        }
+    }
+
+    @Test
     void aFolderWithoutMarkerIsNeverWrittenOrCleared(@TempDir Path tmp) throws Exception {
         Path folder = tmp.resolve("t");
         Files.createDirectories(folder.resolve("images"));
