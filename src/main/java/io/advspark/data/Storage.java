@@ -114,15 +114,22 @@ public final class Storage {
         }
     }
 
+    /**
+     * The java.nio path of a local file URI, or null on any other store. Local files are written
+     * through java.nio, without Hadoop's .crc side files (the images folder is a competition
+     * submission as it stands) and without its forked chmod (see {@link #writeLocal}).
+     */
+    private java.nio.file.Path localPath(Path p, FileSystem fs) {
+        FileSystem raw = fs instanceof LocalFileSystem local ? local.getRawFileSystem() : fs;
+        return raw instanceof RawLocalFileSystem r ? r.pathToFile(p).toPath() : null;
+    }
+
     private void write(String uri, byte[] bytes) throws IOException {
         Path target = new Path(uri);
         FileSystem fs = target.getFileSystem(conf);
-        if (fs instanceof LocalFileSystem local) {
-            // No .crc side files: the images folder is a competition submission as it stands.
-            fs = local.getRawFileSystem();
-        }
-        if (fs instanceof RawLocalFileSystem raw) {
-            writeLocal(raw.pathToFile(target).toPath(), bytes);
+        java.nio.file.Path local = localPath(target, fs);
+        if (local != null) {
+            writeLocal(local, bytes);
             return;
         }
         String scheme = fs.getUri().getScheme();
@@ -212,19 +219,18 @@ public final class Storage {
      * on HDFS; a copy then a delete on S3A, where a crash in between leaves both copies).
      */
     public void rename(String fromUri, String toUri) throws IOException {
+        requireWritable(fromUri);
+        requireWritable(toUri);
         Path from = new Path(fromUri);
         Path to = new Path(toUri);
         FileSystem fs = from.getFileSystem(conf);
-        if (fs instanceof LocalFileSystem local) {
-            fs = local.getRawFileSystem();
-        }
-        if (fs instanceof RawLocalFileSystem raw) {
-            java.nio.file.Path target = raw.pathToFile(to).toPath();
+        java.nio.file.Path target = localPath(to, fs);
+        if (target != null) {
             java.nio.file.Files.createDirectories(target.getParent());
             if (java.nio.file.Files.exists(target)) {
                 throw new java.nio.file.FileAlreadyExistsException(redact(toUri));
             }
-            java.nio.file.Files.move(raw.pathToFile(from).toPath(), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            java.nio.file.Files.move(localPath(from, fs), target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             return;
         }
         if (fs.exists(to)) {
@@ -262,11 +268,8 @@ public final class Storage {
     private boolean create(String uri, byte[] bytes) throws IOException {
         Path target = new Path(uri);
         FileSystem fs = target.getFileSystem(conf);
-        if (fs instanceof LocalFileSystem local) {
-            fs = local.getRawFileSystem();
-        }
-        if (fs instanceof RawLocalFileSystem raw) {
-            java.nio.file.Path t = raw.pathToFile(target).toPath();
+        java.nio.file.Path t = localPath(target, fs);
+        if (t != null) {
             java.nio.file.Files.createDirectories(t.getParent());
             java.nio.file.Path tmp = t.getParent().resolve(tmpName(t.getFileName().toString()));
             try {
