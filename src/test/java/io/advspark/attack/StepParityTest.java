@@ -12,6 +12,7 @@ import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.TorchRuntime;
+import io.advspark.testing.CleanImageTolerance;
 import io.advspark.testing.Fixtures;
 import io.advspark.testing.Python;
 import io.advspark.testing.Report;
@@ -37,7 +38,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * float64 on both sides (see {@code BilinearResize}: the float32 kernels of the two releases
  * differ by an ulp, which the MobileNets' ReLU6 clips amplified into 5e-3 gradient errors).
  *
- * <p>Two measured exceptions, both float32 rounding rather than disagreement about the algorithm;
+ * <p>Three measured exceptions, both float32 rounding rather than disagreement about the algorithm;
  * the reference reports what is needed to recognise them at every step:
  *
  * <ul>
@@ -49,6 +50,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  *   <li>A targeted CE that has saturated (p_target > 1 - 1e-4) has a gradient of size 1 - p,
  *       computed with catastrophic cancellation on both sides; those steps must reach cosine
  *       0.999 and 99.8 % next-iterate agreement, and at least two unsaturated steps must remain.
+ *   <li>Step 0, taken at the clean image itself, on CPUs where the two releases round its exact
+ *       ReLU ties apart ({@link CleanImageTolerance}): within 1e-4, next iterates still 99.99 %.
  * </ul>
  */
 class StepParityTest {
@@ -132,7 +135,9 @@ class StepParityTest {
             unsaturated++;
             if (self <= 1e-5) {
                 wellMax = Math.max(wellMax, g);
-                assertTrue(g <= 1e-5, name + " step " + i + ": gradient relative L2 error " + g + " > 1e-5\n" + out);
+                // These runs start from the clean image: step 0 is taken at it (see CleanImageTolerance).
+                double tol = i == 0 ? CleanImageTolerance.gradRelL2() : CleanImageTolerance.STRICT;
+                assertTrue(g <= tol, name + " step " + i + ": gradient relative L2 error " + g + " > " + tol + "\n" + out);
                 assertTrue(agree >= 0.9999, name + " step " + i + ": next-iterate agreement " + agree + " < 99.99%\n" + out);
             } else {
                 // Ill-conditioned step: PyTorch at 1 vs 2 threads already disagrees by more than 1e-5.
