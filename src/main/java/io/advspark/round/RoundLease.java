@@ -151,8 +151,10 @@ public final class RoundLease implements AutoCloseable {
         Optional<Holder> now = read();
         if (now.isPresent() && !now.get().id().equals(me.id())) {
             holder = null;
-            throw new RoundBusyException("round " + roundId + " was taken at the same moment by "
-                    + now.get().describe(Instant.now()) + "; this launcher gives way");
+            // Two launchers passed the store's existence check together (object stores): the last put stands.
+            throw new RoundBusyException("round " + roundId + " is in use by " + now.get().describe(Instant.now())
+                    + ", which took the lease at the same moment as this launcher: this one gives way. If that run is"
+                    + " dead, rerun with --take-over");
         }
     }
 
