@@ -81,7 +81,6 @@ public final class AttackJob {
             java.util.function.Consumer<RoundSummary> thenUnderLease) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        String roundUri = config.roundUri();
         Storage unfenced = new Storage(jsc.hadoopConfiguration());
         Prepared prepared = prepare(config, unfenced);
         try (RoundGuard guard = RoundGuard.open(unfenced, config.layout(), config.roundId(), guardOptions(config, "attack",
@@ -299,22 +298,12 @@ public final class AttackJob {
         return Storage.join(config.dataset().uri(), config.dataset().manifest());
     }
 
-    static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes) {
-        return readManifest(config, storage, classes, config.dataset().limit());
-    }
-
-    static List<ManifestRow> readManifest(RoundConfig config, Storage storage, int classes, int limit) {
-        return parseManifest(config, manifestBytes(config, storage), classes, limit);
-    }
-
     static byte[] manifestBytes(RoundConfig config, Storage storage) {
         String uri = manifestUri(config);
         try {
             return storage.readAll(uri);
         } catch (FileNotFoundException e) {
             throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
-        } catch (Manifest.ManifestException e) {
-            throw new ConfigException(e.getMessage(), e); // it names the file already
         } catch (IOException e) {
             throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
         }
@@ -324,6 +313,8 @@ public final class AttackJob {
         String uri = manifestUri(config);
         try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
             return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
+        } catch (Manifest.ManifestException e) {
+            throw new ConfigException(e.getMessage(), e); // it names the file already
         } catch (IOException e) {
             throw new ConfigException("cannot read manifest " + uri + ": " + e.getMessage(), e);
         }

@@ -139,6 +139,7 @@ class BadInputTest {
         ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
                 "dataset.uri=\"" + data + "\"", "round.output=\"" + out + "\"", "dataset.limit=2"), "local[1]"));
         assertTrue(e.getMessage().contains("dev.csv: ImageId '" + second + "' is on line 3 and line 8"), e.getMessage());
+        assertFalse(e.getMessage().startsWith("cannot read manifest"), "the message names the file once: " + e.getMessage());
         assertFalse(Files.exists(out.resolve("demo/images")), "no image was processed");
         assertFalse(Files.exists(out.resolve("demo/records")), "no record was written");
     }
