@@ -377,10 +377,9 @@ public final class Storage {
         boolean reachable = true;
         try {
             created = firstMissing(fs, dir);
-            FileSystem local = fs instanceof LocalFileSystem l ? l.getRawFileSystem() : fs;
-            if (local instanceof RawLocalFileSystem raw) {
+            java.nio.file.Path p = localPath(probe, fs);
+            if (p != null) {
                 // java.nio says why ("Read-only file system"); Hadoop's local mkdirs only that it failed.
-                java.nio.file.Path p = raw.pathToFile(probe).toPath();
                 java.nio.file.Files.createDirectories(p.getParent());
                 java.nio.file.Files.write(p, new byte[] {1});
                 java.nio.file.Files.delete(p);
