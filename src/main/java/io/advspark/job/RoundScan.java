@@ -330,8 +330,7 @@ final class RoundScan {
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
         while (it.hasNext()) {
             Path p = it.next().getPath();
-            String n = p.getName();
-            if (n.endsWith(".parquet") && !n.startsWith(".") && !n.startsWith("_")) {
+            if (RoundState.isDataFile(p.getName())) {
                 out.put(p.toUri().getPath(), p.toString());
             }
         }

@@ -115,6 +115,11 @@ public final class RoundState {
         return RoundLayout.at(roundUri).quarantine(inRound);
     }
 
+    /** A Parquet data file, not a hidden temporary or Spark's marker ({@code .}/{@code _} names). */
+    static boolean isDataFile(String name) {
+        return name.endsWith(".parquet") && !name.startsWith(".") && !name.startsWith("_");
+    }
+
     /** Whether a folder holds any Parquet data file, at any depth. */
     static boolean hasDataFiles(Storage storage, String dirUri) throws IOException {
         Path dir = new Path(dirUri);
@@ -124,8 +129,7 @@ public final class RoundState {
         }
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
         while (it.hasNext()) {
-            String n = it.next().getPath().getName();
-            if (n.endsWith(".parquet") && !n.startsWith(".") && !n.startsWith("_")) {
+            if (isDataFile(it.next().getPath().getName())) {
                 return true;
             }
         }
