@@ -1,4 +1,4 @@
-package io.advspark.util;
+package io.advspark.cli;
 
 import io.advspark.data.StoreWriteException;
 import org.apache.logging.log4j.core.Filter;

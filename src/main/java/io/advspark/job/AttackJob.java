@@ -1,5 +1,7 @@
 package io.advspark.job;
 
+import io.advspark.round.RecordTables;
+import io.advspark.round.Provenance;
 import io.advspark.attack.Attack;
 import io.advspark.config.AttackConfig;
 import io.advspark.config.ConfigException;
@@ -216,7 +218,7 @@ public final class AttackJob {
         String dir = config.layout().output("attacks");
         String file = "part-00000.snappy.parquet";
         try {
-            ParquetFiles.write(storage, Storage.join(dir, file), RecordSchema.ATTACKS, out);
+            ParquetFiles.write(storage, Storage.join(dir, file), SparkTables.struct(RecordTables.ATTACKS), out);
             // What an earlier run's Spark writer left under other names.
             for (String n : storage.listFileNames(dir)) {
                 if (!n.equals(file)) {

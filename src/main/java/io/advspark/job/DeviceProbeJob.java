@@ -10,6 +10,7 @@ import io.advspark.model.Autograd;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
+import io.advspark.model.TorchRuntime;
 import io.advspark.model.TorchThreads;
 import java.io.Serializable;
 import java.net.InetAddress;
@@ -133,7 +134,7 @@ public final class DeviceProbeJob {
     /** One ensemble gradient of a batch of mid-grey images at the first surrogate's input size. */
     private static void step(Ensemble e, Device device, int batch) {
         var card = e.members().get(0).card();
-        try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
+        try (NDManager m = TorchRuntime.newManager(device)) {
             NDArray x = m.full(new Shape(batch, 3, card.inputHeight(), card.inputWidth()), 0.5f);
             NDArray g = Autograd.gradient(x, xx -> e.logits(xx).sum());
             float v = g.abs().sum().getFloat();

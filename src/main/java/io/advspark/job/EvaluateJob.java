@@ -2,6 +2,7 @@ package io.advspark.job;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.advspark.round.EvalTables;
 import io.advspark.config.ConfigException;
 import io.advspark.config.ModelSpec;
 import io.advspark.config.RoundConfig;
@@ -126,11 +127,11 @@ public final class EvaluateJob {
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": clean images");
             Dataset<Row> cleanDf = spark.createDataFrame(
                     jsc.parallelize(clean, partitions(clean.size(), config.batchSize(), slots)).mapPartitions(scorer),
-                    EvalSchemas.PASS).drop("attack", "linf", "l2", "psnr");
+                    SparkTables.struct(EvalTables.PASS)).drop("attack", "linf", "l2", "psnr");
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": adversarial images");
             Dataset<Row> advDf = spark.createDataFrame(
                     jsc.parallelize(adv, partitions(adv.size(), config.batchSize(), slots)).mapPartitions(scorer),
-                    EvalSchemas.PASS);
+                    SparkTables.struct(EvalTables.PASS));
             // Each pass runs once and feeds two tables; a lost block is recomputed (the passes are
             // deterministic), unlike with localCheckpoint.
             cleanDf = cleanDf.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
@@ -164,7 +165,7 @@ public final class EvaluateJob {
             JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
             String predictionsUri = storage.requireWritable(config.layout().output("predictions"));
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
-            writeTable(predictionsUri, () -> spark.createDataFrame(predRows, EvalSchemas.PREDICTIONS).write()
+            writeTable(predictionsUri, () -> spark.createDataFrame(predRows, SparkTables.struct(EvalTables.PREDICTIONS)).write()
                     .mode(SaveMode.Overwrite).partitionBy("attack").parquet(predictionsUri));
             Dataset<Row> predictions = spark.read().parquet(predictionsUri);
 
@@ -187,7 +188,7 @@ public final class EvaluateJob {
                     });
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
             String scoresUri = storage.requireWritable(config.layout().output("scores"));
-            writeTable(scoresUri, () -> spark.createDataFrame(scoreRows, EvalSchemas.SCORES).write()
+            writeTable(scoresUri, () -> spark.createDataFrame(scoreRows, SparkTables.struct(EvalTables.SCORES)).write()
                     .mode(SaveMode.Overwrite).partitionBy("attack").parquet(scoresUri));
 
             // summary: one row per (attack config, defended target)
@@ -207,7 +208,7 @@ public final class EvaluateJob {
                 summary.add(summaryRow(roundId, scoreSpec, r));
             }
             String summaryUri = storage.requireWritable(config.layout().output("summary"));
-            writeTable(summaryUri, () -> spark.createDataFrame(summary, EvalSchemas.SUMMARY).coalesce(1).write()
+            writeTable(summaryUri, () -> spark.createDataFrame(summary, SparkTables.struct(EvalTables.SUMMARY)).coalesce(1).write()
                     .mode(SaveMode.Overwrite).parquet(summaryUri));
             java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
             for (Row r : spark.read().parquet(scoresUri).groupBy("attack").agg(

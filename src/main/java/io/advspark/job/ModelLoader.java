@@ -1,5 +1,6 @@
 package io.advspark.job;
 
+import io.advspark.util.Fingerprint;
 import io.advspark.util.Messages;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -89,7 +90,7 @@ public final class ModelLoader {
 
     private static void probe(ModelSpec spec, ModelCard card, ModelBundle bundle, List<String> augment) {
         try (Classifier c = Classifier.load(bundle);
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             NDArray probe = m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
             Shape out;
             try {

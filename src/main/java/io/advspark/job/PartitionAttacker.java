@@ -1,5 +1,9 @@
 package io.advspark.job;
 
+import io.advspark.round.AttackRecord;
+import io.advspark.round.RecordTables;
+import io.advspark.round.Provenance;
+import io.advspark.util.Fingerprint;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.Attack;
@@ -16,6 +20,7 @@ import io.advspark.model.BilinearResize;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
+import io.advspark.model.TorchRuntime;
 import io.advspark.model.TorchThreads;
 import io.advspark.score.Perturbation;
 import java.io.FileNotFoundException;
@@ -31,7 +36,6 @@ import java.util.TreeMap;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
@@ -142,7 +146,7 @@ public final class PartitionAttacker
         Map<String, List<Row>> failed = new LinkedHashMap<>();
         Map<String, List<String>> failedKeys = new LinkedHashMap<>();
         List<Loaded> pending = new ArrayList<>();
-        try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
+        try (NDManager manager = TorchRuntime.newManager(device)) {
             while (items.hasNext()) {
                 WorkItem item = items.next();
                 ManifestRow r = item.row();
@@ -178,7 +182,7 @@ public final class PartitionAttacker
         // Error rows last: a rerun retries these images, so they never hide a committed batch.
         for (Map.Entry<String, List<Row>> e : failed.entrySet()) {
             ParquetFiles.write(storage, RoundState.failedFile(config.roundUri(), e.getKey(), failedKeys.get(e.getKey())),
-                    RecordSchema.SCHEMA, e.getValue());
+                    SparkTables.struct(RecordTables.RECORDS), e.getValue());
         }
     }
 
@@ -239,7 +243,7 @@ public final class PartitionAttacker
                 // The commit of this (attack, group): after its PNGs, one atomic file.
                 long tw = System.nanoTime();
                 ParquetFiles.write(storage, RoundState.batchFile(config.roundUri(), runner.name(),
-                        group.stream().map(l -> l.row.imageId()).toList()), RecordSchema.SCHEMA, rows);
+                        group.stream().map(l -> l.row.imageId()).toList()), SparkTables.struct(RecordTables.RECORDS), rows);
                 time(x -> x.writeNanos, tw);
                 imagesDone.add(group.size());
                 if (metrics != null) {
@@ -316,33 +320,30 @@ public final class PartitionAttacker
         for (int i = 0; i < n; i++) {
             ManifestRow r = group.get(i).row;
             Perturbation p = Perturbation.between(group.get(i).image, written.get(i));
-            rows.add(RowFactory.create(
-                    config.roundId(),
-                    attack.spec(),
-                    r.imageId(),
-                    r.rowNumber(),
-                    r.trueLabel(),
-                    r.targetLabel(),
-                    cleanPred[i] + base,
-                    advPred[i] + base,
-                    cleanPred[i] == y[i],
-                    advPred[i] != y[i],
-                    advPred[i] == t[i],
-                    p.linf(),
-                    p.l2(),
-                    attack.steps(),
-                    n,
-                    wallMs / n,
-                    executor,
-                    deviceName,
-                    RoundState.relativePng(runner.name(), r.imageId()),
-                    null,
-                    (long) pngs.get(i).length,
-                    Fingerprint.crc32c(pngs.get(i)),
-                    provenance.modelSha256(),
-                    provenance.cardSha256(),
-                    provenance.surrogateSettings(),
-                    provenance.manifestSha256()));
+            rows.add(SparkTables.row(RecordTables.RECORDS, AttackRecord.builder()
+                    .roundId(config.roundId())
+                    .attackSpec(attack.spec())
+                    .imageId(r.imageId())
+                    .manifestRow(r.rowNumber())
+                    .trueLabel(r.trueLabel())
+                    .targetLabel(r.targetLabel())
+                    .cleanPred(cleanPred[i] + base)
+                    .advPred(advPred[i] + base)
+                    .cleanCorrect(cleanPred[i] == y[i])
+                    .untargetedSuccess(advPred[i] != y[i])
+                    .targetedSuccess(advPred[i] == t[i])
+                    .linf(p.linf())
+                    .l2(p.l2())
+                    .steps(attack.steps())
+                    .batchSize(n)
+                    .wallMs(wallMs / n)
+                    .executorId(executor)
+                    .device(deviceName)
+                    .outputFile(RoundState.relativePng(runner.name(), r.imageId()))
+                    .pngBytes((long) pngs.get(i).length)
+                    .pngCrc32c(Fingerprint.crc32c(pngs.get(i)))
+                    .provenance(provenance)
+                    .build().values()));
         }
         LOG.info("advspark: {}: batch of {} images ({}x{}) attacked in {} ms on executor {}", runner.name(), n, h, w, wallMs,
                 executor);
@@ -424,23 +425,17 @@ public final class PartitionAttacker
     }
 
     private Row errorRow(Attack attack, ManifestRow r, String error, String executor) {
-        return RowFactory.create(
-                config.roundId(),
-                attack.spec(),
-                r.imageId(),
-                r.rowNumber(),
-                r.trueLabel() < 0 ? null : r.trueLabel(),
-                r.targetLabel() < 0 ? null : r.targetLabel(),
-                null, null, null, null, null, null, null, null, null, null,
-                executor,
-                deviceName,
-                null,
-                error,
-                null,
-                null,
-                provenance.modelSha256(),
-                provenance.cardSha256(),
-                provenance.surrogateSettings(),
-                provenance.manifestSha256());
+        return SparkTables.row(RecordTables.RECORDS, AttackRecord.builder()
+                .roundId(config.roundId())
+                .attackSpec(attack.spec())
+                .imageId(r.imageId())
+                .manifestRow(r.rowNumber())
+                .trueLabel(r.trueLabel() < 0 ? null : r.trueLabel())
+                .targetLabel(r.targetLabel() < 0 ? null : r.targetLabel())
+                .executorId(executor)
+                .device(deviceName)
+                .error(error)
+                .provenance(provenance)
+                .build().values());
     }
 }

@@ -1,5 +1,8 @@
 package io.advspark.job;
 
+import io.advspark.round.RecordTables;
+import io.advspark.round.Provenance;
+import io.advspark.util.Fingerprint;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 
@@ -214,7 +217,7 @@ final class RoundScan {
     private static List<Row> read(SparkSession spark, String records, boolean skipUnreadable, String paths) {
         // The explicit schema: a column an older advspark did not write comes back null whatever file
         // Spark would otherwise take the schema from.
-        DataFrameReader reader = spark.read().schema(RecordSchema.SCHEMA).option("basePath", records)
+        DataFrameReader reader = spark.read().schema(SparkTables.struct(RecordTables.RECORDS)).option("basePath", records)
                 .option("ignoreCorruptFiles", String.valueOf(skipUnreadable));
         org.apache.spark.sql.Column[] cols = new org.apache.spark.sql.Column[COLUMNS.length + 1];
         for (int i = 0; i < COLUMNS.length; i++) {

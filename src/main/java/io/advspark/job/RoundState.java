@@ -1,5 +1,6 @@
 package io.advspark.job;
 
+import io.advspark.round.Provenance;
 import io.advspark.config.ConfigException;
 import io.advspark.config.NamedAttack;
 import io.advspark.data.Storage;

@@ -1,20 +1,18 @@
 package io.advspark.job;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.Draws;
 import io.advspark.config.DatasetConfig;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
 import io.advspark.defense.DefenseChain;
-import io.advspark.model.Autograd;
 import io.advspark.model.Classifier;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
+import io.advspark.model.TorchRuntime;
 import io.advspark.model.TorchThreads;
 import io.advspark.score.Perturbation;
 import java.io.FileNotFoundException;
@@ -88,7 +86,7 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
         List<Row> out = new ArrayList<>();
         List<Loaded> pending = new ArrayList<>();
         try (ModelCache.Lease lease = ModelCache.acquire(cacheKey, models::value, threads, d);
-                NDManager manager = NDManager.newBaseManager(d, "PyTorch")) {
+                NDManager manager = TorchRuntime.newManager(d)) {
             Ensemble targets = lease.ensemble();
             while (items.hasNext()) {
                 Loaded l = load(storage, items.next());
@@ -179,7 +177,7 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
                     defended[group.get(j)].toUnitFloats(px, j * per);
                 }
                 int k = Math.min(5, model.card().datasetClasses());
-                int[][] got = TorchThreads.call(() -> topK(model, px, new long[] {group.size(), 3, h, w}, k, manager));
+                int[][] got = TorchThreads.call(() -> model.topK(px, new long[] {group.size(), 3, h, w}, k, manager));
                 for (int j = 0; j < group.size(); j++) {
                     top5[group.get(j)] = got[j];
                 }
@@ -191,34 +189,6 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
         LOG.info("advspark evaluate: batch of {} images x {} defended targets in {} ms", batch.size(), variants.size(),
                 (System.nanoTime() - t0) / 1_000_000);
         return rows;
-    }
-
-    /** Top-k column indices (0-based dataset labels), highest logit first, ties to the lower index. */
-    static int[][] topK(Classifier model, float[] pixels, long[] shape, int k, NDManager parent) {
-        try (NDManager m = parent.newSubManager()) {
-            NDArray x = m.create(pixels, new Shape(shape));
-            float[] z = Autograd.noGrad(() -> model.logits(x).toFloatArray());
-            int n = (int) shape[0];
-            int c = z.length / n;
-            int[][] out = new int[n][];
-            for (int i = 0; i < n; i++) {
-                int[] best = new int[k];
-                java.util.Arrays.fill(best, -1);
-                for (int j = 0; j < c; j++) {
-                    float v = z[i * c + j];
-                    int pos = k;
-                    while (pos > 0 && (best[pos - 1] < 0 || z[i * c + best[pos - 1]] < v)) {
-                        pos--;
-                    }
-                    if (pos < k) {
-                        System.arraycopy(best, pos, best, pos + 1, k - pos - 1);
-                        best[pos] = j;
-                    }
-                }
-                out[i] = best;
-            }
-            return out;
-        }
     }
 
     private Row row(Item item, Variant v, int[] top5, Perturbation p, Double psnr, String error) {

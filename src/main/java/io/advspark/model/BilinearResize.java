@@ -69,7 +69,7 @@ public final class BilinearResize implements AutoCloseable {
     /** Loaded once per JVM and never closed: it has no parameters and is shared by every thread. */
     private static PtSymbolBlock load() {
         TorchRuntime.start(0);
-        PtNDManager mgr = (PtNDManager) NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        PtNDManager mgr = (PtNDManager) NDManager.newBaseManager(Device.cpu(), TorchRuntime.ENGINE);
         try (InputStream in = BilinearResize.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
                 throw new IllegalStateException("advspark jar is missing io/advspark/model/" + RESOURCE);

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -83,7 +84,7 @@ public final class Classifier implements AutoCloseable {
      */
     public static Classifier load(ModelBundle bundle, Device device) throws IOException {
         TorchRuntime.start(0);
-        PtNDManager mgr = (PtNDManager) NDManager.newBaseManager(device, "PyTorch");
+        PtNDManager mgr = (PtNDManager) NDManager.newBaseManager(device, TorchRuntime.ENGINE);
         // The path loader is the one that honours trainParam; without it the module is loaded
         // under InferenceMode and backward fails ("Inference tensors cannot be saved").
         Path tmp = Files.createTempFile("advspark-" + bundle.card().name() + "-", ".pt");
@@ -281,4 +282,31 @@ public final class Classifier implements AutoCloseable {
         manager.close();
     }
 
+    /** Top-k column indices (0-based dataset labels), highest logit first, ties to the lower index. */
+    public int[][] topK(float[] pixels, long[] shape, int k, NDManager parent) {
+        try (NDManager m = parent.newSubManager()) {
+            NDArray x = m.create(pixels, new Shape(shape));
+            float[] z = Autograd.noGrad(() -> logits(x).toFloatArray());
+            int n = (int) shape[0];
+            int c = z.length / n;
+            int[][] out = new int[n][];
+            for (int i = 0; i < n; i++) {
+                int[] best = new int[k];
+                Arrays.fill(best, -1);
+                for (int j = 0; j < c; j++) {
+                    float v = z[i * c + j];
+                    int pos = k;
+                    while (pos > 0 && (best[pos - 1] < 0 || z[i * c + best[pos - 1]] < v)) {
+                        pos--;
+                    }
+                    if (pos < k) {
+                        System.arraycopy(best, pos, best, pos + 1, k - pos - 1);
+                        best[pos] = j;
+                    }
+                }
+                out[i] = best;
+            }
+            return out;
+        }
+    }
 }

@@ -1,6 +1,8 @@
 package io.advspark.model;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,7 +16,15 @@ public final class TorchRuntime {
     private static final AtomicBoolean STARTED = new AtomicBoolean();
     private static volatile int STARTED_THREADS;
 
+    /** DJL's name of the engine advspark computes with: the one place it is spelled. */
+    public static final String ENGINE = "PyTorch";
+
     private TorchRuntime() {}
+
+    /** A root manager of tensors on {@code device}, on advspark's engine. */
+    public static NDManager newManager(Device device) {
+        return NDManager.newBaseManager(device, ENGINE);
+    }
 
     /**
      * Starts the engine.
@@ -28,7 +38,7 @@ public final class TorchRuntime {
                 LOG.warn("libtorch already started with num_threads={}; ignoring request for {}",
                         System.getProperty("ai.djl.pytorch.num_threads"), threads);
             }
-            return Engine.getEngine("PyTorch");
+            return Engine.getEngine(ENGINE);
         }
         // Without these the engine start calls home (instance metadata, tracking).
         if (System.getenv("DJL_OFFLINE") == null) {
@@ -39,7 +49,7 @@ public final class TorchRuntime {
             System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
-        Engine engine = Engine.getEngine("PyTorch");
+        Engine engine = Engine.getEngine(ENGINE);
         STARTED.set(true);
         STARTED_THREADS = threads > 0 ? threads : Integer.getInteger("ai.djl.pytorch.num_threads", 0);
         LOG.info("libtorch {} started (threads={})", engine.getVersion(),

@@ -1,5 +1,6 @@
-package io.advspark.job;
+package io.advspark.round;
 
+import io.advspark.util.Fingerprint;
 import io.advspark.model.ModelBundle;
 import java.util.ArrayList;
 import java.util.List;

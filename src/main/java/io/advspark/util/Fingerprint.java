@@ -1,4 +1,4 @@
-package io.advspark.job;
+package io.advspark.util;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.job.SparkTables;
+import io.advspark.round.RecordTables;
 import io.advspark.config.ConfigException;
 import io.advspark.config.RoundConfig;
 import io.advspark.data.Png;
@@ -244,7 +246,7 @@ class ResumeIntegrityTest {
         Rounds.Result first = Rounds.run(config(out, data), "local[2]");
         Path file = recordFiles(out.resolve("r")).get(0);
         // The record columns of the previous release: the first 20.
-        StructType old = new StructType(Arrays.copyOf(RecordSchema.SCHEMA.fields(), 20, StructField[].class));
+        StructType old = new StructType(Arrays.copyOf(SparkTables.struct(RecordTables.RECORDS).fields(), 20, StructField[].class));
         List<Row> rows = new ArrayList<>();
         for (Row r : first.records()) {
             Object[] v = new Object[20];

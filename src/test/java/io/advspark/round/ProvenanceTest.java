@@ -1,4 +1,4 @@
-package io.advspark.job;
+package io.advspark.round;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
