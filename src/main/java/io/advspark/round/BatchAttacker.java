@@ -1,0 +1,354 @@
+package io.advspark.round;
+
+import ai.djl.ndarray.NDManager;
+import io.advspark.attack.Attack;
+import io.advspark.attack.AttackEngine;
+import io.advspark.attack.Draws;
+import io.advspark.attack.Quantizer;
+import io.advspark.config.NamedAttack;
+import io.advspark.config.RoundConfig;
+import io.advspark.data.ManifestRow;
+import io.advspark.data.Png;
+import io.advspark.data.RgbImage;
+import io.advspark.data.Storage;
+import io.advspark.model.BilinearResize;
+import io.advspark.model.Ensemble;
+import io.advspark.model.TorchThreads;
+import io.advspark.score.Perturbation;
+import io.advspark.util.Fingerprint;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What happens to the images of a round on one worker, without Spark: read an image, attack a
+ * group of same-size images with one attack configuration, quantise to 8 bits, encode and write
+ * the PNGs, and make the {@link AttackRecord}s that describe what was written. The Spark adapter
+ * ({@code job.PartitionAttacker}) feeds it a partition and commits its records; a unit test or a
+ * notebook can drive it directly.
+ */
+public final class BatchAttacker {
+    private static final Logger LOG = LoggerFactory.getLogger(BatchAttacker.class);
+
+    /** Where a worker's time goes, reported through {@link Timing}. */
+    public enum Phase {
+        READ,
+        ATTACK,
+        ENCODE,
+        WRITE
+    }
+
+    /** Receives the time of each phase (the Spark adapter adds it to accumulators). */
+    @FunctionalInterface
+    public interface Timing {
+        Timing NONE = (phase, nanos) -> {};
+
+        void add(Phase phase, long nanos);
+    }
+
+    /** An image read for attacking (or the reason it could not be), and the attacks it still needs. */
+    public record Loaded(ManifestRow row, RgbImage image, String error, List<String> attacks) {
+        public Loaded {
+            attacks = List.copyOf(attacks);
+        }
+
+        /** The same image, to be attacked by {@code attackNames}. */
+        public Loaded forAttacks(List<String> attackNames) {
+            return new Loaded(row, image, error, attackNames);
+        }
+    }
+
+    /** An attack configuration ready to run: its name, parts and engine. */
+    private record Runner(String name, Attack attack, AttackEngine engine) {}
+
+    private record Attacked(int[] cleanPred, float[] adv) {}
+
+    private final RoundConfig config;
+    private final RoundLayout layout;
+    private final Storage storage;
+    private final Ensemble ensemble;
+    private final Provenance provenance;
+    private final String executor;
+    private final String device;
+    private final Timing timing;
+    private final Map<String, Runner> runners = new LinkedHashMap<>();
+    private final Guides guides;
+
+    /**
+     * @param storage where images are read and PNGs written (fenced to the round by the caller)
+     * @param ensemble the surrogates, open for this worker
+     * @param provenance what every record carries (see {@link Provenance})
+     * @param executor the worker's name, as records name it
+     * @param device the compute device's name, as records name it
+     * @param guideIds label -> ImageId of its guide image, when an attack's start needs guides
+     */
+    public BatchAttacker(RoundConfig config, Storage storage, Ensemble ensemble, Provenance provenance, String executor,
+            String device, Map<Integer, String> guideIds, Timing timing) {
+        this.config = config;
+        this.layout = config.layout();
+        this.storage = storage;
+        this.ensemble = ensemble;
+        this.provenance = java.util.Objects.requireNonNull(provenance, "record rows need the round's provenance");
+        this.executor = executor;
+        this.device = device;
+        this.timing = timing;
+        boolean needGuides = false;
+        for (NamedAttack na : config.attacks()) {
+            Attack attack = Attack.fromConfig(na.config());
+            runners.put(na.name(), new Runner(na.name(), attack, new AttackEngine(attack, ensemble)));
+            needGuides |= attack.init().needsGuides();
+        }
+        if (needGuides && guideIds == null) {
+            throw new IllegalStateException("an attack's init needs guide images: pass their ImageIds");
+        }
+        this.guides = needGuides ? new Guides(new TreeMap<>(guideIds)) : null;
+    }
+
+    /** The attack names of the round, in order. */
+    public List<String> attackNames() {
+        return List.copyOf(runners.keySet());
+    }
+
+    /** Reads and decodes one manifest row's image; a failure is described, not thrown. */
+    public Loaded read(ManifestRow r) {
+        long t0 = System.nanoTime();
+        try {
+            return readImage(r);
+        } finally {
+            timing.add(Phase.READ, System.nanoTime() - t0);
+        }
+    }
+
+    private Loaded readImage(ManifestRow r) {
+        String imagesDir = Storage.join(config.dataset().uri(), "images");
+        String uri = Storage.join(imagesDir, r.imageId());
+        try {
+            byte[] bytes;
+            try {
+                bytes = storage.readAll(uri);
+            } catch (FileNotFoundException e) {
+                // The Tianchi layout also appears flat (PNGs next to dev.csv).
+                String flat = Storage.join(config.dataset().uri(), r.imageId());
+                if (!storage.isFile(flat)) {
+                    return new Loaded(r, null, "image file not found: " + uri
+                            + (r.rowNumber() > 0 ? " (manifest line " + r.rowNumber() + ")" : ""), List.of());
+                }
+                uri = flat;
+                bytes = storage.readAll(flat);
+            }
+            return new Loaded(r, Png.decode(bytes, uri), null, List.of());
+        } catch (IOException | RuntimeException e) {
+            return new Loaded(r, null, String.valueOf(e.getMessage()), List.of());
+        }
+    }
+
+    /**
+     * The images of {@code batch} that attack {@code attack} still needs, grouped by size (a
+     * batch tensor needs one shape), in batch order.
+     */
+    public List<List<Loaded>> groups(String attack, List<Loaded> batch) {
+        Map<String, List<Loaded>> bySize = new LinkedHashMap<>();
+        for (Loaded l : batch) {
+            if (l.attacks().contains(attack)) {
+                bySize.computeIfAbsent(l.image().height() + "x" + l.image().width(), k -> new ArrayList<>()).add(l);
+            }
+        }
+        return List.copyOf(bySize.values());
+    }
+
+    /**
+     * Attacks one group of same-size images with attack {@code attackName}, writes their PNGs and
+     * returns their records (to be committed by the caller, after the PNGs).
+     */
+    public List<AttackRecord> attack(String attackName, List<Loaded> group, NDManager manager)
+            throws IOException, InterruptedException {
+        Runner runner = runners.get(attackName);
+        Attack attack = runner.attack();
+        AttackEngine engine = runner.engine();
+        long t0 = System.nanoTime();
+        int n = group.size();
+        int h = group.get(0).image().height();
+        int w = group.get(0).image().width();
+        int per = 3 * h * w;
+        long[] shape = {n, 3, h, w};
+        float[] clean = new float[n * per];
+        int base = config.dataset().labelBase();
+        int[] y = new int[n];
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            group.get(i).image().toUnitFloats(clean, i * per);
+            y[i] = group.get(i).row().trueLabel() - base;
+            t[i] = group.get(i).row().targetLabel() - base;
+        }
+        // One random stream per (round, attack, image): same image, same draws, in any batch.
+        long[] seeds = new long[n];
+        for (int i = 0; i < n; i++) {
+            seeds[i] = Draws.seedFor(config.roundId(), attack.spec(), group.get(i).row().imageId());
+        }
+        Draws draws = new Draws(seeds);
+        float[] guide = guides == null ? null : guides.batch(group, clean, h, w, manager);
+        // Tensor work on a long-lived torch thread, not on Spark's task thread (see TorchThreads).
+        long ta = System.nanoTime();
+        Attacked a = TorchThreads.call(() -> new Attacked(
+                ensemble.predict(clean, shape, manager), engine.run(clean, shape, y, t, guide, draws, manager, null)));
+        int[] cleanPred = a.cleanPred();
+        float[] adv = a.adv();
+
+        // Score what is written: the 8-bit images, not the float iterate.
+        List<RgbImage> written = new ArrayList<>(n);
+        float[] advPixels = new float[n * per];
+        for (int i = 0; i < n; i++) {
+            RgbImage q = Quantizer.toPixels(adv, i * per, group.get(i).image(), attack.epsPixels());
+            q.toUnitFloats(advPixels, i * per);
+            written.add(q);
+        }
+        int[] advPred = TorchThreads.call(() -> ensemble.predict(advPixels, shape, manager));
+        timing.add(Phase.ATTACK, System.nanoTime() - ta);
+        long te = System.nanoTime();
+        List<byte[]> pngs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            pngs.add(Png.encode(written.get(i)));
+        }
+        timing.add(Phase.ENCODE, System.nanoTime() - te);
+        long tw = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            storage.writeAtomically(layout.png(attackName, group.get(i).row().imageId()), pngs.get(i));
+        }
+        timing.add(Phase.WRITE, System.nanoTime() - tw);
+        long wallMs = (System.nanoTime() - t0) / 1_000_000;
+        List<AttackRecord> records = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ManifestRow r = group.get(i).row();
+            Perturbation p = Perturbation.between(group.get(i).image(), written.get(i));
+            records.add(AttackRecord.builder()
+                    .roundId(config.roundId())
+                    .attackSpec(attack.spec())
+                    .imageId(r.imageId())
+                    .manifestRow(r.rowNumber())
+                    .trueLabel(r.trueLabel())
+                    .targetLabel(r.targetLabel())
+                    .cleanPred(cleanPred[i] + base)
+                    .advPred(advPred[i] + base)
+                    .cleanCorrect(cleanPred[i] == y[i])
+                    .untargetedSuccess(advPred[i] != y[i])
+                    .targetedSuccess(advPred[i] == t[i])
+                    .linf(p.linf())
+                    .l2(p.l2())
+                    .steps(attack.steps())
+                    .batchSize(n)
+                    .wallMs(wallMs / n)
+                    .executorId(executor)
+                    .device(device)
+                    .outputFile(RoundLayout.relativePng(attackName, r.imageId()))
+                    .pngBytes((long) pngs.get(i).length)
+                    .pngCrc32c(Fingerprint.crc32c(pngs.get(i)))
+                    .provenance(provenance)
+                    .build());
+        }
+        LOG.info("advspark: {}: batch of {} images ({}x{}) attacked in {} ms on executor {}", attackName, n, h, w, wallMs,
+                executor);
+        return records;
+    }
+
+    /** The record of a manifest row that attack {@code attackName} could not process. */
+    public AttackRecord failed(String attackName, ManifestRow r, String error) {
+        return AttackRecord.builder()
+                .roundId(config.roundId())
+                .attackSpec(runners.get(attackName).attack().spec())
+                .imageId(r.imageId())
+                .manifestRow(r.rowNumber())
+                .trueLabel(r.trueLabel() < 0 ? null : r.trueLabel())
+                .targetLabel(r.targetLabel() < 0 ? null : r.targetLabel())
+                .executorId(executor)
+                .device(device)
+                .error(error)
+                .provenance(provenance)
+                .build();
+    }
+
+    /**
+     * The guide images of one worker: read from storage on first use (a few recent ones are
+     * kept, as many images share a target class), resized to the image's size if needed. An
+     * image whose target class has no usable guide is its own guide (the zeros start), with one
+     * warning per class and worker.
+     */
+    private final class Guides {
+        private static final int KEEP = 32;
+        private final Map<Integer, String> guideIds;
+        private final Map<String, RgbImage> recent = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, RgbImage> e) {
+                return size() > KEEP;
+            }
+        };
+        private final Set<String> unusable = new HashSet<>();
+        private final Set<Integer> warned = new HashSet<>();
+
+        Guides(Map<Integer, String> guideIds) {
+            this.guideIds = guideIds;
+        }
+
+        float[] batch(List<Loaded> group, float[] clean, int h, int w, NDManager manager) throws InterruptedException {
+            int per = 3 * h * w;
+            float[] out = new float[clean.length];
+            for (int i = 0; i < group.size(); i++) {
+                ManifestRow r = group.get(i).row();
+                RgbImage g = image(r.targetLabel());
+                if (g == null) {
+                    System.arraycopy(clean, i * per, out, i * per, per);
+                } else if (g.height() == h && g.width() == w) {
+                    g.toUnitFloats(out, i * per);
+                } else {
+                    float[] resized = TorchThreads.call(() -> resize(g, h, w, manager));
+                    System.arraycopy(resized, 0, out, i * per, per);
+                }
+            }
+            return out;
+        }
+
+        private RgbImage image(int label) {
+            String id = guideIds.get(label);
+            if (id == null) {
+                warn(label, "the manifest has no usable image of class " + label);
+                return null;
+            }
+            RgbImage g = recent.get(id);
+            if (g != null || unusable.contains(id)) {
+                return g;
+            }
+            Loaded l = readImage(new ManifestRow(0, id, label, -1, null));
+            if (l.error() != null) {
+                unusable.add(id);
+                warn(label, "its guide image " + id + " cannot be read: " + l.error());
+                return null;
+            }
+            recent.put(id, l.image());
+            return l.image();
+        }
+
+        private void warn(int label, String why) {
+            if (warned.add(label)) {
+                LOG.warn("advspark: init target: {}; images with target class {} start from the clean image (zeros start)",
+                        why, label);
+            }
+        }
+
+        private float[] resize(RgbImage g, int h, int w, NDManager manager) {
+            float[] px = new float[3 * g.height() * g.width()];
+            g.toUnitFloats(px, 0);
+            try (NDManager m = manager.newSubManager();
+                    BilinearResize rs = new BilinearResize(m, g.height(), g.width(), h, w)) {
+                return rs.apply(m.create(px, new ai.djl.ndarray.types.Shape(1, 3, g.height(), g.width())))
+                        .clip(0f, 1f).toFloatArray();
+            }
+        }
+    }
+}
