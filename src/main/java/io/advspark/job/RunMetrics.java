@@ -129,8 +129,8 @@ public final class RunMetrics implements Serializable {
      * Task attempts of the attack job: {@code tasks} distinct tasks ran in {@code attempts}
      * attempts, of which {@code speculative} were speculative copies, {@code failed} failed (and
      * were retried, or failed the job) and {@code killed} were killed (the slower attempt of a
-     * speculated task). Extra attempts rewrite the same files (see README "Writes, commits and
-     * resuming"), so they cost time, never rows.
+     * speculated task). Extra attempts rewrite the same files (see docs/writes-and-resuming.md), so
+     * they cost time, never rows.
      */
     public record Attempts(int tasks, int attempts, int speculative, int failed, int killed) implements Serializable {
         String render() {

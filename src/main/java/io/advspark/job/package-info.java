@@ -1,0 +1,12 @@
+/**
+ * The Spark adapters: the driver side of {@code attack}, {@code evaluate}, {@code report} and the
+ * device probe (partitioning the work, broadcasting the models, accumulators, listeners, progress,
+ * Parquet table writes and the resume scan), and the executor functions that feed the Spark-free
+ * round core ({@code round.BatchAttacker}, {@code TargetScorer}).
+ *
+ * <p>Spark appears only here and in cli/ (checked by {@code LayersTest}). A job receives the typed
+ * round plan and never parses a spec string. A new job is a class with a static {@code run} taking
+ * the plan and a {@code SparkSession}, wired to a command in {@code cli.Main}; its work per image
+ * belongs in round/ so that it can be tested without Spark.
+ */
+package io.advspark.job;
