@@ -16,7 +16,6 @@ import io.advspark.data.ManifestRow;
 import io.advspark.model.Autograd;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
-import io.advspark.model.TorchRuntime;
 import io.advspark.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +24,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Per-iteration cost of each attack part, relative to plain MI-FGSM and to a bare forward+backward
@@ -51,12 +53,38 @@ import java.util.regex.Pattern;
  * recipe once, then again), so a load change on the machine hits all rows alike; medians and
  * quartiles rather than means.
  *
- * <p>Usage: {@code PartCostBench THREADS BATCH STEPS REPS DATA_DIR LABEL_BASE MODEL.pt...};
- * {@code -Dparts.only=REGEX} keeps the recipes whose label matches (the baseline and the bare
+ * <p>Usage: {@code PartCostBench [--threads N] [--batch N] [--steps N] [--reps N] [--data DIR]
+ * [--label-base B] [--models A.pt,B.pt] [--only REGEX]} ({@code --help} lists them with their
+ * defaults); {@code --only} keeps the recipes whose label matches (the baseline and the bare
  * forward+backward always run). Prints one JSON line per row on stdout, progress on stderr.
  */
-public final class PartCostBench {
-    private PartCostBench() {}
+@Command(name = "PartCostBench",
+        description = "Per-iteration cost of each attack part against plain MI-FGSM and the bare ensemble"
+                + " forward+backward; one JSON line per row on stdout (jobs/bench --parts).")
+public final class PartCostBench extends BenchCommand {
+    @Mixin
+    BenchOptions.Torch torch = new BenchOptions.Torch();
+
+    @Option(names = "--batch", paramLabel = "N", description = "images attacked (the first N; the next N guide the target start)")
+    int batch = 10;
+
+    @Option(names = "--steps", paramLabel = "N", description = "attack steps per repetition, >= 2 (step 0 carries the one-off start)")
+    int steps = 5;
+
+    @Option(names = "--reps", paramLabel = "N", description = "measured repetitions per row, interleaved across rows")
+    int reps = 5;
+
+    @Mixin
+    BenchOptions.Data data = new BenchOptions.Data("nips17-dev-300", 1);
+
+    @Option(names = "--models", paramLabel = "PT", split = ",", description = "the ensemble's TorchScript models (logits, weights 1)")
+    List<Path> models = new ArrayList<>(List.of(sharedModel("imagenet", "mobilenet_v1_0.25_128"),
+            sharedModel("imagenet", "mobilenet_v1_0.5_160")));
+
+    @Option(names = "--only", paramLabel = "REGEX",
+            description = "run only the rows whose label matches (found anywhere in it); the baseline and the bare"
+                    + " forward+backward always run")
+    String only = ".*";
 
     /** One row of the table: an engine recipe or a bare measurement. */
     private abstract static class Row {
@@ -78,19 +106,21 @@ public final class PartCostBench {
         abstract void measure(boolean record);
     }
 
-    public static void main(String[] args) throws Exception {
-        int threads = Integer.parseInt(args[0]);
-        int batch = Integer.parseInt(args[1]);
-        int steps = Integer.parseInt(args[2]);
-        int reps = Integer.parseInt(args[3]);
-        Path data = Path.of(args[4]);
-        int labelBase = Integer.parseInt(args[5]);
-        String[] models = Arrays.copyOfRange(args, 6, args.length);
-        Pattern only = Pattern.compile(System.getProperty("parts.only", ".*"));
+    public static void main(String[] args) {
+        BenchCommand.main(new PartCostBench(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        int threads = torch.threads;
+        Path data = this.data.dir;
+        int labelBase = this.data.labelBase;
+        String[] models = this.models.stream().map(Path::toString).toArray(String[]::new);
+        Pattern only = Pattern.compile(this.only);
         if (steps < 2) {
-            throw new IllegalArgumentException("STEPS must be >= 2 (step 0 carries the one-off start)");
+            throw new IllegalArgumentException("--steps must be >= 2 (step 0 carries the one-off start)");
         }
-        TorchRuntime.start(threads);
+        torch.start();
         // BATCH images to attack, and the next BATCH as the target start's guide images.
         List<ManifestRow> all = Fixtures.manifest(data, labelBase, 2 * batch);
         if (all.size() < 2 * batch) {

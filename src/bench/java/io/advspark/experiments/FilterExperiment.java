@@ -12,19 +12,22 @@ import io.advspark.attack.Parts;
 import io.advspark.attack.Quantizer;
 import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.loss.CrossEntropy;
+import io.advspark.bench.BenchCommand;
+import io.advspark.bench.BenchOptions;
 import io.advspark.config.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Autograd;
 import io.advspark.model.Ensemble;
-import io.advspark.model.TorchRuntime;
 import io.advspark.testing.Fixtures;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Where a perturbation filter belongs (README "Perturbation filters"): untargeted MI-FGSM on the
@@ -47,33 +50,67 @@ import java.util.function.UnaryOperator;
  *       {@code F^T g} (F is symmetric), z kept in the eps-ball.
  * </ul>
  *
- * <p>Arguments: data-dir limit eps steps out-file filters(;) modes(,) surrogates(,)
+ * <p>Options ({@code --help} lists them with their defaults, which are jobs/experiment-filter's):
+ * {@code --data --label-base --images --eps --steps --out --filters --modes --surrogates --threads}.
  */
-public final class FilterExperiment {
-    public static void main(String[] a) throws Exception {
-        Path data = Path.of(a[0]);
-        int limit = Integer.parseInt(a[1]);
-        double eps = Double.parseDouble(a[2]);
-        int steps = Integer.parseInt(a[3]);
-        Path out = Path.of(a[4]);
-        String[] filters = a[5].split(";");
-        String[] modes = a[6].split(",");
-        List<Path> models = new ArrayList<>();
-        for (String s : a[7].split(",")) {
-            models.add(Path.of(s));
-        }
-        TorchRuntime.start(2);
-        List<ManifestRow> rows = Fixtures.manifest(data, 0, limit);
+@Command(name = "FilterExperiment",
+        description = "Where a perturbation filter belongs: white-box MI-FGSM success with each filter applied by the"
+                + " engine and at the other places one could; prints the table and appends it to --out (jobs/experiment-filter).")
+public final class FilterExperiment extends BenchCommand {
+    @Mixin
+    BenchOptions.Data dataset = new BenchOptions.Data("cifar10-300", 0);
+
+    @Option(names = "--images", paramLabel = "N", description = "the first N images of the dataset (attacked as one batch)")
+    int limit = 50;
+
+    @Option(names = "--eps", paramLabel = "E", description = "L-inf budget, in 0..255 pixel levels")
+    double eps = 8;
+
+    @Option(names = "--steps", paramLabel = "N", description = "attack steps (step size eps / steps)")
+    int steps = 10;
+
+    @Mixin
+    BenchOptions.Table tableFile = new BenchOptions.Table(Path.of("docs/filter-experiment.md"));
+
+    @Option(names = "--filters", paramLabel = "SPEC", split = ";",
+            description = "perturbation filters, ';'-separated (none: unfiltered MI, engine mode only)")
+    List<String> filterList = new ArrayList<>(List.of("none", "gaussian(sigma=0.5)", "gaussian(sigma=0.7)", "gaussian(sigma=1)",
+            "gaussian(sigma=2)", "dct(keep=0.25)"));
+
+    @Option(names = "--modes", paramLabel = "MODE", split = ",",
+            description = "where the filter goes: engine, perstep, renorm (Gaussian only), step, end, latent (see the class doc)")
+    List<String> modeList = new ArrayList<>(List.of("engine", "perstep", "renorm", "step", "end", "latent"));
+
+    @Option(names = "--surrogates", paramLabel = "PT", split = ",", description = "the white-box ensemble's models")
+    List<Path> models = new ArrayList<>(List.of(sharedModel("cifar10", "resnet20"), sharedModel("cifar10", "resnet32")));
+
+    @Mixin
+    BenchOptions.Torch torch = new BenchOptions.Torch();
+
+    public static void main(String[] args) {
+        BenchCommand.main(new FilterExperiment(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Path data = dataset.dir;
+        int labelBase = dataset.labelBase;
+        Path out = tableFile.out;
+        String[] filters = filterList.toArray(String[]::new);
+        String[] modes = modeList.toArray(String[]::new);
+        torch.start();
+        List<ManifestRow> rows = Fixtures.manifest(data, labelBase, limit);
         List<RgbImage> imgs = Fixtures.images(data, rows);
         float[] clean = Fixtures.batch(imgs);
         int n = rows.size();
         long[] shape = {n, 3, imgs.get(0).height(), imgs.get(0).width()};
-        int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
+        int[] y = rows.stream().mapToInt(r -> r.trueLabel() - labelBase).toArray();
         StringBuilder table = new StringBuilder(String.format(Locale.ROOT,
                 "%n%s, %d images, MI eps %s, %d steps, white box on %s%n%n"
                         + "| filter | mode | success float | success 8-bit | mean L2 (0..255) | mean Linf | levels changed |%n"
                         + "|---|---|---:|---:|---:|---:|---:|%n",
-                data.getFileName(), n, eps, steps, a[7].replaceAll("[^,]*/", "")));
+                data.getFileName(), n, eps, steps, models.stream().map(p -> p.getFileName().toString())
+                        .collect(java.util.stream.Collectors.joining(","))));
         System.out.print(table);
         try (Ensemble ens = Ensemble.load(models.stream().map(p -> {
                     try {
@@ -89,19 +126,17 @@ public final class FilterExperiment {
                             || mode.equals("renorm") && !filter.startsWith("gaussian")) {
                         continue;
                     }
-                    float[] adv = run(mode, filter, clean, shape, y, eps, steps, ens, m);
+                    float[] adv = attack(mode, filter, clean, shape, y, eps, steps, ens, m);
                     String line = score(filter, mode, adv, clean, imgs, shape, y, eps, ens, m);
                     System.out.print(line);
                     table.append(line);
                 }
             }
         }
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, table.toString(), java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+        BenchCommand.appendTable(out, table.toString());
     }
 
-    static float[] run(String mode, String filter, float[] clean, long[] shape, int[] y, double eps, int steps,
+    static float[] attack(String mode, String filter, float[] clean, long[] shape, int[] y, double eps, int steps,
             Ensemble ens, NDManager m) {
         if (mode.equals("engine")) {
             AttackConfig cfg = new AttackConfig(eps, steps, eps / steps, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,

@@ -6,19 +6,23 @@ import io.advspark.attack.Attack;
 import io.advspark.attack.AttackEngine;
 import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
+import io.advspark.bench.BenchCommand;
+import io.advspark.bench.BenchOptions;
 import io.advspark.config.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.defense.DefenseChain;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
-import io.advspark.model.TorchRuntime;
 import io.advspark.testing.Fixtures;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * The transfer experiment of the catalogue: craft on surrogates, count untargeted success on
@@ -26,25 +30,76 @@ import java.util.Locale;
  * without a Gaussian perturbation filter. Scored on the 8-bit images that would be written.
  * Run with {@code jobs/experiment-transfer}; prints a markdown table and appends it to a file.
  *
- * <p>Arguments: data-dir label-base limit eps steps ti-size filter-sigma out-file surrogates(,)
- * targets(,)
+ * <p>Options ({@code --help} lists them with their defaults): {@code --data --label-base --images
+ * --eps --steps --ti-size --filter-sigma --out --surrogates --targets --defenses --filters --recipes
+ * --threads}. The defaults of {@code --filters} and {@code --recipes} are the system properties
+ * {@code advspark.filters} and {@code advspark.recipes}, so jobs/experiment-transfer's documented
+ * {@code JAVA_OPTS="-Dadvspark.filters=gaussian -Dadvspark.recipes=MI,MI-DI"} still picks a subset.
  */
-public final class TransferExperiment {
-    public static void main(String[] a) throws Exception {
-        Path data = Path.of(a[0]);
-        int labelBase = Integer.parseInt(a[1]);
-        int limit = Integer.parseInt(a[2]);
-        double eps = Double.parseDouble(a[3]);
-        int steps = Integer.parseInt(a[4]);
-        int tiSize = Integer.parseInt(a[5]);
-        String sigma = a[6];
-        Path out = Path.of(a[7]);
-        List<ModelBundle> surrogates = bundles(a[8]);
-        List<ModelBundle> targets = bundles(a[9]);
-        TorchRuntime.start(Integer.getInteger("advspark.threads", 2));
-        // -Dadvspark.defenses="jpeg(75);bits(4)" also scores every target behind each chain.
+@Command(name = "TransferExperiment",
+        description = "Transfer of MI .. MI-DI-TI-SI-Admix, with and without a Gaussian perturbation filter: untargeted"
+                + " success on held-out targets (plain and behind --defenses); prints the table and appends it to --out"
+                + " (jobs/experiment-transfer runs it on NIPS-17 and on CIFAR-10).")
+public final class TransferExperiment extends BenchCommand {
+    @Mixin
+    BenchOptions.Data dataset = new BenchOptions.Data("nips17-dev-300", 1);
+
+    @Option(names = "--images", paramLabel = "N", description = "the first N images of the dataset")
+    int limit = 100;
+
+    @Option(names = "--eps", paramLabel = "E", description = "L-inf budget, in 0..255 pixel levels")
+    double eps = 16;
+
+    @Option(names = "--steps", paramLabel = "N", description = "attack steps (step size eps / steps)")
+    int steps = 10;
+
+    @Option(names = "--ti-size", paramLabel = "K", description = "TI's Gaussian kernel size (sigma 3)")
+    int tiSize = 15;
+
+    @Option(names = "--filter-sigma", paramLabel = "S", description = "sigma of the Gaussian perturbation filter (as written in its spec)")
+    String sigma = "2";
+
+    @Mixin
+    BenchOptions.Table tableFile = new BenchOptions.Table(Path.of("docs/transfer-experiment.md"));
+
+    @Option(names = "--surrogates", paramLabel = "PT", split = ",", description = "the surrogates the examples are crafted on")
+    List<Path> surrogatePaths = new ArrayList<>(List.of(sharedModel("imagenet", "mobilenet_v1_0.25_128"),
+            sharedModel("imagenet", "mobilenet_v1_0.5_160")));
+
+    @Option(names = "--targets", paramLabel = "PT", split = ",", description = "held-out targets")
+    List<Path> targetPaths = new ArrayList<>(List.of(sharedModel("imagenet", "mobilenet_v2_1.0_224")));
+
+    @Option(names = "--defenses", paramLabel = "CHAINS", defaultValue = "",
+            description = "also score every target behind each of these deterministic defense chains, ';'-separated"
+                    + " (e.g. \"jpeg(75);bits(4)\"); none by default")
+    String defenses;
+
+    @Option(names = "--filters", paramLabel = "none|gaussian|both", defaultValue = "${sys:advspark.filters:-both}",
+            description = "run the unfiltered recipes, the Gaussian-filtered ones or both")
+    String filters;
+
+    @Option(names = "--recipes", paramLabel = "NAME", split = ",", defaultValue = "${sys:advspark.recipes}",
+            description = "run only these of MI, MI-DI, MI-DI-TI, MI-DI-TI-SI, MI-DI-TI-SI-Admix (all by default)")
+    Set<String> recipesOnly;
+
+    @Mixin
+    BenchOptions.Torch torch = new BenchOptions.Torch();
+
+    public static void main(String[] args) {
+        BenchCommand.main(new TransferExperiment(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Path data = dataset.dir;
+        int labelBase = dataset.labelBase;
+        Path out = tableFile.out;
+        List<ModelBundle> surrogates = bundles(surrogatePaths);
+        List<ModelBundle> targets = bundles(targetPaths);
+        torch.start();
+        // --defenses "jpeg(75);bits(4)" also scores every target behind each chain.
         List<DefenseChain> chains = new ArrayList<>(List.of(DefenseChain.NONE));
-        for (String c : System.getProperty("advspark.defenses", "").split(";")) {
+        for (String c : defenses.split(";")) {
             if (!c.isBlank()) {
                 DefenseChain chain = DefenseChain.parse(c);
                 if (chain.randomised()) {
@@ -82,10 +137,8 @@ public final class TransferExperiment {
             for (ModelBundle t : targets) {
                 tens.add(Ensemble.load(List.of(t)));
             }
-            // -Dadvspark.filters=none|gaussian|both and -Dadvspark.recipes=MI,MI-DI,... run a subset.
-            String filters = System.getProperty("advspark.filters", "both");
-            java.util.Set<String> only = System.getProperty("advspark.recipes") == null ? null
-                    : java.util.Set.of(System.getProperty("advspark.recipes").split(","));
+            // --filters none|gaussian|both and --recipes MI,MI-DI,... run a subset.
+            Set<String> only = recipesOnly == null || recipesOnly.isEmpty() ? null : recipesOnly;
             for (String filter : new String[] {"none", "gaussian(sigma=" + sigma + ")"}) {
                 if (!filters.equals("both") && !filter.startsWith(filters)) {
                     continue;
@@ -162,8 +215,7 @@ public final class TransferExperiment {
             System.out.print(clean);
             table.append(clean);
         }
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, table.toString(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        BenchCommand.appendTable(out, table.toString());
         System.out.println("written to " + out);
     }
 
@@ -173,10 +225,10 @@ public final class TransferExperiment {
         }
     }
 
-    private static List<ModelBundle> bundles(String list) throws Exception {
+    private static List<ModelBundle> bundles(List<Path> paths) throws Exception {
         List<ModelBundle> out = new ArrayList<>();
-        for (String p : list.split(",")) {
-            out.add(Fixtures.bundle(Path.of(p), 1.0));
+        for (Path p : paths) {
+            out.add(Fixtures.bundle(p, 1.0));
         }
         return out;
     }

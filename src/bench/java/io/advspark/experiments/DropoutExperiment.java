@@ -6,18 +6,21 @@ import io.advspark.attack.Attack;
 import io.advspark.attack.AttackEngine;
 import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
+import io.advspark.bench.BenchCommand;
+import io.advspark.bench.BenchOptions;
 import io.advspark.config.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
-import io.advspark.model.TorchRuntime;
 import io.advspark.testing.Fixtures;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Dropout inside the surrogate (Ghost Networks) versus the same surrogate without it: craft with
@@ -25,25 +28,58 @@ import java.util.Locale;
  * untargeted success of the written 8-bit images on held-out targets. Run with
  * {@code jobs/experiment-dropout}; prints a markdown table and appends it to a file.
  *
- * <p>Arguments: data-dir label-base limit eps steps out-file surrogate targets(,) rates(,); system
- * property {@code advspark.threads} sets libtorch's threads (default 2).
+ * <p>Options ({@code --help} lists them with their defaults, which are jobs/experiment-dropout's):
+ * {@code --data --label-base --images --eps --steps --out --surrogate --targets --rates --threads}.
  */
-public final class DropoutExperiment {
-    public static void main(String[] a) throws Exception {
-        Path data = Path.of(a[0]);
-        int labelBase = Integer.parseInt(a[1]);
-        int limit = Integer.parseInt(a[2]);
-        double eps = Double.parseDouble(a[3]);
-        int steps = Integer.parseInt(a[4]);
-        Path out = Path.of(a[5]);
-        ModelBundle surrogate = Fixtures.bundle(Path.of(a[6]), 1.0);
+@Command(name = "DropoutExperiment",
+        description = "Dropout inside the surrogate (Ghost Networks): MI and MI-DI at several dropout rates, untargeted"
+                + " success on held-out targets; prints the table and appends it to --out (jobs/experiment-dropout).")
+public final class DropoutExperiment extends BenchCommand {
+    @Mixin
+    BenchOptions.Data dataset = new BenchOptions.Data("cifar10-300", 0);
+
+    @Option(names = "--images", paramLabel = "N", description = "the first N images of the dataset")
+    int limit = 300;
+
+    @Option(names = "--eps", paramLabel = "E", description = "L-inf budget, in 0..255 pixel levels")
+    double eps = 8;
+
+    @Option(names = "--steps", paramLabel = "N", description = "attack steps (step size eps / steps)")
+    int steps = 10;
+
+    @Mixin
+    BenchOptions.Table tableFile = new BenchOptions.Table(Path.of("docs/dropout-experiment.md"));
+
+    @Option(names = "--surrogate", paramLabel = "PT",
+            description = "the scripted surrogate with dropout sites (tools/ghost_model.py, as jobs/experiment-dropout makes it)")
+    Path surrogatePath = Path.of("target/ghost/resnet20_ghost.pt");
+
+    @Option(names = "--targets", paramLabel = "PT", split = ",", description = "held-out targets")
+    List<Path> targetPaths = new ArrayList<>(List.of(sharedModel("cifar10", "resnet32"), sharedModel("cifar10", "resnet56"),
+            sharedModel("cifar10", "resnet4b"), sharedModel("cifar10", "cnn_a_mix")));
+
+    @Option(names = "--rates", paramLabel = "P", split = ",", description = "dropout rates; 0 is the surrogate without dropout")
+    List<String> rates = new ArrayList<>(List.of("0", "0.006", "0.02", "0.05", "0.1", "0.2"));
+
+    @Mixin
+    BenchOptions.Torch torch = new BenchOptions.Torch();
+
+    public static void main(String[] args) {
+        BenchCommand.main(new DropoutExperiment(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Path data = dataset.dir;
+        int labelBase = dataset.labelBase;
+        Path out = tableFile.out;
+        ModelBundle surrogate = Fixtures.bundle(surrogatePath, 1.0);
         List<ModelBundle> targets = new ArrayList<>();
-        for (String p : a[7].split(",")) {
-            targets.add(Fixtures.bundle(Path.of(p), 1.0));
+        for (Path p : targetPaths) {
+            targets.add(Fixtures.bundle(p, 1.0));
         }
-        List<String> rates = List.of(a[8].split(","));
-        // libtorch threads (-Dadvspark.threads, default 2): on a loaded machine 1 is much faster.
-        TorchRuntime.start(Integer.getInteger("advspark.threads", 2));
+        // libtorch threads (--threads, default 2): on a loaded machine 1 is much faster.
+        torch.start();
 
         List<ManifestRow> rows = Fixtures.manifest(data, labelBase, limit);
         List<RgbImage> imgs = Fixtures.images(data, rows);
@@ -120,8 +156,7 @@ public final class DropoutExperiment {
             table.append(clean);
             tens.forEach(Ensemble::close);
         }
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, table.toString(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        BenchCommand.appendTable(out, table.toString());
         System.out.println("written to " + out);
     }
 

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Scaling of the CIFAR-10 round on a real Spark standalone cluster on loopback (issue 5, "Scaling
@@ -32,9 +34,14 @@ import java.util.regex.Pattern;
  * breakdown ({@code job/RunMetrics}: read, model load, attack, encode, write) and the executors that
  * did batches. Progress on stderr.
  *
- * <p>Usage: {@code ScalingBench WORK_DIR SHARED IMAGES CONFIGS EXECUTORS(e.g. 1,2) REPEAT WAIT_IDLE_S TIMEOUT_S}.
+ * <p>Usage: {@code ScalingBench --work DIR [--shared DIR] [--images N] [--configs K] [--executors 1,2]
+ * [--repeat R] [--wait-idle S] [--timeout S]} ({@code --help} lists them with their defaults, which
+ * are jobs/bench-scaling's).
  */
-public final class ScalingBench {
+@Command(name = "ScalingBench",
+        description = "Images/s of the CIFAR-10 round on a loopback standalone cluster per executor count; one JSON line"
+                + " per round on stdout, progress on stderr (jobs/bench-scaling formats the table).")
+public final class ScalingBench extends BenchCommand {
     private static final Pattern TIME = Pattern.compile("(?m)^  time +([0-9.]+) s \\(([0-9.]+) images/s");
     private static final Pattern ATTACKED = Pattern.compile("(?m)^  images +(\\d+) attacked, (\\d+) failed");
     private static final Pattern TASKS = Pattern.compile("(?m)^  task time +([0-9.]+) s summed over tasks: attack ([0-9.]+) s"
@@ -43,24 +50,41 @@ public final class ScalingBench {
             + "(?:.*, tasks from ([0-9.]+) s to ([0-9.]+) s of the attack job)?");
     private static final Pattern BEFORE = Pattern.compile(": ([0-9.]+) s before the attack job");
 
-    private ScalingBench() {}
+    @Option(names = "--work", paramLabel = "DIR", required = true,
+            description = "run folder: one executors-N/ folder per executor count (cluster logs, submit logs, outputs)")
+    Path workDir;
 
-    public static void main(String[] args) throws Exception {
-        if (args.length != 8) {
-            System.err.println("usage: ScalingBench WORK_DIR SHARED IMAGES CONFIGS EXECUTORS REPEAT WAIT_IDLE_S TIMEOUT_S");
-            System.exit(2);
-        }
-        Path work = Files.createDirectories(Path.of(args[0]).toAbsolutePath());
-        Path shared = Path.of(args[1]).toAbsolutePath();
-        int images = Integer.parseInt(args[2]);
-        int configs = Integer.parseInt(args[3]);
-        List<Integer> executors = new ArrayList<>();
-        for (String e : args[4].split(",")) {
-            executors.add(Integer.parseInt(e.trim()));
-        }
-        int repeat = Integer.parseInt(args[5]);
-        int waitIdle = Integer.parseInt(args[6]);
-        int timeout = Integer.parseInt(args[7]);
+    @Option(names = "--shared", paramLabel = "DIR", description = "the shared folder with data/cifar10-300 and models/cifar10")
+    Path sharedDir = shared();
+
+    @Option(names = "--images", paramLabel = "N", description = "the first N images of cifar10-300")
+    int images = 300;
+
+    @Option(names = "--configs", paramLabel = "K", description = "the conf's attack crossed with K eps values 8, 9, ... (grid.eps)")
+    int configs = 12;
+
+    @Option(names = "--executors", paramLabel = "N", split = ",",
+            description = "executor counts, each a fresh cluster of that many 1-core Workers")
+    List<Integer> executors = new ArrayList<>(List.of(1, 2));
+
+    @Option(names = "--repeat", paramLabel = "R", description = "rounds per executor count")
+    int repeat = 1;
+
+    @Option(names = "--wait-idle", paramLabel = "S",
+            description = "before each round wait up to S seconds for other processes to use < 15 %% of the machine; 0: do not wait")
+    int waitIdle = 600;
+
+    @Option(names = "--timeout", paramLabel = "S", description = "a round that takes longer fails the benchmark")
+    int timeout = 1800;
+
+    public static void main(String[] args) {
+        BenchCommand.main(new ScalingBench(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Path work = Files.createDirectories(workDir.toAbsolutePath());
+        Path shared = sharedDir.toAbsolutePath();
         Path target = Path.of("target").toAbsolutePath();
         Path sparkHome = StandaloneCluster.sparkHome(target);
         System.setProperty("clusterit.keep", "true"); // cleanUp keeps the logs; the script deletes the outputs

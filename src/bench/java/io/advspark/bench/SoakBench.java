@@ -30,6 +30,8 @@ import javax.management.JMException;
 import javax.management.ObjectName;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Memory soak (issue 5, "Memory"): the same round again and again in ONE JVM and ONE Spark
@@ -47,28 +49,57 @@ import org.apache.spark.sql.SparkSession;
  * arenas), i.e. the native share. Threads: the JVM's live threads and the process's OS threads
  * (those include libtorch's OpenMP workers).
  *
- * <p>Executor mode ({@code -Dadvspark.soak.executor=true}, {@code jobs/bench-soak --executor}): the
+ * <p>Executor mode ({@code --executor}, {@code jobs/bench-soak --executor}): the
  * same rounds from one application on a standalone cluster of its own (a Master and a Worker
  * JVM, see {@link StandaloneCluster}), so the sampled process is a real executor JVM, started by
  * its Worker, that outlives every job of the application: what a notebook or a session running
  * round after round does to its executors. The sample then runs on the executor as a one-task job.
  *
- * <p>Usage: {@code SoakBench CONF MINUTES OUTPUT_DIR [KEY=VALUE...]} (overrides as {@code --set}).
+ * <p>Usage: {@code SoakBench --out DIR [--conf FILE] [--minutes M] [--set KEY=VALUE]... [--executor
+ * [--executor-memory SIZE] [--executor-java-options OPTS] [--worker-memory SIZE]]} ({@code --help}
+ * lists them with their defaults; {@code --set} as the launcher's).
  */
-public final class SoakBench {
-    private SoakBench() {}
+@Command(name = "SoakBench",
+        description = "Memory soak: the same round again and again in one JVM and one Spark application for --minutes;"
+                + " one JSON sample per round on stdout (jobs/bench-soak formats the table and the verdict).")
+public final class SoakBench extends BenchCommand {
+    @Option(names = "--conf", paramLabel = "FILE", description = "the round's configuration")
+    File conf = new File("conf/cifar10-resnets.conf");
 
-    public static void main(String[] args) throws Exception {
-        if (args.length < 3) {
-            System.err.println("usage: SoakBench CONF MINUTES OUTPUT_DIR [KEY=VALUE...]");
-            System.exit(2);
-        }
-        File conf = new File(args[0]);
-        double minutes = Double.parseDouble(args[1]);
-        Path outputDir = Path.of(args[2]).toAbsolutePath();
-        boolean executorMode = Boolean.getBoolean("advspark.soak.executor");
+    @Option(names = "--minutes", paramLabel = "M", description = "keep starting rounds this long (the last one finishes after it)")
+    double minutes = 30;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true,
+            description = "the rounds' output folder (round.output); in executor mode the cluster's folders go beside it")
+    Path outputDir;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "a configuration override, as jobs/advspark --set (repeatable; after round.output, round.id=soak, threads=1)")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--executor",
+            description = "sample a real executor JVM of a standalone cluster of its own instead of this JVM as local[1]")
+    boolean executorMode;
+
+    @Option(names = "--executor-memory", paramLabel = "SIZE", description = "with --executor: spark.executor.memory")
+    String executorMemory = "1g";
+
+    @Option(names = "--executor-java-options", paramLabel = "OPTS",
+            description = "with --executor: more spark.executor.extraJavaOptions (after its -Djava.io.tmpdir)")
+    String executorJavaOptions = "";
+
+    @Option(names = "--worker-memory", paramLabel = "SIZE", description = "with --executor: the Worker's memory")
+    String workerMemory = "4g";
+
+    public static void main(String[] args) {
+        BenchCommand.main(new SoakBench(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Path outputDir = this.outputDir.toAbsolutePath();
         List<String> overrides = new ArrayList<>(List.of("round.output=\"file://" + outputDir + "\"", "round.id=soak", "threads=1"));
-        overrides.addAll(List.of(args).subList(3, args.length));
+        overrides.addAll(sets);
         RoundConfig cfg = Main.withThreads(ConfigLoader.load(conf, overrides), 1);
         StandaloneCluster cluster = null;
         SparkSession spark;
@@ -102,29 +133,29 @@ public final class SoakBench {
      * One Master and one Worker with one core, each in its own JVM, from the build's jars (as the
      * cluster tests); the Worker starts the one executor, which runs every task of every round.
      */
-    private static StandaloneCluster startCluster(Path dir) throws Exception {
+    private StandaloneCluster startCluster(Path dir) throws Exception {
         Path home = StandaloneCluster.sparkHome(Path.of("target"));
         StandaloneCluster c = StandaloneCluster.start(new StandaloneCluster.Options(home, dir, 1, 1,
-                System.getProperty("advspark.soak.workerMemory", "4g"), Map.of()));
+                workerMemory, Map.of()));
         System.err.println("bench-soak: cluster up: " + c.masterUrl() + ", daemons " + c.pids());
         return c;
     }
 
     /**
      * The executor: this JVM's class path (the build's classes and every dependency), the soak's
-     * heap and JVM options ({@code advspark.soak.executorMemory}, {@code advspark.soak.executorJavaOptions}),
+     * heap and JVM options ({@code --executor-memory}, {@code --executor-java-options}),
      * one core and one libtorch thread.
      */
-    private static Map<String, String> executorConf(Path executorTmp) throws IOException {
+    private Map<String, String> executorConf(Path executorTmp) throws IOException {
         Files.createDirectories(executorTmp);
         Map<String, String> m = new LinkedHashMap<>();
         // Absolute: the executor runs in its Worker's work folder.
         m.put("spark.executor.extraClassPath", Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
                 .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator)));
-        m.put("spark.executor.memory", System.getProperty("advspark.soak.executorMemory", "1g"));
+        m.put("spark.executor.memory", executorMemory);
         m.put("spark.executor.cores", "1");
         m.put("spark.executor.extraJavaOptions", ("-Djava.io.tmpdir=" + executorTmp + " "
-                + System.getProperty("advspark.soak.executorJavaOptions", "")).trim());
+                + executorJavaOptions).trim());
         m.put("spark.scheduler.minRegisteredResourcesRatio", "1.0");
         m.put("spark.scheduler.maxRegisteredResourcesWaitingTime", "120s");
         return m;

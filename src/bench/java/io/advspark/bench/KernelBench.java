@@ -7,10 +7,14 @@ import ai.djl.ndarray.types.Shape;
 import io.advspark.model.Autograd;
 import io.advspark.model.Classifier;
 import io.advspark.model.ModelBundle;
-import io.advspark.model.TorchRuntime;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * libtorch alone, without advspark around it: times one TorchScript model's forward (no grad) and
@@ -23,21 +27,45 @@ import java.util.Locale;
  * logit ensemble, CE, backward to the 299x299 input) on the first BATCH images of a dataset, and
  * can record libtorch's profiler trace of those steps (Chrome trace JSON) for a per-op comparison.
  *
- * <p>Usage: {@code KernelBench THREADS BATCH REPS DATA_DIR LABEL_BASE TRACE_OR_- MODEL.pt...}; prints
- * one JSON line per model and one for the ensemble step.
+ * <p>Usage: {@code KernelBench [--threads N] [--batch N] [--reps N] [--data DIR] [--label-base B]
+ * [--trace FILE] [--models A.pt,B.pt]} ({@code --help} lists them with their defaults); prints one
+ * JSON line per model and one for the ensemble step.
  */
-public final class KernelBench {
-    private KernelBench() {}
+@Command(name = "KernelBench",
+        description = "libtorch alone: TorchScript forward and forward+backward of each model, and the round's ensemble"
+                + " gradient step; one JSON line each on stdout (jobs/bench --kernels).")
+public final class KernelBench extends BenchCommand {
+    @Mixin
+    BenchOptions.Torch torch = new BenchOptions.Torch();
 
-    public static void main(String[] args) throws Exception {
-        int threads = Integer.parseInt(args[0]);
-        int batch = Integer.parseInt(args[1]);
-        int reps = Integer.parseInt(args[2]);
-        Path data = Path.of(args[3]);
-        int labelBase = Integer.parseInt(args[4]);
-        String trace = args[5];
-        String[] models = Arrays.copyOfRange(args, 6, args.length);
-        TorchRuntime.start(threads);
+    @Option(names = "--batch", paramLabel = "N", description = "batch size: random inputs per model, first N images for the step")
+    int batch = 10;
+
+    @Option(names = "--reps", paramLabel = "N", description = "timed repetitions (after two warm-up ones); the median is printed")
+    int reps = 20;
+
+    @Mixin
+    BenchOptions.Data data = new BenchOptions.Data("nips17-dev-300", 1);
+
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "also record libtorch's profiler trace of the ensemble steps here (Chrome trace JSON); none by default")
+    Path trace;
+
+    @Option(names = "--models", paramLabel = "PT", split = ",", description = "TorchScript models (each with its card)")
+    List<Path> models = new ArrayList<>(List.of(sharedModel("imagenet", "mobilenet_v1_0.25_128"),
+            sharedModel("imagenet", "mobilenet_v1_0.5_160")));
+
+    public static void main(String[] args) {
+        BenchCommand.main(new KernelBench(), args);
+    }
+
+    @Override
+    protected void run() throws Exception {
+        Path data = this.data.dir;
+        int labelBase = this.data.labelBase;
+        String trace = this.trace == null ? "-" : this.trace.toString();
+        String[] models = this.models.stream().map(Path::toString).toArray(String[]::new);
+        torch.start();
         for (String file : models) {
             ModelBundle bundle = io.advspark.testing.Fixtures.bundle(Path.of(file).toAbsolutePath(), 1.0);
             try (Classifier c = Classifier.load(bundle); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
