@@ -83,7 +83,7 @@ public final class AttackJob {
             java.util.function.Consumer<RoundSummary> thenUnderLease) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Storage unfenced = new Storage(jsc.hadoopConfiguration());
+        Storage unfenced = Storage.of(jsc.hadoopConfiguration());
         Prepared prepared = prepare(config, unfenced);
         try (RoundGuard guard = RoundGuard.open(unfenced, config.layout(), config.roundId(), guardOptions(config, "attack",
                 options.takeOver(), options.force()))) {
@@ -233,7 +233,7 @@ public final class AttackJob {
     /** Runs every check of {@link #run} that precedes the attack, without writing images. */
     public static void check(RoundConfig config, SparkSession spark) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        List<ManifestRow> rows = prepare(config, new Storage(jsc.hadoopConfiguration())).rows();
+        List<ManifestRow> rows = prepare(config, Storage.of(jsc.hadoopConfiguration())).rows();
         rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
     }
 
@@ -327,7 +327,7 @@ public final class AttackJob {
         List<String> names = config.attacks().stream().map(NamedAttack::name).toList();
         Map<String, Row> byAttack = new java.util.HashMap<>();
         try {
-            if (RoundState.hasDataFiles(new Storage(spark.sparkContext().hadoopConfiguration()), recordsUri)) {
+            if (RoundState.hasDataFiles(Storage.of(spark.sparkContext().hadoopConfiguration()), recordsUri)) {
                 List<Row> agg = spark.read().parquet(recordsUri)
                         .withColumn("attack", org.apache.spark.sql.functions.col("attack").cast("string"))
                         .where(org.apache.spark.sql.functions.col("attack").isin(names.toArray()))

@@ -77,7 +77,7 @@ public final class DeviceProbeJob {
      */
     public static Result run(RoundConfig config, SparkSession spark, int tasks) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Storage storage = new Storage(jsc.hadoopConfiguration());
+        Storage storage = Storage.of(jsc.hadoopConfiguration());
         List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
         String cacheKey = jsc.sc().applicationId() + "/probe-" + models.id();

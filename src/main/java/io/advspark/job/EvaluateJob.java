@@ -50,7 +50,7 @@ public final class EvaluateJob {
     /** Evaluates the round under its writer lease ({@code takeOver}: even from a live holder). */
     public static EvaluationSummary run(RoundConfig config, SparkSession spark, boolean takeOver) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        try (io.advspark.round.RoundGuard guard = io.advspark.round.RoundGuard.open(new Storage(jsc.hadoopConfiguration()),
+        try (io.advspark.round.RoundGuard guard = io.advspark.round.RoundGuard.open(Storage.of(jsc.hadoopConfiguration()),
                 config.layout(), config.roundId(), AttackJob.guardOptions(config, "evaluate", takeOver, false))) {
             guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
             try {

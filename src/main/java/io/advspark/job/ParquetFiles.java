@@ -1,6 +1,7 @@
 package io.advspark.job;
 
 import io.advspark.data.Storage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -10,8 +11,11 @@ import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.DelegatingSeekableInputStream;
+import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.OutputFile;
 import org.apache.parquet.io.PositionOutputStream;
+import org.apache.parquet.io.SeekableInputStream;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -37,6 +41,60 @@ public final class ParquetFiles {
 
     public static void write(Storage storage, String uri, StructType schema, List<Row> rows) throws IOException {
         storage.writeAtomically(uri, encode(schema, rows));
+    }
+
+    /**
+     * A Parquet file read through {@code storage}, whole, for the driver-side footer and row-group
+     * check of the resume scan: record files are a batch of rows each.
+     */
+    static InputFile inputFile(Storage storage, String uri) throws IOException {
+        byte[] bytes = storage.readAll(uri);
+        return new InputFile() {
+            @Override
+            public long getLength() {
+                return bytes.length;
+            }
+
+            @Override
+            public SeekableInputStream newStream() {
+                return new BytesStream(bytes);
+            }
+
+            @Override
+            public String toString() {
+                return uri;
+            }
+        };
+    }
+
+    /** A seekable stream over bytes in memory. */
+    private static final class BytesStream extends DelegatingSeekableInputStream {
+        private final ByteArrayInputStream in;
+        private final int length;
+
+        BytesStream(byte[] bytes) {
+            this(new ByteArrayInputStream(bytes), bytes.length);
+        }
+
+        private BytesStream(ByteArrayInputStream in, int length) {
+            super(in);
+            this.in = in;
+            this.length = length;
+        }
+
+        @Override
+        public long getPos() {
+            return length - in.available();
+        }
+
+        @Override
+        public void seek(long newPos) throws IOException {
+            if (newPos < 0 || newPos > length) {
+                throw new java.io.EOFException("seek to " + newPos + " outside a file of " + length + " bytes");
+            }
+            in.reset(); // the mark is the start
+            in.skip(newPos);
+        }
     }
 
     static byte[] encode(StructType schema, List<Row> rows) throws IOException {

@@ -97,7 +97,7 @@ public final class PartitionAttacker
             throw new IllegalStateException("record rows need the round's provenance: use withProvenance");
         }
         // Every write of the task is checked to stay inside the round.
-        Storage storage = new Storage(hadoopConf.value().value()).fencedTo(config.roundUri());
+        Storage storage = Storage.of(hadoopConf.value().value()).fencedTo(config.roundUri());
         long tm = System.nanoTime();
         Device device = TaskDevice.forTask(config.device(), config.threads());
         String deviceName = TaskDevice.name(device);

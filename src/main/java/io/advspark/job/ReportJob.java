@@ -16,7 +16,7 @@ public final class ReportJob {
     public static String run(SparkSession spark, String roundUri, Leaderboard.Metric metric) {
         String summaryUri = Storage.join(roundUri, "summary");
         try {
-            if (!RoundState.hasDataFiles(new Storage(spark.sparkContext().hadoopConfiguration()), summaryUri)) {
+            if (!RoundState.hasDataFiles(Storage.of(spark.sparkContext().hadoopConfiguration()), summaryUri)) {
                 throw new ConfigException("no summary table at " + summaryUri + ": run `advspark evaluate` for the round"
                         + " (or `attack` on a round that lists targets) first");
             }

@@ -21,12 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.DataFrameReader;
@@ -192,7 +188,7 @@ final class RoundScan {
 
     /** Why a Parquet file cannot be opened and its row groups read, or null if it can. */
     private static String unreadable(Storage storage, String uri) {
-        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(uri), storage.conf()))) {
+        try (ParquetFileReader r = ParquetFileReader.open(ParquetFiles.inputFile(storage, uri))) {
             while (r.readNextRowGroup() != null) {
                 // reading is the check
             }
@@ -289,7 +285,7 @@ final class RoundScan {
             spark.sparkContext().setJobDescription("advspark --verify: " + checks.size() + " committed PNGs");
             int slices = Math.max(1, Math.min(jsc.defaultParallelism() * 4, checks.size() / 16 + 1));
             List<scala.Tuple2<PngCheck, String>> failures = jsc.parallelize(checks, slices)
-                    .map(c -> new scala.Tuple2<>(c, problem(new Storage(conf.value().value()), c)))
+                    .map(c -> new scala.Tuple2<>(c, problem(Storage.of(conf.value().value()), c)))
                     .filter(t -> t._2() != null)
                     .collect();
             for (scala.Tuple2<PngCheck, String> f : failures) {
@@ -324,17 +320,12 @@ final class RoundScan {
 
     /** Data files under a folder at any depth (not hidden {@code .}/{@code _} ones), by {@link #key}. */
     private static Map<String, String> dataFiles(Storage storage, String dirUri) throws IOException {
-        Path dir = new Path(dirUri);
-        FileSystem fs = dir.getFileSystem(storage.conf());
         Map<String, String> out = new LinkedHashMap<>();
-        if (!fs.exists(dir)) {
-            return out;
-        }
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+        Storage.FileIterator it = storage.listFiles(dirUri);
         while (it.hasNext()) {
-            Path p = it.next().getPath();
-            if (RoundState.isDataFile(p.getName())) {
-                out.put(p.toUri().getPath(), p.toString());
+            String file = it.next();
+            if (RoundState.isDataFile(RoundState.fileName(file))) {
+                out.put(new Path(file).toUri().getPath(), file);
             }
         }
         return out;

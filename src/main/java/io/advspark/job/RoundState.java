@@ -9,10 +9,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -123,17 +120,17 @@ public final class RoundState {
 
     /** Whether a folder holds any Parquet data file, at any depth. */
     static boolean hasDataFiles(Storage storage, String dirUri) throws IOException {
-        Path dir = new Path(dirUri);
-        FileSystem fs = dir.getFileSystem(storage.conf());
-        if (!fs.exists(dir)) {
-            return false;
-        }
-        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+        Storage.FileIterator it = storage.listFiles(dirUri);
         while (it.hasNext()) {
-            if (isDataFile(it.next().getPath().getName())) {
+            if (isDataFile(fileName(it.next()))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The last segment of a listed file's URI. */
+    static String fileName(String uri) {
+        return uri.substring(uri.lastIndexOf('/') + 1);
     }
 }

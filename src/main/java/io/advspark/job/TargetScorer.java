@@ -81,7 +81,7 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
 
     @Override
     public Iterator<Row> call(Iterator<Item> items) throws Exception {
-        Storage storage = new Storage(hadoopConf.value().value());
+        Storage storage = Storage.of(hadoopConf.value().value());
         Device d = TaskDevice.forTask(device, threads);
         List<Row> out = new ArrayList<>();
         List<Loaded> pending = new ArrayList<>();

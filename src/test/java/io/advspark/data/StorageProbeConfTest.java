@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 
-/** The s3a write probe of {@link Storage#checkWritable} runs with bounded retries and timeouts. */
+/** The s3a write probe of {@link ObjectStoreStorage#checkWritable} runs with bounded retries and timeouts. */
 class StorageProbeConfTest {
 
     @Test
@@ -19,7 +19,7 @@ class StorageProbeConfTest {
         conf.set("fs.s3a.bucket.b1.retry.limit", "30"); // would win over the base key in S3A
         conf.set("fs.s3a.bucket.b1.attempts.maximum", "1");
 
-        Configuration p = Storage.probeConf(conf, "b1");
+        Configuration p = ObjectStoreStorage.probeConf(conf, "b1");
 
         assertEquals(2, p.getInt("fs.s3a.attempts.maximum", -1));
         assertEquals(1, p.getInt("fs.s3a.retry.limit", -1));
@@ -35,7 +35,7 @@ class StorageProbeConfTest {
 
     @Test
     void unsetKeysGetTheCaps() {
-        Configuration p = Storage.probeConf(new Configuration(false), "b");
+        Configuration p = ObjectStoreStorage.probeConf(new Configuration(false), "b");
         assertEquals(2, p.getInt("fs.s3a.attempts.maximum", -1));
         assertEquals(1, p.getInt("fs.s3a.retry.limit", -1));
         assertEquals(5000, p.getInt("fs.s3a.connection.establish.timeout", -1));

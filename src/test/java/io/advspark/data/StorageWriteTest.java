@@ -18,7 +18,7 @@ class StorageWriteTest {
 
     @Test
     void aLocalWriteReplacesTheFileWholeAndLeavesNothingElse() throws Exception {
-        Storage s = new Storage(new Configuration());
+        Storage s = Storage.of(new Configuration());
         String uri = dir.toUri() + "images/main/0001.png";
         s.writeAtomically(uri, new byte[] {1, 2, 3});
         s.writeAtomically(uri, new byte[] {4, 5});

@@ -60,7 +60,7 @@ class DropoutRoundTest {
             models = s.filter(p -> p.toString().endsWith(".pt")).sorted().toList();
         }
         assertTrue(models.size() >= 8, models.toString());
-        Storage storage = new Storage(new Configuration());
+        Storage storage = Storage.of(new Configuration());
         for (Path pt : models) {
             ModelSpec spec = new ModelSpec(pt.toUri().toString(), pt.toUri().toString().replaceFirst("\\.pt$", ".json"),
                     ModelSpec.Role.SURROGATE, 1.0);

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is gone or expired). Lease holders of other processes are real processes ({@code sleep}).
  */
 class RoundGuardTest {
-    private static final Storage STORAGE = new Storage(new Configuration());
+    private static final Storage STORAGE = Storage.of(new Configuration());
     private static final RoundGuard.Options ATTACK = new RoundGuard.Options("attack", Duration.ofSeconds(60), false, false, true);
     private static final RoundGuard.Options FORCE = new RoundGuard.Options("attack", Duration.ofSeconds(60), false, true, true);
 
