@@ -20,6 +20,7 @@ import org.apache.hadoop.conf.Configuration;
  *       a temporary, then a rename;
  *   <li>{@link ObjectStoreStorage}: {@code s3a:}, {@code s3:}, {@code gs:}, {@code abfs:},
  *       {@code abfss:}; one direct put (an object is published only when its upload completes);
+ *   <li>{@link InMemoryStorage}: {@code mem://} URIs in a map, constructed directly, for tests.
  * </ul>
  *
  * <p>Writes, renames and deletes of a storage {@link #fencedTo fenced} to a folder (a round) are
