@@ -325,9 +325,10 @@ public final class ConfigLoader {
                         c.getInt("dataset.label-base"),
                         c.getInt("dataset.limit"),
                         c.getInt("dataset.partitions"));
-        if (!dataset.layout().equals("tianchi")) {
-            throw new ConfigException(
-                    "advspark.dataset.layout: unknown layout '" + dataset.layout() + "' (supported: tianchi)");
+        try {
+            io.advspark.data.DatasetLayout.forName(dataset.layout());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("advspark.dataset.layout: " + e.getMessage());
         }
         if (dataset.labelBase() != 0 && dataset.labelBase() != 1) {
             throw new ConfigException("advspark.dataset.label-base must be 0 or 1, got " + dataset.labelBase());

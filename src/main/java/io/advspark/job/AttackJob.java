@@ -7,6 +7,7 @@ import io.advspark.config.AttackConfig;
 import io.advspark.config.ConfigException;
 import io.advspark.config.NamedAttack;
 import io.advspark.config.RoundConfig;
+import io.advspark.data.DatasetLayout;
 import io.advspark.data.Manifest;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Storage;
@@ -297,7 +298,8 @@ public final class AttackJob {
     }
 
     static String manifestUri(RoundConfig config) {
-        return Storage.join(config.dataset().uri(), config.dataset().manifest());
+        return DatasetLayout.forName(config.dataset().layout()).manifestUri(config.dataset().uri(),
+                config.dataset().manifest());
     }
 
     static byte[] manifestBytes(RoundConfig config, Storage storage) {

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.Draws;
 import io.advspark.config.DatasetConfig;
+import io.advspark.data.DatasetLayout;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
@@ -127,21 +128,15 @@ final class TargetScorer implements FlatMapFunction<Iterator<TargetScorer.Item>,
         }
     }
 
-    /** The clean image of a manifest row: {@code images/<ImageId>} or {@code <ImageId>} beside the manifest. */
+    /** The clean image of a manifest row, where the dataset's layout keeps it ({@link DatasetLayout}). */
     static RgbImage readClean(Storage storage, DatasetConfig dataset, String imageId) throws IOException {
-        String uri = Storage.join(Storage.join(dataset.uri(), "images"), imageId);
-        byte[] bytes;
+        DatasetLayout.Image image;
         try {
-            bytes = storage.readAll(uri);
-        } catch (FileNotFoundException e) {
-            String flat = Storage.join(dataset.uri(), imageId);
-            if (!storage.isFile(flat)) {
-                throw new FileNotFoundException("clean image not found: " + uri);
-            }
-            uri = flat;
-            bytes = storage.readAll(flat);
+            image = DatasetLayout.forName(dataset.layout()).read(storage, dataset.uri(), imageId);
+        } catch (DatasetLayout.NotFound e) {
+            throw new FileNotFoundException("clean image not found: " + e.uri());
         }
-        return Png.decode(bytes, uri);
+        return Png.decode(image.bytes(), image.uri());
     }
 
     private List<Row> score(Ensemble targets, List<Loaded> batch, NDManager manager) throws InterruptedException {

@@ -7,6 +7,7 @@ import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
 import io.advspark.config.NamedAttack;
 import io.advspark.config.RoundConfig;
+import io.advspark.data.DatasetLayout;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
@@ -16,7 +17,6 @@ import io.advspark.model.Ensemble;
 import io.advspark.model.TorchThreads;
 import io.advspark.score.Perturbation;
 import io.advspark.util.Fingerprint;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -128,23 +128,15 @@ public final class BatchAttacker {
     }
 
     private Loaded readImage(ManifestRow r) {
-        String imagesDir = Storage.join(config.dataset().uri(), "images");
-        String uri = Storage.join(imagesDir, r.imageId());
         try {
-            byte[] bytes;
+            DatasetLayout.Image image;
             try {
-                bytes = storage.readAll(uri);
-            } catch (FileNotFoundException e) {
-                // The Tianchi layout also appears flat (PNGs next to dev.csv).
-                String flat = Storage.join(config.dataset().uri(), r.imageId());
-                if (!storage.isFile(flat)) {
-                    return new Loaded(r, null, "image file not found: " + uri
-                            + (r.rowNumber() > 0 ? " (manifest line " + r.rowNumber() + ")" : ""), List.of());
-                }
-                uri = flat;
-                bytes = storage.readAll(flat);
+                image = DatasetLayout.forName(config.dataset().layout()).read(storage, config.dataset().uri(), r.imageId());
+            } catch (DatasetLayout.NotFound e) {
+                return new Loaded(r, null, "image file not found: " + e.uri()
+                        + (r.rowNumber() > 0 ? " (manifest line " + r.rowNumber() + ")" : ""), List.of());
             }
-            return new Loaded(r, Png.decode(bytes, uri), null, List.of());
+            return new Loaded(r, Png.decode(image.bytes(), image.uri()), null, List.of());
         } catch (IOException | RuntimeException e) {
             return new Loaded(r, null, String.valueOf(e.getMessage()), List.of());
         }

@@ -1,12 +1,17 @@
 package io.advspark.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.config.DatasetConfig;
 import io.advspark.data.InMemoryStorage;
+import io.advspark.data.Png;
+import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
+import java.io.FileNotFoundException;
 import java.util.List;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.spark.sql.RowFactory;
@@ -46,5 +51,19 @@ class RoundStorageTest {
         }
         assertThrows(io.advspark.data.UriPaths.OutsideRoundException.class,
                 () -> ParquetFiles.write(fenced, "mem://out/r2/part-1.parquet", schema, List.of()));
+    }
+
+    @Test
+    void cleanImagesAreFoundThroughTheDatasetLayout() throws Exception {
+        InMemoryStorage store = new InMemoryStorage();
+        DatasetConfig dataset = new DatasetConfig("mem://data/dev", "tianchi", "dev.csv", 1, 0, 0);
+        RgbImage img = new RgbImage(2, 3, new byte[2 * 3 * 3]);
+        store.writeAtomically("mem://data/dev/flat.png", Png.encode(img));
+        RgbImage read = TargetScorer.readClean(store, dataset, "flat.png");
+        assertEquals(2, read.height());
+        assertArrayEquals(img.pixels(), read.pixels());
+        FileNotFoundException e = assertThrows(FileNotFoundException.class,
+                () -> TargetScorer.readClean(store, dataset, "gone.png"));
+        assertEquals("clean image not found: mem://data/dev/images/gone.png", e.getMessage());
     }
 }
