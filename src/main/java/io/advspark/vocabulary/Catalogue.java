@@ -225,7 +225,8 @@ public final class Catalogue {
             // catalogue's own jar (the application jar) through one of its classes.
             URL self = Catalogue.class.getResource("Catalogue.class");
             if (self != null && self.getProtocol().equals("jar")) {
-                walk(new URL(self.toString().substring(0, self.toString().indexOf("!/") + 2) + ROOT), loaders.iterator().next(),
+                // The jar's root (no entry name): a jar URL naming a missing folder entry fails to open.
+                walk(new URL(self.toString().substring(0, self.toString().indexOf("!/") + 2)), loaders.iterator().next(),
                         classes);
             }
         } catch (IOException e) {
@@ -257,7 +258,11 @@ public final class Catalogue {
         return out;
     }
 
-    private static void walk(URL url, ClassLoader loader, Map<String, ClassLoader> classes) throws IOException {
+    /**
+     * Adds the classes under {@code io/advspark} of one classpath root ({@code file:} folder or
+     * {@code jar:} URL) that mention {@link Entry} to {@code classes}, with the loader to load them by.
+     */
+    static void walk(URL url, ClassLoader loader, Map<String, ClassLoader> classes) throws IOException {
         switch (url.getProtocol()) {
             case "file" -> {
                 Path dir;
