@@ -99,7 +99,7 @@ public record Attack(
                 update,
                 Parts.filter(c.filter()),
                 c.copies(),
-                EnsembleMode.valueOf(c.ensemble().toUpperCase(java.util.Locale.ROOT)),
+                Parts.ensemble(c.ensemble()),
                 c.augment().stream().map(Parts::augment).toList());
     }
 

@@ -546,8 +546,9 @@ public final class ConfigLoader {
                             + "' (untargeted, targeted or weighted)");
         }
         String ensemble = a.getString("ensemble").toLowerCase(Locale.ROOT);
-        if (!List.of("logits", "probs", "losses").contains(ensemble)) {
-            throw new ConfigException(key + ".ensemble: unknown mode '" + ensemble + "' (logits, probs or losses)");
+        List<String> modes = io.advspark.vocabulary.Catalogue.names(io.advspark.vocabulary.Kind.ENSEMBLE);
+        if (!modes.contains(ensemble)) {
+            throw new ConfigException(key + ".ensemble: unknown mode '" + ensemble + "' (" + String.join(", ", modes) + ")");
         }
         int copies = a.getInt("copies");
         if (copies < 1 || copies > 1000) {

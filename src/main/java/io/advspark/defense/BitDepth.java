@@ -1,6 +1,9 @@
 package io.advspark.defense;
 
 import io.advspark.data.RgbImage;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -9,6 +12,13 @@ import java.util.Random;
  * {@code bits(8)} is the identity.
  */
 public record BitDepth(int bits) implements Defense {
+    public static final Entry<BitDepth> DECLARATION = Entry.of(Kind.DEFENSE, "bits", BitDepth.class)
+            .summary("Bit-depth reduction (feature squeezing); bits(8) is the identity")
+            .paper("Xu, Evans and Qi, \"Feature Squeezing\", NDSS 2018")
+            .param(Param.integer("bits", 4, 1, 8,
+                    "bits per channel kept"))
+            .build(s -> new BitDepth(s.integer("bits")));
+
     @Override
     public RgbImage apply(RgbImage image, Random rnd) {
         int levels = (1 << bits) - 1;
@@ -23,10 +33,5 @@ public record BitDepth(int bits) implements Defense {
             out[i] = lut[in[i] & 0xff];
         }
         return new RgbImage(image.height(), image.width(), out);
-    }
-
-    @Override
-    public String spec() {
-        return "bits(bits=" + bits + ")";
     }
 }

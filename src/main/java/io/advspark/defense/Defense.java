@@ -1,6 +1,7 @@
 package io.advspark.defense;
 
 import io.advspark.data.RgbImage;
+import io.advspark.vocabulary.Catalogue;
 import java.util.Random;
 
 /**
@@ -11,6 +12,11 @@ import java.util.Random;
 public interface Defense extends java.io.Serializable {
     RgbImage apply(RgbImage image, Random rnd);
 
-    /** Canonical spec with every parameter, e.g. {@code jpeg(quality=75)}. */
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code jpeg(quality=75)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 }

@@ -51,9 +51,9 @@ public record DefenseChain(List<Defense> stages) implements java.io.Serializable
         return stages.isEmpty();
     }
 
-    /** Whether any stage draws random numbers. */
+    /** Whether any stage draws random numbers (by its catalogue declaration). */
     public boolean randomised() {
-        return stages.stream().anyMatch(d -> d instanceof ResizePad);
+        return stages.stream().anyMatch(Defenses::randomised);
     }
 
     public RgbImage apply(RgbImage image, Random rnd) {

@@ -1,7 +1,9 @@
 package io.advspark.defense;
 
 import io.advspark.data.RgbImage;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -9,6 +11,13 @@ import java.util.Random;
  * {@code ceil(3 sigma)}, normalised to sum 1, borders by edge replication, rounded to 8 bits.
  */
 public record GaussianBlur(double sigma) implements Defense {
+    public static final Entry<GaussianBlur> DECLARATION = Entry.of(Kind.DEFENSE, "blur", GaussianBlur.class)
+            .summary("Separable Gaussian blur, radius ceil(3 sigma), edge replication")
+            .paper(Entry.NO_PAPER)
+            .param(Param.dbl("sigma", 1.0, 0.01, 50,
+                    "standard deviation in pixels"))
+            .build(s -> new GaussianBlur(s.dbl("sigma")));
+
     @Override
     public RgbImage apply(RgbImage image, Random rnd) {
         int h = image.height();
@@ -50,10 +59,5 @@ public record GaussianBlur(double sigma) implements Defense {
             }
         }
         return new RgbImage(h, w, out);
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "blur(sigma=%s)", sigma);
     }
 }

@@ -2,6 +2,9 @@ package io.advspark.defense;
 
 import io.advspark.data.JpegCodec;
 import io.advspark.data.RgbImage;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.awt.image.BufferedImage;
 import java.util.Random;
 
@@ -13,6 +16,13 @@ import java.util.Random;
  * upsampling, so a few pixels may differ by one or two levels from libjpeg's.
  */
 public record JpegDefense(int quality) implements Defense {
+    public static final Entry<JpegDefense> DECLARATION = Entry.of(Kind.DEFENSE, "jpeg", JpegDefense.class)
+            .summary("JPEG compression of the 8-bit image (JDK codec, 4:2:0, baseline)")
+            .paper("Dziugaite et al. 2016; Guo et al., \"Countering Adversarial Images using Input Transformations\", ICLR 2018")
+            .param(Param.integer("quality", 75, 1, 100,
+                    "JPEG quality"))
+            .build(s -> new JpegDefense(s.integer("quality")));
+
     @Override
     public RgbImage apply(RgbImage image, Random rnd) {
         int h = image.height();
@@ -33,10 +43,5 @@ public record JpegDefense(int quality) implements Defense {
             out[2 * plane + p] = (byte) (rgb & 0xff);
         }
         return new RgbImage(h, w, out);
-    }
-
-    @Override
-    public String spec() {
-        return "jpeg(quality=" + quality + ")";
     }
 }

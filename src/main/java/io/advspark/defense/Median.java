@@ -1,6 +1,9 @@
 package io.advspark.defense;
 
 import io.advspark.data.RgbImage;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Arrays;
 import java.util.Random;
 
@@ -9,6 +12,14 @@ import java.util.Random;
  * {@code size x size} window, borders by edge replication.
  */
 public record Median(int size) implements Defense {
+    public static final Entry<Median> DECLARATION = Entry.of(Kind.DEFENSE, "median", Median.class)
+            .summary("Median filter per channel (spatial smoothing), edge replication")
+            .paper("Xu, Evans and Qi, \"Feature Squeezing\", NDSS 2018")
+            .param(Param.integer("size", 3, 1, 31,
+                    "window side in pixels, odd"))
+            .check(s -> s.integer("size") % 2 == 1, s -> "median size must be odd, got " + s.integer("size"))
+            .build(s -> new Median(s.integer("size")));
+
     @Override
     public RgbImage apply(RgbImage image, Random rnd) {
         int h = image.height();
@@ -35,10 +46,5 @@ public record Median(int size) implements Defense {
             }
         }
         return new RgbImage(h, w, out);
-    }
-
-    @Override
-    public String spec() {
-        return "median(size=" + size + ")";
     }
 }

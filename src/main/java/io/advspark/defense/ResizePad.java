@@ -1,6 +1,9 @@
 package io.advspark.defense;
 
 import io.advspark.data.RgbImage;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -13,6 +16,15 @@ import java.util.Random;
  * adversarial versions).
  */
 public record ResizePad(double ratio) implements Defense {
+    public static final Entry<ResizePad> DECLARATION = Entry.of(Kind.DEFENSE, "rp", ResizePad.class)
+            .summary("Random resize (nearest neighbour) and zero padding at a random offset, one draw per image")
+            .paper("Xie et al., \"Mitigating Adversarial Effects Through Randomization\", ICLR 2018")
+            .param(Param.dbl("ratio", 331.0 / 299.0, 1.0, 4.0,
+                    "padded side as a multiple of the image side (the paper: 331/299)")
+                    .style(Param.Style.FIXED4))
+            .randomised()
+            .build(s -> new ResizePad(s.dbl("ratio")));
+
     @Override
     public RgbImage apply(RgbImage image, Random rnd) {
         int h = image.height();
@@ -35,10 +47,5 @@ public record ResizePad(double ratio) implements Defense {
             }
         }
         return new RgbImage(outH, outW, out);
-    }
-
-    @Override
-    public String spec() {
-        return String.format(java.util.Locale.ROOT, "rp(ratio=%.4f)", ratio);
     }
 }

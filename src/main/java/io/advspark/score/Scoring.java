@@ -1,28 +1,15 @@
 package io.advspark.score;
 
-import io.advspark.attack.spec.PartSpec;
-import io.advspark.attack.spec.Params;
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A competition's score: a value per (image, defended target), and how an image's values over
- * the targets combine ({@link #perImage}). Presets, chosen by spec ({@code evaluate.score}):
- *
- * <ul>
- *   <li>{@code tianchi2019(eps=32)}: Tianchi "Security AI Challenger phase 2" (2019) as
- *       reconstructed by participants (quqixun/AdversarialAttack {@code src/attack_score.py}):
- *       with d the L-inf distance in 0..255, 0 if the target still predicts the true label,
- *       {@code 2 (2 - d/eps)} for another wrong label, {@code 5 (2 - d/eps)} for the target class;
- *       averaged over the targets (unknown whether the official score averaged over the three
- *       hidden defenses; the mean is our reading). An image over the budget (d &gt; eps) scores 0
- *       (our choice: the competition rejected such submissions).
- *   <li>{@code nips2017(targeted=false)}: NIPS 2017 competition: an attack earns one point per
- *       defense it fools, i.e. per (image, target) 1 for a misclassification (targeted: for the
- *       target class), summed over the targets of an image.
- *   <li>{@code asr(targeted=false)}: plain attack success rate: 1/0 per (image, target), the mean
- *       over targets.
- * </ul>
+ * the targets combine ({@link #perImage}). Presets, chosen by spec ({@code evaluate.score}), are
+ * the nested records' catalogue declarations; docs/scores.md lists them.
  */
 public interface Scoring extends java.io.Serializable {
     /** The score of one image against one (defended) target. */
@@ -31,20 +18,17 @@ public interface Scoring extends java.io.Serializable {
     /** An image's score from its per-target scores (mean or sum, by the competition). */
     double perImage(List<Double> perTarget);
 
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code tianchi2019(eps=32)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 
+    /** The preset {@code text} names; presets are the catalogue's {@link Kind#SCORE} entries. */
     static Scoring parse(String text) {
-        PartSpec s = PartSpec.parse(text);
-        Params p = s.params("score");
-        Scoring out = switch (s.name()) {
-            case "tianchi2019" -> new Tianchi2019(p.dbl("eps", 32, 1, 255));
-            case "nips2017" -> new Nips2017(Boolean.parseBoolean(p.choice("targeted", "false", "true", "false")));
-            case "asr" -> new Asr(Boolean.parseBoolean(p.choice("targeted", "false", "true", "false")));
-            default -> throw new IllegalArgumentException(
-                    "unknown score '" + s.name() + "' in '" + text + "' (known: tianchi2019(eps), nips2017(targeted), asr(targeted))");
-        };
-        p.done();
-        return out;
+        return Catalogue.create(Kind.SCORE, text, Scoring.class);
     }
 
     private static double mean(List<Double> v) {
@@ -52,6 +36,15 @@ public interface Scoring extends java.io.Serializable {
     }
 
     record Tianchi2019(double eps) implements Scoring {
+        public static final Entry<Tianchi2019> DECLARATION = Entry.of(Kind.SCORE, "tianchi2019", Tianchi2019.class)
+                .summary("Per target 0 if still the true label, 2 (2 - d/eps) for another label, 5 (2 - d/eps) for the target"
+                        + " class (d: L-inf in 0..255; over the budget: 0); mean over the targets")
+                .paper("Tianchi Security AI Challenger phase 2 (2019), as reconstructed by participants"
+                        + " (quqixun/AdversarialAttack, src/attack_score.py)")
+                .param(Param.dbl("eps", 32, 1, 255, "the budget d is scored against, in 0..255")
+                        .style(Param.Style.INTEGRAL))
+                .build(s -> new Tianchi2019(s.dbl("eps")));
+
         @Override
         public double perTarget(Outcome o) {
             if (o.linf() > eps || !o.untargetedSuccess()) {
@@ -66,13 +59,16 @@ public interface Scoring extends java.io.Serializable {
             return mean(v);
         }
 
-        @Override
-        public String spec() {
-            return String.format(Locale.ROOT, "tianchi2019(eps=%s)", eps == Math.rint(eps) ? String.valueOf((long) eps) : String.valueOf(eps));
-        }
     }
 
     record Nips2017(boolean targeted) implements Scoring {
+        public static final Entry<Nips2017> DECLARATION = Entry.of(Kind.SCORE, "nips2017", Nips2017.class)
+                .summary("One point per defended target fooled (targeted: made to predict the target class), summed over"
+                        + " the targets")
+                .paper("Kurakin et al., \"Adversarial Attacks and Defences Competition\", NIPS 2017 competition track")
+                .param(Param.bool("targeted", false, "count the target class instead of any misclassification"))
+                .build(s -> new Nips2017(s.bool("targeted")));
+
         @Override
         public double perTarget(Outcome o) {
             return (targeted ? o.targetedSuccess() : o.untargetedSuccess()) ? 1 : 0;
@@ -83,13 +79,15 @@ public interface Scoring extends java.io.Serializable {
             return v.stream().mapToDouble(Double::doubleValue).sum();
         }
 
-        @Override
-        public String spec() {
-            return "nips2017(targeted=" + targeted + ")";
-        }
     }
 
     record Asr(boolean targeted) implements Scoring {
+        public static final Entry<Asr> DECLARATION = Entry.of(Kind.SCORE, "asr", Asr.class)
+                .summary("Attack success rate: 1/0 per (image, target), the mean over the targets")
+                .paper(Entry.NO_PAPER)
+                .param(Param.bool("targeted", false, "count the target class instead of any misclassification"))
+                .build(s -> new Asr(s.bool("targeted")));
+
         @Override
         public double perTarget(Outcome o) {
             return (targeted ? o.targetedSuccess() : o.untargetedSuccess()) ? 1 : 0;
@@ -100,9 +98,5 @@ public interface Scoring extends java.io.Serializable {
             return mean(v);
         }
 
-        @Override
-        public String spec() {
-            return "asr(targeted=" + targeted + ")";
-        }
     }
 }

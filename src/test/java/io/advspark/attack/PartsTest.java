@@ -19,7 +19,7 @@ import io.advspark.attack.input.DiverseInput;
 import io.advspark.attack.input.InputTransform;
 import io.advspark.attack.input.Jpeg;
 import io.advspark.attack.input.ScaleInvariant;
-import io.advspark.attack.spec.SpecException;
+import io.advspark.vocabulary.SpecException;
 import io.advspark.model.Autograd;
 import io.advspark.model.TorchRuntime;
 import java.util.Arrays;

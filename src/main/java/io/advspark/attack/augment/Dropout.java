@@ -6,8 +6,10 @@ import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.Draws;
 import io.advspark.model.Autograd;
 import io.advspark.model.Classifier;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import java.util.SplittableRandom;
 
@@ -33,6 +35,13 @@ import java.util.SplittableRandom;
  * lets the parity test hand them to the PyTorch reference.
  */
 public record Dropout(double p) implements ModelAugmentation {
+    public static final Entry<Dropout> DECLARATION = Entry.of(Kind.AUGMENT, "dropout", Dropout.class)
+            .summary("Dropout at the surrogate's dropout sites with fresh masks at every forward (needs scripted surrogates)")
+            .paper("Li et al., \"Learning Transferable Adversarial Examples via Ghost Networks\", AAAI 2020")
+            .param(Param.dbl("p", 0.006, 0, 0.99,
+                    "drop probability (0.006: TransferAttack's Ghost Network code)"))
+            .randomised()
+            .build(s -> new Dropout(s.dbl("p")));
 
     public Dropout {
         if (!(p >= 0 && p < 1)) {
@@ -142,10 +151,5 @@ public record Dropout(double p) implements ModelAugmentation {
             d = Math.max(d, Math.abs(a[i] - b[i]));
         }
         return d;
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "dropout(p=%s)", p);
     }
 }

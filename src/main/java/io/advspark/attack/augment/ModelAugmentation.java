@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.Draws;
 import io.advspark.model.Classifier;
+import io.advspark.vocabulary.Catalogue;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,7 +42,13 @@ public interface ModelAugmentation {
      */
     void checkSupport(Classifier model, NDManager manager);
 
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code dropout(p=0.006)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 
     /**
      * Wraps {@link #masks} output as arrays {@code [rows, *site]} in {@code manager}, copied into

@@ -3,7 +3,9 @@ package io.advspark.attack.filter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * DCT low-pass of the perturbation (Guo, Frank and Weinberger, "Low Frequency Adversarial
@@ -25,6 +27,13 @@ import java.util.Locale;
  * white-box success. Default keep 0.25. Spec {@code dct(keep=0.25)}.
  */
 public record DctFilter(double keep) implements PerturbationFilter {
+    public static final Entry<DctFilter> DECLARATION = Entry.of(Kind.FILTER, "dct", DctFilter.class)
+            .summary("DCT low-pass: keep the lowest-frequency block of the whole-image orthonormal DCT-II of a latent perturbation")
+            .paper("Guo, Frank and Weinberger, \"Low Frequency Adversarial Perturbation\", UAI 2019")
+            .param(Param.dbl("keep", 0.25, 1e-6, 1,
+                    "fraction of the coefficients kept (per side: sqrt(keep))"))
+            .build(s -> new DctFilter(s.dbl("keep")));
+
     @Override
     public NDArray apply(NDArray delta, StepContext ctx) {
         int h = (int) delta.getShape().get(2);
@@ -55,10 +64,5 @@ public record DctFilter(double keep) implements PerturbationFilter {
             }
         }
         return p;
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "dct(keep=%s)", keep);
     }
 }

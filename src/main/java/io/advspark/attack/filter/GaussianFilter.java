@@ -3,7 +3,9 @@ package io.advspark.attack.filter;
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.Kernels;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * Gaussian low-pass of the perturbation, in the spirit of low-frequency attacks (Sharma, Ding and
@@ -28,13 +30,15 @@ import java.util.Locale;
  * sigma 2 leaves a small minority. Default sigma 1. Spec {@code gaussian(sigma=1)}.
  */
 public record GaussianFilter(double sigma) implements PerturbationFilter {
+    public static final Entry<GaussianFilter> DECLARATION = Entry.of(Kind.FILTER, "gaussian", GaussianFilter.class)
+            .summary("Gaussian low-pass of a latent perturbation, applied once: the round writes clip(x + F(z - x))")
+            .paper("Sharma, Ding and Brubaker, \"On the Effectiveness of Low Frequency Perturbations\", IJCAI 2019")
+            .param(Param.dbl("sigma", 1, 1e-3, 50,
+                    "pixel standard deviation; radius ceil(3 sigma), zero padding"))
+            .build(s -> new GaussianFilter(s.dbl("sigma")));
+
     @Override
     public NDArray apply(NDArray delta, StepContext ctx) {
         return Kernels.depthwise(delta, Kernels.gaussianPixels(sigma));
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "gaussian(sigma=%s)", sigma);
     }
 }

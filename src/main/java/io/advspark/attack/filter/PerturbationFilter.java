@@ -2,6 +2,7 @@ package io.advspark.attack.filter;
 
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
+import io.advspark.vocabulary.Catalogue;
 
 /**
  * A linear filter F (low-pass, ...) that shapes the perturbation: the engine keeps a latent
@@ -13,5 +14,11 @@ import io.advspark.attack.StepContext;
 public interface PerturbationFilter {
     NDArray apply(NDArray delta, StepContext ctx);
 
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code dct(keep=0.25)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 }

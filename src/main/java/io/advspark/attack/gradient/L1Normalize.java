@@ -2,6 +2,8 @@ package io.advspark.attack.gradient;
 
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
 
 /**
  * Per-image L1 normalisation {@code g / mean|g|}, the normalisation MI-FGSM (Dong et al., CVPR
@@ -10,6 +12,11 @@ import io.advspark.attack.StepContext;
  * e.g. to put TI-smoothed gradients on a common scale. No parameters: spec {@code l1}.
  */
 public record L1Normalize() implements GradientTransform {
+    public static final Entry<L1Normalize> DECLARATION = Entry.of(Kind.GRADIENT, "l1", L1Normalize.class)
+            .summary("Divide the gradient by its mean absolute value per image")
+            .paper("Dong et al., \"Boosting Adversarial Attacks with Momentum\", CVPR 2018")
+            .build(s -> new L1Normalize());
+
     @Override
     public NDArray apply(NDArray grad, StepContext ctx) {
         long n = grad.getShape().get(0);
@@ -18,10 +25,5 @@ public record L1Normalize() implements GradientTransform {
         java.util.Arrays.fill(keep, 1);
         keep[0] = n;
         return grad.div(l1.reshape(new ai.djl.ndarray.types.Shape(keep)));
-    }
-
-    @Override
-    public String spec() {
-        return "l1";
     }
 }

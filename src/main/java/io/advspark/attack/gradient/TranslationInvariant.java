@@ -3,7 +3,9 @@ package io.advspark.attack.gradient;
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.Kernels;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * TI, translation-invariant attack (Dong, Pang, Su and Zhu, "Evading Defenses to Transferable
@@ -25,6 +27,16 @@ import java.util.Locale;
  * size 7. Spec {@code ti(kernel=gaussian, size=15, sigma=3)}.
  */
 public record TranslationInvariant(String kernel, int size, double sigma) implements GradientTransform {
+    public static final Entry<TranslationInvariant> DECLARATION = Entry.of(Kind.GRADIENT, "ti", TranslationInvariant.class)
+            .summary("Translation invariance: the gradient is convolved depthwise with a smoothing kernel (zero padding)")
+            .paper("Dong et al., \"Evading Defenses to Transferable Adversarial Examples by Translation-Invariant Attacks\", CVPR 2019")
+            .param(Param.choice("kernel", "gaussian", "kernel shape: gaussian (the official gkern), uniform box or linear triangle",
+                    "gaussian", "uniform", "linear"))
+            .param(Param.integer("size", 15, 1, 101,
+                    "kernel side in pixels"))
+            .param(Param.dbl("sigma", 3, 1e-3, 100,
+                    "the Gaussian kernel's nsig (gkern)"))
+            .build(s -> new TranslationInvariant(s.choice("kernel"), s.integer("size"), s.dbl("sigma")));
 
     public TranslationInvariant {
         if (size < 1 || size % 2 == 0) {
@@ -44,10 +56,5 @@ public record TranslationInvariant(String kernel, int size, double sigma) implem
     @Override
     public NDArray apply(NDArray grad, StepContext ctx) {
         return Kernels.depthwise(grad, weights());
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "ti(kernel=%s,size=%d,sigma=%s)", kernel, size, sigma);
     }
 }

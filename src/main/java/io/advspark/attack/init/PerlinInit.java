@@ -2,7 +2,9 @@ package io.advspark.attack.init;
 
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -43,6 +45,26 @@ import java.util.Random;
  */
 public record PerlinInit(double period, int octaves, double sine, double amplitude, boolean signMap)
         implements Initializer {
+    public static final Entry<PerlinInit> DECLARATION = Entry.of(Kind.INIT, "perlin", PerlinInit.class)
+            .summary("Greyscale fractal Perlin noise, min-max normalised, through sin(sine pi n) (or its sign), times amplitude x eps on every channel")
+            .paper("Co et al., \"Procedural Noise Adversarial Examples for Black-Box Attacks on Deep Convolutional Networks\", CCS 2019")
+            .param(Param.dbl("period", 60, 1, 1e5,
+                    "noise period in pixels (use a smaller one on small images)"))
+            .param(Param.integer("octaves", 4, 1, 8,
+                    "noise octaves (persistence 0.5, lacunarity 2)"))
+            .param(Param.dbl("sine", 36, 0, 1000,
+                    "frequency of the sine colour map"))
+            .param(Param.dbl("amplitude", 1.0, 0, 1,
+                    "amplitude, in units of eps"))
+            .param(Param.choice("map", "sine", "colour map: sin(sine pi n), or its sign", "sine", "sign"))
+            .randomised()
+            .build(s -> new PerlinInit(s.dbl("period"), s.integer("octaves"), s.dbl("sine"), s.dbl("amplitude"),
+                    s.choice("map").equals("sign")));
+
+    /** The colour map as the spec names it: {@code sign} or {@code sine}. */
+    public String map() {
+        return signMap ? "sign" : "sine";
+    }
 
     @Override
     public NDArray start(StepContext ctx) {
@@ -148,11 +170,5 @@ public record PerlinInit(double period, int octaves, double sine, double amplitu
         double u = h < 8 ? x : y;
         double v = h < 4 ? y : (h == 12 || h == 14 ? x : 0);
         return ((h & 1) == 0 ? u : -u) + ((h & 2) == 0 ? v : -v);
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "perlin(period=%s,octaves=%d,sine=%s,amplitude=%s,map=%s)",
-                period, octaves, sine, amplitude, signMap ? "sign" : "sine");
     }
 }

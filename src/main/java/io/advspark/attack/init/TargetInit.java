@@ -2,7 +2,9 @@ package io.advspark.attack.init;
 
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * Target-image start for targeted attacks: {@code x_0 = x + alpha (x_t - x)}, clipped to the
@@ -24,6 +26,13 @@ import java.util.Locale;
  * the budget allows. Spec {@code target(alpha=1.0)}.
  */
 public record TargetInit(double alpha) implements Initializer {
+    public static final Entry<TargetInit> DECLARATION = Entry.of(Kind.INIT, "target", TargetInit.class)
+            .summary("Blend x + alpha (x_t - x) toward the manifest's image of the row's target class, clipped to the budget")
+            .paper("Brendel, Rauber and Bethge, ICLR 2018 (the targeted Boundary Attack's start)")
+            .param(Param.dbl("alpha", 1.0, 0, 1,
+                    "how far toward the target-class image"))
+            .build(s -> new TargetInit(s.dbl("alpha")));
+
     @Override
     public NDArray start(StepContext ctx) {
         NDArray g = ctx.guides();
@@ -41,10 +50,5 @@ public record TargetInit(double alpha) implements Initializer {
     @Override
     public boolean needsGuides() {
         return true;
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "target(alpha=%s)", alpha);
     }
 }

@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -27,6 +29,18 @@ import java.util.Random;
  * {@code admix(strength=0.2, mixes=3, copies=5)}.
  */
 public record Admix(double strength, int mixes, int scales) implements InputTransform {
+    public static final Entry<Admix> DECLARATION = Entry.of(Kind.INPUT, "admix", Admix.class)
+            .summary("x + strength x' for partners x' drawn from the batch's clean images, each with SI scales (depends on batch-mates)")
+            .paper("Wang et al., \"Admix: Enhancing the Transferability of Adversarial Attacks\", ICCV 2021")
+            .param(Param.dbl("strength", 0.2, 0, 10,
+                    "weight of the mixed-in image"))
+            .param(Param.integer("mixes", 3, 1, 32,
+                    "partners per image"))
+            .param(Param.integer("copies", 5, 1, 32,
+                    "SI scale copies of each mix")
+                    .from("scales"))
+            .randomised()
+            .build(s -> new Admix(s.dbl("strength"), s.integer("mixes"), s.integer("copies")));
 
     /** The partner image (0..n-1) of each (row, mix): {@code out[r][j]}. */
     public int[][] partners(StepContext ctx, int rows, int n) {
@@ -73,10 +87,5 @@ public record Admix(double strength, int mixes, int scales) implements InputTran
     @Override
     public int copies() {
         return scales * mixes;
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "admix(strength=%s,mixes=%d,copies=%d)", strength, mixes, scales);
     }
 }

@@ -6,7 +6,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
 import io.advspark.model.BilinearResize;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -32,6 +34,15 @@ import java.util.Random;
  * pad to 330); TI-DIM's official code uses p 0.4. Spec {@code di(p=0.5, resize=1.1)}.
  */
 public record DiverseInput(double p, double resize) implements InputTransform {
+    public static final Entry<DiverseInput> DECLARATION = Entry.of(Kind.INPUT, "di", DiverseInput.class)
+            .summary("Diverse inputs: with probability p resize to a random size below resize x H, zero-pad at a random offset, resize back")
+            .paper("Xie et al., \"Improving Transferability of Adversarial Examples with Input Diversity\", CVPR 2019")
+            .param(Param.dbl("p", 0.5, 0, 1,
+                    "probability of transforming an image at each step"))
+            .param(Param.dbl("resize", 1.1, 1, 4,
+                    "padded side as a multiple of the image side"))
+            .randomised()
+            .build(s -> new DiverseInput(s.dbl("p"), s.dbl("resize")));
 
     /** The draws of one row: target size, padding offsets, and whether it is transformed. */
     public record Plan(int rnd, int top, int left, boolean on) {}
@@ -93,10 +104,5 @@ public record DiverseInput(double p, double resize) implements InputTransform {
             parts.add(xi);
         }
         return any ? Rows.concat(parts) : x;
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "di(p=%s,resize=%s)", p, resize);
     }
 }

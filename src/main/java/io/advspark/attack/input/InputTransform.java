@@ -2,6 +2,7 @@ package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
+import io.advspark.vocabulary.Catalogue;
 
 /**
  * A per-iteration transformation of the iterate before the surrogates see it (DI, SI, Admix,
@@ -21,5 +22,11 @@ public interface InputTransform {
         return 1;
     }
 
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code di(p=0.5,resize=1.1)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 }

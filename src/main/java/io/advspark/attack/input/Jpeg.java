@@ -3,8 +3,10 @@ package io.advspark.attack.input;
 import ai.djl.ndarray.NDArray;
 import io.advspark.attack.StepContext;
 import io.advspark.data.JpegCodec;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.awt.image.BufferedImage;
-import java.util.Locale;
 
 /**
  * JPEG compression as an input transform, with a straight-through gradient (the BPDA of Athalye,
@@ -16,6 +18,13 @@ import java.util.Locale;
  * Default quality 75. Spec {@code jpeg(quality=75)}.
  */
 public record Jpeg(int quality) implements InputTransform {
+    public static final Entry<Jpeg> DECLARATION = Entry.of(Kind.INPUT, "jpeg", Jpeg.class)
+            .summary("Real JPEG codec forward (JDK, 4:2:0), straight-through (identity) backward")
+            .paper("Athalye, Carlini and Wagner, ICML 2018 (BPDA); Guo et al., ICLR 2018")
+            .param(Param.integer("quality", 75, 0, 100,
+                    "JPEG quality"))
+            .build(s -> new Jpeg(s.integer("quality")));
+
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
         long[] s = x.getShape().getShape();
@@ -64,10 +73,5 @@ public record Jpeg(int quality) implements InputTransform {
 
     private static int byte8(float f) {
         return Math.max(0, Math.min(255, Math.round(f * 255f)));
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "jpeg(quality=%d)", quality);
     }
 }

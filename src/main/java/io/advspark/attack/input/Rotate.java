@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * Random rotation about the image centre by an angle uniform in {@code [-degrees, degrees]} (one
@@ -14,6 +16,14 @@ import java.util.Locale;
  * {@code rotate(degrees=10)}.
  */
 public record Rotate(double degrees) implements InputTransform {
+    public static final Entry<Rotate> DECLARATION = Entry.of(Kind.INPUT, "rotate", Rotate.class)
+            .summary("Random rotation")
+            .paper(Entry.NO_PAPER)
+            .param(Param.dbl("degrees", 10, 0, 180,
+                    "largest rotation angle in degrees"))
+            .randomised()
+            .build(s -> new Rotate(s.dbl("degrees")));
+
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
         Shape s = x.getShape();
@@ -68,10 +78,5 @@ public record Rotate(double degrees) implements InputTransform {
             out = out == null ? term : out.add(term);
         }
         return out.reshape(1, c, h, w);
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "rotate(degrees=%s)", degrees);
     }
 }

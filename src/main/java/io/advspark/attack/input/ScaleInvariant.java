@@ -3,7 +3,9 @@ package io.advspark.attack.input;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * SI, scale invariance (Lin, Song, He, Wang and Hopcroft, "Nesterov Accelerated Gradient and
@@ -13,6 +15,13 @@ import java.util.Locale;
  * default m = 5. Spec {@code si(copies=5)}.
  */
 public record ScaleInvariant(int copies) implements InputTransform {
+    public static final Entry<ScaleInvariant> DECLARATION = Entry.of(Kind.INPUT, "si", ScaleInvariant.class)
+            .summary("Scale invariance: copies x / 2^i, i < copies, in one forward pass")
+            .paper("Lin et al., \"Nesterov Accelerated Gradient and Scale Invariance for Adversarial Attacks\", ICLR 2020")
+            .param(Param.integer("copies", 5, 1, 32,
+                    "scale copies"))
+            .build(s -> new ScaleInvariant(s.integer("copies")));
+
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
         return scaled(x, copies);
@@ -28,10 +37,5 @@ public record ScaleInvariant(int copies) implements InputTransform {
             parts.add(i == 0 ? x : x.div((float) Math.pow(2, i)));
         }
         return Rows.concat(parts);
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "si(copies=%d)", copies);
     }
 }

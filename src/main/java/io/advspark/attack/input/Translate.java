@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 import java.util.Random;
 
 /**
@@ -15,6 +17,14 @@ import java.util.Random;
  * {@code translate(max=0.1)}.
  */
 public record Translate(double max) implements InputTransform {
+    public static final Entry<Translate> DECLARATION = Entry.of(Kind.INPUT, "translate", Translate.class)
+            .summary("Random translation")
+            .paper(Entry.NO_PAPER)
+            .param(Param.dbl("max", 0.1, 0, 0.5,
+                    "largest shift, as a fraction of the side"))
+            .randomised()
+            .build(s -> new Translate(s.dbl("max")));
+
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
         long h = x.getShape().get(2);
@@ -32,10 +42,5 @@ public record Translate(double max) implements InputTransform {
             // out[y, x] = in[y - dy, x - dx]: the content moves by (+dy, +dx).
             return p.get(new NDIndex(":, :, {}:{}, {}:{}", ph - dy, ph - dy + h, pw - dx, pw - dx + w));
         });
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "translate(max=%s)", max);
     }
 }

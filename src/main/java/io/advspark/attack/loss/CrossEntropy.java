@@ -2,7 +2,9 @@ package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * Weighted untargeted + targeted cross-entropy:
@@ -16,6 +18,18 @@ import java.util.Locale;
  * one log-softmax and one backward for both terms.
  */
 public record CrossEntropy(double untargetedWeight, double targetedWeight) implements Loss {
+    public static final Entry<CrossEntropy> DECLARATION = Entry.of(Kind.LOSS, "ce", CrossEntropy.class)
+            .summary("Weighted cross-entropy wu CE(true) - wt CE(target), ascended (Tianchi 2019 winners used 4 CE(target) - CE(true))")
+            .paper("Kurakin, Goodfellow and Bengio, ICLR Workshop 2017; Dong et al., CVPR 2018")
+            .param(Param.dbl("untargeted", 1, -1e6, 1e6,
+                    "weight wu of the cross-entropy of the true label (ascended)")
+                    .style(Param.Style.INTEGRAL)
+                    .from("untargetedWeight"))
+            .param(Param.dbl("targeted", 0, -1e6, 1e6,
+                    "weight wt of the cross-entropy of the target class (descended)")
+                    .style(Param.Style.INTEGRAL)
+                    .from("targetedWeight"))
+            .build(s -> new CrossEntropy(s.dbl("untargeted"), s.dbl("targeted")));
 
     @Override
     public NDArray of(NDArray logits, int[] labels0, int[] targets0) {
@@ -32,14 +46,5 @@ public record CrossEntropy(double untargetedWeight, double targetedWeight) imple
         }
         NDArray weights = logits.getManager().create(w, new Shape(n, c));
         return logits.logSoftmax(1).mul(weights).sum();
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "ce(untargeted=%s,targeted=%s)", num(untargetedWeight), num(targetedWeight));
-    }
-
-    static String num(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 }

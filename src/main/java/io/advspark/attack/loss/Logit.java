@@ -2,6 +2,8 @@ package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
 
 /**
  * Logit loss (Zhao et al., "On Success and Simplicity: A Second Look at Transferable Targeted
@@ -9,6 +11,11 @@ import ai.djl.ndarray.types.Shape;
  * only, no softmax saturation. The paper runs it for many iterations (300).
  */
 public record Logit() implements Loss {
+    public static final Entry<Logit> DECLARATION = Entry.of(Kind.LOSS, "logit", Logit.class)
+            .summary("The target class logit, ascended (targeted)")
+            .paper("Zhao, Liu and Larson, \"On Success and Simplicity: A Second Look at Transferable Targeted Attacks\", NeurIPS 2021")
+            .build(s -> new Logit());
+
     @Override
     public NDArray of(NDArray logits, int[] labels0, int[] targets0) {
         return logits.mul(oneHot(logits, targets0, 1f)).sum();
@@ -22,10 +29,5 @@ public record Logit() implements Loss {
             w[i * c + idx[i]] = value;
         }
         return logits.getManager().create(w, new Shape(n, c));
-    }
-
-    @Override
-    public String spec() {
-        return "logit";
     }
 }

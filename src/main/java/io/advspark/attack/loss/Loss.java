@@ -1,6 +1,7 @@
 package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
+import io.advspark.vocabulary.Catalogue;
 
 /**
  * The objective the attack ascends, from the ensemble's dataset logits. Implementations sum over
@@ -15,6 +16,11 @@ public interface Loss {
      */
     NDArray of(NDArray logits, int[] labels0, int[] targets0);
 
-    /** Short spec for records, e.g. {@code ce(untargeted=1,targeted=0)}. */
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code ce(untargeted=1,targeted=0)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 }

@@ -1,7 +1,9 @@
 package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * Margin / CW loss (Carlini and Wagner, S&amp;P 2017, f6): untargeted
@@ -13,6 +15,16 @@ import java.util.Locale;
  * @param kappa confidence cap
  */
 public record Margin(boolean targeted, double kappa) implements Loss {
+    public static final Entry<Margin> DECLARATION = Entry.of(Kind.LOSS, "margin", Margin.class)
+            .alias("cw")
+            .summary("Carlini-Wagner margin between the true (or target) logit and the largest other one, capped at kappa")
+            .paper("Carlini and Wagner, \"Towards Evaluating the Robustness of Neural Networks\", IEEE S&P 2017")
+            .param(Param.bool("targeted", false, "toward the target class rather than away from the true label"))
+            .param(Param.dbl("kappa", Double.POSITIVE_INFINITY, 0, Double.POSITIVE_INFINITY,
+                    "confidence cap of the margin (default: no cap, not written in the spec)")
+                    .omittedAtDefault())
+            .build(s -> new Margin(s.bool("targeted"), s.dbl("kappa")));
+
     @Override
     public NDArray of(NDArray logits, int[] labels0, int[] targets0) {
         int[] cls = targeted ? targets0 : labels0;
@@ -25,11 +37,5 @@ public record Margin(boolean targeted, double kappa) implements Loss {
             margin = margin.minimum((float) kappa);
         }
         return margin.sum();
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "margin(targeted=%s%s)", targeted,
-                Double.isInfinite(kappa) ? "" : ",kappa=" + kappa);
     }
 }

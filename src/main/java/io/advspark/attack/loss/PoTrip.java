@@ -1,7 +1,9 @@
 package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * Po+Trip (Li et al., "Towards Transferable Targeted Attack", CVPR 2020), targeted. Per row, with
@@ -31,6 +33,15 @@ import java.util.Locale;
  * {@code potrip(lambda=0.01, margin=0.007)}.
  */
 public record PoTrip(double lambda, double margin) implements Loss {
+    public static final Entry<PoTrip> DECLARATION = Entry.of(Kind.LOSS, "potrip", PoTrip.class)
+            .summary("Targeted: Poincare distance of the L1-normalised logits to the clipped target one-hot plus lambda x a cosine triplet term, per image (the TF code's conventions)")
+            .paper("Li et al., \"Towards Transferable Targeted Attack\", CVPR 2020")
+            .param(Param.dbl("lambda", 0.01, 0, 1e6,
+                    "weight of the triplet term"))
+            .param(Param.dbl("margin", 0.007, 0, 2,
+                    "triplet margin gamma"))
+            .build(s -> new PoTrip(s.dbl("lambda"), s.dbl("margin")));
+
     /** The one-hot clip xi of the official code. */
     static final float XI = 1e-5f;
 
@@ -51,10 +62,5 @@ public record PoTrip(double lambda, double margin) implements Loss {
         // D(t) - D(y) = (1 - cos_t) - (1 - cos_y) = cos_y - cos_t.
         NDArray trip = cosY.sub(cosT).add((float) margin).maximum(0f);
         return poincare.add(trip.mul((float) lambda)).sum().neg();
-    }
-
-    @Override
-    public String spec() {
-        return String.format(Locale.ROOT, "potrip(lambda=%s,margin=%s)", lambda, margin);
     }
 }

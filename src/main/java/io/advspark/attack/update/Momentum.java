@@ -3,7 +3,9 @@ package io.advspark.attack.update;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.StepContext;
-import java.util.Locale;
+import io.advspark.vocabulary.Entry;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Param;
 
 /**
  * The momentum family, one rule with three switches:
@@ -29,6 +31,50 @@ import java.util.Locale;
  * @param beta radius of the neighbourhood in units of eps
  */
 public record Momentum(double decay, boolean nesterov, int neighbours, double beta) implements UpdateRule {
+    // Shared by the four entries below (declared first: static fields initialise in order).
+    private static final Param DECAY = Param.dbl("decay", 1.0, 0, 100,
+            "momentum decay mu: m = mu m + g / mean abs(g) per image")
+            .style(Param.Style.INTEGRAL);
+    private static final Param NEIGHBOURS = Param.integer("n", 20, 1, 1000,
+            "neighbours sampled per step for the variance term")
+            .from("neighbours");
+    private static final Param BETA = Param.dbl("beta", 1.5, 0, 100,
+            "neighbourhood: uniform in beta x eps around the iterate")
+            .style(Param.Style.INTEGRAL);
+
+    public static final Entry<Momentum> MI = Entry.of(Kind.UPDATE, "mi", Momentum.class)
+            .summary("Momentum iterative FGSM: m = mu m + g / mean abs(g) per image, step along sign(m)")
+            .paper("Dong et al., \"Boosting Adversarial Attacks with Momentum\", CVPR 2018")
+            .param(DECAY)
+            .describes(m -> !m.nesterov() && m.neighbours() == 0)
+            .build(s -> new Momentum(s.dbl("decay"), false, 0, 0));
+
+    public static final Entry<Momentum> NI = Entry.of(Kind.UPDATE, "ni", Momentum.class)
+            .summary("Nesterov momentum: MI with the gradient taken at the look-ahead x + alpha mu m")
+            .paper("Lin et al., \"Nesterov Accelerated Gradient and Scale Invariance for Adversarial Attacks\", ICLR 2020")
+            .param(DECAY)
+            .describes(m -> m.nesterov() && m.neighbours() == 0)
+            .build(s -> new Momentum(s.dbl("decay"), true, 0, 0));
+
+    public static final Entry<Momentum> VMI = Entry.of(Kind.UPDATE, "vmi", Momentum.class)
+            .summary("Variance-tuned MI: the gradient is corrected by the mean gradient of n neighbours of the previous iterate")
+            .paper("Wang and He, \"Enhancing the Transferability of Adversarial Attacks through Variance Tuning\", CVPR 2021")
+            .param(DECAY)
+            .param(NEIGHBOURS)
+            .param(BETA)
+            .randomised()
+            .describes(m -> !m.nesterov() && m.neighbours() > 0)
+            .build(s -> new Momentum(s.dbl("decay"), false, s.integer("n"), s.dbl("beta")));
+
+    public static final Entry<Momentum> VNI = Entry.of(Kind.UPDATE, "vni", Momentum.class)
+            .summary("Variance-tuned NI: NI with the variance correction of vmi")
+            .paper("Wang and He, \"Enhancing the Transferability of Adversarial Attacks through Variance Tuning\", CVPR 2021")
+            .param(DECAY)
+            .param(NEIGHBOURS)
+            .param(BETA)
+            .randomised()
+            .describes(m -> m.nesterov() && m.neighbours() > 0)
+            .build(s -> new Momentum(s.dbl("decay"), true, s.integer("n"), s.dbl("beta")));
 
     @Override
     public UpdateRule.State start(NDArray clean, NDManager manager) {
@@ -72,20 +118,6 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
             sum = sum == null ? gi : sum.add(gi);
         }
         return sum.div((float) neighbours).sub(grad);
-    }
-
-    @Override
-    public String spec() {
-        String name = neighbours > 0 ? (nesterov ? "vni" : "vmi") : (nesterov ? "ni" : "mi");
-        String base = String.format(Locale.ROOT, "%s(decay=%s", name, num(decay));
-        if (neighbours > 0) {
-            base += String.format(Locale.ROOT, ",n=%d,beta=%s", neighbours, num(beta));
-        }
-        return base + ")";
-    }
-
-    private static String num(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     /** Momentum, variance, and the iterate of this step (for sampling neighbours). */

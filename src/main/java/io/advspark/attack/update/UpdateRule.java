@@ -3,6 +3,7 @@ package io.advspark.attack.update;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.StepContext;
+import io.advspark.vocabulary.Catalogue;
 
 /**
  * Turns the loss gradient into a step direction (before scaling by the step size), keeping any
@@ -26,7 +27,13 @@ public interface UpdateRule {
      */
     NDArray direction(NDArray grad, State state, StepContext ctx, GradientOracle oracle);
 
-    String spec();
+    /**
+     * The canonical spec, e.g. {@code mi(decay=1)}, rendered from the class's catalogue declaration
+     * (records and seeds key on it, so it never changes for the same values).
+     */
+    default String spec() {
+        return Catalogue.render(this);
+    }
 
     /** Per-batch state; arrays are replaced, not mutated, so observers can keep references. */
     interface State {

@@ -1,4 +1,4 @@
-package io.advspark.attack.spec;
+package io.advspark.vocabulary;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -8,7 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One attack part as written in a round configuration: a name and optional parameters,
+ * The spec grammar: one vocabulary entry as written in a round configuration, a name and optional
+ * parameters (values still text; {@link Catalogue#parse} turns it into a typed {@link Spec}),
  * {@code name} or {@code name(key=value, key=value)}, e.g. {@code mi(decay=1.0)},
  * {@code ti(kernel=gaussian, size=15, sigma=3)}. Names and keys are case-insensitive.
  *
@@ -85,11 +86,6 @@ public record PartSpec(String name, Map<String, String> params, String text) {
         }
         out.add(inner.substring(start));
         return out;
-    }
-
-    /** Typed access to the parameters; {@link #done()} rejects any that were not read. */
-    public Params params(String partKind) {
-        return new Params(this, partKind);
     }
 
     @Override
