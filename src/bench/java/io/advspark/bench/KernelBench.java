@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import io.advspark.model.Autograd;
 import io.advspark.model.Classifier;
 import io.advspark.model.ModelBundle;
+import io.advspark.model.TorchRuntime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,7 +69,7 @@ public final class KernelBench extends BenchCommand {
         torch.start();
         for (String file : models) {
             ModelBundle bundle = io.advspark.testing.Fixtures.bundle(Path.of(file).toAbsolutePath(), 1.0);
-            try (Classifier c = Classifier.load(bundle); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            try (Classifier c = Classifier.load(bundle); NDManager m = TorchRuntime.newManager(Device.cpu())) {
                 m.getEngine().setRandomSeed(0);
                 NDArray x = m.randomUniform(-1f, 1f, new Shape(batch, 3, c.card().inputHeight(), c.card().inputWidth()));
                 double[] fwd = new double[reps];
@@ -105,7 +106,7 @@ public final class KernelBench extends BenchCommand {
         }
         io.advspark.attack.loss.CrossEntropy ce = new io.advspark.attack.loss.CrossEntropy(1, 0);
         try (io.advspark.model.Ensemble ens = io.advspark.model.Ensemble.load(bundles);
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             var img = io.advspark.testing.Fixtures.images(data, rows).get(0);
             NDArray x = m.create(clean, new Shape(rows.size(), 3, img.height(), img.width()));
             double[] t = new double[reps];

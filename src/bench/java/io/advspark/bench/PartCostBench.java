@@ -11,7 +11,8 @@ import io.advspark.attack.AttackEngine;
 import io.advspark.attack.Draws;
 import io.advspark.attack.StepObserver;
 import io.advspark.attack.loss.CrossEntropy;
-import io.advspark.config.AttackConfig;
+import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.model.Autograd;
 import io.advspark.model.Ensemble;
@@ -137,7 +138,7 @@ public final class PartCostBench extends BenchCommand {
         for (String f : models) {
             bundles.add(Fixtures.bundle(Path.of(f).toAbsolutePath(), 1.0));
         }
-        try (Ensemble ens = Ensemble.load(bundles); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (Ensemble ens = Ensemble.load(bundles); NDManager m = TorchRuntime.newManager(Device.cpu())) {
             List<Row> table = new ArrayList<>();
             table.add(bare("ensemble forward+backward", ens, m, clean, shape, y, 1, false, steps));
             table.add(engine("MI (baseline)", recipe("mi(decay=1.0)"), ens, m, clean, guides, shape, y, t, steps));
@@ -269,8 +270,9 @@ public final class PartCostBench extends BenchCommand {
 
         /** eps 16 and step 1.6 as the benchmark round (the step size does not change the cost). */
         AttackConfig config(int steps) {
-            return new AttackConfig(16, steps, 1.6, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, update, inputs,
-                    gradients, loss, init, filter, ensemble, copies, augment);
+            return AttackConfig.builder().eps(16).steps(steps).stepSize(1.6).update(update).inputs(inputs)
+                    .gradients(gradients).loss(loss).init(init).filter(filter).ensemble(ensemble).copies(copies)
+                    .augments(augment).build();
         }
     }
 
@@ -281,7 +283,7 @@ public final class PartCostBench extends BenchCommand {
     /** A recipe through the real engine; the observer times the steps and counts the forwards. */
     private static Row engine(String label, Recipe recipe, Ensemble ens, NDManager m, float[] clean, float[] guides,
             long[] shape, int[] y, int[] t, int steps) {
-        Attack attack = Attack.fromConfig(recipe.config(steps));
+        Attack attack = recipe.config(steps).toAttack();
         AttackEngine built;
         String skipped = null;
         try {

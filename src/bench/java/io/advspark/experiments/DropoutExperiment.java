@@ -8,7 +8,8 @@ import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
 import io.advspark.bench.BenchCommand;
 import io.advspark.bench.BenchOptions;
-import io.advspark.config.AttackConfig;
+import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
@@ -92,7 +93,7 @@ public final class DropoutExperiment extends BenchCommand {
         targets.forEach(t -> table.append("---:|"));
         table.append("---:|---:|\n");
         System.out.print(table);
-        try (Ensemble surr = Ensemble.load(List.of(surrogate)); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (Ensemble surr = Ensemble.load(List.of(surrogate)); NDManager m = TorchRuntime.newManager(Device.cpu())) {
             List<Ensemble> tens = new ArrayList<>();
             for (ModelBundle t : targets) {
                 tens.add(Ensemble.load(List.of(t)));
@@ -101,9 +102,9 @@ public final class DropoutExperiment extends BenchCommand {
                 for (String rate : rates) {
                     List<String> augment = rate.equals("0") ? List.of() : List.of("dropout(p=" + rate + ")");
                     List<String> inputs = recipe.equals("MI") ? List.of() : List.of("di(p=0.5, resize=1.1)");
-                    AttackConfig cfg = new AttackConfig(eps, steps, eps / steps, 1.0, AttackConfig.Objective.UNTARGETED,
-                            1, 0, "mi(decay=1.0)", inputs, List.of(), "", "zeros", "none", "logits", 1, augment);
-                    Attack attack = Attack.fromConfig(cfg);
+                    AttackConfig cfg = AttackConfig.builder().eps(eps).steps(steps).stepSize(eps / steps)
+                            .update("mi(decay=1.0)").inputs(inputs).augments(augment).build();
+                    Attack attack = cfg.toAttack();
                     AttackEngine engine = new AttackEngine(attack, surr);
                     long t0 = System.nanoTime();
                     int fooledSurr = 0;

@@ -14,7 +14,8 @@ import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.bench.BenchCommand;
 import io.advspark.bench.BenchOptions;
-import io.advspark.config.AttackConfig;
+import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Autograd;
@@ -119,7 +120,7 @@ public final class FilterExperiment extends BenchCommand {
                         throw new java.io.UncheckedIOException(e);
                     }
                 }).toList());
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             for (String filter : filters) {
                 for (String mode : modes) {
                     if (filter.equals("none") && !mode.equals("engine")
@@ -139,9 +140,9 @@ public final class FilterExperiment extends BenchCommand {
     static float[] attack(String mode, String filter, float[] clean, long[] shape, int[] y, double eps, int steps,
             Ensemble ens, NDManager m) {
         if (mode.equals("engine")) {
-            AttackConfig cfg = new AttackConfig(eps, steps, eps / steps, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                    "mi(decay=1.0)", List.of(), List.of(), "", "zeros", filter, "logits", 1);
-            return new AttackEngine(Attack.fromConfig(cfg), ens).run(clean, shape, y, y, m, null);
+            AttackConfig cfg = AttackConfig.builder().eps(eps).steps(steps).stepSize(eps / steps)
+                    .update("mi(decay=1.0)").filter(filter).build();
+            return new AttackEngine(cfg.toAttack(), ens).run(clean, shape, y, y, m, null);
         }
         PerturbationFilter pf = Parts.filter(filter);
         UnaryOperator<NDArray> f;

@@ -8,7 +8,8 @@ import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
 import io.advspark.bench.BenchCommand;
 import io.advspark.bench.BenchOptions;
-import io.advspark.config.AttackConfig;
+import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.defense.DefenseChain;
@@ -132,7 +133,7 @@ public final class TransferExperiment extends BenchCommand {
         }
         table.append("---:|\n");
         System.out.print(table);
-        try (Ensemble surr = Ensemble.load(surrogates); NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (Ensemble surr = Ensemble.load(surrogates); NDManager m = TorchRuntime.newManager(Device.cpu())) {
             List<Ensemble> tens = new ArrayList<>();
             for (ModelBundle t : targets) {
                 tens.add(Ensemble.load(List.of(t)));
@@ -149,9 +150,9 @@ public final class TransferExperiment extends BenchCommand {
                     }
                     List<String> inputs = r[1].isEmpty() ? List.of() : List.of(r[1].split(";"));
                     List<String> grads = r[0].contains("TI") ? List.of(ti) : List.of();
-                    AttackConfig cfg = new AttackConfig(eps, steps, eps / steps, 1.0, AttackConfig.Objective.UNTARGETED,
-                            1, 0, "mi(decay=1.0)", inputs, grads, "", "zeros", filter, "logits", 1);
-                    Attack attack = Attack.fromConfig(cfg);
+                    AttackConfig cfg = AttackConfig.builder().eps(eps).steps(steps).stepSize(eps / steps)
+                            .update("mi(decay=1.0)").inputs(inputs).gradients(grads).filter(filter).build();
+                    Attack attack = cfg.toAttack();
                     long t0 = System.nanoTime();
                     int[] fooledSurr = {0};
                     int[] fooled = new int[targets.size() * chains.size()];

@@ -21,7 +21,7 @@
  * {@code @Option}s and the {@link io.advspark.bench.BenchOptions} mixins ({@code --data},
  * {@code --label-base}, {@code --threads}, {@code --out}), defaults equal to what its
  * {@code jobs/experiment-x} script passes; the engine driven directly
- * ({@code new AttackEngine(Attack.fromConfig(cfg), ensemble)}), scored on the 8-bit images that
+ * ({@code new AttackEngine(cfg.toAttack(), ensemble)}), scored on the 8-bit images that
  * would be written; deterministic seeds ({@code Draws.seedFor}) so a rerun gives the same table.
  * This source set is on the test classpath but is not a test source: surefire and failsafe
  * exclude this package.

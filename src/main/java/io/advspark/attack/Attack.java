@@ -10,7 +10,6 @@ import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Loss;
 import io.advspark.attack.update.Momentum;
 import io.advspark.attack.update.UpdateRule;
-import io.advspark.config.AttackConfig;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -66,41 +65,6 @@ public record Attack(
     public Attack(double epsPixels, double stepSizePixels, int steps, Initializer init, List<InputTransform> inputs,
             Loss loss, List<GradientTransform> gradients, UpdateRule update, PerturbationFilter filter) {
         this(epsPixels, stepSizePixels, steps, init, inputs, loss, gradients, update, filter, 1, EnsembleMode.LOGITS);
-    }
-
-    /**
-     * The attack a round's {@code attack} section describes. Without part specs it is MI-FGSM
-     * with the CE objective given by {@code objective} and {@code decay}; FGSM forces one step of
-     * size eps and PGD a uniform random start, as their papers define them.
-     */
-    public static Attack fromConfig(AttackConfig c) {
-        UpdateRule update = c.update().isBlank() ? new Momentum(c.decay(), false, 0, 0) : Parts.update(c.update());
-        Loss loss = c.loss().isBlank()
-                ? new CrossEntropy(c.effectiveUntargetedWeight(), c.effectiveTargetedWeight())
-                : Parts.loss(c.loss());
-        Initializer init = Parts.init(c.init());
-        int steps = c.steps();
-        double step = c.stepSizePixels();
-        String u = update.spec();
-        if (u.equals("fgsm")) {
-            steps = 1;
-            step = c.epsPixels();
-        } else if (u.equals("pgd") && init instanceof ZeroInit) {
-            init = new io.advspark.attack.init.UniformInit(1.0);
-        }
-        return new Attack(
-                c.epsPixels(),
-                step,
-                steps,
-                init,
-                c.inputs().stream().map(Parts::input).toList(),
-                loss,
-                c.gradients().stream().map(Parts::gradient).toList(),
-                update,
-                Parts.filter(c.filter()),
-                c.copies(),
-                Parts.ensemble(c.ensemble()),
-                c.augment().stream().map(Parts::augment).toList());
     }
 
     /** Budget on the [0,1] scale, as float32 like the tensors it bounds. */

@@ -1,8 +1,8 @@
 package io.advspark.cli;
 
-import io.advspark.config.ConfigException;
-import io.advspark.config.ConfigLoader;
-import io.advspark.config.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.job.AttackJob;
 import io.advspark.job.EvaluateJob;
 import io.advspark.job.RoundSummary;

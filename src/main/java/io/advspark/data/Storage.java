@@ -1,5 +1,6 @@
 package io.advspark.data;
 
+import io.advspark.vocabulary.Names;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

@@ -1,12 +1,15 @@
 package io.advspark.job;
 
+import io.advspark.attack.augment.Augments;
+import io.advspark.model.ModelLoader;
 import io.advspark.round.RecordTables;
 import io.advspark.round.Provenance;
 import io.advspark.attack.Attack;
-import io.advspark.config.AttackConfig;
-import io.advspark.config.ConfigException;
-import io.advspark.config.NamedAttack;
-import io.advspark.config.RoundConfig;
+import io.advspark.plan.AttackConfig;
+import io.advspark.round.RoundLayout;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.NamedAttack;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.DatasetLayout;
 import io.advspark.data.Manifest;
 import io.advspark.data.ManifestRow;
@@ -15,6 +18,7 @@ import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
 import io.advspark.model.TorchRuntime;
 import io.advspark.round.RoundGuard;
+import io.advspark.vocabulary.Spec;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,7 +90,7 @@ public final class AttackJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage unfenced = Storage.of(jsc.hadoopConfiguration());
         Prepared prepared = prepare(config, unfenced);
-        try (RoundGuard guard = RoundGuard.open(unfenced, config.layout(), config.roundId(), guardOptions(config, "attack",
+        try (RoundGuard guard = RoundGuard.open(unfenced, RoundLayout.of(config), config.roundId(), guardOptions(config, "attack",
                 options.takeOver(), options.force()))) {
             guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
             try {
@@ -211,12 +215,13 @@ public final class AttackJob {
             out.add(RowFactory.create(a.name(), p.spec(), c.epsPixels(), c.steps(), c.stepSizePixels(),
                     p.update().spec(), String.join("; ", p.inputs().stream().map(x -> x.spec()).toList()),
                     String.join("; ", p.gradients().stream().map(x -> x.spec()).toList()), p.loss().spec(),
-                    p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble(),
-                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(), String.join("; ", c.augment()),
+                    p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble().spec(),
+                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(),
+                    String.join("; ", p.augments().stream().map(x -> x.spec()).toList()),
                     provenance.modelSha256(), provenance.cardSha256(), provenance.surrogateSettings(),
                     provenance.manifestSha256()));
         }
-        String dir = config.layout().output("attacks");
+        String dir = RoundLayout.of(config).output("attacks");
         String file = "part-00000.snappy.parquet";
         try {
             ParquetFiles.write(storage, Storage.join(dir, file), SparkTables.struct(RecordTables.ATTACKS), out);
@@ -254,15 +259,16 @@ public final class AttackJob {
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
-        List<String> augment = config.attacks().stream().flatMap(a -> a.config().augment().stream()).distinct().toList();
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads(), augment);
+        List<Spec> augment = config.attacks().stream().flatMap(a -> a.config().augment().stream()).distinct().toList();
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(), storage, config.threads(),
+                Augments.supportedBySurrogates(augment));
         int classes = bundles.get(0).card().datasetClasses();
         // Read once: parsed here and fingerprinted for the resume identity (Provenance).
         byte[] manifest = manifestBytes(config, storage);
         List<ManifestRow> rows = parseManifest(config, manifest, classes, config.dataset().limit());
         Map<Integer, String> guides = null;
         Map<String, Attack> attacks = new LinkedHashMap<>();
-        config.attacks().forEach(a -> attacks.put(a.name(), Attack.fromConfig(a.config())));
+        config.attacks().forEach(a -> attacks.put(a.name(), a.config().toAttack()));
         Attack attack = attacks.values().stream().filter(a -> a.init().needsGuides()).findFirst().orElse(null);
         if (attack != null) {
             // From the whole manifest, so that an image's start does not depend on dataset.limit.

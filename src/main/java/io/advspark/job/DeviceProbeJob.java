@@ -4,7 +4,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.advspark.config.RoundConfig;
+import io.advspark.model.ModelLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.Storage;
 import io.advspark.model.Autograd;
 import io.advspark.model.Ensemble;
@@ -78,7 +79,7 @@ public final class DeviceProbeJob {
     public static Result run(RoundConfig config, SparkSession spark, int tasks) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage storage = Storage.of(jsc.hadoopConfiguration());
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogates(), storage, config.threads());
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(), storage, config.threads());
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
         String cacheKey = jsc.sc().applicationId() + "/probe-" + models.id();
         int n = tasks > 0 ? tasks : 2 * jsc.defaultParallelism();

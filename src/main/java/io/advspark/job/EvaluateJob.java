@@ -2,10 +2,12 @@ package io.advspark.job;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.advspark.model.ModelLoader;
 import io.advspark.round.EvalTables;
-import io.advspark.config.ConfigException;
-import io.advspark.config.ModelSpec;
-import io.advspark.config.RoundConfig;
+import io.advspark.round.RoundLayout;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.ModelSpec;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.Storage;
 import io.advspark.defense.DefenseChain;
 import io.advspark.model.ModelBundle;
@@ -51,7 +53,7 @@ public final class EvaluateJob {
     public static EvaluationSummary run(RoundConfig config, SparkSession spark, boolean takeOver) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         try (io.advspark.round.RoundGuard guard = io.advspark.round.RoundGuard.open(Storage.of(jsc.hadoopConfiguration()),
-                config.layout(), config.roundId(), AttackJob.guardOptions(config, "evaluate", takeOver, false))) {
+                RoundLayout.of(config), config.roundId(), AttackJob.guardOptions(config, "evaluate", takeOver, false))) {
             guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
             try {
                 return evaluate(config, spark, guard.storage());
@@ -70,7 +72,7 @@ public final class EvaluateJob {
         if (targetSpecs.isEmpty()) {
             throw new ConfigException("round " + config.roundId() + " lists no target models (advspark.models with role = target)");
         }
-        Scoring scoring = Scoring.parse(config.score());
+        Scoring scoring = config.score();
         String recordsUri = Storage.join(roundUri, "records");
         try {
             if (!storage.exists(recordsUri)) {
@@ -86,18 +88,18 @@ public final class EvaluateJob {
         } catch (IOException e) {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
-        List<ModelBundle> bundles = ModelLoader.load(targetSpecs, storage, config.threads());
+        List<ModelBundle> bundles = ModelLoader.load(targetSpecs.stream().map(ModelSpec::source).toList(), storage, config.threads());
         checkClasses(config, storage, bundles);
         List<TargetScorer.Variant> variants = new ArrayList<>();
         for (int i = 0; i < targetSpecs.size(); i++) {
-            for (String d : targetSpecs.get(i).defenses()) {
-                variants.add(new TargetScorer.Variant(i, bundles.get(i).card().name(), DefenseChain.parse(d)));
+            for (DefenseChain d : targetSpecs.get(i).defenses()) {
+                variants.add(new TargetScorer.Variant(i, bundles.get(i).card().name(), d));
             }
         }
         LOG.info("advspark evaluate: round {} - {} defended target(s): {}", config.roundId(), variants.size(),
                 variants.stream().map(v -> v.target() + " [" + v.chain().spec() + "]").toList());
 
-        List<String> names = config.attacks().stream().map(io.advspark.config.NamedAttack::name).toList();
+        List<String> names = config.attacks().stream().map(io.advspark.plan.NamedAttack::name).toList();
         Dataset<Row> records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
                 .where(col("error").isNull().and(col("attack").isin(names.toArray())))
                 .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
@@ -163,7 +165,7 @@ public final class EvaluateJob {
             String roundId = config.roundId();
             String scoreSpec = scoring.spec();
             JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
-            String predictionsUri = storage.requireWritable(config.layout().output("predictions"));
+            String predictionsUri = storage.requireWritable(RoundLayout.of(config).output("predictions"));
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
             writeTable(predictionsUri, () -> spark.createDataFrame(predRows, SparkTables.struct(EvalTables.PREDICTIONS)).write()
                     .mode(SaveMode.Overwrite).partitionBy("attack").parquet(predictionsUri));
@@ -187,7 +189,7 @@ public final class EvaluateJob {
                                 r.get(5), s.size(), s.isEmpty() ? null : scoring.perImage(s), scoreSpec);
                     });
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
-            String scoresUri = storage.requireWritable(config.layout().output("scores"));
+            String scoresUri = storage.requireWritable(RoundLayout.of(config).output("scores"));
             writeTable(scoresUri, () -> spark.createDataFrame(scoreRows, SparkTables.struct(EvalTables.SCORES)).write()
                     .mode(SaveMode.Overwrite).partitionBy("attack").parquet(scoresUri));
 
@@ -207,7 +209,7 @@ public final class EvaluateJob {
             for (Row r : agg) {
                 summary.add(summaryRow(roundId, scoreSpec, r));
             }
-            String summaryUri = storage.requireWritable(config.layout().output("summary"));
+            String summaryUri = storage.requireWritable(RoundLayout.of(config).output("summary"));
             writeTable(summaryUri, () -> spark.createDataFrame(summary, SparkTables.struct(EvalTables.SUMMARY)).coalesce(1).write()
                     .mode(SaveMode.Overwrite).parquet(summaryUri));
             java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();

@@ -2,7 +2,7 @@ package io.advspark.job;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.config.RoundConfig;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Storage;
 import io.advspark.model.ModelBundle;
@@ -126,7 +126,7 @@ public final class PartitionAttacker
 
     private void attackPartition(Iterator<WorkItem> items, Storage storage, BatchAttacker attacker, Device device,
             String executor) throws Exception {
-        RoundLayout layout = config.layout();
+        RoundLayout layout = RoundLayout.of(config);
         Map<String, List<Row>> failed = new LinkedHashMap<>();
         Map<String, List<String>> failedKeys = new LinkedHashMap<>();
         List<Loaded> pending = new ArrayList<>();

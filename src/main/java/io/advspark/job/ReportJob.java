@@ -1,6 +1,6 @@
 package io.advspark.job;
 
-import io.advspark.config.ConfigException;
+import io.advspark.vocabulary.ConfigException;
 import io.advspark.data.Storage;
 import io.advspark.score.Leaderboard;
 import java.io.IOException;

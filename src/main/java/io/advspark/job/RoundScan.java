@@ -6,8 +6,8 @@ import io.advspark.util.Fingerprint;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 
-import io.advspark.config.ConfigException;
-import io.advspark.config.NamedAttack;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.NamedAttack;
 import io.advspark.data.Png;
 import io.advspark.data.Storage;
 import io.advspark.util.Messages;

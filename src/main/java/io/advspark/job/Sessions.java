@@ -1,7 +1,7 @@
 package io.advspark.job;
 
-import io.advspark.config.ConfigException;
-import io.advspark.config.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.RoundConfig;
 import io.advspark.util.Secrets;
 import java.util.Map;
 import java.util.regex.Matcher;

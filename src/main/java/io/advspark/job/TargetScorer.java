@@ -3,7 +3,7 @@ package io.advspark.job;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.Draws;
-import io.advspark.config.DatasetConfig;
+import io.advspark.plan.DatasetConfig;
 import io.advspark.data.DatasetLayout;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;

@@ -5,8 +5,8 @@ import io.advspark.attack.Attack;
 import io.advspark.attack.AttackEngine;
 import io.advspark.attack.Draws;
 import io.advspark.attack.Quantizer;
-import io.advspark.config.NamedAttack;
-import io.advspark.config.RoundConfig;
+import io.advspark.plan.NamedAttack;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.DatasetLayout;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Png;
@@ -93,7 +93,7 @@ public final class BatchAttacker {
     public BatchAttacker(RoundConfig config, Storage storage, Ensemble ensemble, Provenance provenance, String executor,
             String device, Map<Integer, String> guideIds, Timing timing) {
         this.config = config;
-        this.layout = config.layout();
+        this.layout = RoundLayout.of(config);
         this.storage = storage;
         this.ensemble = ensemble;
         this.provenance = java.util.Objects.requireNonNull(provenance, "record rows need the round's provenance");
@@ -102,7 +102,7 @@ public final class BatchAttacker {
         this.timing = timing;
         boolean needGuides = false;
         for (NamedAttack na : config.attacks()) {
-            Attack attack = Attack.fromConfig(na.config());
+            Attack attack = na.config().toAttack();
             runners.put(na.name(), new Runner(na.name(), attack, new AttackEngine(attack, ensemble)));
             needGuides |= attack.init().needsGuides();
         }

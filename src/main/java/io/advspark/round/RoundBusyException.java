@@ -1,6 +1,6 @@
 package io.advspark.round;
 
-import io.advspark.config.ConfigException;
+import io.advspark.vocabulary.ConfigException;
 
 /** Another launcher holds the round's writer lease; the message names it and the way to take over. */
 public final class RoundBusyException extends ConfigException {

@@ -1,6 +1,6 @@
 package io.advspark.round;
 
-import io.advspark.config.ConfigException;
+import io.advspark.vocabulary.ConfigException;
 import io.advspark.data.Storage;
 import io.advspark.util.Version;
 import java.io.IOException;

@@ -1,8 +1,10 @@
 package io.advspark.round;
 
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.ImageIds;
 import io.advspark.data.Storage;
 import io.advspark.data.UriPaths;
+import io.advspark.vocabulary.Names;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -50,6 +52,11 @@ public final class RoundLayout implements Serializable {
             throw new IllegalArgumentException("round id '" + roundId + "' " + p);
         }
         return new RoundLayout(Storage.join(outputUri, roundId));
+    }
+
+    /** The round a plan describes. */
+    public static RoundLayout of(RoundConfig plan) {
+        return of(plan.output(), plan.roundId());
     }
 
     /** An existing round folder given by its URI (e.g. {@code advspark report ROUND}). */

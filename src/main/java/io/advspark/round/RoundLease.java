@@ -2,6 +2,7 @@ package io.advspark.round;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.advspark.data.Storage;
+import io.advspark.vocabulary.ConfigException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -136,7 +137,7 @@ public final class RoundLease implements AutoCloseable {
             throw new RoundBusyException("round " + roundId + ": could not take the lease " + Storage.redact(uri)
                     + " (it kept changing); retry");
         } catch (IOException e) {
-            throw new io.advspark.config.ConfigException("cannot take the lease " + Storage.redact(uri) + " of round "
+            throw new io.advspark.vocabulary.ConfigException("cannot take the lease " + Storage.redact(uri) + " of round "
                     + roundId + ": " + e.getMessage(), e);
         }
     }

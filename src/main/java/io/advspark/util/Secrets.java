@@ -1,5 +1,6 @@
 package io.advspark.util;
 
+import io.advspark.vocabulary.Names;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
@@ -36,9 +36,8 @@ class AttackEngineTest {
         try (Ensemble ens = Ensemble.load(List.of(
                         Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0),
                         Fixtures.bundle(Shared.cifarModel("resnet32"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            Attack attack = Attack.fromConfig(
-                    new AttackConfig(8, 10, 0.8, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0));
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
+            Attack attack = AttackConfig.builder().eps(8).steps(10).stepSize(0.8).build().toAttack();
             float[] adv = new AttackEngine(attack, ens).run(clean, shape, y, t, m, null);
             int per = 3 * 32 * 32;
             float[] q = new float[adv.length];
@@ -75,15 +74,15 @@ class AttackEngineTest {
         String[] p = recipe.split("\\|", -1);
         List<String> inputs = p[1].isEmpty() ? List.of() : List.of(p[1].split(",(?![^(]*\\))"));
         List<String> grads = p[2].isEmpty() ? List.of() : List.of(p[2].split(",(?![^(]*\\))"));
-        AttackConfig cfg = new AttackConfig(8, 5, 1.6, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, p[0],
-                inputs, grads, "", "zeros", "none", "logits", 2);
-        Attack attack = Attack.fromConfig(cfg);
+        AttackConfig cfg = AttackConfig.builder().eps(8).steps(5).stepSize(1.6).update(p[0]).inputs(inputs)
+                .gradients(grads).copies(2).build();
+        Attack attack = cfg.toAttack();
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 6);
         List<RgbImage> imgs = Fixtures.images(data, rows);
         long[] shape = {rows.size(), 3, 32, 32};
         int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             float[] adv = new AttackEngine(attack, ens).run(Fixtures.batch(imgs), shape, y, y, Draws.sequential(6), m, null);
             int fooled = 0;
             float[] q = new float[adv.length];
@@ -118,11 +117,12 @@ class AttackEngineTest {
         long[] shape = {4, 3, 32, 32};
         int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
         int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
-        AttackConfig cfg = new AttackConfig(8, 3, 2, 1.0, AttackConfig.Objective.TARGETED, 0, 1, "mi",
-                List.of(), List.of(), "potrip", "target(alpha=0.5)", "none", "logits", 1);
-        Attack attack = Attack.fromConfig(cfg);
+        AttackConfig cfg = AttackConfig.builder().eps(8).steps(3).stepSize(2)
+                .objective(AttackConfig.Objective.TARGETED).weights(0, 1).update("mi").loss("potrip")
+                .init("target(alpha=0.5)").build();
+        Attack attack = cfg.toAttack();
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             AttackEngine engine = new AttackEngine(attack, ens);
             float[][] start = new float[1][];
             float[] adv = engine.run(clean, shape, y, t, guides, Draws.sequential(4), m, (step, x, mom, g, nx, nm) -> {
@@ -174,13 +174,13 @@ class AttackEngineTest {
         try (Ensemble ens = Ensemble.load(List.of(
                         Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0),
                         Fixtures.bundle(Shared.cifarModel("resnet32"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             double[] l2 = new double[2];
             int fooled = 0;
             for (int k = 0; k < 2; k++) {
                 String f = k == 0 ? "none" : filter;
-                Attack attack = Attack.fromConfig(new AttackConfig(8, 10, 0.8, 1.0, AttackConfig.Objective.UNTARGETED,
-                        1, 0, "mi(decay=1.0)", List.of(), List.of(), "", "zeros", f, "logits", 1));
+                Attack attack = AttackConfig.builder().eps(8).steps(10).stepSize(0.8).update("mi(decay=1.0)")
+                        .filter(f).build().toAttack();
                 float[][] last = new float[1][];
                 float[] adv = new AttackEngine(attack, ens).run(clean, shape, y, y, Draws.sequential(n), m,
                         (step, x, mom, g, nx, nm) -> last[0] = nx.toFloatArray());

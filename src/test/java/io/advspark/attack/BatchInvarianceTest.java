@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
@@ -33,15 +33,14 @@ class BatchInvarianceTest {
         TorchRuntime.start(2);
         String[] parts = spec.split("\\|", -1);
         List<String> inputs = parts[1].isEmpty() ? List.of() : List.of(parts[1]);
-        Attack attack = Attack.fromConfig(new AttackConfig(8, 10, 0.8, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                parts[0], inputs, List.of(), "", "zeros", "none", "logits", 1));
+        Attack attack = AttackConfig.builder().eps(8).steps(10).stepSize(0.8).update(parts[0]).inputs(inputs).build().toAttack();
         Path data = DEMO.resolve("data");
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 8);
         List<RgbImage> images = Fixtures.images(data, rows);
         int per = 3 * 64 * 64;
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(DEMO.resolve("models/tiny_a.pt"), 1.0),
                         Fixtures.bundle(DEMO.resolve("models/tiny_b.pt"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             // The demo round's batch of 8, as the job runs it; image 6 once came out differently alone.
             float[] eight = run(attack, ens, m, rows, images, 0, 8);
             for (int[] range : new int[][] {{6, 7}, {0, 1}, {0, 2}, {7, 8}, {2, 4}, {3, 6}}) {
@@ -66,7 +65,7 @@ class BatchInvarianceTest {
         int per = 3 * 64 * 64;
         io.advspark.model.ModelBundle b = Fixtures.bundle(DEMO.resolve("models/ghost_b.pt"), 1.0);
         try (Ensemble ens = Ensemble.load(List.of(new io.advspark.model.ModelBundle(b.uri(), b.card(), b.torchScript(), 1.0, true)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             float[] eight = run(attack, ens, m, rows, images, 0, 8);
             for (int[] range : new int[][] {{6, 7}, {0, 2}, {4, 7}}) {
                 float[] part = run(attack, ens, m, rows, images, range[0], range[1]);

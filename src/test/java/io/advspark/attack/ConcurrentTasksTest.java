@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
@@ -38,12 +38,12 @@ class ConcurrentTasksTest {
         Path data = DEMO.resolve("data");
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 16);
         List<RgbImage> imgs = Fixtures.images(data, rows);
-        Attack attack = Attack.fromConfig(new AttackConfig(8, 5, 2, 1.0, AttackConfig.Objective.WEIGHTED, 1, 0.5,
-                "mi(decay=1.0)", List.of("di(p=0.5, resize=1.1)"), List.of("ti(kernel=gaussian, size=5, sigma=1)"), "",
-                "uniform", "none", "logits", 1));
+        Attack attack = AttackConfig.builder().eps(8).steps(5).stepSize(2).objective(AttackConfig.Objective.WEIGHTED)
+                .weights(1, 0.5).update("mi(decay=1.0)").inputs(List.of("di(p=0.5, resize=1.1)"))
+                .gradients(List.of("ti(kernel=gaussian, size=5, sigma=1)")).init("uniform").build().toAttack();
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(DEMO.resolve("models/tiny_a.pt"), 1.0),
                         Fixtures.bundle(DEMO.resolve("models/tiny_b.pt"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             AttackEngine engine = new AttackEngine(attack, ens);
             // Two "tasks", each with four batches of two images.
             List<List<Integer>> tasks = List.of(List.of(0, 1, 2, 3, 4, 5, 6, 7), List.of(8, 9, 10, 11, 12, 13, 14, 15));
@@ -59,7 +59,7 @@ class ConcurrentTasksTest {
                     for (List<Integer> t : tasks) {
                         together.add(pool.submit(() -> {
                             start.await();
-                            try (NDManager tm = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                            try (NDManager tm = TorchRuntime.newManager(Device.cpu())) {
                                 return runTask(engine, t, rows, imgs, tm);
                             }
                         }));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchRuntime;
@@ -67,12 +67,12 @@ class CopiesBatchingTest {
         int[] y = manifest.stream().mapToInt(ManifestRow::trueLabel).toArray();
         List<String> in = inputs == null ? List.of() : List.of(inputs.split("\\|"));
         int steps = 2;
-        Attack attack = Attack.fromConfig(new AttackConfig(8, steps, 2, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                update, in, List.of(), "", "zeros", "none", mode, copies));
+        Attack attack = AttackConfig.builder().eps(8).steps(steps).stepSize(2).update(update).inputs(in)
+                .ensemble(mode).copies(copies).build().toAttack();
         try (Ensemble ens = Ensemble.load(List.of(
                         Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0),
                         Fixtures.bundle(Shared.cifarModel("resnet32"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             Forwards seen = new Forwards();
             new AttackEngine(attack, ens).run(clean, new long[] {N, 3, 32, 32}, y, y, Draws.sequential(N), m, seen);
             assertEquals(steps, seen.steps.size(), "steps observed");
@@ -95,11 +95,10 @@ class CopiesBatchingTest {
         List<ManifestRow> manifest = Fixtures.manifest(data, 0, N);
         float[] clean = Fixtures.batch(Fixtures.images(data, manifest));
         int[] y = manifest.stream().mapToInt(ManifestRow::trueLabel).toArray();
-        Attack attack = Attack.fromConfig(new AttackConfig(8, 3, 2, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                "ni", List.of("di(p=0.5, resize=1.1)", "admix(strength=0.2, mixes=2, copies=2)"), List.of(), "", "zeros",
-                "none", "logits", 2));
+        Attack attack = AttackConfig.builder().eps(8).steps(3).stepSize(2).update("ni")
+                .inputs(List.of("di(p=0.5, resize=1.1)", "admix(strength=0.2, mixes=2, copies=2)")).copies(2).build().toAttack();
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Shared.cifarModel("resnet20"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             AttackEngine engine = new AttackEngine(attack, ens);
             long[] shape = {N, 3, 32, 32};
             float[] plain = engine.run(clean, shape, y, y, Draws.sequential(N), m, null);

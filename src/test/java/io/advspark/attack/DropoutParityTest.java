@@ -99,7 +99,7 @@ class DropoutParityTest {
         List<long[]> sites;
         float[][] masks;
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(ghost, 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             Classifier model = ens.members().get(0);
             card = model.card();
             sites = model.dropoutSites();

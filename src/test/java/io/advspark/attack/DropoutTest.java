@@ -18,7 +18,7 @@ import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.init.ZeroInit;
 import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.update.Momentum;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Autograd;
@@ -52,7 +52,7 @@ class DropoutTest {
     @BeforeAll
     static void setUp() throws Exception {
         TorchRuntime.start(2);
-        m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        m = TorchRuntime.newManager(Device.cpu());
         rows = Fixtures.manifest(DATA, 0, 4);
         imgs = Fixtures.images(DATA, rows);
     }
@@ -221,8 +221,8 @@ class DropoutTest {
      */
     @Test
     void dropoutRunsAreReproduciblePerImage() throws Exception {
-        Attack attack = Attack.fromConfig(new AttackConfig(8, 4, 2, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                "mi", List.of("flip(p=0.5)"), List.of(), "", "zeros", "none", "logits", 2, List.of("dropout(p=0.1)")));
+        Attack attack = AttackConfig.builder().eps(8).steps(4).stepSize(2).update("mi").inputs(List.of("flip(p=0.5)"))
+                .copies(2).augments(List.of("dropout(p=0.1)")).build().toAttack();
         assertTrue(attack.spec().endsWith("augment=[dropout(p=0.1)]"), attack.spec());
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("r", attack.spec(), r.imageId())).toArray();
         int per = 3 * 64 * 64;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.advspark.attack.input.ExampleNoOpInput;
-import io.advspark.config.AttackConfig;
-import io.advspark.config.ConfigLoader;
+import io.advspark.plan.AttackConfig;
+import io.advspark.plan.ConfigLoader;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchRuntime;
 import io.advspark.testing.Fixtures;
@@ -26,7 +26,7 @@ class ExamplePartRoundTest {
     @Test
     void aPartDeclaredInOneClassRunsFromItsSpec() throws Exception {
         AttackConfig loaded = ConfigLoader.load(null, List.of("advspark.attack.input=[\"example-noop(times=2)\"]")).attack();
-        Attack viaConfig = Attack.fromConfig(loaded);
+        Attack viaConfig = loaded.toAttack();
         assertEquals(List.of(new ExampleNoOpInput(2)), viaConfig.inputs());
         assertTrue(viaConfig.spec().endsWith(" input=[example-noop(times=2)]"), viaConfig.spec());
 
@@ -41,12 +41,11 @@ class ExamplePartRoundTest {
 
     private static float[] run(List<String> inputs, List<io.advspark.data.ManifestRow> rows,
             List<io.advspark.data.RgbImage> imgs) throws Exception {
-        AttackConfig cfg = new AttackConfig(8, 2, 2, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                "mi", inputs, List.of(), "", "zeros", "none", "logits", 1);
-        Attack attack = Attack.fromConfig(cfg);
+        AttackConfig cfg = AttackConfig.builder().eps(8).steps(2).stepSize(2).update("mi").inputs(inputs).build();
+        Attack attack = cfg.toAttack();
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("r", "fixed", r.imageId())).toArray();
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Path.of("demo/models/tiny_a.pt"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             AttackEngine engine = new AttackEngine(attack, ens);
             int[] y = rows.stream().mapToInt(r -> r.trueLabel()).toArray();
             int[] t = rows.stream().mapToInt(r -> r.targetLabel()).toArray();

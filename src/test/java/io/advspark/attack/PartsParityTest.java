@@ -6,7 +6,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.job.AttackJob;
@@ -148,9 +148,9 @@ class PartsParityTest {
         long[] shape = {rows.size(), 3, 32, 32};
         int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
         int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
-        AttackConfig cfg = new AttackConfig(8, 6, 0.8, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0, update,
-                inputs, gradients, loss, init, filter, "logits", copies);
-        Attack attack = Attack.fromConfig(cfg);
+        AttackConfig cfg = AttackConfig.builder().eps(8).steps(6).stepSize(0.8).update(update).inputs(inputs)
+                .gradients(gradients).loss(loss).init(init).filter(filter).copies(copies).build();
+        Attack attack = cfg.toAttack();
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("parity", attack.spec(), r.imageId())).toArray();
         Path dump = Path.of("target", "parity-parts", name).toAbsolutePath();
         StepDump observer = new StepDump(dump);
@@ -177,7 +177,7 @@ class PartsParityTest {
         }
         float[] result;
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(models.get(0), 1.0), Fixtures.bundle(models.get(1), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             result = new AttackEngine(attack, ens).run(clean, shape, y, t, guides, new Draws(seeds), m, observer);
         }
         writeFloats(dump.resolve("final_x.f32"), result);

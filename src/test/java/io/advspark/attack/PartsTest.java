@@ -35,7 +35,7 @@ class PartsTest {
     @BeforeAll
     static void engine() {
         TorchRuntime.start(2);
-        m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+        m = TorchRuntime.newManager(Device.cpu());
     }
 
     @AfterAll

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchRuntime;
 import io.advspark.testing.Fixtures;
@@ -39,14 +39,14 @@ class ReproducibilityTest {
         Path data = Path.of("demo/data");
         var rows = Fixtures.manifest(data, 0, 3);
         var imgs = Fixtures.images(data, rows);
-        AttackConfig cfg = new AttackConfig(8, 4, 2, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                update, inputs, List.of(), "", init, "none", "logits", 1);
-        Attack attack = Attack.fromConfig(cfg);
+        AttackConfig cfg = AttackConfig.builder().eps(8).steps(4).stepSize(2).update(update).inputs(inputs).init(init)
+                .build();
+        Attack attack = cfg.toAttack();
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("r", attack.spec(), r.imageId())).toArray();
         int per = 3 * 64 * 64;
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(Path.of("demo/models/tiny_a.pt"), 1.0),
                         Fixtures.bundle(Path.of("demo/models/tiny_b.pt"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             AttackEngine engine = new AttackEngine(attack, ens);
             int[] y = rows.stream().mapToInt(r -> r.trueLabel()).toArray();
             int[] t = rows.stream().mapToInt(r -> r.targetLabel()).toArray();

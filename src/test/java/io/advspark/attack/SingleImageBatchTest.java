@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchRuntime;
@@ -33,10 +33,10 @@ class SingleImageBatchTest {
         List<ManifestRow> manifest = Fixtures.manifest(data, 0, 1);
         float[] clean = Fixtures.batch(Fixtures.images(data, manifest));
         int[] y = {manifest.get(0).trueLabel()};
-        Attack attack = Attack.fromConfig(new AttackConfig(8, 2, 4, 1.0, AttackConfig.Objective.UNTARGETED, 1, 0,
-                "mi(decay=1.0)", List.of(input), List.of(), "", "zeros", "none", "logits", 1));
+        Attack attack = AttackConfig.builder().eps(8).steps(2).stepSize(4).update("mi(decay=1.0)")
+                .inputs(List.of(input)).build().toAttack();
         try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(DEMO.resolve("models/tiny_a.pt"), 1.0)));
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
             float[] adv = new AttackEngine(attack, ens).run(clean, new long[] {1, 3, 64, 64}, y, y, Draws.sequential(1), m, null);
             double moved = 0;
             for (int i = 0; i < adv.length; i++) {

@@ -6,7 +6,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.advspark.config.AttackConfig;
+import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
@@ -92,7 +92,8 @@ class StepParityTest {
         }
         double wu = objective == AttackConfig.Objective.WEIGHTED ? 1.0 : 0;
         double wt = objective == AttackConfig.Objective.WEIGHTED ? 4.0 : 0;
-        AttackConfig cfg = new AttackConfig(eps, 10, eps / 10, 1.0, objective, wu, wt);
+        AttackConfig cfg = AttackConfig.builder().eps(eps).steps(10).stepSize(eps / 10).objective(objective)
+                .weights(wu, wt).build();
         List<ManifestRow> rows = Fixtures.manifest(dataDir, labelBase, images);
         List<RgbImage> imgs = Fixtures.images(dataDir, rows);
         float[] clean = Fixtures.batch(imgs);
@@ -105,8 +106,8 @@ class StepParityTest {
         observer.meta(paths, weights, cfg.epsPixels(), cfg.stepSizePixels(), cfg.decay(),
                 cfg.effectiveUntargetedWeight(), cfg.effectiveTargetedWeight(), shape, y, t, cfg.steps(), clean);
         try (Ensemble ens = Ensemble.load(bundles);
-                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            new AttackEngine(Attack.fromConfig(cfg), ens).run(clean, shape, y, t, m, observer);
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
+            new AttackEngine(cfg.toAttack(), ens).run(clean, shape, y, t, m, observer);
         }
         String out = Python.run(List.of("step", "--dump", dump.toString(), "--threads", String.valueOf(THREADS)), 600);
         JsonNode r = new ObjectMapper().readTree(out);

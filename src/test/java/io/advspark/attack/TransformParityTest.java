@@ -58,7 +58,7 @@ class TransformParityTest {
     void partsMatchPyTorch() throws Exception {
         Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "parts-parity");
         List<Case> cases = new ArrayList<>();
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager m = TorchRuntime.newManager(Device.cpu())) {
             Random rnd = new Random(7);
             // TI: the three kernels, incl. the published 15 / 3 and SI-NI's 7.
             String[][] ti = {{"gaussian", "15", "3"}, {"gaussian", "7", "3"}, {"uniform", "5", "3"}, {"linear", "9", "3"}};

@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.config.ConfigException;
-import io.advspark.config.ModelSpec;
+import io.advspark.attack.augment.Augments;
+import io.advspark.model.ModelLoader;
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.ModelSpec;
 import io.advspark.data.Storage;
 import io.advspark.testing.Rounds;
 import io.advspark.testing.Shared;
+import io.advspark.vocabulary.Kind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,10 +69,12 @@ class DropoutRoundTest {
             ModelSpec spec = new ModelSpec(pt.toUri().toString(), pt.toUri().toString().replaceFirst("\\.pt$", ".json"),
                     ModelSpec.Role.SURROGATE, 1.0);
             // Without augmentation the model loads; with it the probe refuses it.
-            ModelLoader.load(List.of(spec), storage, 2);
+            ModelLoader.load(List.of(spec.source()), storage, 2);
             ConfigException e = assertThrows(ConfigException.class,
-                    () -> ModelLoader.load(List.of(spec), storage, 2, List.of("dropout( p = 0.2 )")));
-            assertTrue(e.getMessage().contains("'dropout( p = 0.2 )'") && e.getMessage().contains(pt.getFileName().toString())
+                    () -> ModelLoader.load(List.of(spec.source()), storage, 2, Augments.supportedBySurrogates(
+                            List.of(Catalogue.parse(Kind.AUGMENT, "dropout( p = 0.2 )")))));
+            // The message quotes the spec as the plan holds it: parsed once, rendered canonically.
+            assertTrue(e.getMessage().contains("'dropout(p=0.2)'") && e.getMessage().contains(pt.getFileName().toString())
                     && e.getMessage().contains("no dropout sites"), e.getMessage());
         }
     }

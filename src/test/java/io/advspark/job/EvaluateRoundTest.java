@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.advspark.config.ConfigException;
-import io.advspark.config.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.RoundConfig;
 import io.advspark.score.Outcome;
 import io.advspark.score.Scoring;
 import io.advspark.score.Wilson;

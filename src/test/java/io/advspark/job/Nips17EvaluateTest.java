@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.advspark.config.RoundConfig;
+import io.advspark.plan.RoundConfig;
 import io.advspark.testing.Python;
 import io.advspark.testing.Report;
 import io.advspark.testing.Rounds;

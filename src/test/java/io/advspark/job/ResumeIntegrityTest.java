@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.job.SparkTables;
 import io.advspark.round.RecordTables;
-import io.advspark.config.ConfigException;
-import io.advspark.config.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.Png;
 import io.advspark.testing.LogCapture;
 import io.advspark.testing.Rounds;

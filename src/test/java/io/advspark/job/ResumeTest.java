@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.config.ConfigException;
-import io.advspark.config.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.RoundConfig;
 import io.advspark.testing.Rounds;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.config.DatasetConfig;
+import io.advspark.plan.DatasetConfig;
 import io.advspark.data.InMemoryStorage;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;

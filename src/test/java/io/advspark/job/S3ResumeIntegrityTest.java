@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.config.ConfigLoader;
-import io.advspark.config.RoundConfig;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.testing.LogCapture;
 import io.advspark.testing.S3ProxyServer;
 import java.io.IOException;

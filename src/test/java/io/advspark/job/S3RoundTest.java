@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.config.ConfigException;
-import io.advspark.config.ConfigLoader;
-import io.advspark.config.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;

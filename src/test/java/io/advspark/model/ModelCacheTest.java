@@ -51,7 +51,7 @@ class ModelCacheTest {
     private static int[] predict(ModelCache.Lease lease) {
         float[] grey = new float[2 * 3 * 32 * 32];
         Arrays.fill(grey, 0.5f);
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+        try (NDManager m = TorchRuntime.newManager(Device.cpu())) {
             int[] p = lease.ensemble().predict(grey, new long[] {2, 3, 32, 32}, m);
             assertEquals(2, p.length);
             return p;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.config.ConfigException;
+import io.advspark.vocabulary.ConfigException;
 import io.advspark.data.InMemoryStorage;
 import io.advspark.data.Storage;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package io.advspark.testing;
 
 import io.advspark.cli.Main;
-import io.advspark.config.ConfigLoader;
-import io.advspark.config.RoundConfig;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.job.AttackJob;
 import io.advspark.job.RoundSummary;
 import io.advspark.job.Sessions;

@@ -1,5 +1,6 @@
 package io.advspark.testing;
 
+import io.advspark.vocabulary.Names;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -11,7 +11,7 @@ import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Margin;
 import io.advspark.attack.update.Momentum;
 import io.advspark.attack.update.SignIterative;
-import io.advspark.config.ConfigLoader;
+import io.advspark.plan.ConfigLoader;
 import io.advspark.defense.DefenseChain;
 import io.advspark.defense.Defenses;
 import io.advspark.defense.ResizePad;
@@ -280,7 +280,8 @@ class CanonicalSpecGoldenTest {
 
     @Test
     void configScoreSpecs() {
-        check("configScore", s -> ConfigLoader.load(null, List.of("advspark.evaluate.score=\"" + s + "\"")).score(), CONFIG_SCORE);
+        check("configScore", s -> ConfigLoader.load(null, List.of("advspark.evaluate.score=\"" + s + "\"")).score().spec(),
+                CONFIG_SCORE);
     }
 
     private static final String[][] ENSEMBLE = {
@@ -340,6 +341,6 @@ class CanonicalSpecGoldenTest {
     /** Overrides separated by " ; ", loaded over reference.conf, built as the job builds them. */
     private static String attackSpec(String overrides) {
         List<String> o = overrides.isEmpty() ? List.of() : List.of(overrides.split(" ; "));
-        return Attack.fromConfig(ConfigLoader.load(null, o).attack()).spec();
+        return (ConfigLoader.load(null, o).attack()).toAttack().spec();
     }
 }

@@ -1,9 +1,12 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.vocabulary.Kind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -76,7 +79,7 @@ class ConfigLoaderTest {
     void attackPartSpecsAreCheckedAtLoadAndNamed() {
         RoundConfig ok = ConfigLoader.load(null, List.of("attack.update=\"vmi(n=5, beta=1.5)\"",
                 "attack.loss=\"ce(untargeted=1, targeted=4)\"", "attack.init=uniform"));
-        assertEquals("vmi(n=5, beta=1.5)", ok.attack().update());
+        assertEquals(Catalogue.parse(Kind.UPDATE, "vmi(n=5, beta=1.5)"), ok.attack().update());
         assertTrue(fails("attack.update=\"mii(decay=1)\"").getMessage().contains("unknown part 'mii'"));
         assertTrue(fails("attack.update=\"mi(decay=1\"").getMessage().contains("'mi(decay=1'"));
         ConfigException e = fails("attack.update=\"vmi(n=5, betta=2)\"");
@@ -86,7 +89,7 @@ class ConfigLoaderTest {
         assertTrue(fails("attack.init=\"uniform(radius=3)\"").getMessage().contains("radius"));
         RoundConfig parts = ConfigLoader.load(null, List.of("attack.loss=\"potrip(lambda=0.01, margin=0.007)\"",
                 "attack.init=\"perlin(period=20, octaves=2, sine=12, map=sign)\""));
-        assertEquals("perlin(period=20, octaves=2, sine=12, map=sign)", parts.attack().init());
+        assertEquals(Catalogue.parse(Kind.INIT, "perlin(period=20, octaves=2, sine=12, map=sign)"), parts.attack().init());
         ConfigLoader.load(null, List.of("attack.init=\"target(alpha=0.5)\""));
         for (String[] bad : new String[][] {
             {"attack.init=\"perlin(octaves=9)\"", "perlin(octaves=9)", "'octaves' must be in 1..8"},

@@ -1,10 +1,11 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.testing.Rounds;
+import io.advspark.vocabulary.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.attack.Attack;
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.vocabulary.Kind;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,13 +26,13 @@ class AugmentConfigTest {
     @Test
     void augmentSpecsAreParsedAndRecordedInTheAttackSpec() {
         RoundConfig c = ConfigLoader.load(null, List.of("attack.augment=[\"dropout(p=0.1)\"]"));
-        assertEquals(List.of("dropout(p=0.1)"), c.attack().augment());
-        assertTrue(Attack.fromConfig(c.attack()).spec().endsWith(" augment=[dropout(p=0.1)]"));
+        assertEquals(List.of(Catalogue.parse(Kind.AUGMENT, "dropout(p=0.1)")), c.attack().augment());
+        assertTrue(c.attack().toAttack().spec().endsWith(" augment=[dropout(p=0.1)]"));
         RoundConfig d = ConfigLoader.load(null, List.of("attack.augment=[dropout]"));
-        assertTrue(Attack.fromConfig(d.attack()).spec().endsWith(" augment=[dropout(p=0.006)]"), "Ghost Networks' default");
+        assertTrue(d.attack().toAttack().spec().endsWith(" augment=[dropout(p=0.006)]"), "Ghost Networks' default");
         RoundConfig none = ConfigLoader.load(null, List.of());
         assertEquals(List.of(), none.attack().augment());
-        assertFalse(Attack.fromConfig(none.attack()).spec().contains("augment"), "rounds without it keep their spec and seeds");
+        assertFalse(none.attack().toAttack().spec().contains("augment"), "rounds without it keep their spec and seeds");
     }
 
     @Test
@@ -57,7 +60,7 @@ class AugmentConfigTest {
     @Test
     void shippedDropoutRoundParses() {
         RoundConfig c = ConfigLoader.load(new java.io.File("conf/demo-dropout.conf"), List.of());
-        assertEquals(List.of("dropout(p=0.05)"), c.attack().augment());
+        assertEquals(List.of(Catalogue.parse(Kind.AUGMENT, "dropout(p=0.05)")), c.attack().augment());
         assertEquals(2, c.surrogates().size());
         assertTrue(c.surrogates().get(0).augment());
         assertFalse(c.surrogates().get(1).augment());

@@ -1,4 +1,4 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 /**
  * Where the images are and how their labels are written.

@@ -1,4 +1,4 @@
-package io.advspark.round;
+package io.advspark.vocabulary;
 
 import java.util.regex.Pattern;
 

@@ -1,4 +1,4 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 /**
  * One attack configuration of a round, under the name that keys its outputs:

@@ -1,5 +1,9 @@
-package io.advspark.config;
+package io.advspark.plan;
 
+import io.advspark.model.ModelSource;
+import io.advspark.plan.ModelSpec;
+import io.advspark.round.RoundLayout;
+import io.advspark.score.Scoring;
 import java.util.List;
 import java.util.Map;
 
@@ -32,7 +36,7 @@ public record RoundConfig(
         String sparkMaster,
         String sparkAppName,
         Map<String, String> sparkConf,
-        String score,
+        Scoring score,
         int leaseSeconds)
         implements java.io.Serializable {
 
@@ -49,7 +53,7 @@ public record RoundConfig(
     public RoundConfig(String roundId, String output, DatasetConfig dataset, List<ModelSpec> models, AttackConfig attack,
             int batchSize, String device, int threads, String sparkMaster, String sparkAppName, Map<String, String> sparkConf) {
         this(roundId, output, dataset, models, List.of(new NamedAttack(DEFAULT_ATTACK, attack)), batchSize, device, threads,
-                sparkMaster, sparkAppName, sparkConf, "tianchi2019(eps=32)", DEFAULT_LEASE_SECONDS);
+                sparkMaster, sparkAppName, sparkConf, Scoring.parse("tianchi2019(eps=32)"), DEFAULT_LEASE_SECONDS);
     }
 
     /** Default of {@code round.lease-seconds}. */
@@ -81,17 +85,17 @@ public record RoundConfig(
     }
 
     /** The surrogate models, in configuration order. */
+    /** What the model loader needs of the surrogates, in configuration order. */
+    public List<ModelSource> surrogateSources() {
+        return surrogates().stream().map(ModelSpec::source).toList();
+    }
+
     public List<ModelSpec> surrogates() {
         return models.stream().filter(m -> m.role() == ModelSpec.Role.SURROGATE).toList();
     }
 
-    /** Root folder of this round's outputs. */
+    /** Root folder of this round's outputs (every path inside it: {@code round.RoundLayout.of(plan)}). */
     public String roundUri() {
-        return layout().root();
-    }
-
-    /** Where every output of this round lives. */
-    public io.advspark.round.RoundLayout layout() {
-        return io.advspark.round.RoundLayout.of(output, roundId);
+        return io.advspark.data.Storage.join(output, roundId);
     }
 }

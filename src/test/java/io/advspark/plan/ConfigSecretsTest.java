@@ -1,4 +1,4 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.testing.CredentialKeys;
 import io.advspark.util.Secrets;
+import io.advspark.vocabulary.ConfigException;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;

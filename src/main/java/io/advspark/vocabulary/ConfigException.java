@@ -1,4 +1,4 @@
-package io.advspark.config;
+package io.advspark.vocabulary;
 
 /** A round configuration that cannot be used; the message names the offending key or file. */
 public class ConfigException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -8,7 +8,17 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import io.advspark.attack.EnsembleMode;
+import io.advspark.defense.DefenseChain;
+import io.advspark.plan.ModelSpec;
+import io.advspark.score.Scoring;
 import io.advspark.util.Secrets;
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.Names;
+import io.advspark.vocabulary.PartSpec;
+import io.advspark.vocabulary.Spec;
 import java.io.File;
 import java.net.URI;
 import java.nio.file.Path;
@@ -302,7 +312,7 @@ public final class ConfigLoader {
 
     private static RoundConfig build(Config c) {
         String roundId = c.getString("round.id");
-        String idProblem = io.advspark.round.Names.problem(roundId);
+        String idProblem = io.advspark.vocabulary.Names.problem(roundId);
         if (idProblem != null) {
             throw new ConfigException("advspark.round.id '" + roundId + "' " + idProblem + " (it names the round's folder)");
         }
@@ -361,30 +371,31 @@ public final class ConfigLoader {
                 throw new ConfigException(key + ".weight must be a positive number, got " + weight);
             }
             boolean augment = !m.hasPath("augment") || m.getBoolean("augment");
-            List<String> defenses = new ArrayList<>();
+            List<DefenseChain> defenses = new ArrayList<>();
             if (m.hasPath("defenses")) {
                 if (role != ModelSpec.Role.TARGET) {
                     throw new ConfigException(key + ".defenses: only a model with role = target has defended variants");
                 }
                 List<String> seen = new ArrayList<>();
                 for (String d : m.getStringList("defenses")) {
-                    String canonical;
+                    DefenseChain chain;
                     try {
-                        canonical = io.advspark.defense.DefenseChain.parse(d).spec();
+                        chain = DefenseChain.parse(d);
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(key + ".defenses: " + e.getMessage(), e);
                     }
+                    String canonical = chain.spec();
                     if (seen.contains(canonical)) {
                         throw new ConfigException(key + ".defenses: '" + d + "' is listed twice (as " + canonical + ")");
                     }
                     seen.add(canonical);
-                    defenses.add(canonical);
+                    defenses.add(chain);
                 }
                 if (defenses.isEmpty()) {
                     throw new ConfigException(key + ".defenses must not be empty (use [\"model\"] for the undefended target)");
                 }
             } else if (role == ModelSpec.Role.TARGET) {
-                defenses.add(io.advspark.defense.DefenseChain.NONE.spec());
+                defenses.add(DefenseChain.NONE);
             }
             models.add(new ModelSpec(path, card, role, weight, augment, defenses));
         }
@@ -406,9 +417,9 @@ public final class ConfigLoader {
         int threads = c.getInt("threads");
         requireNonNegative(threads, "advspark.threads");
 
-        String score;
+        Scoring score;
         try {
-            score = io.advspark.score.Scoring.parse(c.getString("evaluate.score")).spec();
+            score = Scoring.parse(c.getString("evaluate.score"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("advspark.evaluate.score: " + e.getMessage(), e);
         }
@@ -473,7 +484,7 @@ public final class ConfigLoader {
                     key = key + " (grid " + combo + ")";
                 }
                 String n = name.toString();
-                String problem = io.advspark.round.Names.problem(n);
+                String problem = io.advspark.vocabulary.Names.problem(n);
                 if (problem != null) {
                     throw new ConfigException(key + ".name '" + n + "' " + problem + " (it names a folder)");
                 }
@@ -546,7 +557,7 @@ public final class ConfigLoader {
                             + "' (untargeted, targeted or weighted)");
         }
         String ensemble = a.getString("ensemble").toLowerCase(Locale.ROOT);
-        List<String> modes = io.advspark.vocabulary.Catalogue.names(io.advspark.vocabulary.Kind.ENSEMBLE);
+        List<String> modes = Catalogue.names(Kind.ENSEMBLE);
         if (!modes.contains(ensemble)) {
             throw new ConfigException(key + ".ensemble: unknown mode '" + ensemble + "' (" + String.join(", ", modes) + ")");
         }
@@ -554,31 +565,31 @@ public final class ConfigLoader {
         if (copies < 1 || copies > 1000) {
             throw new ConfigException(key + ".copies must be in 1..1000, got " + copies);
         }
-        AttackConfig attack =
-                new AttackConfig(
-                        eps,
-                        steps,
-                        step,
-                        decay,
-                        objective,
-                        a.getDouble("untargeted-weight"),
-                        a.getDouble("targeted-weight"),
-                        a.getString("update"),
-                        a.getStringList("input"),
-                        a.getStringList("gradient"),
-                        a.getString("loss"),
-                        a.getString("init"),
-                        a.getString("filter"),
-                        ensemble,
-                        copies,
-                        a.getStringList("augment"));
+        AttackConfig attack;
         try {
-            // Build the parts now: an unknown part or bad parameter fails at load, naming the spec.
-            io.advspark.attack.Attack.fromConfig(attack);
+            // Parsed once, here, in the order the attack is built: an unknown part or a bad
+            // parameter fails at load, naming the spec; then built once to run the parts' own checks.
+            Spec update = optionalSpec(Kind.UPDATE, a.getString("update"));
+            Spec loss = optionalSpec(Kind.LOSS, a.getString("loss"));
+            Spec init = Catalogue.parse(Kind.INIT, a.getString("init"));
+            List<Spec> inputs = a.getStringList("input").stream().map(t -> Catalogue.parse(Kind.INPUT, t)).toList();
+            List<Spec> gradients =
+                    a.getStringList("gradient").stream().map(t -> Catalogue.parse(Kind.GRADIENT, t)).toList();
+            String filterText = a.getString("filter");
+            Spec filter = PartSpec.parse(filterText).name().equals("none") ? null : Catalogue.parse(Kind.FILTER, filterText);
+            List<Spec> augment = a.getStringList("augment").stream().map(t -> Catalogue.parse(Kind.AUGMENT, t)).toList();
+            attack = new AttackConfig(eps, steps, step, decay, objective, a.getDouble("untargeted-weight"),
+                    a.getDouble("targeted-weight"), update, inputs, gradients, loss, init, filter,
+                    Catalogue.create(Kind.ENSEMBLE, ensemble, EnsembleMode.class), copies, augment);
+            attack.toAttack();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(key + ": " + e.getMessage(), e);
         }
         return attack;
+    }
+
+    private static Spec optionalSpec(Kind kind, String text) {
+        return text.isBlank() ? null : Catalogue.parse(kind, text);
     }
 
     private static void requireNonNegative(int v, String key) {

@@ -1,9 +1,12 @@
-package io.advspark.config;
+package io.advspark.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.ConfigException;
+import io.advspark.vocabulary.Kind;
 import java.io.File;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,7 +35,7 @@ class AttacksConfigTest {
         assertEquals(List.of("mi", "mi-di", "big"), c.attacks().stream().map(NamedAttack::name).toList());
         assertEquals(16.0, c.attacks().get(0).config().epsPixels());
         assertEquals(List.of(), c.attacks().get(0).config().inputs());
-        assertEquals(List.of("di(p=0.5, resize=1.1)"), c.attacks().get(1).config().inputs());
+        assertEquals(List.of(Catalogue.parse(Kind.INPUT, "di(p=0.5, resize=1.1)")), c.attacks().get(1).config().inputs());
         assertEquals(7, c.attacks().get(1).config().steps(), "inherited from advspark.attack");
         assertEquals(32.0, c.attacks().get(2).config().epsPixels());
         assertEquals(32.0 / 7, c.attacks().get(2).config().stepSizePixels(), 1e-12, "step = the entry's eps / steps");
@@ -47,7 +50,7 @@ class AttacksConfigTest {
         AttackConfig last = c.attacks().get(7).config();
         assertEquals(8.5, last.epsPixels());
         assertEquals(10, last.steps());
-        assertEquals("ni(decay=1.0)", last.update());
+        assertEquals(Catalogue.parse(Kind.UPDATE, "ni(decay=1.0)"), last.update());
         // the single-attack form takes a grid too
         assertEquals(List.of("main-steps1", "main-steps2"),
                 load("grid={steps=[1, 2]}").attacks().stream().map(NamedAttack::name).toList());

@@ -1,22 +1,13 @@
-package io.advspark.job;
+package io.advspark.model;
 
-import io.advspark.util.Fingerprint;
-import io.advspark.util.Messages;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.advspark.attack.Parts;
-import io.advspark.attack.augment.ModelAugmentation;
-import io.advspark.config.ConfigException;
-import io.advspark.config.ModelSpec;
 import io.advspark.data.Storage;
-import io.advspark.model.Autograd;
-import io.advspark.model.Classifier;
-import io.advspark.model.ModelBundle;
-import io.advspark.model.ModelCard;
-import io.advspark.model.TorchRuntime;
-import io.advspark.model.TorchThreads;
+import io.advspark.util.Fingerprint;
+import io.advspark.util.Messages;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,28 +15,32 @@ import java.util.List;
 /**
  * Reads and checks a round's models on the driver, before any image is touched: the card must
  * parse, the TorchScript must load, and a forward pass at the card's input size must return
- * exactly {@code num_classes} columns. With {@code attack.augment}, every surrogate it applies to
- * must pass the augmentation's own probe (for dropout: the model has dropout sites, and dropout
- * really changes its output; see {@link io.advspark.attack.augment.Dropout#checkSupport}). Every
- * message names the file (and the augmentation's spec).
+ * exactly {@code num_classes} columns. A caller's {@link Check} then runs on each loaded model
+ * (the attack's model augmentations probe their surrogates there: {@code attack.augment.Augments}).
+ * Every message names the file.
  */
 public final class ModelLoader {
     private ModelLoader() {}
 
-    public static List<ModelBundle> load(List<ModelSpec> specs, Storage storage, int threads) {
-        return load(specs, storage, threads, List.of());
+    /** A further check of a loaded model, run with the model open on a torch thread. */
+    @FunctionalInterface
+    public interface Check {
+        Check NONE = (spec, model, manager) -> {};
+
+        /** Fails with a message naming {@code spec}'s file when the model does not qualify. */
+        void check(ModelSource spec, Classifier model, NDManager manager);
     }
 
-    /**
-     * Loads and checks the surrogates; {@code augment} holds the {@code attack.augment} specs,
-     * probed on every model whose {@code augment} flag is on.
-     */
-    public static List<ModelBundle> load(List<ModelSpec> specs, Storage storage, int threads, List<String> augment) {
+    public static List<ModelBundle> load(List<ModelSource> specs, Storage storage, int threads) {
+        return load(specs, storage, threads, Check.NONE);
+    }
+
+    /** Loads and checks the models, running {@code check} on each after the forward probe. */
+    public static List<ModelBundle> load(List<ModelSource> specs, Storage storage, int threads, Check check) {
         TorchRuntime.start(threads);
-        augment.forEach(Parts::augment); // a bad spec fails here already, as at configuration load
         List<ModelBundle> out = new ArrayList<>();
-        for (ModelSpec s : specs) {
-            out.add(loadOne(s, storage, augment));
+        for (ModelSource s : specs) {
+            out.add(loadOne(s, storage, check));
         }
         int classes = out.get(0).card().datasetClasses();
         for (ModelBundle b : out) {
@@ -58,7 +53,7 @@ public final class ModelLoader {
         return out;
     }
 
-    static ModelBundle loadOne(ModelSpec spec, Storage storage, List<String> augment) {
+    static ModelBundle loadOne(ModelSource spec, Storage storage, Check check) {
         byte[] cardBytes;
         try {
             cardBytes = storage.readAll(spec.card());
@@ -82,13 +77,13 @@ public final class ModelLoader {
         // On a torch worker: in local mode the tasks share this JVM and reuse that thread and its
         // OpenMP team instead of starting another one beside the driver's (see TorchThreads).
         TorchThreads.callUnchecked(() -> {
-            probe(spec, card, bundle, spec.augment() ? augment : List.of());
+            probe(spec, card, bundle, check);
             return null;
         });
         return bundle;
     }
 
-    private static void probe(ModelSpec spec, ModelCard card, ModelBundle bundle, List<String> augment) {
+    private static void probe(ModelSource spec, ModelCard card, ModelBundle bundle, Check check) {
         try (Classifier c = Classifier.load(bundle);
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {
             NDArray probe = m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
@@ -105,16 +100,7 @@ public final class ModelLoader {
                         "model " + spec.path() + " returns shape " + out + " but its card " + spec.card()
                                 + " says num_classes=" + card.numClasses());
             }
-            for (String text : augment) {
-                ModelAugmentation a = Parts.augment(text);
-                try {
-                    a.checkSupport(c, m);
-                } catch (RuntimeException e) {
-                    throw new ConfigException("advspark.attack.augment '" + text + "' cannot be applied to surrogate "
-                            + spec.path() + ": " + Messages.firstLine(e.getMessage()) + ". Use a scripted model with dropout sites"
-                            + " (tools/ghost_model.py), or set augment = false on this model to keep it in the ensemble without dropout", e);
-                }
-            }
+            check.check(spec, c, m);
         } catch (IOException e) {
             throw new ConfigException(e.getMessage(), e);
         }

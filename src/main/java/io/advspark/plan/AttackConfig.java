@@ -1,0 +1,268 @@
+package io.advspark.plan;
+
+import io.advspark.attack.Attack;
+import io.advspark.attack.EnsembleMode;
+import io.advspark.attack.augment.ModelAugmentation;
+import io.advspark.attack.filter.PerturbationFilter;
+import io.advspark.attack.gradient.GradientTransform;
+import io.advspark.attack.init.Initializer;
+import io.advspark.attack.init.UniformInit;
+import io.advspark.attack.init.ZeroInit;
+import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.loss.CrossEntropy;
+import io.advspark.attack.loss.Loss;
+import io.advspark.attack.update.Momentum;
+import io.advspark.attack.update.UpdateRule;
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.Kind;
+import io.advspark.vocabulary.PartSpec;
+import io.advspark.vocabulary.Spec;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The attack of a round, typed: every part is a parsed {@link Spec} (parsed once, at load), so
+ * the driver and the executors build the parts from values and never read spec text again.
+ * Pixel-valued settings are in 0..255 units; the engine converts them to the [0,1] scale it works
+ * in. Tests and notebooks make one with {@link #builder()}.
+ *
+ * @param epsPixels L-inf budget in 0..255 units
+ * @param steps number of iterations
+ * @param stepSizePixels step in 0..255 units (already resolved: never 0)
+ * @param decay MI-FGSM momentum decay, used when {@code update} is null
+ * @param objective untargeted, targeted or weighted
+ * @param untargetedWeight weight of CE(true label), ascended
+ * @param targetedWeight weight of CE(target label), descended
+ * @param update the update rule, or null for {@code mi(decay)}
+ * @param inputs input transforms, applied in order
+ * @param gradients gradient transforms, applied in order
+ * @param loss the loss, or null for the CE given by {@code objective}
+ * @param init the start
+ * @param filter the perturbation filter, or null for none
+ * @param ensemble how surrogate outputs combine
+ * @param copies independent draws of the input transforms per step
+ * @param augment model augmentations (e.g. dropout inside the surrogates)
+ */
+public record AttackConfig(
+        double epsPixels,
+        int steps,
+        double stepSizePixels,
+        double decay,
+        Objective objective,
+        double untargetedWeight,
+        double targetedWeight,
+        Spec update,
+        List<Spec> inputs,
+        List<Spec> gradients,
+        Spec loss,
+        Spec init,
+        Spec filter,
+        EnsembleMode ensemble,
+        int copies,
+        List<Spec> augment)
+        implements Serializable {
+
+    public AttackConfig {
+        inputs = List.copyOf(inputs);
+        gradients = List.copyOf(gradients);
+        augment = List.copyOf(augment);
+    }
+
+    /** The objective family; the weights make the loss. */
+    public enum Objective {
+        UNTARGETED,
+        TARGETED,
+        WEIGHTED
+    }
+
+    /** Weight of the untargeted term as used by the loss. */
+    public double effectiveUntargetedWeight() {
+        return switch (objective) {
+            case UNTARGETED -> 1.0;
+            case TARGETED -> 0.0;
+            case WEIGHTED -> untargetedWeight;
+        };
+    }
+
+    /** Weight of the targeted term as used by the loss. */
+    public double effectiveTargetedWeight() {
+        return switch (objective) {
+            case UNTARGETED -> 0.0;
+            case TARGETED -> 1.0;
+            case WEIGHTED -> targetedWeight;
+        };
+    }
+
+    /**
+     * The attack this configuration describes, built from the typed specs. Without an update or
+     * a loss it is MI-FGSM with the CE objective given by {@code objective} and {@code decay};
+     * FGSM forces one step of size eps and PGD a uniform random start, as their papers define them.
+     */
+    public Attack toAttack() {
+        UpdateRule u = update == null ? new Momentum(decay, false, 0, 0) : Catalogue.build(update, UpdateRule.class);
+        Loss l = loss == null
+                ? new CrossEntropy(effectiveUntargetedWeight(), effectiveTargetedWeight())
+                : Catalogue.build(loss, Loss.class);
+        Initializer start = Catalogue.build(init, Initializer.class);
+        int n = steps;
+        double step = stepSizePixels;
+        String rule = u.spec();
+        if (rule.equals("fgsm")) {
+            n = 1;
+            step = epsPixels;
+        } else if (rule.equals("pgd") && start instanceof ZeroInit) {
+            start = new UniformInit(1.0);
+        }
+        return new Attack(
+                epsPixels,
+                step,
+                n,
+                start,
+                inputs.stream().map(s -> Catalogue.build(s, InputTransform.class)).toList(),
+                l,
+                gradients.stream().map(s -> Catalogue.build(s, GradientTransform.class)).toList(),
+                u,
+                filter == null ? null : Catalogue.build(filter, PerturbationFilter.class),
+                copies,
+                ensemble,
+                augment.stream().map(s -> Catalogue.build(s, ModelAugmentation.class)).toList());
+    }
+
+    /** A builder with the defaults of reference.conf: eps 8, 10 steps of eps/10, MI-FGSM, untargeted CE. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds an {@link AttackConfig}; part setters take spec text and parse it once. */
+    public static final class Builder {
+        private double epsPixels = 8;
+        private int steps = 10;
+        private double stepSizePixels;
+        private double decay = 1.0;
+        private Objective objective = Objective.UNTARGETED;
+        private double untargetedWeight = 1.0;
+        private double targetedWeight = 1.0;
+        private Spec update;
+        private final List<Spec> inputs = new ArrayList<>();
+        private final List<Spec> gradients = new ArrayList<>();
+        private Spec loss;
+        private Spec init = Catalogue.parse(Kind.INIT, "zeros");
+        private Spec filter;
+        private EnsembleMode ensemble = EnsembleMode.LOGITS;
+        private int copies = 1;
+        private final List<Spec> augment = new ArrayList<>();
+
+        private Builder() {}
+
+        public Builder eps(double pixels) {
+            this.epsPixels = pixels;
+            return this;
+        }
+
+        public Builder steps(int n) {
+            this.steps = n;
+            return this;
+        }
+
+        /** Step in 0..255 units; 0 (the default) means eps / steps. */
+        public Builder stepSize(double pixels) {
+            this.stepSizePixels = pixels;
+            return this;
+        }
+
+        public Builder decay(double mu) {
+            this.decay = mu;
+            return this;
+        }
+
+        public Builder objective(Objective o) {
+            this.objective = o;
+            return this;
+        }
+
+        /** The weights of the {@code weighted} objective. */
+        public Builder weights(double untargeted, double targeted) {
+            this.untargetedWeight = untargeted;
+            this.targetedWeight = targeted;
+            return this;
+        }
+
+        /** The update rule, e.g. {@code ni(decay=1)}; blank keeps MI-FGSM with {@link #decay}. */
+        public Builder update(String spec) {
+            this.update = optional(Kind.UPDATE, spec);
+            return this;
+        }
+
+        public Builder input(String... specs) {
+            for (String s : specs) {
+                inputs.add(Catalogue.parse(Kind.INPUT, s));
+            }
+            return this;
+        }
+
+        public Builder inputs(List<String> specs) {
+            return input(specs.toArray(String[]::new));
+        }
+
+        public Builder gradient(String... specs) {
+            for (String s : specs) {
+                gradients.add(Catalogue.parse(Kind.GRADIENT, s));
+            }
+            return this;
+        }
+
+        public Builder gradients(List<String> specs) {
+            return gradient(specs.toArray(String[]::new));
+        }
+
+        /** The loss, e.g. {@code logit}; blank keeps the CE of {@link #objective}. */
+        public Builder loss(String spec) {
+            this.loss = optional(Kind.LOSS, spec);
+            return this;
+        }
+
+        public Builder init(String spec) {
+            this.init = Catalogue.parse(Kind.INIT, spec);
+            return this;
+        }
+
+        /** The perturbation filter; {@code none} (or blank) for none. */
+        public Builder filter(String spec) {
+            this.filter = spec == null || spec.isBlank() || PartSpec.parse(spec).name().equals("none")
+                    ? null : Catalogue.parse(Kind.FILTER, spec);
+            return this;
+        }
+
+        public Builder ensemble(String spec) {
+            this.ensemble = Catalogue.create(Kind.ENSEMBLE, spec, EnsembleMode.class);
+            return this;
+        }
+
+        public Builder copies(int n) {
+            this.copies = n;
+            return this;
+        }
+
+        public Builder augment(String... specs) {
+            for (String s : specs) {
+                augment.add(Catalogue.parse(Kind.AUGMENT, s));
+            }
+            return this;
+        }
+
+        public Builder augments(List<String> specs) {
+            return augment(specs.toArray(String[]::new));
+        }
+
+        public AttackConfig build() {
+            double step = stepSizePixels == 0 ? epsPixels / steps : stepSizePixels;
+            return new AttackConfig(epsPixels, steps, step, decay, objective, untargetedWeight, targetedWeight, update,
+                    inputs, gradients, loss, init, filter, ensemble, copies, augment);
+        }
+
+        private static Spec optional(Kind kind, String spec) {
+            return spec == null || spec.isBlank() ? null : Catalogue.parse(kind, spec);
+        }
+    }
+}

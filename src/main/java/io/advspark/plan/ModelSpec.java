@@ -1,0 +1,47 @@
+package io.advspark.plan;
+
+import io.advspark.defense.DefenseChain;
+import io.advspark.model.ModelSource;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * One classifier of a round, typed.
+ *
+ * @param path TorchScript file (any storage URI)
+ * @param card its model card (JSON, format in docs/models.md)
+ * @param role surrogate (attacked, white-box) or target (held out, scored later)
+ * @param weight weight of its logits in the surrogate ensemble
+ * @param augment whether {@code attack.augment} (e.g. dropout) applies to it
+ * @param defenses for a target: its defended variants, each a chain such as
+ *     {@code jpeg(quality=75) > bits(bits=4) > model} ({@link DefenseChain#NONE} = undefended);
+ *     empty for a surrogate
+ */
+public record ModelSpec(String path, String card, Role role, double weight, boolean augment, List<DefenseChain> defenses)
+        implements Serializable {
+
+    public ModelSpec {
+        defenses = List.copyOf(defenses);
+    }
+
+    /** A model without defended variants (a target is then scored undefended). */
+    public ModelSpec(String path, String card, Role role, double weight, boolean augment) {
+        this(path, card, role, weight, augment, List.of());
+    }
+
+    /** A model that {@code attack.augment} applies to. */
+    public ModelSpec(String path, String card, Role role, double weight) {
+        this(path, card, role, weight, true);
+    }
+
+    /** What the model loader needs of this entry. */
+    public ModelSource source() {
+        return new ModelSource(path, card, weight, augment);
+    }
+
+    /** What a model is used for in a round. */
+    public enum Role {
+        SURROGATE,
+        TARGET
+    }
+}
