@@ -2,6 +2,7 @@ package io.advspark;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -13,6 +14,7 @@ import io.advspark.score.Scoring;
 import io.advspark.vocabulary.Catalogue;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.PartSpec;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -87,5 +89,25 @@ class LayersTest {
                 .orShould().dependOnClassesThat().areAssignableTo(Parts.class)
                 .because("the plan is parsed once, when it is loaded; jobs and tasks build from its typed values")
                 .check(main);
+    }
+
+    @Test
+    void everyPackageSaysWhatItHoldsAndHowToAddToIt() throws java.io.IOException {
+        java.nio.file.Path root = java.nio.file.Path.of("src/main/java");
+        List<String> missing;
+        try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.walk(root)) {
+            missing = dirs.filter(java.nio.file.Files::isDirectory)
+                    .filter(d -> hasJava(d) && !java.nio.file.Files.exists(d.resolve("package-info.java")))
+                    .map(d -> root.relativize(d).toString()).sorted().toList();
+        }
+        assertEquals(List.of(), missing, "packages without a package-info.java");
+    }
+
+    private static boolean hasJava(java.nio.file.Path dir) {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+            return files.anyMatch(f -> f.toString().endsWith(".java"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

@@ -41,7 +41,7 @@ import java.util.List;
  * observer all see the latent iterate. Filtering the accumulated perturbation after every step
  * instead (the rule before this) blurs an early step up to T times and, with sign steps, left
  * a fifth of the perturbation's L2 norm: white-box success on the CIFAR ResNets fell from 100 %
- * to 26 % with {@code gaussian(sigma=0.7)} (README, "Perturbation filters").
+ * to 26 % with {@code gaussian(sigma=0.7)} (docs/perturbation-filters.md).
  *
  * Each iteration's graph lives in a scratch manager that is closed at the end of the step, so
  * native memory stays flat across steps and batches.

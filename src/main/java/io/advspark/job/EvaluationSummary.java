@@ -6,7 +6,7 @@ import org.apache.spark.sql.Row;
 
 /**
  * What {@code advspark evaluate} reports on the terminal: one line per (attack config, defended
- * target), from the summary table's rows ({@link EvalSchemas#SUMMARY}), and each attack config's
+ * target), from the summary table's rows ({@link io.advspark.round.EvalTables#SUMMARY}), and each attack config's
  * competition score (the mean over images of {@code scores.score}).
  */
 public record EvaluationSummary(

@@ -20,8 +20,8 @@ public final class Sessions {
      * metadata probing by the AWS SDK, and at most 2 glibc malloc arenas. The last because
      * executors run hundreds of Spark threads and glibc gives threads up to 8 arenas per core;
      * libtorch's tensor memory then fragments across them and resident memory creeps up in steps
-     * (YARN containers get the same setting from Hadoop). Measured with jobs/bench-soak (README,
-     * "Memory soak"). Each is a default: {@code spark.executorEnv.<NAME>} in the round's
+     * (YARN containers get the same setting from Hadoop). Measured with jobs/bench-soak
+     * ({@code io.advspark.bench.SoakBench}). Each is a default: {@code spark.executorEnv.<NAME>} in the round's
      * {@code spark.conf} wins.
      */
     public static final Map<String, String> EXECUTOR_ENV = Map.of(

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The test-only {@link ExampleNoOpInput}, named by spec, goes the way a round's parts go: checked at
- * configuration load, built by {@link Attack#fromConfig}, run by the engine; being the identity it
+ * configuration load, built by {@link io.advspark.plan.AttackConfig#toAttack}, run by the engine; being the identity it
  * must give exactly the attack without it.
  */
 class ExamplePartRoundTest {

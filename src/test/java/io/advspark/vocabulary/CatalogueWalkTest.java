@@ -160,7 +160,7 @@ class CatalogueWalkTest {
         assertEquals(List.of("dct", "gaussian"), names.get(Kind.FILTER));
         assertEquals(List.of("dropout"), names.get(Kind.AUGMENT));
         assertEquals(List.of("logits", "losses", "probs"), names.get(Kind.ENSEMBLE));
-        assertEquals(List.of("bits", "blur", "jpeg", "median", "rp"), names.get(Kind.DEFENSE));
+        assertEquals(List.of("bits", "blur", "example-invert", "jpeg", "median", "rp"), names.get(Kind.DEFENSE));
         assertEquals(List.of("asr", "nips2017", "tianchi2019"), names.get(Kind.SCORE));
         // Randomised comes from the declarations (DefenseChain.randomised() reads it).
         assertTrue(Catalogue.entryOf(new ResizePad(1.2)).randomised());

@@ -24,7 +24,7 @@ import io.advspark.vocabulary.Param;
  *
  * <p>The engine applies F once, to a latent perturbation, and differentiates through it
  * ({@link io.advspark.attack.AttackEngine}). Measured (MI, eps 8, 10 steps, 50 CIFAR-10 images,
- * white box on ResNet-20 + ResNet-32, 100 % unfiltered; README "Perturbation filters"): a low
+ * white box on ResNet-20 + ResNet-32, 100 % unfiltered; docs/perturbation-filters.md): a low
  * pass costs white-box success on 32 x 32 images by itself, more the wider it is, because these
  * ResNets are most sensitive to high frequencies that F removes; sigma 0.5 to 1 keeps most of it,
  * sigma 2 leaves a small minority. Default sigma 1. Spec {@code gaussian(sigma=1)}.

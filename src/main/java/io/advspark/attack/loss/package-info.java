@@ -1,0 +1,8 @@
+/**
+ * Losses ({@code attack.loss}) ascended by the attack over the ensemble's output (cross-entropy, logit, margin, Poincare triplet).
+ *
+ * <p>A new one is one class here implementing this package's interface, with its {@code public
+ * static final Entry} declaration (name, parameters with defaults and ranges, paper); the catalogue
+ * finds it, and docs/attack-parts.md is regenerated from it ({@code tools/generate-docs}).
+ */
+package io.advspark.attack.loss;
