@@ -1,12 +1,12 @@
 package io.advspark.bench;
 
 import io.advspark.cli.Main;
-import io.advspark.plan.ConfigLoader;
-import io.advspark.plan.RoundConfig;
 import io.advspark.job.AttackJob;
 import io.advspark.job.RoundSummary;
 import io.advspark.job.Sessions;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.testing.StandaloneCluster;
 import java.io.File;
 import java.io.IOException;

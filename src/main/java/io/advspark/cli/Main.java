@@ -1,22 +1,21 @@
 package io.advspark.cli;
 
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.ConfigLoader;
-import io.advspark.plan.RoundConfig;
 import io.advspark.job.AttackJob;
 import io.advspark.job.EvaluateJob;
-import io.advspark.job.RoundSummary;
 import io.advspark.job.Sessions;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
+import io.advspark.vocabulary.ConfigException;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code advspark} command line. */
 @Command(

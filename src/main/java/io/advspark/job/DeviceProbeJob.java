@@ -1,18 +1,12 @@
 package io.advspark.job;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import io.advspark.model.ModelLoader;
-import io.advspark.plan.RoundConfig;
 import io.advspark.data.Storage;
-import io.advspark.model.Autograd;
-import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
-import io.advspark.model.TorchRuntime;
+import io.advspark.model.ModelLoader;
 import io.advspark.model.TorchThreads;
+import io.advspark.plan.RoundConfig;
 import java.io.Serializable;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -119,7 +113,7 @@ public final class DeviceProbeJob {
                 loadMs = (System.nanoTime() - t0) / 1_000_000;
                 long t1 = System.nanoTime();
                 TorchThreads.callUnchecked(() -> {
-                    step(lease.ensemble(), device, batch);
+                    lease.ensemble().probeGradient(device, batch);
                     return null;
                 });
                 stepMs = (System.nanoTime() - t1) / 1_000_000;
@@ -129,19 +123,6 @@ public final class DeviceProbeJob {
         } catch (RuntimeException ex) {
             return new TaskProbe(executor, host, pid, tc.partitionId(), addresses, deviceName,
                     String.valueOf(ex.getMessage()), start, System.currentTimeMillis(), 0, 0);
-        }
-    }
-
-    /** One ensemble gradient of a batch of mid-grey images at the first surrogate's input size. */
-    private static void step(Ensemble e, Device device, int batch) {
-        var card = e.members().get(0).card();
-        try (NDManager m = TorchRuntime.newManager(device)) {
-            NDArray x = m.full(new Shape(batch, 3, card.inputHeight(), card.inputWidth()), 0.5f);
-            NDArray g = Autograd.gradient(x, xx -> e.logits(xx).sum());
-            float v = g.abs().sum().getFloat();
-            if (!Float.isFinite(v)) {
-                throw new IllegalStateException("the gradient on " + device + " is not finite");
-            }
         }
     }
 }

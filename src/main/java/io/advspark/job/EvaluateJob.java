@@ -2,19 +2,19 @@ package io.advspark.job;
 
 import static org.apache.spark.sql.functions.col;
 
-import io.advspark.model.ModelLoader;
-import io.advspark.round.EvalTables;
-import io.advspark.round.RoundLayout;
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.ModelSpec;
-import io.advspark.plan.RoundConfig;
 import io.advspark.data.Storage;
 import io.advspark.defense.DefenseChain;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
+import io.advspark.model.ModelLoader;
+import io.advspark.plan.ModelSpec;
+import io.advspark.plan.RoundConfig;
+import io.advspark.round.EvalTables;
+import io.advspark.round.RoundLayout;
 import io.advspark.score.Outcome;
 import io.advspark.score.Scoring;
 import io.advspark.score.Wilson;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,15 +2,15 @@ package io.advspark.job;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.plan.RoundConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Storage;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.RoundConfig;
 import io.advspark.round.AttackRecord;
-import io.advspark.round.BatchAttacker;
 import io.advspark.round.BatchAttacker.Loaded;
+import io.advspark.round.BatchAttacker;
 import io.advspark.round.Provenance;
 import io.advspark.round.RecordTables;
 import io.advspark.round.RoundLayout;

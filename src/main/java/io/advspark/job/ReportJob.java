@@ -1,8 +1,8 @@
 package io.advspark.job;
 
-import io.advspark.vocabulary.ConfigException;
 import io.advspark.data.Storage;
 import io.advspark.score.Leaderboard;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,16 +1,16 @@
 package io.advspark.job;
 
-import io.advspark.round.RecordTables;
-import io.advspark.round.Provenance;
-import io.advspark.util.Fingerprint;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.NamedAttack;
 import io.advspark.data.Png;
 import io.advspark.data.Storage;
+import io.advspark.plan.NamedAttack;
+import io.advspark.round.Provenance;
+import io.advspark.round.RecordTables;
+import io.advspark.util.Fingerprint;
 import io.advspark.util.Messages;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;

@@ -1,9 +1,8 @@
 package io.advspark.job;
 
-import io.advspark.round.Provenance;
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.NamedAttack;
 import io.advspark.data.Storage;
+import io.advspark.plan.NamedAttack;
+import io.advspark.round.Provenance;
 import io.advspark.round.RoundLayout;
 import java.io.IOException;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.advspark.job;
 
-import io.advspark.vocabulary.ConfigException;
 import io.advspark.plan.RoundConfig;
 import io.advspark.util.Secrets;
+import io.advspark.vocabulary.ConfigException;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -154,4 +154,21 @@ public final class Ensemble implements AutoCloseable {
     public void close() {
         members.forEach(Classifier::close);
     }
+
+    /**
+     * One ensemble gradient of a batch of mid-grey images at the first member's input size, on
+     * {@code device}: proves the device computes (the {@code devices} probe); fails if the gradient
+     * is not finite. Call on a torch thread.
+     */
+    public void probeGradient(ai.djl.Device device, int batch) {
+        var card = members().get(0).card();
+        try (NDManager m = TorchRuntime.newManager(device)) {
+            NDArray x = m.full(new ai.djl.ndarray.types.Shape(batch, 3, card.inputHeight(), card.inputWidth()), 0.5f);
+            NDArray g = Autograd.gradient(x, xx -> logits(xx).sum());
+            float v = g.abs().sum().getFloat();
+            if (!Float.isFinite(v)) {
+                throw new IllegalStateException("the gradient on " + device + " is not finite");
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 package io.advspark.round;
 
-import io.advspark.util.Fingerprint;
 import io.advspark.model.ModelBundle;
+import io.advspark.util.Fingerprint;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package io.advspark.round;
 
-import io.advspark.vocabulary.ConfigException;
 import io.advspark.data.Storage;
 import io.advspark.util.Version;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package io.advspark.round;
 
-import io.advspark.plan.RoundConfig;
 import io.advspark.data.ImageIds;
 import io.advspark.data.Storage;
 import io.advspark.data.UriPaths;
+import io.advspark.plan.RoundConfig;
 import io.advspark.vocabulary.Names;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;

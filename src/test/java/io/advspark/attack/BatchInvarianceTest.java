@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.RgbImage;
 import io.advspark.model.Ensemble;
-import io.advspark.testing.Fixtures;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
+import io.advspark.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.plan.AttackConfig;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
 import io.advspark.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import io.advspark.plan.AttackConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.AttackConfig;
 import io.advspark.testing.Fixtures;
 import java.nio.file.Path;
 import java.util.List;

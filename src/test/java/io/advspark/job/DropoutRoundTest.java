@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.attack.augment.Augments;
-import io.advspark.model.ModelLoader;
-import io.advspark.vocabulary.Catalogue;
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.ModelSpec;
 import io.advspark.data.Storage;
+import io.advspark.model.ModelLoader;
+import io.advspark.plan.ModelSpec;
 import io.advspark.testing.Rounds;
 import io.advspark.testing.Shared;
+import io.advspark.vocabulary.Catalogue;
+import io.advspark.vocabulary.ConfigException;
 import io.advspark.vocabulary.Kind;
 import java.nio.file.Files;
 import java.nio.file.Path;

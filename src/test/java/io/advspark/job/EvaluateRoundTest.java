@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.advspark.vocabulary.ConfigException;
 import io.advspark.plan.RoundConfig;
 import io.advspark.score.Outcome;
 import io.advspark.score.Scoring;
@@ -15,6 +14,7 @@ import io.advspark.score.Wilson;
 import io.advspark.testing.Python;
 import io.advspark.testing.Rounds;
 import io.advspark.testing.Shared;
+import io.advspark.vocabulary.ConfigException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.job.SparkTables;
-import io.advspark.round.RecordTables;
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.RoundConfig;
 import io.advspark.data.Png;
+import io.advspark.job.SparkTables;
+import io.advspark.plan.RoundConfig;
+import io.advspark.round.RecordTables;
 import io.advspark.testing.LogCapture;
 import io.advspark.testing.Rounds;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

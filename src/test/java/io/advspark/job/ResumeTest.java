@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.vocabulary.ConfigException;
 import io.advspark.plan.RoundConfig;
 import io.advspark.testing.Rounds;
+import io.advspark.vocabulary.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;

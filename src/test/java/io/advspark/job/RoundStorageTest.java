@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.plan.DatasetConfig;
 import io.advspark.data.InMemoryStorage;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
+import io.advspark.plan.DatasetConfig;
 import java.io.FileNotFoundException;
 import java.util.List;
 import org.apache.parquet.hadoop.ParquetFileReader;

@@ -6,15 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.vocabulary.ConfigException;
-import io.advspark.plan.ConfigLoader;
-import io.advspark.plan.RoundConfig;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import io.advspark.testing.Fixtures;
 import io.advspark.testing.LogCapture;
 import io.advspark.testing.S3ProxyServer;
+import io.advspark.vocabulary.ConfigException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.advspark.attack.Attack;
 import io.advspark.vocabulary.Catalogue;
 import io.advspark.vocabulary.ConfigException;
 import io.advspark.vocabulary.Kind;

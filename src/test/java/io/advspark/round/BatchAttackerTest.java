@@ -21,7 +21,6 @@ import io.advspark.score.Perturbation;
 import io.advspark.testing.Fixtures;
 import io.advspark.util.Fingerprint;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;

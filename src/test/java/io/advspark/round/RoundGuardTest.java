@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.advspark.vocabulary.ConfigException;
 import io.advspark.data.Storage;
 import io.advspark.data.UriPaths;
+import io.advspark.vocabulary.ConfigException;
 import io.advspark.vocabulary.Names;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
 package io.advspark.testing;
 
 import io.advspark.cli.Main;
-import io.advspark.plan.ConfigLoader;
-import io.advspark.plan.RoundConfig;
 import io.advspark.job.AttackJob;
 import io.advspark.job.RoundSummary;
 import io.advspark.job.Sessions;
+import io.advspark.plan.ConfigLoader;
+import io.advspark.plan.RoundConfig;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Dataset;

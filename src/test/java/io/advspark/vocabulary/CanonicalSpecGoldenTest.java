@@ -2,7 +2,6 @@ package io.advspark.vocabulary;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.advspark.attack.Attack;
 import io.advspark.attack.EnsembleMode;
 import io.advspark.attack.Parts;
 import io.advspark.attack.init.UniformInit;
@@ -11,10 +10,10 @@ import io.advspark.attack.loss.CrossEntropy;
 import io.advspark.attack.loss.Margin;
 import io.advspark.attack.update.Momentum;
 import io.advspark.attack.update.SignIterative;
-import io.advspark.plan.ConfigLoader;
 import io.advspark.defense.DefenseChain;
 import io.advspark.defense.Defenses;
 import io.advspark.defense.ResizePad;
+import io.advspark.plan.ConfigLoader;
 import io.advspark.score.Scoring;
 import java.util.ArrayList;
 import java.util.List;
