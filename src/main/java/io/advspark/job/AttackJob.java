@@ -10,9 +10,9 @@ import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
 import io.advspark.model.ModelLoader;
 import io.advspark.model.TorchRuntime;
-import io.advspark.plan.AttackConfig;
 import io.advspark.plan.NamedAttack;
 import io.advspark.plan.RoundConfig;
+import io.advspark.round.AttackRow;
 import io.advspark.round.Provenance;
 import io.advspark.round.RecordTables;
 import io.advspark.round.RoundGuard;
@@ -209,16 +209,7 @@ public final class AttackJob {
             Provenance provenance) {
         List<Row> out = new ArrayList<>();
         for (NamedAttack a : config.attacks()) {
-            Attack p = parts.get(a.name());
-            AttackConfig c = a.config();
-            out.add(RowFactory.create(a.name(), p.spec(), c.epsPixels(), c.steps(), c.stepSizePixels(),
-                    p.update().spec(), String.join("; ", p.inputs().stream().map(x -> x.spec()).toList()),
-                    String.join("; ", p.gradients().stream().map(x -> x.spec()).toList()), p.loss().spec(),
-                    p.init().spec(), p.filter() == null ? "none" : p.filter().spec(), c.ensemble().spec(),
-                    c.objective().name().toLowerCase(java.util.Locale.ROOT), c.copies(),
-                    String.join("; ", p.augments().stream().map(x -> x.spec()).toList()),
-                    provenance.modelSha256(), provenance.cardSha256(), provenance.surrogateSettings(),
-                    provenance.manifestSha256()));
+            out.add(RowFactory.create(AttackRow.of(a.name(), a.config(), parts.get(a.name()), provenance).values()));
         }
         String dir = RoundLayout.of(config).output("attacks");
         String file = "part-00000.snappy.parquet";

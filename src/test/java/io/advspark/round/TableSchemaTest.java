@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.plan.AttackConfig;
 import java.lang.reflect.RecordComponent;
 import java.util.List;
 import java.util.Locale;
@@ -19,6 +20,24 @@ class TableSchemaTest {
         List<String> components = java.util.Arrays.stream(AttackRecord.class.getRecordComponents())
                 .map(RecordComponent::getName).map(TableSchemaTest::snake).toList();
         assertEquals(RecordTables.RECORDS.names(), components);
+    }
+
+    @Test
+    void attackRowComponentsAreTheAttacksColumnsAndHoldCanonicalSpecs() {
+        List<String> components = java.util.Arrays.stream(AttackRow.class.getRecordComponents())
+                .map(RecordComponent::getName).map(TableSchemaTest::snake).toList();
+        assertEquals(RecordTables.ATTACKS.names(), components);
+        AttackConfig c = AttackConfig.builder().eps(16).update("ni").input("di(p=0.7)", "si").filter("none")
+                .augment("dropout( p = 0.1 )").build();
+        AttackRow row = AttackRow.of("mi-di", c, c.toAttack(), new Provenance(List.of(), "m.csv", "ff"));
+        Object[] v = row.values();
+        assertEquals("ni(decay=1)", v[RecordTables.ATTACKS.index("update")]);
+        assertEquals("di(p=0.7,resize=1.1); si(copies=5)", v[RecordTables.ATTACKS.index("input")]);
+        assertEquals("none", v[RecordTables.ATTACKS.index("filter")]);
+        assertEquals("logits", v[RecordTables.ATTACKS.index("ensemble")]);
+        assertEquals("dropout(p=0.1)", v[RecordTables.ATTACKS.index("augment")]);
+        assertEquals(1.6, v[RecordTables.ATTACKS.index("step_size")]);
+        assertEquals(c.toAttack().spec(), v[RecordTables.ATTACKS.index("attack_spec")]);
     }
 
     @Test
