@@ -150,7 +150,7 @@ public final class AttackJob {
             LOG.info("advspark: resuming round {}: {} (image, attack) pairs committed by an earlier run are skipped, {} to do",
                     config.roundId(), resumed, units);
         }
-        String recordsUri = RoundState.recordsDir(roundUri);
+        String recordsUri = RoundLayout.at(roundUri).records();
         if (work.isEmpty()) {
             LOG.info("advspark: round {} is complete: nothing to do (--force redoes it)", config.roundId());
             return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);

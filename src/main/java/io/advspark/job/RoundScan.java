@@ -8,6 +8,7 @@ import io.advspark.data.Storage;
 import io.advspark.plan.NamedAttack;
 import io.advspark.round.Provenance;
 import io.advspark.round.RecordTables;
+import io.advspark.round.RoundLayout;
 import io.advspark.util.Fingerprint;
 import io.advspark.util.Messages;
 import io.advspark.vocabulary.ConfigException;
@@ -65,7 +66,7 @@ final class RoundScan {
 
     static RoundState.Committed scan(SparkSession spark, Storage storage, String roundUri, List<NamedAttack> attacks,
             Map<String, String> specs, Provenance provenance, boolean verify) {
-        String records = RoundState.recordsDir(roundUri);
+        String records = RoundLayout.at(roundUri).records();
         Map<String, Set<String>> done = new LinkedHashMap<>();
         Map<String, Long> rows = new HashMap<>();
         attacks.forEach(a -> done.put(a.name(), new HashSet<>()));
@@ -231,7 +232,7 @@ final class RoundScan {
             List<Done> doneRows, boolean verify) throws IOException {
         Map<String, Map<String, Long>> listed = new HashMap<>();
         for (NamedAttack a : attacks) {
-            listed.put(a.name(), storage.listFileLengths(RoundState.imagesDir(roundUri, a.name())));
+            listed.put(a.name(), storage.listFileLengths(RoundLayout.at(roundUri).images(a.name())));
         }
         Map<Done, String> bad = new LinkedHashMap<>();
         List<PngCheck> toVerify = new ArrayList<>();
@@ -266,7 +267,7 @@ final class RoundScan {
     }
 
     private static String pngUri(String roundUri, Done d) {
-        return Storage.join(RoundState.imagesDir(roundUri, d.attack()), d.imageId());
+        return Storage.join(RoundLayout.at(roundUri).images(d.attack()), d.imageId());
     }
 
     /** One PNG for {@code --verify} to read (on the executors). */

@@ -32,39 +32,9 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class RoundState {
 
-    /** Tables and folders a round writes, all removed by {@code --force}. */
-    public static final List<String> OUTPUTS = RoundLayout.OUTPUTS;
-
     private RoundState() {}
 
     // Paths come from RoundLayout, the one place that computes (and checks) a round's layout.
-
-    public static String imagesDir(String roundUri, String attack) {
-        return RoundLayout.at(roundUri).images(attack);
-    }
-
-    /** Path of an attack's PNG relative to the round folder (the records' {@code output_file}). */
-    public static String relativePng(String attack, String imageId) {
-        return RoundLayout.relativePng(attack, imageId);
-    }
-
-    public static String recordsDir(String roundUri) {
-        return RoundLayout.at(roundUri).records();
-    }
-
-    public static String recordsDir(String roundUri, String attack) {
-        return RoundLayout.at(roundUri).records(attack);
-    }
-
-    /** The record file committing a batch: named by the attack and the batch's ImageIds. */
-    public static String batchFile(String roundUri, String attack, List<String> imageIds) {
-        return RoundLayout.at(roundUri).batchFile(attack, imageIds);
-    }
-
-    /** The error rows of one task for one attack, keyed by what failed (ImageIds or manifest lines). */
-    public static String failedFile(String roundUri, String attack, List<String> keys) {
-        return RoundLayout.at(roundUri).failedFile(attack, keys);
-    }
 
     /**
      * What a previous run of the round committed.

@@ -11,6 +11,7 @@ import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
 import io.advspark.plan.DatasetConfig;
+import io.advspark.round.RoundLayout;
 import java.io.FileNotFoundException;
 import java.util.List;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -26,7 +27,7 @@ class RoundStorageTest {
     @Test
     void hasDataFilesSeesOnlyParquetDataFilesAtAnyDepth() throws Exception {
         InMemoryStorage store = new InMemoryStorage();
-        String records = RoundState.recordsDir(ROUND);
+        String records = RoundLayout.at(ROUND).records();
         assertFalse(RoundState.hasDataFiles(store, records), "no folder");
         store.writeAtomically(records + "/_SUCCESS", new byte[0]);
         store.writeAtomically(records + "/attack=mi/._tmp.part-1.parquet.1f", new byte[1]);
@@ -42,7 +43,7 @@ class RoundStorageTest {
         InMemoryStorage store = new InMemoryStorage();
         Storage fenced = store.fencedTo(ROUND);
         StructType schema = new StructType().add("image_id", DataTypes.StringType).add("png_bytes", DataTypes.LongType);
-        String file = RoundState.batchFile(ROUND, "mi", List.of("a.png", "b.png"));
+        String file = RoundLayout.at(ROUND).batchFile("mi", List.of("a.png", "b.png"));
         ParquetFiles.write(fenced, file, schema, List.of(RowFactory.create("a.png", 10L), RowFactory.create("b.png", 20L)));
         assertEquals(List.of(file), store.files(), "one file, no temporary");
         try (ParquetFileReader r = ParquetFileReader.open(ParquetFiles.inputFile(store, file))) {
