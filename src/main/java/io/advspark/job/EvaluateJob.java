@@ -9,6 +9,7 @@ import io.advspark.model.ModelCache;
 import io.advspark.model.ModelLoader;
 import io.advspark.plan.ModelSpec;
 import io.advspark.plan.RoundConfig;
+import io.advspark.round.BatchScorer;
 import io.advspark.round.EvalTables;
 import io.advspark.round.RoundLayout;
 import io.advspark.score.Outcome;
@@ -90,10 +91,10 @@ public final class EvaluateJob {
         }
         List<ModelBundle> bundles = ModelLoader.load(targetSpecs.stream().map(ModelSpec::source).toList(), storage, config.threads());
         checkClasses(config, storage, bundles);
-        List<TargetScorer.Variant> variants = new ArrayList<>();
+        List<BatchScorer.Variant> variants = new ArrayList<>();
         for (int i = 0; i < targetSpecs.size(); i++) {
             for (DefenseChain d : targetSpecs.get(i).defenses()) {
-                variants.add(new TargetScorer.Variant(i, bundles.get(i).card().name(), d));
+                variants.add(new BatchScorer.Variant(i, bundles.get(i).card().name(), d));
             }
         }
         LOG.info("advspark evaluate: round {} - {} defended target(s): {}", config.roundId(), variants.size(),
@@ -109,13 +110,13 @@ public final class EvaluateJob {
         }
         // The rows just collected serve the joins below: the record files are read once.
         records = spark.createDataFrame(recs, records.schema());
-        List<TargetScorer.Item> adv = new ArrayList<>();
+        List<BatchScorer.Item> adv = new ArrayList<>();
         java.util.Set<String> seen = new java.util.LinkedHashSet<>();
         for (Row r : recs) {
-            adv.add(new TargetScorer.Item(r.getString(0), r.getString(2), Storage.join(roundUri, r.getString(5))));
+            adv.add(new BatchScorer.Item(r.getString(0), r.getString(2), Storage.join(roundUri, r.getString(5))));
             seen.add(r.getString(2));
         }
-        List<TargetScorer.Item> clean = seen.stream().map(id -> new TargetScorer.Item(null, id, null)).toList();
+        List<BatchScorer.Item> clean = seen.stream().map(id -> new BatchScorer.Item(null, id, null)).toList();
 
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
         String cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();

@@ -11,6 +11,7 @@ import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
 import io.advspark.plan.DatasetConfig;
+import io.advspark.round.BatchScorer;
 import io.advspark.round.RoundLayout;
 import java.io.FileNotFoundException;
 import java.util.List;
@@ -60,11 +61,11 @@ class RoundStorageTest {
         DatasetConfig dataset = new DatasetConfig("mem://data/dev", "tianchi", "dev.csv", 1, 0, 0);
         RgbImage img = new RgbImage(2, 3, new byte[2 * 3 * 3]);
         store.writeAtomically("mem://data/dev/flat.png", Png.encode(img));
-        RgbImage read = TargetScorer.readClean(store, dataset, "flat.png");
+        RgbImage read = BatchScorer.readClean(store, dataset, "flat.png");
         assertEquals(2, read.height());
         assertArrayEquals(img.pixels(), read.pixels());
         FileNotFoundException e = assertThrows(FileNotFoundException.class,
-                () -> TargetScorer.readClean(store, dataset, "gone.png"));
+                () -> BatchScorer.readClean(store, dataset, "gone.png"));
         assertEquals("clean image not found: mem://data/dev/images/gone.png", e.getMessage());
     }
 }
