@@ -24,7 +24,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
@@ -186,7 +185,7 @@ public final class EvaluateJob {
             JavaRDD<Row> scoreRows = norms.join(perImage, new String[] {"attack", "image_id"}, "left")
                     .javaRDD().map(r -> {
                         List<Double> s = r.isNullAt(6) ? List.of() : r.getList(6);
-                        return RowFactory.create(roundId, r.getString(0), r.getString(2), r.getString(1), r.get(3), r.get(4),
+                        return SparkTables.row(EvalTables.SCORES, roundId, r.getString(0), r.getString(2), r.getString(1), r.get(3), r.get(4),
                                 r.get(5), s.size(), s.isEmpty() ? null : scoring.perImage(s), scoreSpec);
                     });
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": scores");
@@ -278,7 +277,8 @@ public final class EvaluateJob {
                 : cleanTop1 == null ? "no clean prediction" : null;
         Double score = error == null && advTop1 != null && linf != null
                 ? scoring.perTarget(new Outcome(y, t, advTop1, linf)) : null;
-        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getString(4), y, t,
+        return SparkTables.row(EvalTables.PREDICTIONS, roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3),
+                r.getString(4), y, t,
                 cleanTop1, cleanTop5 == null ? null : cleanTop5.toArray(new Integer[0]),
                 advTop1, advTop5 == null ? null : advTop5.toArray(new Integer[0]),
                 cleanTop1 == null ? null : cleanTop1 == y,
@@ -301,7 +301,8 @@ public final class EvaluateJob {
         Wilson wt = Wilson.interval(tgt, n);
         Wilson wuc = Wilson.interval(untC, correct);
         Wilson wtc = Wilson.interval(tgtC, correct);
-        return RowFactory.create(roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), n, correct,
+        return SparkTables.row(EvalTables.SUMMARY, roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), n,
+                correct,
                 rate(correct, n), rate(unt, n), wu.low(), wu.high(), rate(tgt, n), wt.low(), wt.high(),
                 rate(untC, correct), wuc.low(), wuc.high(), rate(tgtC, correct), wtc.low(), wtc.high(),
                 r.isNullAt(10) ? null : r.getDouble(10), scoreSpec, r.getLong(11));
