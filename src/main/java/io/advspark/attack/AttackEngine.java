@@ -107,6 +107,22 @@ public final class AttackEngine {
      */
     public float[] run(float[] clean, long[] shape, int[] labels0, int[] targets0, float[] guides, Draws draws,
             NDManager parent, StepObserver observer) {
+        return runCounted(clean, shape, labels0, targets0, guides, draws, parent, observer).adversarial();
+    }
+
+    /**
+     * What a run produced: the final iterate, and for each image the number of steps at which its
+     * gradient was exactly zero (the loss is flat or saturated there, or float32 underflowed: such
+     * an image can end unchanged).
+     *
+     * @param adversarial NCHW floats in [0,1], within eps of the clean images
+     * @param zeroGradientSteps per image, steps whose gradient was all zeros
+     */
+    public record Result(float[] adversarial, int[] zeroGradientSteps) {}
+
+    /** As {@link #run(float[], long[], int[], int[], float[], Draws, NDManager, StepObserver)}, with the zero-gradient counts. */
+    public Result runCounted(float[] clean, long[] shape, int[] labels0, int[] targets0, float[] guides, Draws draws,
+            NDManager parent, StepObserver observer) {
         int n = (int) shape[0];
         if (guides != null && guides.length != clean.length) {
             throw new IllegalArgumentException("need one guide image per image: " + guides.length + " floats for " + clean.length);
@@ -135,6 +151,7 @@ public final class AttackEngine {
             NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g));
             x = NDArrays.minimum(NDArrays.maximum(x, lo), hi).clip(0f, 1f);
             UpdateRule.State state = attack.update().start(x0, batch);
+            int[] zeroSteps = new int[n];
             for (int t = 0; t < attack.steps(); t++) {
                 StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 try (NDManager step = batch.newSubManager()) {
@@ -143,6 +160,7 @@ public final class AttackEngine {
                     GradientOracle oracle = p -> gradient(p, lo, hi, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
+                    countZeroRows(grad, zeroSteps);
                     NDArray dir = attack.update().direction(grad, state, ctx, oracle);
                     NDArray next = x.add(dir.mul(alpha01));
                     next = NDArrays.minimum(NDArrays.maximum(next, lo), hi).clip(0f, 1f);
@@ -165,9 +183,54 @@ public final class AttackEngine {
             }
             if (attack.filter() != null) {
                 StepContext last = new StepContext(attack.steps(), attack.steps(), rng, x0, eps01, alpha01, g);
-                return image(x, lo, hi, last).toFloatArray();
+                return new Result(image(x, lo, hi, last).toFloatArray(), zeroSteps);
             }
-            return x.toFloatArray();
+            return new Result(x.toFloatArray(), zeroSteps);
+        }
+    }
+
+    /** Adds one to {@code counts[i]} for every image i whose gradient is all zeros. */
+    private static void countZeroRows(NDArray grad, int[] counts) {
+        long n = grad.getShape().get(0);
+        boolean[] zero = grad.abs().reshape(n, -1).max(new int[] {1}).eq(0f).toBooleanArray();
+        for (int i = 0; i < zero.length; i++) {
+            if (zero[i]) {
+                counts[i]++;
+            }
+        }
+    }
+
+    /**
+     * Top-1 predictions (0-based dataset labels) of the ensemble as this attack combines it:
+     * argmax of the weighted logits ({@code logits}), of the weighted mean probabilities
+     * ({@code probs}), or of the weighted sum of log-probabilities ({@code losses}: the class
+     * whose cross-entropy the weighted per-surrogate losses favour). Without a graph.
+     */
+    public int[] predict(float[] pixels, long[] shape, NDManager parent) {
+        if (attack.ensembleMode() == EnsembleMode.LOGITS) {
+            return ensemble.predict(pixels, shape, parent);
+        }
+        try (NDManager m = parent.newSubManager()) {
+            NDArray x = m.create(pixels, new Shape(shape));
+            return Autograd.noGrad(() -> {
+                NDArray score;
+                if (attack.ensembleMode() == EnsembleMode.PROBS) {
+                    score = ensemble.logMeanProbabilities(x);
+                } else {
+                    score = null;
+                    List<NDArray> z = ensemble.memberLogits(x);
+                    for (int i = 0; i < z.size(); i++) {
+                        NDArray lp = z.get(i).logSoftmax(1).mul((float) ensemble.members().get(i).weight());
+                        score = score == null ? lp : score.add(lp);
+                    }
+                }
+                long[] am = score.argMax(1).toLongArray();
+                int[] out = new int[am.length];
+                for (int i = 0; i < am.length; i++) {
+                    out[i] = (int) am[i];
+                }
+                return out;
+            });
         }
     }
 

@@ -326,7 +326,8 @@ public final class AttackJob {
         Map<String, Row> byAttack = new java.util.HashMap<>();
         try {
             if (RoundState.hasDataFiles(Storage.of(spark.sparkContext().hadoopConfiguration()), recordsUri)) {
-                List<Row> agg = spark.read().parquet(recordsUri)
+                // The explicit schema: files written before a column existed read it as null.
+                List<Row> agg = spark.read().schema(SparkTables.struct(RecordTables.RECORDS)).parquet(recordsUri)
                         .withColumn("attack", org.apache.spark.sql.functions.col("attack").cast("string"))
                         .where(org.apache.spark.sql.functions.col("attack").isin(names.toArray()))
                         .groupBy("attack")
@@ -337,7 +338,10 @@ public final class AttackJob {
                                 org.apache.spark.sql.functions.expr(
                                         "avg(case when error is null then cast(targeted_success as int) end)"),
                                 org.apache.spark.sql.functions.expr("avg(l2)"),
-                                org.apache.spark.sql.functions.expr("max(linf)"))
+                                org.apache.spark.sql.functions.expr("max(linf)"),
+                                org.apache.spark.sql.functions.expr(
+                                        "sum(case when error is null and zero_gradient_steps > 0 then 1 else 0 end)"),
+                                org.apache.spark.sql.functions.expr("sum(case when error is null and linf = 0 then 1 else 0 end)"))
                         .collectAsList();
                 agg.forEach(row -> byAttack.put(row.getString(0), row));
             }
@@ -349,7 +353,8 @@ public final class AttackJob {
             Row a = byAttack.get(n);
             lines.add(a == null ? new RoundSummary.Line(n, 0, 0, 0, 0, 0, 0)
                     : new RoundSummary.Line(n, a.getLong(1), a.isNullAt(2) ? 0 : a.getLong(2), dbl(a, 3), dbl(a, 4),
-                            dbl(a, 5), a.isNullAt(6) ? 0 : a.getInt(6)));
+                            dbl(a, 5), a.isNullAt(6) ? 0 : a.getInt(6), a.isNullAt(7) ? 0 : a.getLong(7),
+                            a.isNullAt(8) ? 0 : a.getLong(8)));
         }
         return RoundSummary.of(config.roundUri(), seconds, resumed, lines);
     }

@@ -72,9 +72,18 @@ public record RoundSummary(
                 resumed, attacks, t);
     }
 
-    /** One attack configuration's figures. */
+    /**
+     * One attack configuration's figures; {@code zeroGradientImages} attacked images had an all-zero
+     * gradient at some step, {@code unchanged} were written with L-inf 0.
+     */
     public record Line(String attack, long images, long failed, double untargetedSuccessRate,
-            double targetedSuccessRate, double meanL2, int maxLinf) {}
+            double targetedSuccessRate, double meanL2, int maxLinf, long zeroGradientImages, long unchanged) {
+
+        public Line(String attack, long images, long failed, double untargetedSuccessRate, double targetedSuccessRate,
+                double meanL2, int maxLinf) {
+            this(attack, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, 0, 0);
+        }
+    }
 
     public String render() {
         long attacked = images - failed;
@@ -88,6 +97,14 @@ public record RoundSummary(
                 attacked, failed, resumed > 0 ? ", " + resumed + " of them committed by an earlier run (skipped)" : "",
                 100 * untargetedSuccessRate, 100 * targetedSuccessRate, meanL2, maxLinf,
                 seconds, ran / Math.max(seconds, 1e-9)));
+        long zeroGradient = attacks.stream().mapToLong(Line::zeroGradientImages).sum();
+        long unchanged = attacks.stream().mapToLong(Line::unchanged).sum();
+        if (zeroGradient > 0 || unchanged > 0) {
+            // A flat or underflowed loss leaves an image where it started: say so beside the maximum.
+            b.append(String.format(Locale.ROOT,
+                    "  warning      %d images had an all-zero gradient at some step (records' zero_gradient_steps);"
+                            + " %d were written unchanged (L-inf 0)%n", zeroGradient, unchanged));
+        }
         if (attacks.size() > 1) {
             b.append(String.format(Locale.ROOT, "  %-28s %7s %7s %11s %9s %8s %6s%n", "attack", "images", "failed",
                     "untargeted", "targeted", "mean L2", "L-inf"));

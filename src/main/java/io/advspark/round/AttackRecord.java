@@ -32,7 +32,8 @@ public record AttackRecord(
         String modelSha256,
         String cardSha256,
         String surrogateSettings,
-        String manifestSha256) {
+        String manifestSha256,
+        Integer zeroGradientSteps) {
 
     /** The row's values in column order, checked against the schema. */
     public Object[] values() {
@@ -62,7 +63,8 @@ public record AttackRecord(
             modelSha256,
             cardSha256,
             surrogateSettings,
-            manifestSha256
+            manifestSha256,
+            zeroGradientSteps
         });
     }
 
@@ -98,6 +100,7 @@ public record AttackRecord(
         private String cardSha256;
         private String surrogateSettings;
         private String manifestSha256;
+        private Integer zeroGradientSteps;
 
         private Builder() {}
 
@@ -231,6 +234,11 @@ public record AttackRecord(
             return this;
         }
 
+        public Builder zeroGradientSteps(Integer v) {
+            this.zeroGradientSteps = v;
+            return this;
+        }
+
         /** The four provenance columns every row carries (see {@link Provenance}). */
         public Builder provenance(Provenance p) {
             return modelSha256(p.modelSha256()).cardSha256(p.cardSha256()).surrogateSettings(p.surrogateSettings())
@@ -238,7 +246,10 @@ public record AttackRecord(
         }
 
         public AttackRecord build() {
-            return new AttackRecord(roundId, attackSpec, imageId, manifestRow, trueLabel, targetLabel, cleanPred, advPred, cleanCorrect, untargetedSuccess, targetedSuccess, linf, l2, steps, batchSize, wallMs, executorId, device, outputFile, error, pngBytes, pngCrc32c, modelSha256, cardSha256, surrogateSettings, manifestSha256);
+            return new AttackRecord(roundId, attackSpec, imageId, manifestRow, trueLabel, targetLabel, cleanPred, advPred,
+                    cleanCorrect, untargetedSuccess, targetedSuccess, linf, l2, steps, batchSize, wallMs, executorId, device,
+                    outputFile, error, pngBytes, pngCrc32c, modelSha256, cardSha256, surrogateSettings, manifestSha256,
+                    zeroGradientSteps);
         }
     }
 }

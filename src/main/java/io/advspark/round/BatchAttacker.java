@@ -69,7 +69,7 @@ public final class BatchAttacker {
     /** An attack configuration ready to run: its name, parts and engine. */
     private record Runner(String name, Attack attack, AttackEngine engine) {}
 
-    private record Attacked(int[] cleanPred, float[] adv) {}
+    private record Attacked(int[] cleanPred, AttackEngine.Result result) {}
 
     private final RoundConfig config;
     private final RoundLayout layout;
@@ -189,10 +189,17 @@ public final class BatchAttacker {
         float[] guide = guides == null ? null : guides.batch(group, clean, h, w, manager);
         // Tensor work on a long-lived torch thread, not on Spark's task thread (see TorchThreads).
         long ta = System.nanoTime();
-        Attacked a = TorchThreads.call(() -> new Attacked(
-                ensemble.predict(clean, shape, manager), engine.run(clean, shape, y, t, guide, draws, manager, null)));
+        // White-box predictions with the ensemble as the attack combines it (logits, probs or losses).
+        Attacked a = TorchThreads.call(() -> new Attacked(engine.predict(clean, shape, manager),
+                engine.runCounted(clean, shape, y, t, guide, draws, manager, null)));
         int[] cleanPred = a.cleanPred();
-        float[] adv = a.adv();
+        float[] adv = a.result().adversarial();
+        int[] zeroSteps = a.result().zeroGradientSteps();
+        long flat = java.util.Arrays.stream(zeroSteps).filter(z -> z > 0).count();
+        if (flat > 0) {
+            LOG.warn("advspark: {}: {} of {} images had a zero gradient at some step (records' zero_gradient_steps);"
+                    + " such an image can be written unchanged", attackName, flat, n);
+        }
 
         // Score what is written: the 8-bit images, not the float iterate.
         List<RgbImage> written = new ArrayList<>(n);
@@ -202,7 +209,7 @@ public final class BatchAttacker {
             q.toUnitFloats(advPixels, i * per);
             written.add(q);
         }
-        int[] advPred = TorchThreads.call(() -> ensemble.predict(advPixels, shape, manager));
+        int[] advPred = TorchThreads.call(() -> engine.predict(advPixels, shape, manager));
         timing.add(Phase.ATTACK, System.nanoTime() - ta);
         long te = System.nanoTime();
         List<byte[]> pngs = new ArrayList<>(n);
@@ -243,6 +250,7 @@ public final class BatchAttacker {
                     .pngBytes((long) pngs.get(i).length)
                     .pngCrc32c(Fingerprint.crc32c(pngs.get(i)))
                     .provenance(provenance)
+                    .zeroGradientSteps(zeroSteps[i])
                     .build());
         }
         LOG.info("advspark: {}: batch of {} images ({}x{}) attacked in {} ms on executor {}", attackName, n, h, w, wallMs,

@@ -45,7 +45,10 @@ public final class RecordTables {
             Column.optional("model_sha256", STRING),
             Column.optional("card_sha256", STRING),
             Column.optional("surrogate_settings", STRING),
-            Column.optional("manifest_sha256", STRING));
+            Column.optional("manifest_sha256", STRING),
+            // Steps at which the image's gradient was exactly zero (null on error rows and in
+            // files written before the column existed).
+            Column.optional("zero_gradient_steps", INT));
 
     /** {@code <round>/attacks}: one row per attack configuration. */
     public static final TableSchema ATTACKS = TableSchema.of("attacks",

@@ -91,6 +91,7 @@ class BatchAttackerTest {
             assertEquals(provenance.manifestSha256(), rec.manifestSha256());
             assertEquals("test-executor", rec.executorId());
             assertNull(rec.error());
+            assertEquals(0, rec.zeroGradientSteps(), "the demo CE loss has a gradient at every step");
             assertEquals(RecordTables.RECORDS.names().size(), rec.values().length);
         }
         assertEquals("missing.png", failed.imageId());
