@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.gradient.GradientTransform;
@@ -151,7 +152,8 @@ public final class AttackEngine {
             NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g));
             x = NDArrays.minimum(NDArrays.maximum(x, lo), hi).clip(0f, 1f);
             UpdateRule.State state = attack.update().start(x0, batch);
-            int[] zeroSteps = new int[n];
+            // Counted on the device and read once at the end: no extra sync in the step loop.
+            NDArray zeroSteps = batch.zeros(new Shape(n), DataType.INT32);
             for (int t = 0; t < attack.steps(); t++) {
                 StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 try (NDManager step = batch.newSubManager()) {
@@ -160,7 +162,7 @@ public final class AttackEngine {
                     GradientOracle oracle = p -> gradient(p, lo, hi, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
-                    countZeroRows(grad, zeroSteps);
+                    zeroSteps.addi(zeroRows(grad));
                     NDArray dir = attack.update().direction(grad, state, ctx, oracle);
                     NDArray next = x.add(dir.mul(alpha01));
                     next = NDArrays.minimum(NDArrays.maximum(next, lo), hi).clip(0f, 1f);
@@ -183,21 +185,16 @@ public final class AttackEngine {
             }
             if (attack.filter() != null) {
                 StepContext last = new StepContext(attack.steps(), attack.steps(), rng, x0, eps01, alpha01, g);
-                return new Result(image(x, lo, hi, last).toFloatArray(), zeroSteps);
+                return new Result(image(x, lo, hi, last).toFloatArray(), zeroSteps.toIntArray());
             }
-            return new Result(x.toFloatArray(), zeroSteps);
+            return new Result(x.toFloatArray(), zeroSteps.toIntArray());
         }
     }
 
-    /** Adds one to {@code counts[i]} for every image i whose gradient is all zeros. */
-    private static void countZeroRows(NDArray grad, int[] counts) {
+    /** 1 for every image whose gradient is all zeros, else 0 (INT32, one per image). */
+    private static NDArray zeroRows(NDArray grad) {
         long n = grad.getShape().get(0);
-        boolean[] zero = grad.abs().reshape(n, -1).max(new int[] {1}).eq(0f).toBooleanArray();
-        for (int i = 0; i < zero.length; i++) {
-            if (zero[i]) {
-                counts[i]++;
-            }
-        }
+        return grad.abs().reshape(n, -1).max(new int[] {1}).eq(0f).toType(DataType.INT32, false);
     }
 
     /**
@@ -224,12 +221,7 @@ public final class AttackEngine {
                         score = score == null ? lp : score.add(lp);
                     }
                 }
-                long[] am = score.argMax(1).toLongArray();
-                int[] out = new int[am.length];
-                for (int i = 0; i < am.length; i++) {
-                    out[i] = (int) am[i];
-                }
-                return out;
+                return Ensemble.argMaxRows(score);
             });
         }
     }

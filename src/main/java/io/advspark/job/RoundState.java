@@ -34,8 +34,6 @@ public final class RoundState {
 
     private RoundState() {}
 
-    // Paths come from RoundLayout, the one place that computes (and checks) a round's layout.
-
     /**
      * What a previous run of the round committed.
      *

@@ -139,15 +139,19 @@ public final class Ensemble implements AutoCloseable {
         try (ai.djl.ndarray.NDManager m = parent.newSubManager()) {
             NDArray x = m.create(pixels, new ai.djl.ndarray.types.Shape(shape));
             return Autograd.noGrad(() -> {
-                NDArray z = logits(x);
-                long[] am = z.argMax(1).toLongArray();
-                int[] out = new int[am.length];
-                for (int i = 0; i < am.length; i++) {
-                    out[i] = (int) am[i];
-                }
-                return out;
+                return argMaxRows(logits(x));
             });
         }
+    }
+
+    /** The column of each row's largest score, as 0-based labels. */
+    public static int[] argMaxRows(NDArray scores) {
+        long[] am = scores.argMax(1).toLongArray();
+        int[] out = new int[am.length];
+        for (int i = 0; i < am.length; i++) {
+            out[i] = (int) am[i];
+        }
+        return out;
     }
 
     @Override

@@ -74,7 +74,6 @@ public final class BatchAttacker {
     private final RoundConfig config;
     private final RoundLayout layout;
     private final Storage storage;
-    private final Ensemble ensemble;
     private final Provenance provenance;
     private final String executor;
     private final String device;
@@ -95,7 +94,6 @@ public final class BatchAttacker {
         this.config = config;
         this.layout = RoundLayout.of(config);
         this.storage = storage;
-        this.ensemble = ensemble;
         this.provenance = java.util.Objects.requireNonNull(provenance, "record rows need the round's provenance");
         this.executor = executor;
         this.device = device;
