@@ -227,10 +227,9 @@ public record AttackConfig(
             return this;
         }
 
-        /** The perturbation filter; {@code none} (or blank) for none. */
+        /** The perturbation filter; {@code none} for none (an empty spec is refused, as in a round). */
         public Builder filter(String spec) {
-            this.filter = spec == null || spec.isBlank() || PartSpec.parse(spec).name().equals("none")
-                    ? null : Catalogue.parse(Kind.FILTER, spec);
+            this.filter = PartSpec.parse(spec).name().equals("none") ? null : Catalogue.parse(Kind.FILTER, spec);
             return this;
         }
 

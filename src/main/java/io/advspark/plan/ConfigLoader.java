@@ -8,7 +8,6 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
-import io.advspark.attack.EnsembleMode;
 import io.advspark.defense.DefenseChain;
 import io.advspark.plan.ModelSpec;
 import io.advspark.score.Scoring;
@@ -17,8 +16,6 @@ import io.advspark.vocabulary.Catalogue;
 import io.advspark.vocabulary.ConfigException;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Names;
-import io.advspark.vocabulary.PartSpec;
-import io.advspark.vocabulary.Spec;
 import java.io.File;
 import java.net.URI;
 import java.nio.file.Path;
@@ -569,27 +566,16 @@ public final class ConfigLoader {
         try {
             // Parsed once, here, in the order the attack is built: an unknown part or a bad
             // parameter fails at load, naming the spec; then built once to run the parts' own checks.
-            Spec update = optionalSpec(Kind.UPDATE, a.getString("update"));
-            Spec loss = optionalSpec(Kind.LOSS, a.getString("loss"));
-            Spec init = Catalogue.parse(Kind.INIT, a.getString("init"));
-            List<Spec> inputs = a.getStringList("input").stream().map(t -> Catalogue.parse(Kind.INPUT, t)).toList();
-            List<Spec> gradients =
-                    a.getStringList("gradient").stream().map(t -> Catalogue.parse(Kind.GRADIENT, t)).toList();
-            String filterText = a.getString("filter");
-            Spec filter = PartSpec.parse(filterText).name().equals("none") ? null : Catalogue.parse(Kind.FILTER, filterText);
-            List<Spec> augment = a.getStringList("augment").stream().map(t -> Catalogue.parse(Kind.AUGMENT, t)).toList();
-            attack = new AttackConfig(eps, steps, step, decay, objective, a.getDouble("untargeted-weight"),
-                    a.getDouble("targeted-weight"), update, inputs, gradients, loss, init, filter,
-                    Catalogue.create(Kind.ENSEMBLE, ensemble, EnsembleMode.class), copies, augment);
+            attack = AttackConfig.builder().eps(eps).steps(steps).stepSize(step).decay(decay).objective(objective)
+                    .weights(a.getDouble("untargeted-weight"), a.getDouble("targeted-weight"))
+                    .update(a.getString("update")).loss(a.getString("loss")).init(a.getString("init"))
+                    .inputs(a.getStringList("input")).gradients(a.getStringList("gradient")).filter(a.getString("filter"))
+                    .augments(a.getStringList("augment")).ensemble(ensemble).copies(copies).build();
             attack.toAttack();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(key + ": " + e.getMessage(), e);
         }
         return attack;
-    }
-
-    private static Spec optionalSpec(Kind kind, String text) {
-        return text.isBlank() ? null : Catalogue.parse(kind, text);
     }
 
     private static void requireNonNegative(int v, String key) {
