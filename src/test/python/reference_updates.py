@@ -72,6 +72,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_attack import Ensemble, Member, _f32_read, _frac, _rel_l2  # noqa: E402
 import reference_parts  # noqa: E402
 
+# Plug-ins: every module reference_ext_*.py beside this file is imported by main() and registers
+# the references of newer parts here, one module per family, so a new part adds a file instead of
+# editing this one:
+#   RULES[name] = factory(meta, params) -> object with
+#       extras                      names of extra state arrays (UpdateRule.State#extras, dumped as
+#                                   step_{t}_{name}.f32 / step_{t}_next_{name}.f32)
+#       point(x, m, extras)         where the step's gradient is taken
+#       step(x, m, v, g, x0, grad_at, rngs, extras) -> (x_next, m_next, v_next or None, extras_next)
+#   INPUTS[name] = fn(x, params, rngs) -> the transformed batch (copies stacked on the batch axis)
+#   GRADIENTS[name] = fn(g, params) -> the transformed gradient
+# grad_at(p) is the gradient at one point; a rule that samples several points draws all its noise
+# first and then calls grad_at on each point in order (the order the Java engine consumes the
+# input transforms' draws in).
+RULES, INPUTS, GRADIENTS = {}, {}, {}
+
+
+def load_plugins():
+    import glob
+    import importlib
+    here = os.path.dirname(os.path.abspath(__file__))
+    for f in sorted(glob.glob(os.path.join(here, "reference_ext_*.py"))):
+        importlib.import_module(os.path.basename(f)[:-3])
+
 
 class JavaRandom:
     """java.util.Random: 48-bit LCG, nextFloat = next(24) / 2^24."""
@@ -283,6 +306,8 @@ def input_transform(spec, x, rngs):
         return reference_parts.di(x, {"resize": resize, "plans": plans})
     if name == "si":
         return torch.cat([x / (2 ** i) for i in range(int(p.get("copies", 5)))], 0)
+    if name in INPUTS:
+        return INPUTS[name](x, p, rngs)
     raise ValueError(f"input {spec}: no reference")
 
 
@@ -292,6 +317,8 @@ def gradient_transform(spec, g):
         size = int(p.get("size", 15))
         k = reference_parts.kernel(p.get("kernel", "gaussian"), size, float(p.get("sigma", 3)))
         return F.conv2d(g, k, stride=1, padding=(size - 1) // 2, groups=g.shape[1])
+    if name in GRADIENTS:
+        return GRADIENTS[name](g, p)
     raise ValueError(f"gradient {spec}: no reference")
 
 
@@ -351,7 +378,10 @@ def main(argv=None):
     read = lambda name: _f32_read(os.path.join(d, name), shape)  # noqa: E731
     exists = lambda name: os.path.exists(os.path.join(d, name))  # noqa: E731
     loss = loss_fn(meta["loss"])
-    rule = Rule(meta)
+    load_plugins()
+    rule_name, rule_params = parse_spec(meta["update"])
+    plugin = RULES[rule_name](meta, rule_params) if rule_name in RULES else None
+    rule = plugin or Rule(meta)
     seeds = [int(s) for s in meta["seeds"]]
     x0 = read("clean.f32")
 
@@ -389,13 +419,21 @@ def main(argv=None):
         x, m = read(f"step_{s}_x.f32"), read(f"step_{s}_m.f32")
         v = read(f"step_{s}_v.f32") if exists(f"step_{s}_v.f32") else None
         g_java = read(f"step_{s}_grad.f32")
-        g_ref = grad_at(rule.point(x, m))
-        nx_ref, nm_ref, nv_ref = rule.step(x, m, v, g_ref, x0, grad_at, rngs)
+        if plugin is None:
+            g_ref = grad_at(rule.point(x, m))
+            nx_ref, nm_ref, nv_ref = rule.step(x, m, v, g_ref, x0, grad_at, rngs)
+            ne_ref = {}
+        else:
+            extras = {k: read(f"step_{s}_{k}.f32") if exists(f"step_{s}_{k}.f32") else None for k in plugin.extras}
+            g_ref = grad_at(plugin.point(x, m, extras))
+            nx_ref, nm_ref, nv_ref, ne_ref = plugin.step(x, m, v, g_ref, x0, grad_at, rngs, extras)
         row = dict(step=s, grad_rel_l2=_rel_l2(g_java, g_ref),
                    next_x_agree=_frac((read(f"step_{s}_next_x.f32") - nx_ref).abs() < 1e-6),
                    next_m_rel_l2=_rel_l2(read(f"step_{s}_next_m.f32"), nm_ref))
         if nv_ref is not None:
             row["next_v_rel_l2"] = _rel_l2(read(f"step_{s}_next_v.f32"), nv_ref)
+        for k, val in ne_ref.items():
+            row[f"next_{k}_rel_l2"] = _rel_l2(read(f"step_{s}_next_{k}.f32"), val)
         steps.append(row)
     final_agree = None
     if exists("final_x.f32"):
@@ -404,7 +442,10 @@ def main(argv=None):
     report = dict(steps=steps, init_x_agree=init_agree, final_x_agree=final_agree,
                   max_grad_rel_l2=max(r["grad_rel_l2"] for r in steps),
                   min_next_x_agree=min(r["next_x_agree"] for r in steps),
-                  max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0))
+                  max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0),
+                  max_next_extra_rel_l2=max((v for r in steps for k, v in r.items()
+                                             if k.startswith("next_") and k.endswith("_rel_l2")
+                                             and k not in ("next_m_rel_l2", "next_v_rel_l2")), default=0.0))
     text = json.dumps(report, indent=2)
     with open(os.path.join(d, "parity.json"), "w") as f:
         f.write(text + "\n")

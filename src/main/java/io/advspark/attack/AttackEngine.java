@@ -159,6 +159,7 @@ public final class AttackEngine {
                 try (NDManager step = batch.newSubManager()) {
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
+                    java.util.Map<String, NDArray> extrasBefore = state.extras();
                     GradientOracle oracle = p -> gradient(p, lo, hi, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
@@ -171,6 +172,9 @@ public final class AttackEngine {
                         if (state.variance() != null) {
                             observer.onVariance(t, varianceBefore, state.variance());
                         }
+                        for (var e : state.extras().entrySet()) {
+                            observer.onState(t, e.getKey(), extrasBefore.get(e.getKey()), e.getValue());
+                        }
                     }
                     next.attach(batch);
                     state.attach(batch);
@@ -179,6 +183,11 @@ public final class AttackEngine {
                     }
                     if (momentumBefore != null && momentumBefore != state.momentum()) {
                         momentumBefore.close();
+                    }
+                    for (var e : extrasBefore.entrySet()) {
+                        if (e.getValue() != state.extras().get(e.getKey())) {
+                            e.getValue().close();
+                        }
                     }
                     x = next;
                 }

@@ -24,6 +24,12 @@ public interface StepObserver {
     default void onVariance(int step, NDArray before, NDArray after) {}
 
     /**
+     * One of the rule's extra state arrays ({@code UpdateRule.State#extras}) before (null at the
+     * first step if the rule starts without it) and after the step.
+     */
+    default void onState(int step, String name, NDArray before, NDArray after) {}
+
+    /**
      * One surrogate's forward pass is about to run (in the autograd graph of a gradient). Called
      * once per ensemble member per forward, in member order, so the ensemble forwards of a step are
      * the calls with {@code member == 0}; {@code rows} is the batch that goes through the model:

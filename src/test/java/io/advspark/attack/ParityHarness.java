@@ -65,6 +65,8 @@ final class ParityHarness {
         }
         assertTrue(a >= 0.9999, name + ": next-x agreement " + a + "\n" + r);
         assertTrue(v <= 1e-5, name + ": variance rel L2 " + v + "\n" + r);
+        double e = r.path("max_next_extra_rel_l2").asDouble(0);
+        assertTrue(e <= 1e-5, name + ": extra state rel L2 " + e + "\n" + r);
     }
 
     /**

@@ -71,6 +71,18 @@ public final class StepDump implements StepObserver {
         }
     }
 
+    @Override
+    public void onState(int step, String name, NDArray before, NDArray after) {
+        try {
+            if (before != null) {
+                write("step_" + step + "_" + name + ".f32", before.toFloatArray());
+            }
+            write("step_" + step + "_next_" + name + ".f32", after.toFloatArray());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Adds fields to meta.json (the parts and seeds of the run). */
     public void extraMeta(String json) throws IOException {
         Path p = dir.resolve("meta.json");

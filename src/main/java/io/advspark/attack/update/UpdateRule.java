@@ -45,6 +45,15 @@ public interface UpdateRule {
             return null;
         }
 
+        /**
+         * Named state arrays beyond momentum and variance (a decay indicator, a previous mean
+         * gradient), for observers and parity dumps; empty for most rules. Replaced, not mutated,
+         * like the others.
+         */
+        default java.util.Map<String, NDArray> extras() {
+            return java.util.Map.of();
+        }
+
         /** Moves the state's arrays to {@code manager} (out of a step's scratch space). */
         void attach(NDManager manager);
     }
