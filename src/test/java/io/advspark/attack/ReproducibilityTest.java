@@ -29,7 +29,7 @@ class ReproducibilityTest {
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {
         "di(p=0.5, resize=1.1)", "translate(max=0.1)", "rotate(degrees=10)", "flip(p=0.5)", "noise(std=0.05)",
-        "di(p=0.5, resize=1.1)|si(copies=3)"})
+        "di(p=0.5, resize=1.1)|si(copies=3)", "bsr(blocks=2, degrees=24, copies=2)", "sia(blocks=3, copies=2)"})
     void randomInputTransformsArePerImageDeterministic(String inputs) throws Exception {
         check("mi(decay=1.0)", List.of(inputs.split("\\|")), "zeros");
     }

@@ -26,7 +26,8 @@ class SingleImageBatchTest {
     @ValueSource(strings = {
         "di(p=1.0, resize=1.1)", "si(copies=1)", "si(copies=3)", "admix(strength=0.2, mixes=1, copies=1)",
         "admix(strength=0.2, mixes=2, copies=2)", "translate(max=0.1)", "rotate(degrees=10)", "flip(p=1.0)",
-        "noise(std=0.05)", "brightness(m=2)", "jpeg(quality=75)"})
+        "noise(std=0.05)", "brightness(m=2)", "jpeg(quality=75)", "bsr(blocks=2, degrees=24, copies=1)",
+        "bsr(blocks=3, degrees=24, copies=2)", "sia(blocks=1, copies=1)", "sia(blocks=3, copies=2)"})
     void everyInputTransformHasAGradientOnABatchOfOne(String input) throws Exception {
         TorchRuntime.start(2); // the test JVM's count (surefire argLine): libtorch reads it once per JVM
         Path data = DEMO.resolve("data");

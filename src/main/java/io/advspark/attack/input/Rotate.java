@@ -1,7 +1,6 @@
 package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
 import io.advspark.vocabulary.Entry;
@@ -36,47 +35,13 @@ public record Rotate(double degrees) implements InputTransform {
         });
     }
 
-    /** Rotates one image [1,C,H,W] by {@code theta} radians (counter-clockwise on screen). */
+    /**
+     * Rotates one image [1,C,H,W] by {@code theta} radians (counter-clockwise on screen) about its
+     * centre, bilinear, zero outside: {@link Taps#rotate} of the whole image.
+     */
     public static NDArray rotate(NDArray xi, double theta, int c, int h, int w) {
-        int hw = h * w;
-        long[][] idx = new long[4][hw];
-        float[][] wt = new float[4][hw];
-        double cy = (h - 1) / 2.0;
-        double cx = (w - 1) / 2.0;
-        double cos = Math.cos(theta);
-        double sin = Math.sin(theta);
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int o = y * w + x;
-                double sx = cos * (x - cx) + sin * (y - cy) + cx;
-                double sy = -sin * (x - cx) + cos * (y - cy) + cy;
-                int x0 = (int) Math.floor(sx);
-                int y0 = (int) Math.floor(sy);
-                double fx = sx - x0;
-                double fy = sy - y0;
-                int k = 0;
-                for (int dy = 0; dy <= 1; dy++) {
-                    for (int dx = 0; dx <= 1; dx++, k++) {
-                        int yy = y0 + dy;
-                        int xx = x0 + dx;
-                        double weight = (dx == 1 ? fx : 1 - fx) * (dy == 1 ? fy : 1 - fy);
-                        if (yy >= 0 && yy < h && xx >= 0 && xx < w) {
-                            idx[k][o] = (long) yy * w + xx;
-                            wt[k][o] = (float) weight;
-                        }
-                    }
-                }
-            }
-        }
-        NDManager m = xi.getManager();
-        NDArray flat = xi.reshape(1, c, hw);
-        Shape full = new Shape(1, c, hw);
-        NDArray out = null;
-        for (int k = 0; k < 4; k++) {
-            NDArray ik = m.create(idx[k], new Shape(1, 1, hw)).broadcast(full);
-            NDArray term = flat.gather(ik, 2).mul(m.create(wt[k], new Shape(1, 1, hw)));
-            out = out == null ? term : out.add(term);
-        }
-        return out.reshape(1, c, h, w);
+        Taps t = new Taps(1, h, w, 4);
+        t.rotate(0, 0, 0, 0, 0, h, w, theta);
+        return t.apply(xi);
     }
 }
