@@ -41,9 +41,10 @@ import java.util.Random;
  *
  * <p>Versus the published code: the official TF code ({@code mi_bsr.py}) rotates each block by
  * a per-image angle drawn from a normal of std 0.2 rad truncated at 2 std (about +-23 degrees),
- * filling with 0 on its [-1, 1] scale (mid-grey), and draws the grid and the permutations once per
- * batch; TransferAttack's torch port draws uniform angles in +-24 degrees but rotates each
- * strip of the first split, not each block, one angle per batch. Here every image draws its own
+ * filling with 0 on its [-1, 1] scale (mid-grey), and draws each copy's grid and permutations with
+ * numpy while the TF graph is built, so they are fixed for the whole run, shared by every image,
+ * batch and step; TransferAttack's torch port draws uniform angles in +-24 degrees but rotates
+ * each strip of the first split, not each block, one angle for the whole batch. Here every image draws its own
  * grid, permutations and uniform angles, the paper's "rotate each block", and the fill is 0
  * (black), as TransferAttack's.
  *
