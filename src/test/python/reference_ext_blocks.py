@@ -8,11 +8,11 @@ TransferAttack's bsr.py / sia.py, with the per-image draws of advspark's documen
 from java.util.Random; not from the Java code. Every copy is built the way the official code builds
 it: torch.split / reorder / torch.cat for the shuffle, explicit bilinear taps for the rotations,
 torch.roll / flip / rot90, F.interpolate and the FFT-built DCT matrices of
-reference_parts.py for SIA. The rotation and the DCT low-pass follow their definitions with the
-float32 rounding pinned (the surrogates amplify last-bit input differences into up to 1e-2
-relative gradient differences); the standalone mode cross-checks both against the library
-version (F.grid_sample, float64 matrix products) to 1e-5. The resize is F.interpolate, the
-kernel the Java side runs too (libtorch's, though of another version: its rounding differs).
+reference_parts.py for SIA. The rotation follows its definition with the float32 rounding pinned
+(the surrogates amplify last-bit input differences into up to 1e-2 relative gradient
+differences); the standalone mode cross-checks it against F.grid_sample, and the DCT low-pass
+(float32 projector products) against float64 matrix products, to 1e-5. The resize is
+F.interpolate, the kernel the Java side runs too (libtorch's, though of another version).
 
   bsr(blocks=n, degrees=d, copies=k)
       per row r (image r mod N, rows in order), per copy j in order, from the image's stream:
@@ -34,8 +34,7 @@ kernel the Java side runs too (libtorch's, though of another version: its roundi
       ops=core: vshift, hshift, vflip, hflip, rot180, scale, noise (TransferAttack sia.py).
       resize: bilinear (align_corners=False) to (int(0.8 bh)+1, int(0.8 bw)+1) and back, clamp 0..1;
       dct: orthonormal DCT-II per side, the top int(0.4 n) frequencies zeroed, inverted: the
-        projector D^T diag(mask) D (float64 -> float32) applied to the rows, then the columns,
-        each sum accumulated in float32 in index order.
+        projector D^T diag(mask) D (float64 -> float32) applied to the rows, then the columns.
 
 Standalone (transform parity): reference_ext_blocks.py DIR reads DIR/<case>.json ({"spec",
 "seeds", "shape"}), <case>.x.f32 and <case>.w.f32, and writes <case>.out.f32 and <case>.grad.f32
@@ -189,22 +188,6 @@ def _projector(n, k):
     return ((d.T * mask) @ d).astype(np.float32)
 
 
-def _project(b, p, axis):
-    """out[.., y, ..] = sum_i p[y, i] b[.., i, ..] along axis 2 or 3, summed in float32 in order i = 0, 1, ..
-
-    The summation order is the definition's: the surrogates amplify last-bit differences of their
-    input (a BLAS product rounds in its own order) into 1e-4 relative gradient differences.
-    """
-    n = p.shape[0]
-    shape = (1, 1, n, 1) if axis == 2 else (1, 1, 1, n)
-    out = None
-    for i in range(n):
-        w = torch.from_numpy(np.ascontiguousarray(p[:, i])).reshape(shape)
-        bi = b[:, :, i:i + 1, :] if axis == 2 else b[:, :, :, i:i + 1]
-        out = bi * w if out is None else out + bi * w
-    return out
-
-
 def _lowpass(b, kh, kw):
     """Per channel, the top frequencies of each side zeroed: rows first, then columns.
 
@@ -219,9 +202,9 @@ def _lowpass(b, kh, kw):
         return (dh.T @ ((dh @ b.double() @ dw.T) * mask) @ dw).float()
     out = b
     if kh < bh:
-        out = _project(out, _projector(bh, kh), 2)
+        out = torch.from_numpy(_projector(bh, kh)) @ out
     if kw < bw:
-        out = _project(out, _projector(bw, kw), 3)
+        out = out @ torch.from_numpy(_projector(bw, kw)).T
     return out
 
 

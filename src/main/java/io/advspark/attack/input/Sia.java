@@ -44,8 +44,8 @@ import java.util.Random;
  *   <li>DCT: per channel, the orthonormal 2-D DCT-II of the block with its highest
  *       {@code int(0.4 bh)} row frequencies and {@code int(0.4 bw)} column frequencies set to zero,
  *       inverted: the projector {@code P = D^T diag(mask) D} of each side (built in float64,
- *       rounded to float32) applied to the rows, then to the columns, each product summed in
- *       float32 in index order (a side with nothing zeroed is left as it is);
+ *       rounded to float32) applied to the rows, then to the columns, as float32 matrix products
+ *       (a side with nothing zeroed is left as it is);
  *   <li>dropout: each channel of the block zeroed with probability 0.1, the others scaled by
  *       1 / 0.9 ({@code F.dropout2d(b, p=0.1, training=True)}).
  * </ol>
@@ -254,10 +254,11 @@ public record Sia(int blocks, int copies, String ops) implements InputTransform 
                 int kh = bh - (int) (bh * 0.4);
                 int kw = bw - (int) (bw * 0.4);
                 if (kh < bh) {
-                    out = project(out, lowPass(bh, kh), bh, bh, 2);
+                    out = m.create(lowPass(bh, kh), new Shape(bh, bh)).matMul(out);
                 }
                 if (kw < bw) {
-                    out = project(out, lowPass(bw, kw), bw, bw, 3);
+                    // The projector is symmetric: right-multiplying by it filters the rows.
+                    out = out.matMul(m.create(lowPass(bw, kw), new Shape(bw, bw)));
                 }
                 yield out;
             }
@@ -273,30 +274,6 @@ public record Sia(int blocks, int copies, String ops) implements InputTransform 
         String tail = axis == 2 ? ":, :, {}:, :" : ":, :, :, {}:";
         String head = axis == 2 ? ":, :, :{}, :" : ":, :, :, :{}";
         return cat(new NDList(b.get(new NDIndex(tail, n - k)), b.get(new NDIndex(head, n - k))), axis);
-    }
-
-    /**
-     * The {@code rows x n} matrix P (row-major) applied along {@code axis} (2: rows, 3: columns) of
-     * b, whose {@code axis} has n samples: {@code out[.., y, ..] = sum_i P[y][i] b[.., i, ..]},
-     * accumulated in float32 in order i = 0..n-1 (products and sums as separate elementwise ops,
-     * zero weights included). The order is pinned rather than
-     * left to a BLAS matrix product because the surrogates amplify last-bit differences of their
-     * input into 1e-4 relative gradient differences, so a reference can only match a fixed order.
-     */
-    private static NDArray project(NDArray b, float[] p, int n, int rows, int axis) {
-        NDManager m = b.getManager();
-        NDArray out = null;
-        for (int i = 0; i < n; i++) {
-            float[] col = new float[rows];
-            for (int y = 0; y < rows; y++) {
-                col[y] = p[y * n + i];
-            }
-            NDArray wi = m.create(col, axis == 2 ? new Shape(1, 1, rows, 1) : new Shape(1, 1, 1, rows));
-            NDArray bi = b.get(axis == 2 ? new NDIndex(":, :, {}:{}, :", i, i + 1) : new NDIndex(":, :, :, {}:{}", i, i + 1));
-            NDArray term = bi.mul(wi);
-            out = out == null ? term : out.add(term);
-        }
-        return out;
     }
 
     /** {@code D^T diag(u < k) D} for the orthonormal n-point DCT-II D, float64 rounded to float32, row-major. */
