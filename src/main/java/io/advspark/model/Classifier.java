@@ -219,6 +219,9 @@ public final class Classifier implements AutoCloseable {
     /** The fewest rows a forward runs on: smaller batches are repeated up to it (see {@link #logits(NDArray, NDList)}). */
     static final int MIN_ROWS = 4;
 
+    /** {@link #MIN_ROWS} for callers that batch rows themselves (smaller forwards are padded anyway). */
+    public static final int MIN_FORWARD_ROWS = MIN_ROWS;
+
     /**
      * As {@link #logits(NDArray)}, with the model's dropout sites multiplied by {@code masks}
      * (see {@link #rawForward(NDArray, NDList)}); null masks give the plain eval-mode forward.
@@ -264,7 +267,7 @@ public final class Classifier implements AutoCloseable {
     }
 
     /** {@code copies} copies of {@code a} stacked on axis 0 if its first axis has {@code rows} rows, else {@code a}. */
-    private static NDArray repeatRows(NDArray a, int rows, int copies) {
+    static NDArray repeatRows(NDArray a, int rows, int copies) {
         if (copies == 1 || a.getShape().dimension() == 0 || a.getShape().get(0) != rows) {
             return a;
         }
@@ -287,26 +290,33 @@ public final class Classifier implements AutoCloseable {
         try (NDManager m = parent.newSubManager()) {
             NDArray x = m.create(pixels, new Shape(shape));
             float[] z = Autograd.noGrad(() -> logits(x).toFloatArray());
-            int n = (int) shape[0];
-            int c = z.length / n;
-            int[][] out = new int[n][];
-            for (int i = 0; i < n; i++) {
-                int[] best = new int[k];
-                Arrays.fill(best, -1);
-                for (int j = 0; j < c; j++) {
-                    float v = z[i * c + j];
-                    int pos = k;
-                    while (pos > 0 && (best[pos - 1] < 0 || z[i * c + best[pos - 1]] < v)) {
-                        pos--;
-                    }
-                    if (pos < k) {
-                        System.arraycopy(best, pos, best, pos + 1, k - pos - 1);
-                        best[pos] = j;
-                    }
-                }
-                out[i] = best;
-            }
-            return out;
+            return topKRows(z, (int) shape[0], k);
         }
+    }
+
+    /**
+     * Top-k column indices of each row of a row-major {@code rows x c} score matrix, highest first,
+     * ties to the lower index (logits here; vote counts for randomized smoothing).
+     */
+    public static int[][] topKRows(float[] z, int rows, int k) {
+        int c = z.length / rows;
+        int[][] out = new int[rows][];
+        for (int i = 0; i < rows; i++) {
+            int[] best = new int[k];
+            Arrays.fill(best, -1);
+            for (int j = 0; j < c; j++) {
+                float v = z[i * c + j];
+                int pos = k;
+                while (pos > 0 && (best[pos - 1] < 0 || z[i * c + best[pos - 1]] < v)) {
+                    pos--;
+                }
+                if (pos < k) {
+                    System.arraycopy(best, pos, best, pos + 1, k - pos - 1);
+                    best[pos] = j;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
     }
 }

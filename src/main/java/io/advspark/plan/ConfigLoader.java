@@ -381,6 +381,9 @@ public final class ConfigLoader {
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(key + ".defenses: " + e.getMessage(), e);
                     }
+                    // A purifier's file is located like a model's: a plain path is made absolute
+                    // here (executors run elsewhere), a URI is kept; the canonical chain carries it.
+                    chain = chain.withResolvedPaths(loc -> absoluteUri(loc, key + ".defenses '" + d + "': purify path"));
                     String canonical = chain.spec();
                     if (seen.contains(canonical)) {
                         throw new ConfigException(key + ".defenses: '" + d + "' is listed twice (as " + canonical + ")");
