@@ -54,7 +54,7 @@ Random draws: advspark draws uniform noise in Java from one java.util.Random per
 image, meta "seeds"), row-major, value = lo + (hi - lo) * nextFloat() in float32. This module
 replays java.util.Random exactly, so both sides use the same draws, in the order the attack
 consumes them (the start's draws, then per step: each gradient's input-transform draws, and for
-variance tuning each neighbour's noise before that neighbour's gradient).
+variance tuning all neighbours' noise, then each neighbour's gradient in order).
 """
 
 import argparse
@@ -351,9 +351,11 @@ class Rule:
         if self.variance:
             rows, per = x.shape[0], x[0].numel()
             r = np.float32(self.beta * np.float32(self.eps))
+            # All neighbours' noise first, then their gradients (the input transforms' draws of
+            # neighbour 0, 1, ...): the order of one batched call.
+            noises = [uniform(rngs, rows, per, -r, r).reshape(x.shape) for _ in range(self.n)]
             acc = None
-            for _ in range(self.n):
-                noise = uniform(rngs, rows, per, -r, r).reshape(x.shape)
+            for noise in noises:
                 gi = grad_at(x + noise)
                 acc = gi if acc is None else acc + gi
             v_next = acc / self.n - g

@@ -58,16 +58,16 @@ public final class Purifier implements AutoCloseable {
     }
 
     /**
-     * The purified images, in {@code x}'s manager. Batches under {@link Classifier#MIN_ROWS} rows run
-     * repeated up to it, as the classifier does, so an image's output does not depend on its batch.
+     * The purified images, in {@code x}'s manager. Batches run padded to a multiple of
+     * {@link Classifier#MIN_ROWS} rows, as the classifier's, so an image's output does not depend on its batch.
      *
      * @throws IllegalStateException naming the file if the output's shape is not the input's
      */
     public NDArray apply(NDArray x) {
         return Autograd.noGrad(() -> {
             int rows = (int) x.getShape().get(0);
-            int copies = rows < Classifier.MIN_ROWS ? (Classifier.MIN_ROWS + rows - 1) / rows : 1;
-            NDArray in = Classifier.repeatRows(x, rows, copies);
+            int padded = (rows + Classifier.MIN_ROWS - 1) / Classifier.MIN_ROWS * Classifier.MIN_ROWS;
+            NDArray in = Classifier.padRows(x, rows, padded);
             NDArray out;
             try {
                 out = IValueUtils.forward(block, new NDList(in), false).head();
@@ -75,7 +75,7 @@ public final class Purifier implements AutoCloseable {
                 throw new IllegalStateException("purifier " + uri + " fails on a " + in.getShape() + " input: "
                         + Messages.firstLine(e.getMessage()), e);
             }
-            if (copies > 1) {
+            if (padded != rows) {
                 out = out.get(new NDIndex("0:{}", rows));
             }
             out.attach(x.getManager());

@@ -409,6 +409,10 @@ public final class ConfigLoader {
         if (batch < 1) {
             throw new ConfigException("advspark.batch-size must be >= 1, got " + batch);
         }
+        int maxRows = c.getInt("max-rows");
+        if (maxRows < 1) {
+            throw new ConfigException("advspark.max-rows must be >= 1, got " + maxRows);
+        }
         String device = c.getString("device");
         if (!device.equals("cpu") && !device.equals("gpu")) {
             throw new ConfigException("advspark.device: '" + device + "' is not one of cpu, gpu (gpu: the GPU Spark"
@@ -441,7 +445,8 @@ public final class ConfigLoader {
                 c.getString("spark.app-name"),
                 sparkConf,
                 score,
-                leaseSeconds);
+                leaseSeconds,
+                maxRows);
     }
 
     /**

@@ -6,6 +6,8 @@ import io.advspark.attack.StepContext;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The momentum family, one rule with three switches:
@@ -104,17 +106,26 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
         return next.sign();
     }
 
-    /** (1/N) sum_i g(x_t + r_i) - g(x_t), sampled around the iterate the gradient was taken at. */
+    /**
+     * (1/N) sum_i g(x_t + r_i) - g(x_t), sampled around the iterate the gradient was taken at: all N
+     * neighbours' noise drawn first (neighbour by neighbour, each row from its image's stream),
+     * then their gradients in one batched call.
+     */
     private NDArray variance(NDArray grad, StepContext ctx, GradientOracle oracle, S s) {
         NDArray x = s.current;
         long[] shape = x.getShape().getShape();
         int rows = (int) shape[0];
         int per = (int) (x.size() / rows);
         float r = (float) (beta * ctx.eps01());
-        NDArray sum = null;
+        // In the step's scratch (the gradient's manager), freed with the step; x lives for the batch.
+        NDManager scratch = grad.getManager();
+        List<NDArray> points = new ArrayList<>(neighbours);
         for (int i = 0; i < neighbours; i++) {
-            NDArray noise = x.getManager().create(ctx.draws().uniform(rows, per, -r, r), x.getShape());
-            NDArray gi = oracle.at(x.add(noise));
+            NDArray noise = scratch.create(ctx.draws().uniform(rows, per, -r, r), x.getShape());
+            points.add(noise.add(x));
+        }
+        NDArray sum = null;
+        for (NDArray gi : oracle.at(points)) {
             sum = sum == null ? gi : sum.add(gi);
         }
         return sum.div((float) neighbours).sub(grad);
