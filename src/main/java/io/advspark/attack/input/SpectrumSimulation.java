@@ -2,6 +2,7 @@ package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
 import io.advspark.attack.filter.DctFilter;
@@ -20,11 +21,22 @@ import java.util.Random;
  * </pre>
  *
  * elementwise over [C, H, W], with DCT the orthonormal 2-D DCT-II of each channel's whole H x W
- * plane, {@code DCT(X) = D_H X D_W^T} ({@link DctFilter#matrix}), and IDCT its transpose. Both
- * are float32 matrix products in the autograd graph, so the gradient reaches the iterate through
- * the transform: a copy's Jacobian is {@code D^T diag(M) D} (the noise is additive), whose mean
- * over masks is the identity. Copy j of row r is at row {@code j * rows + r}; the engine averages
- * the loss over the copies (the paper's average of the N gradients), in one forward pass.
+ * plane, {@code DCT(X) = D_H X D_W^T} ({@link DctFilter#matrix}), and IDCT its transpose. The
+ * gradient reaches the iterate through the transform: a copy's Jacobian is
+ * {@code D^T diag(M) D} (the noise is additive), whose mean over masks is the identity. Copy j of
+ * row r is at row {@code j * rows + r}; the engine averages the loss over the copies (the paper's
+ * average of the N gradients), in one forward pass.
+ *
+ * <p>Numerics: the value is computed in float64 (noise added, both DCTs, the mask) and rounded to
+ * float32 once; the gradient is taken through the same linear map in float32, carried by
+ * {@code lin - stopGradient(lin)}, which is exactly zero (DJL's type conversion records no
+ * gradient). Why: in float32 the four matrix products per plane (DC coefficients near 16 on a
+ * 32 x 32 image, larger on bigger ones) leave rounding errors that depend on the BLAS kernel, and
+ * the surrogates' input gradient is sensitive enough to them (ReLUs flipping) that two float32
+ * implementations, libtorch 2.7.1 and torch 1.13 on the reference BLAS, differed by up to 4e-3
+ * relative L2 in the gradient on CIFAR, as did float32 against float64 in torch alone. In float64
+ * both give the same float32 model input bar rare rounding ties. The extra cost is small next to
+ * the surrogates' forward and backward.
  *
  * <p>Draws, per output row k = j * rows + r in increasing k, from {@code ctx.draws().rng(k)}
  * (image k mod N's stream): first the C*H*W noise values of the copy, row-major over [C, H, W],
@@ -52,7 +64,8 @@ import java.util.Random;
  *       cancels in the inverse, so {@code T} is the same transform.</li>
  *   <li>They loop the N copies through the model one at a time and sum the gradients; we stack
  *       them on the batch axis (one forward of {@code copies * rows} rows: mind the memory at
- *       ImageNet sizes, about 0.6 MB per row per float32 tensor at 224 x 224).</li>
+ *       ImageNet sizes: 1.2 MB per row for each float64 intermediate at 224 x 224, besides the
+ *       surrogates' activations).</li>
  *   <li>TransferAttack draws the noise at a hard-coded 3 x 224 x 224; we use the image's shape.</li>
  * </ul>
  * Like both, the result is not clipped to [0, 1] (clipping would zero the gradient where it
@@ -112,24 +125,40 @@ public record SpectrumSimulation(int copies, double rho, double sigma) implement
         int w = (int) s.get(3);
         NDManager m = x.getManager();
         Shape out = new Shape(copies * s.get(0), s.get(1), h, w);
-        NDArray tiled = copies == 1 ? x : x.tile(new long[] {copies, 1, 1, 1});
-        NDArray dh = dct(m, h);
-        NDArray dw = h == w ? dh : dct(m, w);
         // Every intermediate lives in x's manager (the step's scratch during an attack).
-        NDArray noisy = tiled.add(m.create(d.noise(), out));
-        NDArray spectrum = dh.matMul(noisy).matMul(dw.transpose());
-        NDArray scaled = spectrum.mul(m.create(d.mask(), out));
-        return dh.transpose().matMul(scaled).matMul(dw);
+        NDArray mask = m.create(d.mask(), out);
+        // The value, in float64 and rounded to float32 once (see the class comment). DJL's type
+        // conversion records no gradient, so this path is a constant...
+        NDArray x64 = tile(x.stopGradient()).toType(DataType.FLOAT64, false)
+                .add(m.create(d.noise(), out).toType(DataType.FLOAT64, false));
+        NDArray value = spectral(x64, mask.toType(DataType.FLOAT64, false), DataType.FLOAT64)
+                .toType(DataType.FLOAT32, false);
+        // ...and the gradient flows through the same linear map in float32 (the noise is additive):
+        // lin - stopGradient(lin) is exactly zero, so the value stays the float64 one.
+        NDArray lin = spectral(tile(x), mask, DataType.FLOAT32);
+        return value.add(lin.sub(lin.stopGradient()));
     }
 
-    /** The orthonormal n-point DCT-II matrix, rounded to float32 once. */
+    private NDArray tile(NDArray x) {
+        return copies == 1 ? x : x.tile(new long[] {copies, 1, 1, 1});
+    }
+
+    /** {@code D_H^T (mask * (D_H x D_W^T)) D_W} with the DCT matrices in {@code type}. */
+    private static NDArray spectral(NDArray x, NDArray mask, DataType type) {
+        NDManager m = x.getManager();
+        int h = (int) x.getShape().get(2);
+        int w = (int) x.getShape().get(3);
+        NDArray dh = dct(m, h).toType(type, false);
+        NDArray dw = h == w ? dh : dct(m, w).toType(type, false);
+        return dh.transpose().matMul(dh.matMul(x).matMul(dw.transpose()).mul(mask)).matMul(dw);
+    }
+
+    /** The orthonormal n-point DCT-II matrix, float64. */
     private static NDArray dct(NDManager m, int n) {
         double[][] d = DctFilter.matrix(n);
-        float[] f = new float[n * n];
+        double[] f = new double[n * n];
         for (int u = 0; u < n; u++) {
-            for (int x = 0; x < n; x++) {
-                f[u * n + x] = (float) d[u][x];
-            }
+            System.arraycopy(d[u], 0, f, u * n, n);
         }
         return m.create(f, new Shape(n, n));
     }
