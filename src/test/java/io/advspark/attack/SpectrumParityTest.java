@@ -27,6 +27,10 @@ class SpectrumParityTest {
         "mi(decay=1.0) | ssa(copies=4, rho=0.5, sigma=1) | | none | 1",
         // NI's look-ahead point on a tiled batch (each image's stream used by both of its rows),
         // then DI on the spectrum copies (the authors' S2I-DI order, model(DI(x_idct))) and SI.
+        // With ssa(rho=0.3, sigma=0.5) image 1 was still so confidently classified at step 0 that
+        // its gradient was float32 rounding (mean |g| 3.7e-6 against 0.1-0.3 for the others) and
+        // 2 of its signs differed (next-x agreement 0.99984; gradient rel L2 8e-7): the noisier
+        // setting leaves that saturation, which is not SSA's (see PartsParityTest's targeted CE).
         "ni(decay=1.0) | ssa(copies=2, rho=0.4, sigma=2); di(p=0.5, resize=1.1); si(copies=2) | | none | 2",
         // The published settings, ssa(copies=20, rho=0.5, sigma=1) on mi(decay=1.0), passed too
         // (max gradient rel L2 4.0e-7, next-x agreement 1.0) but took 150-200 s on the shared
