@@ -82,15 +82,20 @@ import reference_parts  # noqa: E402
 #       step(x, m, v, g, x0, grad_at, rngs, extras) -> (x_next, m_next, v_next or None, extras_next)
 #   INPUTS[name] = fn(x, params, rngs) -> the transformed batch (copies stacked on the batch axis)
 #   GRADIENTS[name] = fn(g, params) -> the transformed gradient
+#   META                            the dump's meta.json (epsPixels, stepSizePixels, ...), filled by
+#                                   main() before the plug-ins load, for parts that need the budget
 # grad_at(p) is the gradient at one point; a rule that samples several points draws all its noise
 # first and then calls grad_at on each point in order (the order the Java engine consumes the
-# input transforms' draws in).
-RULES, INPUTS, GRADIENTS = {}, {}, {}
+# input transforms' draws in). A plug-in registers with `import reference_updates`: load_plugins
+# makes that name this running module (run as a script it is __main__, and a plain import would
+# load a second copy whose dicts main() never reads).
+RULES, INPUTS, GRADIENTS, META = {}, {}, {}, {}
 
 
 def load_plugins():
     import glob
     import importlib
+    sys.modules.setdefault("reference_updates", sys.modules[__name__])
     here = os.path.dirname(os.path.abspath(__file__))
     for f in sorted(glob.glob(os.path.join(here, "reference_ext_*.py"))):
         importlib.import_module(os.path.basename(f)[:-3])
@@ -380,6 +385,7 @@ def main(argv=None):
     read = lambda name: _f32_read(os.path.join(d, name), shape)  # noqa: E731
     exists = lambda name: os.path.exists(os.path.join(d, name))  # noqa: E731
     loss = loss_fn(meta["loss"])
+    META.update(meta)
     load_plugins()
     rule_name, rule_params = parse_spec(meta["update"])
     plugin = RULES[rule_name](meta, rule_params) if rule_name in RULES else None

@@ -150,6 +150,7 @@ public final class PartCostBench extends BenchCommand {
                 {"input DI", "di(p=0.5, resize=1.1)"},
                 {"input SI(5)", "si(copies=5)"},
                 {"input Admix(3x5)", "admix(strength=0.2, mixes=3, copies=5)"},
+                {"input SSA(20)", "ssa(copies=20, rho=0.5, sigma=1)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},
