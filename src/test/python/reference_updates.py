@@ -77,7 +77,11 @@ import reference_parts  # noqa: E402
 # editing this one:
 #   RULES[name] = factory(meta, params) -> object with
 #       extras                      names of extra state arrays (UpdateRule.State#extras, dumped as
-#                                   step_{t}_{name}.f32 / step_{t}_next_{name}.f32)
+#                                   step_{t}_{name}.f32 / step_{t}_next_{name}.f32), compared by
+#                                   relative L2 (max_next_extra_rel_l2)
+#       discrete (optional)         those of the extras that are piecewise constant in the momentum
+#                                   (GRA's decay indicator): compared element by element like the
+#                                   iterate instead (min_next_extra_agree)
 #       point(x, m, extras)         where the step's gradient is taken
 #       step(x, m, v, g, x0, grad_at, rngs, extras) -> (x_next, m_next, v_next or None, extras_next)
 #   INPUTS[name] = fn(x, params, rngs) -> the transformed batch (copies stacked on the batch axis)
@@ -97,6 +101,9 @@ def load_plugins():
     import importlib
     sys.modules.setdefault("reference_updates", sys.modules[__name__])
     here = os.path.dirname(os.path.abspath(__file__))
+    # Run as a script this module is __main__: a plug-in's "import reference_updates" would load a
+    # second copy with its own (unread) RULES. Make the import find this module instead.
+    sys.modules.setdefault("reference_updates", sys.modules[__name__])
     for f in sorted(glob.glob(os.path.join(here, "reference_ext_*.py"))):
         importlib.import_module(os.path.basename(f)[:-3])
 
@@ -389,6 +396,7 @@ def main(argv=None):
     load_plugins()
     rule_name, rule_params = parse_spec(meta["update"])
     plugin = RULES[rule_name](meta, rule_params) if rule_name in RULES else None
+    discrete = set(getattr(plugin, "discrete", ()))
     rule = plugin or Rule(meta)
     seeds = [int(s) for s in meta["seeds"]]
     x0 = read("clean.f32")
@@ -441,7 +449,13 @@ def main(argv=None):
         if nv_ref is not None:
             row["next_v_rel_l2"] = _rel_l2(read(f"step_{s}_next_v.f32"), nv_ref)
         for k, val in ne_ref.items():
-            row[f"next_{k}_rel_l2"] = _rel_l2(read(f"step_{s}_next_{k}.f32"), val)
+            java_k = read(f"step_{s}_next_{k}.f32")
+            if k in discrete:
+                # Piecewise-constant state (a decay indicator): compared element by element like
+                # the iterate, since one element at a sign boundary moves its rel L2 past any bound.
+                row[f"next_{k}_agree"] = _frac((java_k - val).abs() <= 1e-6 * val.abs().clamp_min(1.0))
+            else:
+                row[f"next_{k}_rel_l2"] = _rel_l2(java_k, val)
         steps.append(row)
     final_agree = None
     if exists("final_x.f32"):
@@ -453,7 +467,10 @@ def main(argv=None):
                   max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0),
                   max_next_extra_rel_l2=max((v for r in steps for k, v in r.items()
                                              if k.startswith("next_") and k.endswith("_rel_l2")
-                                             and k not in ("next_m_rel_l2", "next_v_rel_l2")), default=0.0))
+                                             and k not in ("next_m_rel_l2", "next_v_rel_l2")), default=0.0),
+                  min_next_extra_agree=min((v for r in steps for k, v in r.items()
+                                            if k.startswith("next_") and k.endswith("_agree") and k != "next_x_agree"),
+                                           default=1.0))
     text = json.dumps(report, indent=2)
     with open(os.path.join(d, "parity.json"), "w") as f:
         f.write(text + "\n")
