@@ -145,6 +145,8 @@ public final class PartCostBench extends BenchCommand {
             List<Row> parts = new ArrayList<>();
             parts.add(engine("update NI", recipe("ni(decay=1.0)"), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("update VMI(n=20)", recipe("vmi(decay=1.0, n=20, beta=1.5)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update EMI(n=11)", recipe("emi(decay=1.0, n=11, eta=7)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update MEF(n=20)", recipe("mef(decay=0.5, inner=0.9, n=20, gamma=2, xi=0.15)"), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("update I-FGSM", recipe("ifgsm"), ens, m, clean, guides, shape, y, t, steps));
             String[][] inputs = {
                 {"input DI", "di(p=0.5, resize=1.1)"},
