@@ -101,9 +101,6 @@ def load_plugins():
     import importlib
     sys.modules.setdefault("reference_updates", sys.modules[__name__])
     here = os.path.dirname(os.path.abspath(__file__))
-    # Run as a script this module is __main__: a plug-in's "import reference_updates" would load a
-    # second copy with its own (unread) RULES. Make the import find this module instead.
-    sys.modules.setdefault("reference_updates", sys.modules[__name__])
     for f in sorted(glob.glob(os.path.join(here, "reference_ext_*.py"))):
         importlib.import_module(os.path.basename(f)[:-3])
 
