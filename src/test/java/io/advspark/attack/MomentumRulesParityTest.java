@@ -99,18 +99,19 @@ class MomentumRulesParityTest {
      * Forwards per step, counted through {@link StepObserver#onForward}: whatever the engine's
      * batching, every step sends each surrogate exactly the rows of its points (EMI: the iterate
      * plus n - 1 others for odd n, plus n for even n; MEF: the iterate plus n neighbours), in
-     * images x copies rows per point. The number of forwards is reported, not asserted (the engine
-     * is about to batch the points of one oracle call into one forward).
+     * images x copies rows per point, in two forwards: the iterate, then all points of the rule's
+     * one {@code oracle.at(List)} call (under the default row cap of 64 here, or more when the
+     * points' rows exceed it).
      */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource(delimiter = ';', value = {
-        // update; inputs; member rows per step
-        "emi(n=11);;44",
-        "emi(n=4);;20",
-        "mef(n=20);;84",
-        "emi(n=3);si(copies=2);24",
+        // update; inputs; member rows per step; forwards per step
+        "emi(n=11);;44;2",
+        "emi(n=4);;20;2",
+        "mef(n=20);;84;3",
+        "emi(n=3);si(copies=2);24;2",
     })
-    void forwardsPerStep(String update, String inputs, int rows) throws Exception {
+    void forwardsPerStep(String update, String inputs, int rows, int expectedForwards) throws Exception {
         int images = 4;
         Path data = Shared.cifar10();
         List<ManifestRow> manifest = Fixtures.manifest(data, 0, images);
@@ -148,6 +149,7 @@ class MomentumRulesParityTest {
             }
             assertEquals(rows, memberRows[0], attack.spec() + ": rows through member 0 in step " + t);
             assertEquals(rows, memberRows[1], attack.spec() + ": rows through member 1 in step " + t);
+            assertEquals(expectedForwards, forwards, attack.spec() + ": ensemble forwards in step " + t);
             Report.append("forwards-momentum-rules.md", String.format(Locale.ROOT,
                     "| %s | inputs %s | step %d | ensemble forwards %d | rows per member %d |",
                     attack.spec(), in, t, forwards, memberRows[0]));
