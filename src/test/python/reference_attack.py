@@ -28,7 +28,7 @@ Specification (both implementations follow it literally):
            resize = F.interpolate(bilinear, align_corners=False) to card.input_size, computed in
            float64 and rounded to float32 (float32 kernels differ between PyTorch releases, 1.13
            here and libtorch 2.7.1 in advspark; float64 ones agree), skipped when the size already matches; mean/std float32 [1,3,1,1]; off = card.label_offset,
-           C = card.dataset_classes. Ensemble z = sum_k w_k z_k (weights not renormalised).
+           C = card.dataset_classes. Ensemble z = sum_k s_k z_k, s_k = w_k / sum_j w_j (Dong et al.: weights sum to 1).
   loss     (ascended) wu * CE(z, y, sum) - wt * CE(z, t, sum); y, t 0-based (= CSV label - labelBase).
            untargeted: wu=1, wt=0; targeted: wu=0, wt=1; weighted: --wu/--wt.
   step     g = dloss/dx_t; m_{t+1} = mu m_t + g / max(mean(|g|, dims 1..3), 1e-12);
@@ -113,9 +113,11 @@ class Ensemble:
         self.classes = classes.pop()
 
     def logits(self, x01):
+        total = sum(m.weight for m in self.members)
         z = None
         for m in self.members:
-            term = m.weight * m.logits(x01)
+            share = m.weight / total
+            term = m.logits(x01) if share == 1.0 else share * m.logits(x01)
             z = term if z is None else z + term
         return z
 
