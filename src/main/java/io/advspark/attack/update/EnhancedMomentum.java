@@ -87,7 +87,7 @@ public record EnhancedMomentum(double decay, int samples, double eta) implements
         // The point of the step is x_t itself (gradientPoint's default), so grad is the c = 0 sample.
         NDArray x = s.current;
         NDArray prev = s.average == null ? null : scratchAlias(s.average, scratch);
-        NDArray unit = prev == null ? null : prev.div(meanAbs(prev));
+        NDArray unit = prev == null ? null : prev.div(Momentum.meanAbs(prev));
         List<NDArray> points = new ArrayList<>(samples);
         int middle = -1;
         for (int i = 0; i < samples; i++) {
@@ -107,7 +107,7 @@ public record EnhancedMomentum(double decay, int samples, double eta) implements
             sum = sum == null ? gi : sum.add(gi);
         }
         NDArray average = sum.div((float) samples);
-        NDArray m = scratchAlias(s.m, scratch).mul((float) decay).add(average.div(meanAbs(average)));
+        NDArray m = scratchAlias(s.m, scratch).mul((float) decay).add(average.div(Momentum.meanAbs(average)));
         s.m = m;
         s.average = average;
         return m.sign();
@@ -119,11 +119,6 @@ public record EnhancedMomentum(double decay, int samples, double eta) implements
         return x;
     }
 
-    /** Per-image mean absolute value, [N,1,1,1], floored at 1e-12. */
-    static NDArray meanAbs(NDArray g) {
-        long n = g.getShape().get(0);
-        return g.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f).reshape(n, 1, 1, 1);
-    }
 
     /**
      * A view of a state array owned by {@code scratch}, so that results computed from it (which

@@ -108,13 +108,13 @@ public record ExpectedFlatness(double decay, double inner, int samples, double g
         NDArray[] next = new NDArray[samples];
         for (int k = 0; k < samples; k++) {
             NDArray g = grads.get(k);
-            NDArray unit = g.div(EnhancedMomentum.meanAbs(g));
+            NDArray unit = g.div(Momentum.meanAbs(g));
             next[k] = s.p[k] == null ? unit : unit.sub(EnhancedMomentum.scratchAlias(s.p[k], scratch).mul((float) inner));
             sum = sum == null ? g : sum.add(g);
         }
         NDArray mean = sum.div((float) samples);
         NDArray m = EnhancedMomentum.scratchAlias(s.m, scratch).mul((float) decay)
-                .add(mean.div(EnhancedMomentum.meanAbs(mean)));
+                .add(mean.div(Momentum.meanAbs(mean)));
         s.m = m;
         s.p = next;
         return m.sign();

@@ -58,9 +58,7 @@ public record GradientRelevance(double decay, int neighbours, double beta, doubl
             .summary("Gradient relevance: MI on s g + (1-s) mean of n neighbour gradients (s their cosine), "
                     + "steps damped by eta where the momentum's sign flips")
             .paper("Zhu et al., \"Boosting Adversarial Transferability via Gradient Relevance Attack\", ICCV 2023")
-            .param(Param.dbl("decay", 1.0, 0, 100,
-                    "momentum decay mu: m = mu m + g / mean abs(g) per image")
-                    .style(Param.Style.INTEGRAL))
+            .param(Momentum.DECAY)
             .param(Param.integer("n", 20, 1, 1000,
                     "neighbours sampled per step for the mean gradient")
                     .from("neighbours"))
@@ -106,7 +104,7 @@ public record GradientRelevance(double decay, int neighbours, double beta, doubl
         NDArray sampled = sum.div((float) neighbours);
         NDArray rel = cosine(grad, sampled);
         NDArray weighted = grad.mul(rel).add(sampled.mul(rel.neg().add(1f)));
-        NDArray next = s.m.mul((float) decay).add(weighted.div(PenalizedGradientNorm.meanAbs(weighted)));
+        NDArray next = s.m.mul((float) decay).add(weighted.div(Momentum.meanAbs(weighted)));
         NDArray agree = next.sign().eq(s.m.sign());
         NDArray factor = NDArrays.where(agree, scratch.ones(x.getShape()), scratch.full(x.getShape(), (float) eta));
         s.indicator = s.indicator.mul(factor);

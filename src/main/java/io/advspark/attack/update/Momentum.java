@@ -34,7 +34,7 @@ import java.util.List;
  */
 public record Momentum(double decay, boolean nesterov, int neighbours, double beta) implements UpdateRule {
     // Shared by the four entries below (declared first: static fields initialise in order).
-    private static final Param DECAY = Param.dbl("decay", 1.0, 0, 100,
+    static final Param DECAY = Param.dbl("decay", 1.0, 0, 100,
             "momentum decay mu: m = mu m + g / mean abs(g) per image")
             .style(Param.Style.INTEGRAL);
     private static final Param NEIGHBOURS = Param.integer("n", 20, 1, 1000,
@@ -97,7 +97,7 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
         S s = (S) state;
         NDArray g = s.v == null ? grad : grad.add(s.v);
         long n = g.getShape().get(0);
-        NDArray l1 = g.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f).reshape(n, 1, 1, 1);
+        NDArray l1 = meanAbs(g);
         NDArray next = s.m.mul((float) decay).add(g.div(l1));
         s.m = next;
         if (neighbours > 0) {
@@ -129,6 +129,15 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
             sum = sum == null ? gi : sum.add(gi);
         }
         return sum.div((float) neighbours).sub(grad);
+    }
+
+    /**
+     * Per image mean |g| (the official MI code's reduce_mean(abs)), floored at 1e-12 so a zero
+     * gradient gives a zero step instead of NaN; shaped [N,1,1,1]. Shared by the momentum rules.
+     */
+    static NDArray meanAbs(NDArray g) {
+        long n = g.getShape().get(0);
+        return g.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f).reshape(n, 1, 1, 1);
     }
 
     /** Momentum, variance, and the iterate of this step (for sampling neighbours). */

@@ -59,9 +59,7 @@ public record PenalizedGradientNorm(double decay, int neighbours, double delta, 
     public static final Entry<PenalizedGradientNorm> DECLARATION = Entry.of(Kind.UPDATE, "pgn", PenalizedGradientNorm.class)
             .summary("Penalized gradient norm: MI on the mean over n neighbours of (1-delta) g(x') + delta g(x' - alpha g/mean|g|)")
             .paper("Ge et al., \"Boosting Adversarial Transferability by Achieving Flat Local Maxima\", NeurIPS 2023")
-            .param(Param.dbl("decay", 1.0, 0, 100,
-                    "momentum decay mu: m = mu m + g / mean abs(g) per image")
-                    .style(Param.Style.INTEGRAL))
+            .param(Momentum.DECAY)
             .param(Param.integer("n", 20, 1, 1000,
                     "neighbours sampled per step (two gradients each)")
                     .from("neighbours"))
@@ -102,7 +100,7 @@ public record PenalizedGradientNorm(double decay, int neighbours, double delta, 
         List<NDArray> star = new ArrayList<>(neighbours);
         for (int i = 0; i < neighbours; i++) {
             NDArray g = g1.get(i);
-            star.add(near.get(i).sub(g.div(meanAbs(g)).mul(ctx.alpha01())));
+            star.add(near.get(i).sub(g.div(Momentum.meanAbs(g)).mul(ctx.alpha01())));
         }
         List<NDArray> g2 = oracle.at(star);
         NDArray sum = null;
@@ -111,16 +109,11 @@ public record PenalizedGradientNorm(double decay, int neighbours, double delta, 
             sum = sum == null ? gi : sum.add(gi);
         }
         NDArray mean = sum.div((float) neighbours);
-        NDArray next = s.m.mul((float) decay).add(mean.div(meanAbs(mean)));
+        NDArray next = s.m.mul((float) decay).add(mean.div(Momentum.meanAbs(mean)));
         s.m = next;
         return next.sign();
     }
 
-    /** Per image mean |g|, floored at 1e-12, shaped [N,1,1,1]. */
-    static NDArray meanAbs(NDArray g) {
-        long n = g.getShape().get(0);
-        return g.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f).reshape(n, 1, 1, 1);
-    }
 
     /** Momentum, and the iterate of this step (the centre of the neighbourhood). */
     static final class S implements UpdateRule.State {
