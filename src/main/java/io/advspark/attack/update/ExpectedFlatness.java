@@ -6,7 +6,6 @@ import io.advspark.attack.StepContext;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,18 +89,12 @@ public record ExpectedFlatness(double decay, double inner, int samples, double g
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
         NDManager scratch = grad.getManager();
-        NDArray x = s.current;
-        int rows = (int) x.getShape().get(0);
-        int per = (int) (x.size() / rows);
-        float r = (float) (gamma * ctx.eps01());
         float shift = (float) (xi * ctx.eps01());
-        List<NDArray> points = new ArrayList<>(samples);
+        List<NDArray> points = Momentum.uniformNeighbours(s.current, samples, (float) (gamma * ctx.eps01()), ctx, scratch);
         for (int k = 0; k < samples; k++) {
-            NDArray p = scratch.create(ctx.draws().uniform(rows, per, -r, r), x.getShape()).add(x);
             if (s.p[k] != null) {
-                p = p.add(EnhancedMomentum.scratchAlias(s.p[k], scratch).mul(shift));
+                points.set(k, points.get(k).add(EnhancedMomentum.scratchAlias(s.p[k], scratch).mul(shift)));
             }
-            points.add(p);
         }
         List<NDArray> grads = oracle.at(points);
         NDArray sum = null;

@@ -7,7 +7,6 @@ import io.advspark.attack.StepContext;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -87,16 +86,9 @@ public record GradientRelevance(double decay, int neighbours, double beta, doubl
     @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
-        NDArray x = s.current;
         // The step's scratch manager (the engine's gradients live there): the points die with it.
         NDManager scratch = grad.getManager();
-        int rows = (int) x.getShape().get(0);
-        int per = (int) (x.size() / rows);
-        float r = (float) (beta * ctx.eps01());
-        List<NDArray> points = new ArrayList<>(neighbours);
-        for (int i = 0; i < neighbours; i++) {
-            points.add(scratch.create(ctx.draws().uniform(rows, per, -r, r), x.getShape()).add(x));
-        }
+        List<NDArray> points = Momentum.uniformNeighbours(s.current, neighbours, (float) (beta * ctx.eps01()), ctx, scratch);
         NDArray sum = null;
         for (NDArray gi : oracle.at(points)) {
             sum = sum == null ? gi : sum.add(gi);
@@ -106,7 +98,7 @@ public record GradientRelevance(double decay, int neighbours, double beta, doubl
         NDArray weighted = grad.mul(rel).add(sampled.mul(rel.neg().add(1f)));
         NDArray next = s.m.mul((float) decay).add(weighted.div(Momentum.meanAbs(weighted)));
         NDArray agree = next.sign().eq(s.m.sign());
-        NDArray factor = NDArrays.where(agree, scratch.ones(x.getShape()), scratch.full(x.getShape(), (float) eta));
+        NDArray factor = NDArrays.where(agree, scratch.ones(grad.getShape()), scratch.full(grad.getShape(), (float) eta));
         s.indicator = s.indicator.mul(factor);
         s.m = next;
         return s.indicator.mul(next.sign());

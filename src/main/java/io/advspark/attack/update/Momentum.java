@@ -112,23 +112,29 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
      * then their gradients in one batched call.
      */
     private NDArray variance(NDArray grad, StepContext ctx, GradientOracle oracle, S s) {
-        NDArray x = s.current;
-        long[] shape = x.getShape().getShape();
-        int rows = (int) shape[0];
-        int per = (int) (x.size() / rows);
-        float r = (float) (beta * ctx.eps01());
-        // In the step's scratch (the gradient's manager), freed with the step; x lives for the batch.
-        NDManager scratch = grad.getManager();
-        List<NDArray> points = new ArrayList<>(neighbours);
-        for (int i = 0; i < neighbours; i++) {
-            NDArray noise = scratch.create(ctx.draws().uniform(rows, per, -r, r), x.getShape());
-            points.add(noise.add(x));
-        }
+        List<NDArray> points = uniformNeighbours(s.current, neighbours, (float) (beta * ctx.eps01()), ctx,
+                grad.getManager());
         NDArray sum = null;
         for (NDArray gi : oracle.at(points)) {
             sum = sum == null ? gi : sum.add(gi);
         }
         return sum.div((float) neighbours).sub(grad);
+    }
+
+    /**
+     * {@code count} points {@code x + r}, r uniform in [-radius01, radius01) per element, drawn
+     * point by point (each row from its image's stream), in {@code scratch}, the step's manager
+     * (the gradient's), so they are freed with the step while x lives for the batch. The
+     * neighbourhood of every sampling rule (VMI/VNI, PGN, GRA, MEF).
+     */
+    static List<NDArray> uniformNeighbours(NDArray x, int count, float radius01, StepContext ctx, NDManager scratch) {
+        int rows = (int) x.getShape().get(0);
+        int per = (int) (x.size() / rows);
+        List<NDArray> points = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            points.add(scratch.create(ctx.draws().uniform(rows, per, -radius01, radius01), x.getShape()).add(x));
+        }
+        return points;
     }
 
     /**

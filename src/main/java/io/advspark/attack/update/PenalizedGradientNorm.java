@@ -86,16 +86,8 @@ public record PenalizedGradientNorm(double decay, int neighbours, double delta, 
     @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
-        NDArray x = s.current;
-        // The step's scratch manager (the engine's gradients live there): the points die with it.
-        NDManager scratch = grad.getManager();
-        int rows = (int) x.getShape().get(0);
-        int per = (int) (x.size() / rows);
-        float r = (float) (zeta * ctx.eps01());
-        List<NDArray> near = new ArrayList<>(neighbours);
-        for (int i = 0; i < neighbours; i++) {
-            near.add(scratch.create(ctx.draws().uniform(rows, per, -r, r), x.getShape()).add(x));
-        }
+        List<NDArray> near = Momentum.uniformNeighbours(s.current, neighbours, (float) (zeta * ctx.eps01()), ctx,
+                grad.getManager());
         List<NDArray> g1 = oracle.at(near);
         List<NDArray> star = new ArrayList<>(neighbours);
         for (int i = 0; i < neighbours; i++) {
