@@ -338,7 +338,6 @@ public final class AttackEngine {
             stacked = NDArrays.concat(new NDList(points), 0);
             stacked.attach(scratch);
         }
-        int[] perPoint = new int[1];
         NDArray grad = Autograd.vectorJacobian(stacked, leaf -> {
             NDList inputs = new NDList(count);
             for (int j = 0; j < count; j++) {
@@ -352,9 +351,11 @@ public final class AttackEngine {
                 }
                 inputs.add(in);
             }
-            perPoint[0] = (int) inputs.get(0).getShape().get(0);
             return count == 1 ? inputs.get(0) : NDArrays.concat(inputs, 0);
-        }, in -> inputGradient(in, perPoint[0] / n, labels0, targets0, ctx, scratch, observer), scratch);
+        }, in -> {
+            int k = (int) (in.getShape().get(0) / ((long) count * n)); // every point: k copies of its N images
+            return inputGradient(in, k, labels0, targets0, ctx, scratch, observer);
+        }, scratch);
         List<NDArray> out = new ArrayList<>(count);
         for (int j = 0; j < count; j++) {
             NDArray g = count == 1 ? grad : grad.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
