@@ -54,7 +54,7 @@ Random draws: advspark draws uniform noise in Java from one java.util.Random per
 image, meta "seeds"), row-major, value = lo + (hi - lo) * nextFloat() in float32. This module
 replays java.util.Random exactly, so both sides use the same draws, in the order the attack
 consumes them (the start's draws, then per step: each gradient's input-transform draws, and for
-variance tuning each neighbour's noise before that neighbour's gradient).
+variance tuning all neighbours' noise, then each neighbour's gradient in order).
 """
 
 import argparse
@@ -77,20 +77,29 @@ import reference_parts  # noqa: E402
 # editing this one:
 #   RULES[name] = factory(meta, params) -> object with
 #       extras                      names of extra state arrays (UpdateRule.State#extras, dumped as
-#                                   step_{t}_{name}.f32 / step_{t}_next_{name}.f32)
+#                                   step_{t}_{name}.f32 / step_{t}_next_{name}.f32), compared by
+#                                   relative L2 (max_next_extra_rel_l2)
+#       discrete (optional)         those of the extras that are piecewise constant in the momentum
+#                                   (GRA's decay indicator): compared element by element like the
+#                                   iterate instead (min_next_extra_agree)
 #       point(x, m, extras)         where the step's gradient is taken
 #       step(x, m, v, g, x0, grad_at, rngs, extras) -> (x_next, m_next, v_next or None, extras_next)
 #   INPUTS[name] = fn(x, params, rngs) -> the transformed batch (copies stacked on the batch axis)
 #   GRADIENTS[name] = fn(g, params) -> the transformed gradient
+#   META                            the dump's meta.json (epsPixels, stepSizePixels, ...), filled by
+#                                   main() before the plug-ins load, for parts that need the budget
 # grad_at(p) is the gradient at one point; a rule that samples several points draws all its noise
 # first and then calls grad_at on each point in order (the order the Java engine consumes the
-# input transforms' draws in).
-RULES, INPUTS, GRADIENTS = {}, {}, {}
+# input transforms' draws in). A plug-in registers with `import reference_updates`: load_plugins
+# makes that name this running module (run as a script it is __main__, and a plain import would
+# load a second copy whose dicts main() never reads).
+RULES, INPUTS, GRADIENTS, META = {}, {}, {}, {}
 
 
 def load_plugins():
     import glob
     import importlib
+    sys.modules.setdefault("reference_updates", sys.modules[__name__])
     here = os.path.dirname(os.path.abspath(__file__))
     for f in sorted(glob.glob(os.path.join(here, "reference_ext_*.py"))):
         importlib.import_module(os.path.basename(f)[:-3])
@@ -351,9 +360,11 @@ class Rule:
         if self.variance:
             rows, per = x.shape[0], x[0].numel()
             r = np.float32(self.beta * np.float32(self.eps))
+            # All neighbours' noise first, then their gradients (the input transforms' draws of
+            # neighbour 0, 1, ...): the order of one batched call.
+            noises = [uniform(rngs, rows, per, -r, r).reshape(x.shape) for _ in range(self.n)]
             acc = None
-            for _ in range(self.n):
-                noise = uniform(rngs, rows, per, -r, r).reshape(x.shape)
+            for noise in noises:
                 gi = grad_at(x + noise)
                 acc = gi if acc is None else acc + gi
             v_next = acc / self.n - g
@@ -378,9 +389,11 @@ def main(argv=None):
     read = lambda name: _f32_read(os.path.join(d, name), shape)  # noqa: E731
     exists = lambda name: os.path.exists(os.path.join(d, name))  # noqa: E731
     loss = loss_fn(meta["loss"])
+    META.update(meta)
     load_plugins()
     rule_name, rule_params = parse_spec(meta["update"])
     plugin = RULES[rule_name](meta, rule_params) if rule_name in RULES else None
+    discrete = set(getattr(plugin, "discrete", ()))
     rule = plugin or Rule(meta)
     seeds = [int(s) for s in meta["seeds"]]
     x0 = read("clean.f32")
@@ -410,6 +423,23 @@ def main(argv=None):
             g = gradient_transform(spec, g)
         return g
 
+    loss_name, loss_params = parse_spec(meta["loss"])
+    noise_ulps = 64 * 2.0 ** -24
+
+    def noise_free(x, m):
+        """Per image: False where the CE term's class has p within 64 ulps of 1 at the step's point."""
+        n = shape[0]
+        if loss_name != "ce":
+            return torch.ones(n, dtype=torch.bool)
+        with torch.no_grad():
+            p = torch.softmax(ens.logits(image(rule.point(x, m) if plugin is None else x)), dim=1)
+        sat = torch.zeros(n, dtype=torch.bool)
+        if float(loss_params.get("untargeted", 1)) != 0:
+            sat |= p.gather(1, y[:, None])[:, 0] > 1 - noise_ulps
+        if float(loss_params.get("targeted", 0)) != 0:
+            sat |= p.gather(1, t[:, None])[:, 0] > 1 - noise_ulps
+        return ~sat
+
     # The streams as Java consumed them: the init's draws first, then per step.
     rngs = [JavaRandom(s) for s in seeds]
     x_start = start(meta, x0, t, rule.eps, rngs)
@@ -427,13 +457,25 @@ def main(argv=None):
             extras = {k: read(f"step_{s}_{k}.f32") if exists(f"step_{s}_{k}.f32") else None for k in plugin.extras}
             g_ref = grad_at(plugin.point(x, m, extras))
             nx_ref, nm_ref, nv_ref, ne_ref = plugin.step(x, m, v, g_ref, x0, grad_at, rngs, extras)
+        # Images whose CE has saturated in float32 (1 - p of the ascended or descended class
+        # under 64 ulps): their gradient is rounding noise on both sides, and the per-image
+        # normalised momentum turns it into sign flips; next iterates are compared on the others.
+        keep = noise_free(x, m)
+        agree = ((read(f"step_{s}_next_x.f32") - nx_ref).abs() < 1e-6)[keep]
         row = dict(step=s, grad_rel_l2=_rel_l2(g_java, g_ref),
-                   next_x_agree=_frac((read(f"step_{s}_next_x.f32") - nx_ref).abs() < 1e-6),
+                   next_x_agree=_frac(agree) if agree.numel() else 1.0,
+                   noise_images=int((~keep).sum()),
                    next_m_rel_l2=_rel_l2(read(f"step_{s}_next_m.f32"), nm_ref))
         if nv_ref is not None:
             row["next_v_rel_l2"] = _rel_l2(read(f"step_{s}_next_v.f32"), nv_ref)
         for k, val in ne_ref.items():
-            row[f"next_{k}_rel_l2"] = _rel_l2(read(f"step_{s}_next_{k}.f32"), val)
+            java_k = read(f"step_{s}_next_{k}.f32")
+            if k in discrete:
+                # Piecewise-constant state (a decay indicator): compared element by element like
+                # the iterate, since one element at a sign boundary moves its rel L2 past any bound.
+                row[f"next_{k}_agree"] = _frac((java_k - val).abs() <= 1e-6 * val.abs().clamp_min(1.0))
+            else:
+                row[f"next_{k}_rel_l2"] = _rel_l2(java_k, val)
         steps.append(row)
     final_agree = None
     if exists("final_x.f32"):
@@ -445,7 +487,10 @@ def main(argv=None):
                   max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0),
                   max_next_extra_rel_l2=max((v for r in steps for k, v in r.items()
                                              if k.startswith("next_") and k.endswith("_rel_l2")
-                                             and k not in ("next_m_rel_l2", "next_v_rel_l2")), default=0.0))
+                                             and k not in ("next_m_rel_l2", "next_v_rel_l2")), default=0.0),
+                  min_next_extra_agree=min((v for r in steps for k, v in r.items()
+                                            if k.startswith("next_") and k.endswith("_agree") and k != "next_x_agree"),
+                                           default=1.0))
     text = json.dumps(report, indent=2)
     with open(os.path.join(d, "parity.json"), "w") as f:
         f.write(text + "\n")

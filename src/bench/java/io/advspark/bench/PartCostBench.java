@@ -145,11 +145,16 @@ public final class PartCostBench extends BenchCommand {
             List<Row> parts = new ArrayList<>();
             parts.add(engine("update NI", recipe("ni(decay=1.0)"), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("update VMI(n=20)", recipe("vmi(decay=1.0, n=20, beta=1.5)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update PGN(n=20)", recipe("pgn(decay=1.0, n=20, delta=0.5, zeta=3.0)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update GRA(n=20)", recipe("gra(decay=1.0, n=20, beta=3.5, eta=0.94)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update EMI(n=11)", recipe("emi(decay=1.0, n=11, eta=7)"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("update MEF(n=20)", recipe("mef(decay=0.5, inner=0.9, n=20, gamma=2, xi=0.15)"), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("update I-FGSM", recipe("ifgsm"), ens, m, clean, guides, shape, y, t, steps));
             String[][] inputs = {
                 {"input DI", "di(p=0.5, resize=1.1)"},
                 {"input SI(5)", "si(copies=5)"},
                 {"input Admix(3x5)", "admix(strength=0.2, mixes=3, copies=5)"},
+                {"input SSA(20)", "ssa(copies=20, rho=0.5, sigma=1)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},

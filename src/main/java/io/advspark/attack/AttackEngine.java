@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.augment.ModelAugmentation;
@@ -14,6 +15,7 @@ import io.advspark.attack.update.UpdateRule;
 import io.advspark.model.Autograd;
 import io.advspark.model.Classifier;
 import io.advspark.model.Ensemble;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -48,12 +50,33 @@ import java.util.List;
  * native memory stays flat across steps and batches.
  */
 public final class AttackEngine {
+    /**
+     * Rows per surrogate forward when the caller sets no cap: bounds a step's memory (a 299 x 299
+     * MobileNet's activations for its backward are tens of MB per row on CPU) while keeping
+     * forwards large enough to be efficient. Results do not depend on it.
+     */
+    public static final int DEFAULT_MAX_ROWS = 64;
+
     private final Attack attack;
     private final Ensemble ensemble;
+    private final int maxRows;
 
     public AttackEngine(Attack attack, Ensemble ensemble) {
+        this(attack, ensemble, DEFAULT_MAX_ROWS);
+    }
+
+    /**
+     * @param maxRows the most rows one surrogate forward (and its backward) takes: the images
+     *     times the copies, transformed copies and sampled points of a gradient call are cut into
+     *     micro-batches of at most this many rows. Results do not depend on it, bit for bit.
+     */
+    public AttackEngine(Attack attack, Ensemble ensemble, int maxRows) {
         this.attack = attack;
         this.ensemble = ensemble;
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("max-rows must be >= 1, got " + maxRows);
+        }
+        this.maxRows = maxRows;
         if (attack.steps() < 1) {
             throw new IllegalArgumentException("steps must be >= 1");
         }
@@ -160,7 +183,7 @@ public final class AttackEngine {
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
                     java.util.Map<String, NDArray> extrasBefore = state.extras();
-                    GradientOracle oracle = p -> gradient(p, lo, hi, labels0, targets0, ctx, step, observer);
+                    GradientOracle oracle = new Oracle(lo, hi, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
                     zeroSteps.addi(zeroRows(grad));
@@ -249,67 +272,156 @@ public final class AttackEngine {
         return NDArrays.minimum(NDArrays.maximum(delta.add(ctx.clean()), lo), hi).clip(0f, 1f);
     }
 
-    /**
-     * The gradient at {@code point}: its image (the filter, if any), input transforms (with
-     * "copies" repetitions), ensemble, loss averaged over the copies of each image, then the
-     * gradient transforms.
-     *
-     * <p>All copies go through the surrogates in ONE forward and one backward per call: the
-     * attack's {@code copies} tile the batch ({@code copies * N} rows, copy j of image i at row
-     * {@code j * N + i}), and transforms that make copies (SI's scales, Admix's mixes) stack them
-     * on the batch axis as well, so SI(5) x copies=2 on 10 images is one 100-row forward per
-     * member. Variance tuning's neighbours (VMI/VNI) are separate calls, one per neighbour: they
-     * are gradients at different points, sampled in sequence.
-     */
-    private NDArray gradient(NDArray point, NDArray lo, NDArray hi, int[] labels0, int[] targets0, StepContext ctx,
-            NDManager scratch, StepObserver observer) {
-        int n = labels0.length;
-        boolean augment = !attack.augments().isEmpty();
-        // The ensemble asks for masks before every member's forward: that is also where the
-        // observer sees the forward (null masks are the plain forward, as without the callback).
-        Ensemble.MemberMasks masks = !augment && observer == null ? null : (i, member, rows, mgr) -> {
-            if (observer != null) {
-                observer.onForward(ctx.step(), i, member.card().name(), rows);
-            }
-            return augment ? masks(member, rows, ctx, mgr) : null;
-        };
-        NDArray grad = Autograd.gradient(point, leaf -> {
-            NDArray in = image(leaf, lo, hi, ctx);
-            if (attack.copies() > 1) {
-                in = in.tile(new long[] {attack.copies(), 1, 1, 1});
-            }
-            for (InputTransform t : attack.inputs()) {
-                in = t.apply(in, ctx);
-            }
-            int k = (int) (in.getShape().get(0) / n);
-            int[] y = tileLabels(labels0, k);
-            int[] g = tileLabels(targets0, k);
-            NDArray loss = switch (attack.ensembleMode()) {
-                case LOGITS -> attack.loss().of(ensemble.logits(in, masks), y, g);
-                case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(in, masks), y, g);
-                case LOSSES -> {
-                    NDArray sum = null;
-                    List<NDArray> zs = ensemble.memberLogits(in, masks);
-                    for (int i = 0; i < zs.size(); i++) {
-                        NDArray li = attack.loss().of(zs.get(i), y, g).mul((float) ensemble.members().get(i).weight());
-                        sum = sum == null ? li : sum.add(li);
-                    }
-                    yield sum;
-                }
-            };
-            return k == 1 ? loss : loss.div((float) k);
-        }, scratch);
-        for (GradientTransform gt : attack.gradients()) {
-            grad = gt.apply(grad, ctx);
+    /** The engine's gradients for one step, one point or many at once. */
+    private final class Oracle implements GradientOracle {
+        private final NDArray lo;
+        private final NDArray hi;
+        private final int[] labels0;
+        private final int[] targets0;
+        private final StepContext ctx;
+        private final NDManager scratch;
+        private final StepObserver observer;
+
+        Oracle(NDArray lo, NDArray hi, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch,
+                StepObserver observer) {
+            this.lo = lo;
+            this.hi = hi;
+            this.labels0 = labels0;
+            this.targets0 = targets0;
+            this.ctx = ctx;
+            this.scratch = scratch;
+            this.observer = observer;
         }
-        return grad;
+
+        @Override
+        public NDArray at(NDArray point) {
+            return gradients(List.of(point), lo, hi, labels0, targets0, ctx, scratch, observer).get(0);
+        }
+
+        @Override
+        public List<NDArray> at(List<NDArray> points) {
+            return points.isEmpty() ? List.of() : gradients(points, lo, hi, labels0, targets0, ctx, scratch, observer);
+        }
     }
 
     /**
-     * One forward's masks for {@code member}'s dropout sites: the product of every augmentation's
-     * masks, drawn in {@code attack.augments()} order; null for a member that augmentations skip.
+     * The gradients at {@code points}: each point's image (the filter, if any), input transforms
+     * (with "copies" repetitions), ensemble, loss averaged over the copies of each image, then the
+     * gradient transforms.
+     *
+     * <p>In three stages, so that the surrogates see every row of every point in as few forwards
+     * as the row cap allows and the result does not depend on that cap:
+     *
+     * <ol>
+     *   <li>The model inputs of all points, point by point in order (so the input transforms'
+     *       draws are consumed as if each point were a call of its own): the attack's
+     *       {@code copies} tile the batch (copy j of image i at row {@code j * N + i}), and
+     *       transforms that make copies (SI's scales, Admix's mixes) stack them on the batch axis.
+     *   <li>The loss gradient with respect to those inputs, in micro-batches of at most
+     *       {@code maxRows} rows through each surrogate (one forward and one backward each). Every
+     *       loss is a sum over rows, so a row's gradient is its own whatever its micro-batch; the
+     *       dropout masks of all rows are drawn before the first micro-batch, member by member, as
+     *       one forward would draw them.
+     *   <li>The backward of stage 1 from those input gradients to the points.
+     * </ol>
+     *
+     * SI(5) x copies=2 on 10 images is one 100-row forward per member under a cap of 100 or more;
+     * VMI's 20 neighbours of 10 images are 200 rows, four forwards per member under the default
+     * cap of 64 instead of 20.
      */
-    private NDList masks(Classifier member, int rows, StepContext ctx, NDManager manager) {
+    private List<NDArray> gradients(List<NDArray> points, NDArray lo, NDArray hi, int[] labels0, int[] targets0,
+            StepContext ctx, NDManager scratch, StepObserver observer) {
+        int n = labels0.length;
+        int count = points.size();
+        NDArray stacked = points.get(0);
+        if (count > 1) {
+            stacked = NDArrays.concat(new NDList(points), 0);
+            stacked.attach(scratch);
+        }
+        NDArray grad = Autograd.vectorJacobian(stacked, leaf -> {
+            NDList inputs = new NDList(count);
+            for (int j = 0; j < count; j++) {
+                NDArray p = count == 1 ? leaf : leaf.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
+                NDArray in = image(p, lo, hi, ctx);
+                if (attack.copies() > 1) {
+                    in = in.tile(new long[] {attack.copies(), 1, 1, 1});
+                }
+                for (InputTransform t : attack.inputs()) {
+                    in = t.apply(in, ctx);
+                }
+                inputs.add(in);
+            }
+            return count == 1 ? inputs.get(0) : NDArrays.concat(inputs, 0);
+        }, in -> {
+            int k = (int) (in.getShape().get(0) / ((long) count * n)); // every point: k copies of its N images
+            return inputGradient(in, k, labels0, targets0, ctx, scratch, observer);
+        }, scratch);
+        List<NDArray> out = new ArrayList<>(count);
+        for (int j = 0; j < count; j++) {
+            NDArray g = count == 1 ? grad : grad.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
+            for (GradientTransform gt : attack.gradients()) {
+                g = gt.apply(g, ctx);
+            }
+            out.add(g);
+        }
+        return out;
+    }
+
+    /**
+     * d loss / d in for model inputs {@code in} (rows: points x k copies x N images, copy j of
+     * image i of a point at row {@code j * N + i} of its block), the loss averaged over each
+     * image's k copies; micro-batches of at most {@code maxRows} rows.
+     */
+    private NDArray inputGradient(NDArray in, int k, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch,
+            StepObserver observer) {
+        int rows = (int) in.getShape().get(0);
+        int[] y = tileLabels(labels0, rows / labels0.length);
+        int[] g = tileLabels(targets0, rows / labels0.length);
+        boolean augment = !attack.augments().isEmpty();
+        // Every member's masks for all rows, drawn member by member before any forward: the draws
+        // of one forward over all rows, whatever the cap cuts it into.
+        List<float[][]> masks = new ArrayList<>();
+        if (augment) {
+            for (Classifier member : ensemble.members()) {
+                masks.add(drawMasks(member, rows, ctx));
+            }
+        }
+        NDList parts = new NDList();
+        for (int from = 0; from < rows; from += maxRows) {
+            int to = Math.min(rows, from + maxRows);
+            int first = from;
+            int size = to - from;
+            Ensemble.MemberMasks chunkMasks = !augment && observer == null ? null : (i, member, r, mgr) -> {
+                if (observer != null) {
+                    observer.onForward(ctx.step(), i, member.card().name(), r);
+                }
+                return augment ? sliceMasks(masks.get(i), member, first, size, mgr) : null;
+            };
+            NDArray chunk = rows <= maxRows ? in : in.get(new NDIndex("{}:{}", from, to));
+            int[] yc = java.util.Arrays.copyOfRange(y, from, to);
+            int[] gc = java.util.Arrays.copyOfRange(g, from, to);
+            parts.add(Autograd.gradient(chunk, leaf -> {
+                NDArray loss = switch (attack.ensembleMode()) {
+                    case LOGITS -> attack.loss().of(ensemble.logits(leaf, chunkMasks), yc, gc);
+                    case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(leaf, chunkMasks), yc, gc);
+                    case LOSSES -> {
+                        NDArray sum = null;
+                        List<NDArray> zs = ensemble.memberLogits(leaf, chunkMasks);
+                        for (int i = 0; i < zs.size(); i++) {
+                            NDArray li = attack.loss().of(zs.get(i), yc, gc).mul((float) ensemble.members().get(i).weight());
+                            sum = sum == null ? li : sum.add(li);
+                        }
+                        yield sum;
+                    }
+                };
+                return k == 1 ? loss : loss.div((float) k);
+            }, scratch));
+        }
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+    }
+
+    /** One member's dropout masks for {@code rows} forward rows, every augmentation's product; null if skipped. */
+    private float[][] drawMasks(Classifier member, int rows, StepContext ctx) {
         if (!member.augment()) {
             return null;
         }
@@ -320,14 +432,31 @@ public final class AttackEngine {
             if (product == null) {
                 product = m;
             } else {
-                for (int k = 0; k < m.length; k++) {
-                    for (int j = 0; j < m[k].length; j++) {
-                        product[k][j] *= m[k][j];
+                for (int s = 0; s < m.length; s++) {
+                    for (int j = 0; j < m[s].length; j++) {
+                        product[s][j] *= m[s][j];
                     }
                 }
             }
         }
-        return ModelAugmentation.toArrays(product, sites, rows, manager);
+        return product;
+    }
+
+    /** Rows {@code first .. first + size} of a member's masks, as arrays in {@code manager}. */
+    private static NDList sliceMasks(float[][] all, Classifier member, int first, int size, NDManager manager) {
+        if (all == null) {
+            return null;
+        }
+        List<long[]> sites = member.dropoutSites();
+        float[][] slice = new float[all.length][];
+        for (int s = 0; s < all.length; s++) {
+            long per = 1;
+            for (long d : sites.get(s)) {
+                per *= d;
+            }
+            slice[s] = java.util.Arrays.copyOfRange(all[s], (int) (first * per), (int) ((first + size) * per));
+        }
+        return ModelAugmentation.toArrays(slice, sites, size, manager);
     }
 
     private static int[] tileLabels(int[] labels, int k) {

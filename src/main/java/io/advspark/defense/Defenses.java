@@ -12,12 +12,22 @@ import io.advspark.vocabulary.Kind;
 public final class Defenses {
     private Defenses() {}
 
+    /** An image defense; a tensor stage ({@code rs}, {@code purify}) is refused here (see {@link #parseStage}). */
     public static Defense parse(String text) {
-        return Catalogue.create(Kind.DEFENSE, text, Defense.class);
+        Object stage = parseStage(text);
+        if (stage instanceof Defense d) {
+            return d;
+        }
+        throw new IllegalArgumentException("defense '" + text.trim() + "' runs on the tensor, not on the 8-bit image");
     }
 
-    /** Whether {@code d} draws random numbers (its declaration says so). */
-    public static boolean randomised(Defense d) {
+    /** One stage of a chain: a {@link Defense} (image stage) or a {@link TensorDefense}. */
+    static Object parseStage(String text) {
+        return Catalogue.create(Kind.DEFENSE, text, Object.class);
+    }
+
+    /** Whether {@code d} (a {@link Defense} or {@link TensorDefense}) draws random numbers (its declaration says so). */
+    public static boolean randomised(Object d) {
         return Catalogue.entryOf(d).randomised();
     }
 

@@ -7,6 +7,7 @@ import io.advspark.defense.DefenseChain;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
 import io.advspark.model.ModelLoader;
+import io.advspark.model.PurifierBundle;
 import io.advspark.plan.ModelSpec;
 import io.advspark.plan.RoundConfig;
 import io.advspark.round.BatchScorer;
@@ -116,15 +117,17 @@ public final class EvaluateJob {
             seen.add(r.getString(2));
         }
         List<BatchScorer.Item> clean = seen.stream().map(id -> new BatchScorer.Item(null, id, null)).toList();
+        List<PurifierBundle> purifierBundles = loadPurifiers(config, storage, variants, seen.iterator().next());
 
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
+        Broadcast<List<PurifierBundle>> purifiers = jsc.broadcast(purifierBundles);
         String cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();
         Broadcast<SerializableConfiguration> hconf =
                 jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
         List<Dataset<Row>> persisted = new ArrayList<>();
         try {
             TargetScorer scorer = new TargetScorer(cacheKey, config.roundId(), config.dataset(), variants,
-                    config.batchSize(), config.threads(), config.device(), models, hconf);
+                    config.batchSize(), config.threads(), config.device(), models, purifiers, hconf);
             int slots = 4 * jsc.defaultParallelism();
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": clean images");
             Dataset<Row> cleanDf = spark.createDataFrame(
@@ -158,10 +161,11 @@ public final class EvaluateJob {
             Dataset<Row> joined = advDf.alias("a")
                     .join(labels.alias("r"), new String[] {"attack", "image_id"})
                     .join(cleanDf.withColumnRenamed("top1", "clean_top1").withColumnRenamed("top5", "clean_top5")
-                                    .withColumnRenamed("error", "clean_error"),
+                                    .withColumnRenamed("error", "clean_error")
+                                    .withColumnRenamed("vote_margin", "clean_vote_margin"),
                             new String[] {"image_id", "target", "defense"}, "left")
                     .select("attack", "attack_spec", "image_id", "target", "defense", "true_label", "target_label", "clean_top1",
-                            "clean_top5", "top1", "top5", "linf", "error", "clean_error");
+                            "clean_top5", "top1", "top5", "linf", "error", "clean_error", "clean_vote_margin", "vote_margin");
             String roundId = config.roundId();
             String scoreSpec = scoring.spec();
             JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
@@ -222,6 +226,7 @@ public final class EvaluateJob {
             persisted.forEach(Dataset::unpersist);
             ModelCache.evict(cacheKey);
             models.destroy();
+            purifiers.destroy();
             hconf.destroy();
         }
     }
@@ -241,6 +246,33 @@ public final class EvaluateJob {
             }
             throw e;
         }
+    }
+
+    /**
+     * Reads and checks every purifier the defense chains name (once per file), before any scoring
+     * pass: probed on the round's first clean image after the chain's image stages (the size the
+     * purifier will see) and on noise of that size ({@link ModelLoader#loadPurifier}).
+     */
+    private static List<PurifierBundle> loadPurifiers(RoundConfig config, Storage storage, List<BatchScorer.Variant> variants,
+            String firstImageId) {
+        java.util.Map<String, PurifierBundle> out = new java.util.LinkedHashMap<>();
+        for (BatchScorer.Variant v : variants) {
+            for (String path : v.chain().purifierPaths()) {
+                if (out.containsKey(path)) {
+                    continue;
+                }
+                io.advspark.data.RgbImage sample;
+                try {
+                    sample = BatchScorer.readClean(storage, config.dataset(), firstImageId);
+                } catch (IOException e) {
+                    throw new ConfigException("cannot read a clean image to probe purifier " + path + ": " + e.getMessage(), e);
+                }
+                sample = v.chain().apply(sample, new java.util.Random(0));
+                out.put(path, ModelLoader.loadPurifier(path, storage, sample));
+                LOG.info("advspark evaluate: purifier {} checked on a {}x{} image", path, sample.height(), sample.width());
+            }
+        }
+        return List.copyOf(out.values());
     }
 
     /** Targets must speak the surrogates' (and so the manifest's) label space. */
@@ -287,7 +319,9 @@ public final class EvaluateJob {
                 advTop1 == null ? null : advTop1 == t,
                 advTop5 == null ? null : advTop5.contains(y),
                 advTop5 == null ? null : advTop5.contains(t),
-                linf, score, scoreSpec, error);
+                linf, score, scoreSpec, error,
+                r.isNullAt(14) ? null : r.getDouble(14),
+                r.isNullAt(15) ? null : r.getDouble(15));
     }
 
     static Row summaryRow(String roundId, String scoreSpec, Row r) {

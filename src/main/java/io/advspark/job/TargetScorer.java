@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.advspark.data.Storage;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
+import io.advspark.model.PurifierBundle;
 import io.advspark.model.TorchRuntime;
 import io.advspark.plan.DatasetConfig;
 import io.advspark.round.BatchScorer;
@@ -39,10 +40,12 @@ final class TargetScorer implements FlatMapFunction<Iterator<Item>, Row> {
     private final int threads;
     private final String device;
     private final Broadcast<List<ModelBundle>> models;
+    private final Broadcast<List<PurifierBundle>> purifiers;
     private final Broadcast<SerializableConfiguration> hadoopConf;
 
     TargetScorer(String cacheKey, String roundId, DatasetConfig dataset, List<Variant> variants, int batchSize, int threads,
-            String device, Broadcast<List<ModelBundle>> models, Broadcast<SerializableConfiguration> hadoopConf) {
+            String device, Broadcast<List<ModelBundle>> models, Broadcast<List<PurifierBundle>> purifiers,
+            Broadcast<SerializableConfiguration> hadoopConf) {
         this.cacheKey = cacheKey;
         this.roundId = roundId;
         this.dataset = dataset;
@@ -51,6 +54,7 @@ final class TargetScorer implements FlatMapFunction<Iterator<Item>, Row> {
         this.threads = threads;
         this.device = device;
         this.models = models;
+        this.purifiers = purifiers;
         this.hadoopConf = hadoopConf;
     }
 
@@ -60,9 +64,9 @@ final class TargetScorer implements FlatMapFunction<Iterator<Item>, Row> {
         Device d = TaskDevice.forTask(device, threads);
         List<Row> out = new ArrayList<>();
         List<Loaded> pending = new ArrayList<>();
-        try (ModelCache.Lease lease = ModelCache.acquire(cacheKey, models::value, threads, d);
+        try (ModelCache.Lease lease = ModelCache.acquire(cacheKey, models::value, purifiers::value, threads, d);
                 NDManager manager = TorchRuntime.newManager(d)) {
-            BatchScorer scorer = new BatchScorer(roundId, dataset, variants, storage, lease.ensemble());
+            BatchScorer scorer = new BatchScorer(roundId, dataset, variants, storage, lease.ensemble(), lease.purifiers());
             while (items.hasNext()) {
                 Loaded l = scorer.load(items.next());
                 if (l.error() != null) {

@@ -63,4 +63,38 @@ public final class Autograd {
             JniUtils.setGradMode(before);
         }
     }
+
+    /**
+     * The gradient at {@code x} of a loss that is reached through {@code f}: {@code y = f(leaf)} is
+     * built in the graph, {@code upstream} returns d loss / d y from a detached alias of y
+     * (computed however it likes, e.g. in micro-batches with graphs of their own), and one
+     * backward of {@code f}'s graph carries it to x. Where {@code f} is the identity the upstream
+     * gradient is the result. Everything lives in {@code scratch}.
+     */
+    public static NDArray vectorJacobian(NDArray x, Function<NDArray, NDArray> f, Function<NDArray, NDArray> upstream,
+            ai.djl.ndarray.NDManager scratch) {
+        boolean before = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            NDArray leaf = x.stopGradient();
+            leaf.attach(scratch);
+            leaf.setRequiresGradient(true);
+            NDArray y = f.apply(leaf);
+            if (y == leaf) {
+                return upstream.apply(leaf.stopGradient());
+            }
+            NDArray detached = y.stopGradient();
+            detached.attach(scratch);
+            NDArray gy = upstream.apply(detached);
+            if (!gy.getShape().equals(y.getShape())) {
+                throw new IllegalArgumentException("upstream gradient " + gy.getShape() + " for output " + y.getShape());
+            }
+            JniUtils.backward((PtNDArray) y, (PtNDArray) gy, false, false);
+            NDArray grad = JniUtils.getGradient((PtNDArray) leaf);
+            grad.attach(scratch);
+            return grad;
+        } finally {
+            JniUtils.setGradMode(before);
+        }
+    }
 }

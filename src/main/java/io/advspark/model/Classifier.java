@@ -216,8 +216,11 @@ public final class Classifier implements AutoCloseable {
         return logits(x, null);
     }
 
-    /** The fewest rows a forward runs on: smaller batches are repeated up to it (see {@link #logits(NDArray, NDList)}). */
+    /** Every forward runs on a multiple of this many rows, padded with repeats (see {@link #logits(NDArray, NDList)}). */
     static final int MIN_ROWS = 4;
+
+    /** {@link #MIN_ROWS} for callers that batch rows themselves (other forwards are padded anyway). */
+    public static final int MIN_FORWARD_ROWS = MIN_ROWS;
 
     /**
      * As {@link #logits(NDArray)}, with the model's dropout sites multiplied by {@code masks}
@@ -225,18 +228,21 @@ public final class Classifier implements AutoCloseable {
      */
     public NDArray logits(NDArray x, NDList masks) {
         Shape s = x.getShape();
-        // libtorch runs batches of 1 or 2 images through other CPU kernels than larger ones, whose
-        // float sums differ in the last bits (seen on the demo CNNs, ResNet-20 and MobileNet: rows of
-        // batches of 3 to 32 agree bit for bit, of 1 and 2 do not). An image in a small batch (a
-        // resumed round's leftovers, a remnant batch) then came out a few pixels different from
-        // the same image in a full batch. Small batches go through repeated to MIN_ROWS rows; the
-        // first copy is kept (the others get no gradient).
+        // libtorch's CPU kernels give a row other float sums depending on where it falls in the
+        // batch: measured on the demo CNNs, a row in a full group of 4 comes out the same in any
+        // batch, a row in a trailing partial group (batches of 1 or 2, the 5th row of a batch of
+        // 5, rows 5-7 of a batch of 7) does not. An image's result then depended on its batch-mates
+        // and on the row cap's micro-batches. Every forward is padded to a multiple of MIN_ROWS
+        // rows with repeats of its first rows; only the real rows are kept (the padding gets no
+        // gradient).
         int rows = (int) s.get(0);
-        int copies = rows < MIN_ROWS ? (MIN_ROWS + rows - 1) / rows : 1;
-        NDArray in = repeatRows(x, rows, copies);
-        if (masks != null && copies > 1) {
+        int padded = (rows + MIN_ROWS - 1) / MIN_ROWS * MIN_ROWS;
+        NDArray in = padRows(x, rows, padded);
+        if (masks != null && padded != rows) {
             NDList m = new NDList(masks.size());
-            masks.forEach(k -> m.add(repeatRows(k, rows, copies)));
+            for (NDArray k : masks) {
+                m.add(padRows(k, rows, padded));
+            }
             masks = m;
         }
         if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
@@ -248,7 +254,7 @@ public final class Classifier implements AutoCloseable {
         }
         in = in.sub(mean).div(std);
         NDArray raw = rawForward(in, masks);
-        if (copies > 1) {
+        if (padded != rows) {
             raw = raw.get(new NDIndex("0:{}", rows));
         }
         raw.attach(x.getManager());
@@ -263,16 +269,20 @@ public final class Classifier implements AutoCloseable {
         return raw.get(new NDIndex(":, {}:{}", card.labelOffset(), card.labelOffset() + card.datasetClasses()));
     }
 
-    /** {@code copies} copies of {@code a} stacked on axis 0 if its first axis has {@code rows} rows, else {@code a}. */
-    private static NDArray repeatRows(NDArray a, int rows, int copies) {
-        if (copies == 1 || a.getShape().dimension() == 0 || a.getShape().get(0) != rows) {
+    /**
+     * {@code a} with its first rows repeated after it up to {@code padded} rows, if its first axis
+     * has {@code rows} rows; else {@code a} (masks without a batch axis).
+     */
+    static NDArray padRows(NDArray a, int rows, int padded) {
+        if (padded == rows || a.getShape().dimension() == 0 || a.getShape().get(0) != rows) {
             return a;
         }
-        NDList repeated = new NDList(copies);
-        for (int i = 0; i < copies; i++) {
-            repeated.add(a);
+        NDList parts = new NDList();
+        parts.add(a);
+        for (int left = padded - rows; left > 0; left -= rows) {
+            parts.add(left >= rows ? a : a.get(new NDIndex("0:{}", left)));
         }
-        return NDArrays.concat(repeated, 0);
+        return NDArrays.concat(parts, 0);
     }
 
     @Override
@@ -287,26 +297,33 @@ public final class Classifier implements AutoCloseable {
         try (NDManager m = parent.newSubManager()) {
             NDArray x = m.create(pixels, new Shape(shape));
             float[] z = Autograd.noGrad(() -> logits(x).toFloatArray());
-            int n = (int) shape[0];
-            int c = z.length / n;
-            int[][] out = new int[n][];
-            for (int i = 0; i < n; i++) {
-                int[] best = new int[k];
-                Arrays.fill(best, -1);
-                for (int j = 0; j < c; j++) {
-                    float v = z[i * c + j];
-                    int pos = k;
-                    while (pos > 0 && (best[pos - 1] < 0 || z[i * c + best[pos - 1]] < v)) {
-                        pos--;
-                    }
-                    if (pos < k) {
-                        System.arraycopy(best, pos, best, pos + 1, k - pos - 1);
-                        best[pos] = j;
-                    }
-                }
-                out[i] = best;
-            }
-            return out;
+            return topKRows(z, (int) shape[0], k);
         }
+    }
+
+    /**
+     * Top-k column indices of each row of a row-major {@code rows x c} score matrix, highest first,
+     * ties to the lower index (logits here; vote counts for randomized smoothing).
+     */
+    public static int[][] topKRows(float[] z, int rows, int k) {
+        int c = z.length / rows;
+        int[][] out = new int[rows][];
+        for (int i = 0; i < rows; i++) {
+            int[] best = new int[k];
+            Arrays.fill(best, -1);
+            for (int j = 0; j < c; j++) {
+                float v = z[i * c + j];
+                int pos = k;
+                while (pos > 0 && (best[pos - 1] < 0 || z[i * c + best[pos - 1]] < v)) {
+                    pos--;
+                }
+                if (pos < k) {
+                    System.arraycopy(best, pos, best, pos + 1, k - pos - 1);
+                    best[pos] = j;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
     }
 }

@@ -42,12 +42,15 @@ public final class ModelCache {
     private static final class Entry {
         final String jobKey;
         final Ensemble ensemble;
+        /** The job's purifiers (defense chains' {@code purify} stages) by URI, loaded with the ensemble. */
+        final Map<String, Purifier> purifiers;
         int leases;
         boolean evicted;
 
-        Entry(String jobKey, Ensemble ensemble) {
+        Entry(String jobKey, Ensemble ensemble, Map<String, Purifier> purifiers) {
             this.jobKey = jobKey;
             this.ensemble = ensemble;
+            this.purifiers = purifiers;
         }
     }
 
@@ -67,6 +70,14 @@ public final class ModelCache {
                 throw new IllegalStateException("model lease for " + key + " already returned");
             }
             return entry.ensemble;
+        }
+
+        /** The job's purifiers by URI (empty when its defense chains have none). */
+        public Map<String, Purifier> purifiers() {
+            if (returned) {
+                throw new IllegalStateException("model lease for " + key + " already returned");
+            }
+            return entry.purifiers;
         }
 
         @Override
@@ -92,6 +103,12 @@ public final class ModelCache {
      * @param bundles the models, fetched lazily (only the first caller reads the broadcast)
      */
     public static Lease acquire(String jobKey, Supplier<List<ModelBundle>> bundles, int threads, Device device) {
+        return acquire(jobKey, bundles, List::of, threads, device);
+    }
+
+    /** As {@link #acquire(String, Supplier, int, Device)}, with the job's purifiers loaded beside its models. */
+    public static Lease acquire(String jobKey, Supplier<List<ModelBundle>> bundles, Supplier<List<PurifierBundle>> purifiers,
+            int threads, Device device) {
         String key = cacheKey(jobKey, device);
         synchronized (CACHE) {
             Entry e = CACHE.get(key);
@@ -102,7 +119,18 @@ public final class ModelCache {
                         closeEntry(other.getKey(), other.getValue(), "idle; job " + jobKey + " needs its models");
                     }
                 }
-                e = new Entry(jobKey, load(jobKey, bundles, threads, device));
+                Ensemble ensemble = load(jobKey, bundles, threads, device);
+                Map<String, Purifier> loaded = new LinkedHashMap<>();
+                try {
+                    for (PurifierBundle p : purifiers.get()) {
+                        loaded.put(p.uri(), Purifier.load(p, device));
+                    }
+                } catch (IOException | RuntimeException ex) {
+                    loaded.values().forEach(Purifier::close);
+                    ensemble.close();
+                    throw new IllegalStateException(ex.getMessage(), ex);
+                }
+                e = new Entry(jobKey, ensemble, java.util.Collections.unmodifiableMap(loaded));
                 CACHE.put(key, e);
             }
             e.leases++;
@@ -134,6 +162,7 @@ public final class ModelCache {
 
     private static void closeEntry(String key, Entry e, String why) {
         e.ensemble.close();
+        e.purifiers.values().forEach(Purifier::close);
         CLOSES.incrementAndGet();
         LOG.info("advspark model-close: key={} ({})", key, why);
     }

@@ -83,6 +83,60 @@ public final class ModelLoader {
         return bundle;
     }
 
+    /**
+     * Reads and checks the purifier of a defense chain's {@code purify} stage, read through storage
+     * like a model (any URI). The probe is a batch of two images at the size the purifier will see:
+     * {@code sample} (the round's first clean image after the chain's image stages) and seeded
+     * uniform noise of that size. The output must have the input's shape and every value in [0,1];
+     * every refusal names the file.
+     */
+    public static PurifierBundle loadPurifier(String uri, Storage storage, io.advspark.data.RgbImage sample) {
+        byte[] bytes;
+        try {
+            bytes = storage.readAll(uri);
+        } catch (IOException e) {
+            throw new ConfigException("purifier " + uri + ": " + e.getMessage(), e);
+        }
+        PurifierBundle bundle = new PurifierBundle(uri, bytes, Fingerprint.sha256(bytes));
+        TorchThreads.callUnchecked(() -> {
+            probePurifier(bundle, sample);
+            return null;
+        });
+        return bundle;
+    }
+
+    private static void probePurifier(PurifierBundle bundle, io.advspark.data.RgbImage sample) {
+        int h = sample.height();
+        int w = sample.width();
+        int per = 3 * h * w;
+        float[] px = new float[2 * per];
+        sample.toUnitFloats(px, 0);
+        java.util.Random rnd = new java.util.Random(0x5EED);
+        for (int i = per; i < px.length; i++) {
+            px[i] = rnd.nextFloat();
+        }
+        try (Purifier p = Purifier.load(bundle, Device.cpu());
+                NDManager m = TorchRuntime.newManager(Device.cpu())) {
+            NDArray x = m.create(px, new Shape(2, 3, h, w));
+            NDArray out;
+            try {
+                out = p.apply(x);
+            } catch (IllegalStateException e) {
+                throw new ConfigException(e.getMessage() + " (probed on a [2,3," + h + "," + w + "] input in [0,1])", e);
+            }
+            float[] y = out.toFloatArray();
+            for (int i = 0; i < y.length; i++) {
+                if (!(y[i] >= 0f && y[i] <= 1f)) {
+                    throw new ConfigException("purifier " + bundle.uri() + " returns values outside [0,1] (e.g. " + y[i]
+                            + " at index " + i + " of its output for a [2,3," + h + "," + w + "] input in [0,1]):"
+                            + " a purifier must map images in [0,1] to images in [0,1] (clamp its output when exporting it)");
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+    }
+
     private static void probe(ModelSource spec, ModelCard card, ModelBundle bundle, Check check) {
         try (Classifier c = Classifier.load(bundle);
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {

@@ -381,6 +381,9 @@ public final class ConfigLoader {
                     } catch (IllegalArgumentException e) {
                         throw new ConfigException(key + ".defenses: " + e.getMessage(), e);
                     }
+                    // A purifier's file is located like a model's: a plain path is made absolute
+                    // here (executors run elsewhere), a URI is kept; the canonical chain carries it.
+                    chain = chain.withResolvedPaths(loc -> absoluteUri(loc, key + ".defenses '" + d + "': purify path"));
                     String canonical = chain.spec();
                     if (seen.contains(canonical)) {
                         throw new ConfigException(key + ".defenses: '" + d + "' is listed twice (as " + canonical + ")");
@@ -405,6 +408,10 @@ public final class ConfigLoader {
         int batch = c.getInt("batch-size");
         if (batch < 1) {
             throw new ConfigException("advspark.batch-size must be >= 1, got " + batch);
+        }
+        int maxRows = c.getInt("max-rows");
+        if (maxRows < 1) {
+            throw new ConfigException("advspark.max-rows must be >= 1, got " + maxRows);
         }
         String device = c.getString("device");
         if (!device.equals("cpu") && !device.equals("gpu")) {
@@ -438,7 +445,8 @@ public final class ConfigLoader {
                 c.getString("spark.app-name"),
                 sparkConf,
                 score,
-                leaseSeconds);
+                leaseSeconds,
+                maxRows);
     }
 
     /**

@@ -23,6 +23,9 @@ import java.util.Map;
  * @param sparkConf extra Spark properties
  * @param score the competition score of {@code advspark evaluate} ({@code evaluate.score})
  * @param leaseSeconds time to live of the round's writer lease ({@code round.lease-seconds})
+ * @param maxRows the most rows one surrogate forward takes ({@code max-rows}): a batch's copies,
+ *     transformed copies and sampled points are cut into micro-batches of at most this many rows;
+ *     a memory setting, results do not depend on it
  */
 public record RoundConfig(
         String roundId,
@@ -37,10 +40,14 @@ public record RoundConfig(
         String sparkAppName,
         Map<String, String> sparkConf,
         Scoring score,
-        int leaseSeconds)
+        int leaseSeconds,
+        int maxRows)
         implements java.io.Serializable {
 
     public RoundConfig {
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("max-rows must be >= 1, got " + maxRows);
+        }
         models = List.copyOf(models);
         attacks = List.copyOf(attacks);
         if (attacks.isEmpty()) {
@@ -53,8 +60,12 @@ public record RoundConfig(
     public RoundConfig(String roundId, String output, DatasetConfig dataset, List<ModelSpec> models, AttackConfig attack,
             int batchSize, String device, int threads, String sparkMaster, String sparkAppName, Map<String, String> sparkConf) {
         this(roundId, output, dataset, models, List.of(new NamedAttack(DEFAULT_ATTACK, attack)), batchSize, device, threads,
-                sparkMaster, sparkAppName, sparkConf, Scoring.parse("tianchi2019(eps=32)"), DEFAULT_LEASE_SECONDS);
+                sparkMaster, sparkAppName, sparkConf, Scoring.parse("tianchi2019(eps=32)"), DEFAULT_LEASE_SECONDS,
+                DEFAULT_MAX_ROWS);
     }
+
+    /** Default of {@code max-rows}. */
+    public static final int DEFAULT_MAX_ROWS = 64;
 
     /** Default of {@code round.lease-seconds}. */
     public static final int DEFAULT_LEASE_SECONDS = 60;
@@ -70,13 +81,13 @@ public record RoundConfig(
     /** This round with other attack configurations. */
     public RoundConfig withAttacks(List<NamedAttack> other) {
         return new RoundConfig(roundId, output, dataset, models, other, batchSize, device, threads, sparkMaster,
-                sparkAppName, sparkConf, score, leaseSeconds);
+                sparkAppName, sparkConf, score, leaseSeconds, maxRows);
     }
 
     /** This round with another libtorch thread count. */
     public RoundConfig withThreads(int n) {
         return new RoundConfig(roundId, output, dataset, models, attacks, batchSize, device, n, sparkMaster,
-                sparkAppName, sparkConf, score, leaseSeconds);
+                sparkAppName, sparkConf, score, leaseSeconds, maxRows);
     }
 
     /** The held-out target models (role = target), in configuration order. */

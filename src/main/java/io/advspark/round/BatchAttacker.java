@@ -101,7 +101,7 @@ public final class BatchAttacker {
         boolean needGuides = false;
         for (NamedAttack na : config.attacks()) {
             Attack attack = na.config().toAttack();
-            runners.put(na.name(), new Runner(na.name(), attack, new AttackEngine(attack, ensemble)));
+            runners.put(na.name(), new Runner(na.name(), attack, new AttackEngine(attack, ensemble, config.maxRows())));
             needGuides |= attack.init().needsGuides();
         }
         if (needGuides && guideIds == null) {

@@ -6,9 +6,16 @@ import io.advspark.data.DatasetLayout;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.data.Storage;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import io.advspark.defense.DefenseChain;
+import io.advspark.defense.Purify;
+import io.advspark.defense.RandomizedSmoothing;
+import io.advspark.defense.TensorDefense;
+import io.advspark.model.Autograd;
 import io.advspark.model.Classifier;
 import io.advspark.model.Ensemble;
+import io.advspark.model.Purifier;
 import io.advspark.model.TorchThreads;
 import io.advspark.plan.DatasetConfig;
 import io.advspark.score.Perturbation;
@@ -30,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * draws from a stream seeded by (round, defense chain, ImageId), so an image's clean and
  * adversarial versions see the same draw, in any partition or batch. The Spark adapter
  * ({@code job.TargetScorer}) feeds it partitions.
+ *
+ * <p>A chain's tensor stages run here, on the float image after its image stages: a purifier
+ * ({@code purify}) maps the batch to a batch of the same shape; randomized smoothing ({@code rs})
+ * repeats each image n times with Gaussian noise drawn in Java from the image's stream (after the
+ * image stages' draws), sends the copies through the stages after it and the model in forwards of
+ * at most {@link #MAX_FLOATS_PER_FORWARD} input values (several images' copies per forward), and
+ * takes the vote: its top-5 and margin.
  */
 public final class BatchScorer {
     private static final Logger LOG = LoggerFactory.getLogger(BatchScorer.class);
@@ -54,24 +68,50 @@ public final class BatchScorer {
      * convention, norms of the written perturbation (null for a clean image), error or null.
      */
     public record PassRow(String attack, String imageId, String target, String defense, Integer top1, Integer[] top5,
-            Integer linf, Double l2, Double psnr, String error) {
+            Integer linf, Double l2, Double psnr, String error, Double voteMargin) {
         public Object[] values() {
-            return EvalTables.PASS.check(new Object[] {attack, imageId, target, defense, top1, top5, linf, l2, psnr, error});
+            return EvalTables.PASS.check(
+                    new Object[] {attack, imageId, target, defense, top1, top5, linf, l2, psnr, error, voteMargin});
         }
     }
+
+    /**
+     * Input values (rows x 3 x H x W) of one forward of randomized smoothing's noisy copies: 16 M
+     * floats (64 MB), e.g. 1365 CIFAR or 27 ImageNet-224 copies, so n = 1000 copies never make one
+     * huge tensor.
+     */
+    public static final int MAX_FLOATS_PER_FORWARD = 1 << 24 >> 2;
 
     private final String roundId;
     private final DatasetConfig dataset;
     private final List<Variant> variants;
     private final Storage storage;
     private final Ensemble targets;
+    private final Map<String, Purifier> purifiers;
 
     public BatchScorer(String roundId, DatasetConfig dataset, List<Variant> variants, Storage storage, Ensemble targets) {
+        this(roundId, dataset, variants, storage, targets, Map.of());
+    }
+
+    /**
+     * @param purifiers the loaded purifiers by URI: every {@code purify} stage of {@code variants} must find its file here
+     */
+    public BatchScorer(String roundId, DatasetConfig dataset, List<Variant> variants, Storage storage, Ensemble targets,
+            Map<String, Purifier> purifiers) {
         this.roundId = roundId;
         this.dataset = dataset;
         this.variants = List.copyOf(variants);
         this.storage = storage;
         this.targets = targets;
+        this.purifiers = Map.copyOf(purifiers);
+        for (Variant v : this.variants) {
+            for (String p : v.chain().purifierPaths()) {
+                if (!this.purifiers.containsKey(p)) {
+                    throw new IllegalArgumentException("purifier " + p + " of defense chain " + v.chain().spec()
+                            + " was not loaded (loaded: " + this.purifiers.keySet() + ")");
+                }
+            }
+        }
     }
 
     /** Reads an item's images; a failure is described, not thrown. */
@@ -107,7 +147,7 @@ public final class BatchScorer {
     public List<PassRow> failed(Loaded l) {
         List<PassRow> rows = new ArrayList<>();
         for (Variant v : variants) {
-            rows.add(row(l.item(), v, null, null, null, l.error()));
+            rows.add(row(l.item(), v, null, null, null, l.error(), null));
         }
         return rows;
     }
@@ -131,12 +171,15 @@ public final class BatchScorer {
             // Defended images, grouped by size (rp changes it; one tensor needs one shape).
             Map<String, List<Integer>> bySize = new LinkedHashMap<>();
             RgbImage[] defended = new RgbImage[batch.size()];
+            Random[] rngs = new Random[batch.size()];
             for (int i = 0; i < batch.size(); i++) {
-                Random rnd = new Random(Draws.seedFor(roundId, v.chain().spec(), batch.get(i).item().imageId()));
-                defended[i] = v.chain().apply(batch.get(i).image(), rnd);
+                // One stream per image: the image stages draw first, then rs's noise.
+                rngs[i] = new Random(Draws.seedFor(roundId, v.chain().spec(), batch.get(i).item().imageId()));
+                defended[i] = v.chain().apply(batch.get(i).image(), rngs[i]);
                 bySize.computeIfAbsent(defended[i].height() + "x" + defended[i].width(), k -> new ArrayList<>()).add(i);
             }
             int[][] top5 = new int[batch.size()][];
+            Double[] margin = new Double[batch.size()];
             for (List<Integer> group : bySize.values()) {
                 int h = defended[group.get(0)].height();
                 int w = defended[group.get(0)].width();
@@ -146,13 +189,23 @@ public final class BatchScorer {
                     defended[group.get(j)].toUnitFloats(px, j * per);
                 }
                 int k = Math.min(5, model.card().datasetClasses());
-                int[][] got = TorchThreads.call(() -> model.topK(px, new long[] {group.size(), 3, h, w}, k, manager));
-                for (int j = 0; j < group.size(); j++) {
-                    top5[group.get(j)] = got[j];
+                long[] shape = {group.size(), 3, h, w};
+                if (v.chain().tensorStages().isEmpty()) {
+                    int[][] got = TorchThreads.call(() -> model.topK(px, shape, k, manager));
+                    for (int j = 0; j < group.size(); j++) {
+                        top5[group.get(j)] = got[j];
+                    }
+                } else {
+                    Random[] groupRngs = group.stream().map(i -> rngs[i]).toArray(Random[]::new);
+                    Voted got = TorchThreads.call(() -> tensorStages(v.chain(), model, px, shape, k, groupRngs, manager));
+                    for (int j = 0; j < group.size(); j++) {
+                        top5[group.get(j)] = got.top5()[j];
+                        margin[group.get(j)] = got.margin() == null ? null : got.margin()[j];
+                    }
                 }
             }
             for (int i = 0; i < batch.size(); i++) {
-                rows.add(row(batch.get(i).item(), v, top5[i], pert[i], psnr[i], null));
+                rows.add(row(batch.get(i).item(), v, top5[i], pert[i], psnr[i], null, margin[i]));
             }
         }
         LOG.info("advspark evaluate: batch of {} images x {} defended targets in {} ms", batch.size(), variants.size(),
@@ -160,7 +213,80 @@ public final class BatchScorer {
         return rows;
     }
 
-    private PassRow row(Item item, Variant v, int[] top5, Perturbation p, Double psnr, String error) {
+    /** Top-k labels of a group of images, and the vote margins when the chain smooths (else null). */
+    private record Voted(int[][] top5, Double[] margin) {}
+
+    /**
+     * Runs a chain's tensor stages and the model on one group of same-sized images ({@code px},
+     * NCHW in [0,1], after the image stages); {@code rngs} are the images' streams, each already past
+     * the image stages' draws.
+     */
+    private Voted tensorStages(DefenseChain chain, Classifier model, float[] px, long[] shape, int k, Random[] rngs,
+            NDManager manager) {
+        List<TensorDefense> stages = chain.tensorStages();
+        int rsAt = 0;
+        while (rsAt < stages.size() && !(stages.get(rsAt) instanceof RandomizedSmoothing)) {
+            rsAt++;
+        }
+        int images = (int) shape[0];
+        int per = (int) (shape[1] * shape[2] * shape[3]);
+        try (NDManager m = manager.newSubManager()) {
+            NDArray x = m.create(px, new Shape(shape));
+            x = purify(stages.subList(0, rsAt), x);
+            if (rsAt == stages.size()) {
+                NDArray purified = x;
+                float[] z = Autograd.noGrad(() -> model.logits(purified).toFloatArray());
+                return new Voted(Classifier.topKRows(z, images, k), null);
+            }
+            RandomizedSmoothing rs = (RandomizedSmoothing) stages.get(rsAt);
+            List<TensorDefense> after = stages.subList(rsAt + 1, stages.size());
+            float[] base = x.toFloatArray();
+            int n = rs.samples();
+            double sigma = rs.sigma();
+            int classes = model.card().datasetClasses();
+            float[] votes = new float[images * classes];
+            long total = (long) images * n;
+            int chunk = (int) Math.min(total, Math.max(Classifier.MIN_FORWARD_ROWS, MAX_FLOATS_PER_FORWARD / per));
+            for (long r0 = 0; r0 < total; r0 += chunk) {
+                int rows = (int) Math.min(chunk, total - r0);
+                float[] noisy = new float[rows * per];
+                // Row r is copy r % n of image r / n; rows are visited in order, so each image's
+                // stream gives its copies' noise in copy order whatever the chunking.
+                for (int j = 0; j < rows; j++) {
+                    int img = (int) ((r0 + j) / n);
+                    Random g = rngs[img];
+                    int src = img * per;
+                    int dst = j * per;
+                    for (int q = 0; q < per; q++) {
+                        noisy[dst + q] = base[src + q] + (float) (sigma * g.nextGaussian());
+                    }
+                }
+                try (NDManager cm = m.newSubManager()) {
+                    NDArray y = purify(after, cm.create(noisy, new Shape(rows, shape[1], shape[2], shape[3])));
+                    int[] am = Autograd.noGrad(() -> Ensemble.argMaxRows(model.logits(y)));
+                    for (int j = 0; j < rows; j++) {
+                        votes[(int) ((r0 + j) / n) * classes + am[j]]++;
+                    }
+                }
+            }
+            int[][] top = Classifier.topKRows(votes, images, k);
+            Double[] margin = new Double[images];
+            for (int i = 0; i < images; i++) {
+                float second = classes > 1 ? votes[i * classes + top[i][1]] : 0f;
+                margin[i] = (votes[i * classes + top[i][0]] - second) / (double) n;
+            }
+            return new Voted(top, margin);
+        }
+    }
+
+    private NDArray purify(List<TensorDefense> stages, NDArray x) {
+        for (TensorDefense s : stages) {
+            x = purifiers.get(((Purify) s).path()).apply(x);
+        }
+        return x;
+    }
+
+    private PassRow row(Item item, Variant v, int[] top5, Perturbation p, Double psnr, String error, Double voteMargin) {
         int base = dataset.labelBase();
         Integer top1 = null;
         Integer[] five = null;
@@ -172,6 +298,6 @@ public final class BatchScorer {
             }
         }
         return new PassRow(item.attack(), item.imageId(), v.target(), v.chain().spec(), top1, five,
-                p == null ? null : p.linf(), p == null ? null : p.l2(), psnr, error);
+                p == null ? null : p.linf(), p == null ? null : p.l2(), psnr, error, voteMargin);
     }
 }

@@ -27,7 +27,8 @@ public final class EvalTables {
             Column.optional("linf", INT),
             Column.optional("l2", DOUBLE),
             Column.optional("psnr", DOUBLE),
-            Column.optional("error", STRING));
+            Column.optional("error", STRING),
+            Column.optional("vote_margin", DOUBLE));
 
     public static final TableSchema PREDICTIONS = TableSchema.of("predictions",
             Column.required("round_id", STRING),
@@ -51,7 +52,10 @@ public final class EvalTables {
             Column.optional("linf", INT),
             Column.optional("score", DOUBLE),
             Column.required("score_spec", STRING),
-            Column.optional("error", STRING));
+            Column.optional("error", STRING),
+            // Randomized smoothing's vote margin (rs stage), null for other chains and in older files.
+            Column.optional("clean_vote_margin", DOUBLE),
+            Column.optional("adv_vote_margin", DOUBLE));
 
     public static final TableSchema SCORES = TableSchema.of("scores",
             Column.required("round_id", STRING),

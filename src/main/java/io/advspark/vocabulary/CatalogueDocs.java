@@ -52,6 +52,16 @@ public final class CatalogueDocs {
                 the undefended target. A single unnamed value binds to the defense's first parameter (`jpeg(75)`
                 is `jpeg(quality=75)`). The canonical chain (below, every parameter spelled out, ending in
                 `model`) names the variant in the tables and seeds a randomised defense's draws per image.
+
+                Two stages involve a network and run on the float image after every 8-bit stage:
+                `purify(path=...)` (any number, each a TorchScript image-to-image model) and `rs` (at most
+                one; it votes over the stages after it and the model), e.g.
+                `jpeg(75) > purify(path=s3a://b/nrp.pt) > rs(sigma=0.25,n=100) > model`. A chain with `rs`
+                fills the `clean_vote_margin` and `adv_vote_margin` columns of `predictions` (docs/tables.md).
+                A purifier must map `[N,3,H,W]` images in [0,1] to images of the same shape in [0,1]: when
+                the round is evaluated, each purifier is read (any storage URI; a plain path is made absolute
+                at configuration load, like a model's) and probed on the round's first clean image after the
+                chain's 8-bit stages and on noise of that size, and refused, naming the file, if it fails.
                 """, List.of(Kind.DEFENSE)));
         out.put("scores.md", page("Scores", """
                 The competition score of `advspark evaluate` is chosen by `advspark.evaluate.score`: a value per
@@ -103,7 +113,11 @@ public final class CatalogueDocs {
                 }
                 b.append("### `").append(e.name()).append("`\n\n");
                 b.append(e.summary()).append(".\n\n");
-                b.append("- canonical default: `").append(e.defaults().render()).append("`\n");
+                if (e.hasRequired()) {
+                    b.append("- canonical form, e.g.: `").append(e.example().render()).append("`\n");
+                } else {
+                    b.append("- canonical default: `").append(e.defaults().render()).append("`\n");
+                }
                 if (!e.aliases().isEmpty()) {
                     b.append("- also called: ").append(String.join(", ", e.aliases().stream().map(a -> "`" + a + "`").toList()))
                             .append('\n');
@@ -125,6 +139,9 @@ public final class CatalogueDocs {
     }
 
     private static String defaultText(Param p) {
+        if (p.required()) {
+            return "(required)";
+        }
         String d = p.render(p.defaultValue());
         return p.omitDefault() ? d + " (not written)" : d;
     }

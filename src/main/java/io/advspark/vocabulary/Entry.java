@@ -105,9 +105,25 @@ public final class Entry<T> {
         return null;
     }
 
-    /** The spec with every parameter at its default. */
+    /** The spec with every parameter at its default; fails for an entry with a required parameter ({@link #example()}). */
     public Spec defaults() {
         return spec(Map.of());
+    }
+
+    /** Whether a spec must give some parameter (one without a default, e.g. a file's location). */
+    public boolean hasRequired() {
+        return params.stream().anyMatch(Param::required);
+    }
+
+    /** The defaults, with each required parameter at its declared example (reference pages, catalogue tests). */
+    public Spec example() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Param p : params) {
+            if (p.required()) {
+                values.put(p.name(), p.example());
+            }
+        }
+        return spec(values);
     }
 
     /**
@@ -117,6 +133,9 @@ public final class Entry<T> {
     public Spec spec(Map<String, ?> values) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (Param p : params) {
+            if (!values.containsKey(p.name()) && p.required()) {
+                throw new SpecException(kind.label() + " '" + name + "': parameter '" + p.name() + "' is required");
+            }
             Object v = values.containsKey(p.name()) ? p.check(values.get(p.name())) : p.defaultValue();
             out.put(p.name(), v);
         }
@@ -189,7 +208,9 @@ public final class Entry<T> {
         Map<String, Object> values = new LinkedHashMap<>();
         for (Param p : params) {
             String raw = written.params().get(p.name());
-            if (raw == null) {
+            if (raw == null && p.required()) {
+                throw new SpecException(kind.label() + " '" + text + "': parameter '" + p.name() + "' is required");
+            } else if (raw == null) {
                 values.put(p.name(), p.defaultValue());
             } else {
                 try {

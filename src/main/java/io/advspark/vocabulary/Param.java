@@ -15,7 +15,9 @@ public final class Param {
         DOUBLE,
         INT,
         CHOICE,
-        BOOL
+        BOOL,
+        /** Free text kept as written (case too), e.g. a file location; see {@link Param#text}. */
+        TEXT
     }
 
     /**
@@ -41,9 +43,16 @@ public final class Param {
     private final Style style;
     private final boolean omitDefault;
     private final String source;
+    /** For a required parameter (no default): a value the reference pages and catalogue tests use. */
+    private final String example;
 
     private Param(String name, Type type, Object dflt, double min, double max, List<String> choices, String meaning,
             Style style, boolean omitDefault, String source) {
+        this(name, type, dflt, min, max, choices, meaning, style, omitDefault, source, null);
+    }
+
+    private Param(String name, Type type, Object dflt, double min, double max, List<String> choices, String meaning,
+            Style style, boolean omitDefault, String source, String example) {
         if (!name.matches("[a-z][a-z0-9_]*")) {
             throw new IllegalArgumentException("parameter name '" + name + "' must be lower case");
         }
@@ -57,6 +66,7 @@ public final class Param {
         this.style = style;
         this.omitDefault = omitDefault;
         this.source = source;
+        this.example = example;
     }
 
     /** A real number in {@code [min, max]}. */
@@ -82,14 +92,25 @@ public final class Param {
         return new Param(name, Type.BOOL, dflt, 0, 0, List.of("true", "false"), meaning, Style.PLAIN, false, name);
     }
 
+    /**
+     * A required text parameter: no default, so a spec must give it ({@code purify(path=...)}).
+     * The value is kept as written; it may not contain the characters the spec and chain grammars
+     * split on ({@code > , ( ) [ ]}). {@code example} stands in for it on the reference pages.
+     */
+    public static Param text(String name, String example, String meaning) {
+        Param p = new Param(name, Type.TEXT, null, 0, 0, List.of(), meaning, Style.PLAIN, false, name, example);
+        p.check(example);
+        return p;
+    }
+
     /** The same parameter rendered in {@code style}. */
     public Param style(Style s) {
-        return new Param(name, type, dflt, min, max, choices, meaning, s, omitDefault, source);
+        return new Param(name, type, dflt, min, max, choices, meaning, s, omitDefault, source, example);
     }
 
     /** The same parameter, left out of the canonical spec while it has its default value. */
     public Param omittedAtDefault() {
-        return new Param(name, type, dflt, min, max, choices, meaning, style, true, source);
+        return new Param(name, type, dflt, min, max, choices, meaning, style, true, source, example);
     }
 
     /**
@@ -97,7 +118,7 @@ public final class Param {
      * instead of {@code name()} (when the class names the value differently).
      */
     public Param from(String accessor) {
-        return new Param(name, type, dflt, min, max, choices, meaning, style, omitDefault, accessor);
+        return new Param(name, type, dflt, min, max, choices, meaning, style, omitDefault, accessor, example);
     }
 
     public String name() {
@@ -108,9 +129,19 @@ public final class Param {
         return type;
     }
 
-    /** The default, typed as parsed values are (Double, Integer, String or Boolean). */
+    /** The default, typed as parsed values are (Double, Integer, String or Boolean); null if {@link #required()}. */
     public Object defaultValue() {
         return dflt;
+    }
+
+    /** Whether a spec must give this parameter (it has no default). */
+    public boolean required() {
+        return dflt == null;
+    }
+
+    /** A valid value: the default, or for a required parameter its declared example. */
+    public Object example() {
+        return dflt != null ? dflt : example;
     }
 
     public double min() {
@@ -148,6 +179,9 @@ public final class Param {
      */
     Object parse(String v) {
         switch (type) {
+            case TEXT -> {
+                return text(v);
+            }
             case DOUBLE -> {
                 double d;
                 try {
@@ -192,12 +226,26 @@ public final class Param {
                     ? ((Number) value).intValue() : null;
             case BOOL -> value instanceof Boolean ? value : null;
             case CHOICE -> value instanceof String s ? s : null;
+            case TEXT -> value instanceof String s ? text(s) : null;
         };
         if (v == null) {
             throw new IllegalArgumentException("parameter '" + name + "' must be " + type.name().toLowerCase(Locale.ROOT)
                     + ", got " + (value == null ? "null" : value.getClass().getSimpleName() + " " + value));
         }
         return v;
+    }
+
+    /** A text value as written, refused if empty or if the spec grammar would split it. */
+    private String text(String v) {
+        if (v.isBlank()) {
+            throw new IllegalArgumentException("parameter '" + name + "' must not be empty");
+        }
+        for (char c : new char[] {'>', ',', '(', ')', '[', ']'}) {
+            if (v.indexOf(c) >= 0) {
+                throw new IllegalArgumentException("parameter '" + name + "' must not contain '" + c + "', got '" + v + "'");
+            }
+        }
+        return v.strip();
     }
 
     /** The value as the canonical spec writes it. */
@@ -219,6 +267,7 @@ public final class Param {
             case DOUBLE -> "[" + num(min) + ", " + num(max) + "]";
             case INT -> (int) min + ".." + (int) max;
             case CHOICE, BOOL -> String.join(" | ", choices);
+            case TEXT -> "text, required";
         };
     }
 

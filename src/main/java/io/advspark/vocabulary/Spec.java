@@ -54,6 +54,11 @@ public record Spec(Kind kind, String name, Map<String, Object> values) implement
         return (String) value(key);
     }
 
+    /** A {@link Param.Type#TEXT} value, as written. */
+    public String text(String key) {
+        return (String) value(key);
+    }
+
     public boolean bool(String key) {
         return (Boolean) value(key);
     }

@@ -24,8 +24,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * a real two-model ensemble, with the forwards counted through {@link StepObserver#onForward}
  * (called by the ensemble before each member's forward). SI's scales, Admix's mixes x scales and
  * the attack's {@code copies} (k independent draws) all go through each surrogate as ONE forward
- * of {@code images x copies} rows per step; only variance tuning makes more calls (one per
- * neighbour, at different points).
+ * of {@code images x copies} rows per step, and a sampling rule's points (variance tuning's
+ * neighbours) as one more call; a call larger than the row cap is cut into micro-batches of at
+ * most that many rows, never into a forward per copy or per point.
  */
 class CopiesBatchingTest {
     private static final int N = 4;
@@ -46,26 +47,32 @@ class CopiesBatchingTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} | {1} | copies={2} | {3}")
+    @ParameterizedTest(name = "{0} | {1} | copies={2} | {3} | max-rows {4}")
     @CsvSource(delimiter = ';', value = {
-        // update; inputs (| separated); copies; ensemble; ensemble forwards per step; rows per forward
-        "mi;;1;logits;1;4",
-        "mi;si(copies=5);1;logits;1;20",
-        "mi;admix(strength=0.2, mixes=3, copies=5);1;logits;1;60",
-        "mi;;4;logits;1;16",
-        "ni;di(p=0.5, resize=1.1)|si(copies=3);2;logits;1;24",
-        "mi;admix(strength=0.2, mixes=2, copies=2)|jpeg(quality=75);3;probs;1;48",
-        "mi;si(copies=2);2;losses;1;16",
-        "vmi(n=3);si(copies=2);1;logits;4;8",
+        // update; inputs (| separated); copies; ensemble; max-rows; rows of each ensemble forward in a step
+        "mi;;1;logits;64;4",
+        "mi;si(copies=5);1;logits;64;20",
+        "mi;admix(strength=0.2, mixes=3, copies=5);1;logits;64;60",
+        "mi;;4;logits;64;16",
+        "ni;di(p=0.5, resize=1.1)|si(copies=3);2;logits;64;24",
+        "mi;admix(strength=0.2, mixes=2, copies=2)|jpeg(quality=75);3;probs;64;48",
+        "mi;si(copies=2);2;losses;64;16",
+        // Variance tuning: the gradient at x, then all neighbours in one call (3 x 8 rows).
+        "vmi(n=3);si(copies=2);1;logits;64;8|24",
+        // The row cap cuts a call into micro-batches, never a forward per copy or per neighbour.
+        "mi;admix(strength=0.2, mixes=3, copies=5);1;logits;16;16|16|16|12",
+        "vmi(n=20);;1;logits;64;4|64|16",
+        "vmi(n=20);;1;logits;1000;4|80",
     })
-    void everyCopyGoesThroughOneForwardPerStep(String update, String inputs, int copies, String mode, int forwards,
-            int rows) throws Exception {
+    void everyCopyGoesThroughOneForwardPerStep(String update, String inputs, int copies, String mode, int maxRows,
+            String rowsPerForward) throws Exception {
         Path data = Shared.cifar10();
         TorchRuntime.start(2);
         List<ManifestRow> manifest = Fixtures.manifest(data, 0, N);
         float[] clean = Fixtures.batch(Fixtures.images(data, manifest));
         int[] y = manifest.stream().mapToInt(ManifestRow::trueLabel).toArray();
         List<String> in = inputs == null ? List.of() : List.of(inputs.split("\\|"));
+        int[] rows = java.util.Arrays.stream(rowsPerForward.split("\\|")).mapToInt(Integer::parseInt).toArray();
         int steps = 2;
         Attack attack = AttackConfig.builder().eps(8).steps(steps).stepSize(2).update(update).inputs(in)
                 .ensemble(mode).copies(copies).build().toAttack();
@@ -74,14 +81,14 @@ class CopiesBatchingTest {
                         Fixtures.bundle(Shared.cifarModel("resnet32"), 1.0)));
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {
             Forwards seen = new Forwards();
-            new AttackEngine(attack, ens).run(clean, new long[] {N, 3, 32, 32}, y, y, Draws.sequential(N), m, seen);
+            new AttackEngine(attack, ens, maxRows).run(clean, new long[] {N, 3, 32, 32}, y, y, Draws.sequential(N), m, seen);
             assertEquals(steps, seen.steps.size(), "steps observed");
             for (int t = 0; t < steps; t++) {
                 List<int[]> calls = seen.steps.get(t);
-                assertEquals(2 * forwards, calls.size(), attack.spec() + ": member forwards in step " + t);
+                assertEquals(2 * rows.length, calls.size(), attack.spec() + ": member forwards in step " + t);
                 for (int c = 0; c < calls.size(); c++) {
                     assertEquals(c % 2, calls.get(c)[0], "members in order, step " + t);
-                    assertEquals(rows, calls.get(c)[1], attack.spec() + ": rows of forward " + c + " in step " + t);
+                    assertEquals(rows[c / 2], calls.get(c)[1], attack.spec() + ": rows of forward " + c + " in step " + t);
                 }
             }
         }

@@ -50,6 +50,14 @@ final class ParityHarness {
                 "libtorch in this test JVM was started with another thread count by an earlier test");
     }
 
+    /**
+     * The step criteria: gradients within 1e-5 relative L2 (the clean-image tolerance at step 0
+     * of a zeros start), next iterates equal on 99.99 % of elements, variance and extra state within
+     * 1e-5, discrete extra state on 99.99 %. The reference compares next iterates on the images
+     * whose CE has not saturated in float32 (1 - p under 64 ulps: the gradient is rounding noise
+     * on both sides, measured to flip 4.6 % of a CIFAR batch's signs once the ensemble averaged
+     * its logits) and reports how many it set aside per step ({@code noise_images}).
+     */
     static void assertCriteria(String name, JsonNode r) {
         double a = r.get("min_next_x_agree").asDouble();
         double v = r.get("max_next_v_rel_l2").asDouble();
@@ -67,6 +75,10 @@ final class ParityHarness {
         assertTrue(v <= 1e-5, name + ": variance rel L2 " + v + "\n" + r);
         double e = r.path("max_next_extra_rel_l2").asDouble(0);
         assertTrue(e <= 1e-5, name + ": extra state rel L2 " + e + "\n" + r);
+        // Piecewise-constant extra state (GRA's decay indicator) follows sign(m) and so flips
+        // where the iterate does: the iterate's element agreement applies, not a rel L2.
+        double ea = r.path("min_next_extra_agree").asDouble(1);
+        assertTrue(ea >= 0.9999, name + ": discrete extra state agreement " + ea + "\n" + r);
     }
 
     /**

@@ -89,7 +89,7 @@ class PartsParityTest {
         "mi(decay=1.0) | di(p=0.5, resize=1.1); si(copies=5) | ti(kernel=gaussian, size=5, sigma=3) | none | 1",
         "ni(decay=1.0) | di(p=0.5, resize=1.1) | | none | 1",
         // DI on a tiled batch (each image's stream drawn once per copy, in row order), variance
-        // tuning's neighbour noise interleaved with DI's draws, and a filter under all of it.
+        // tuning's neighbour noise (all neighbours first) followed by DI's draws, and a filter under all of it.
         "vmi(decay=1.0, n=2, beta=1.5) | di(p=0.5, resize=1.1); si(copies=2) | ti(kernel=gaussian, size=5, sigma=3) | gaussian(sigma=1) | 2",
     })
     void composedRecipesMatchReference(String update, String inputs, String gradients, String filter, int copies)

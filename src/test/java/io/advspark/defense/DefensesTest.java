@@ -115,4 +115,24 @@ class DefensesTest {
         }
         assertTrue(differs, "other seeds give other draws");
     }
+
+    @Test
+    void tensorStagesFollowTheImageStagesAndKeepTheirPathAsWritten() {
+        DefenseChain c = DefenseChain.parse("jpeg(75) > purify(s3a://Bucket/NRP.pt) > rs(sigma=0.25, n=100) > model");
+        assertEquals("jpeg(quality=75) > purify(path=s3a://Bucket/NRP.pt) > rs(sigma=0.25,n=100) > model", c.spec());
+        assertEquals(java.util.List.of("s3a://Bucket/NRP.pt"), c.purifierPaths());
+        assertEquals(new RandomizedSmoothing(0.25, 100), c.smoothing().orElseThrow());
+        assertTrue(c.randomised(), "rs draws noise");
+        assertEquals(1, c.stages().size(), "jpeg stays an image stage");
+        assertEquals("rs(sigma=0.5,n=1000) > model", DefenseChain.parse("rs").spec(), "TransferAttack's defaults");
+        assertEquals("purify(path=file:/abs/x.pt) > model",
+                DefenseChain.parse("purify(path=x.pt)").withResolvedPaths(p -> "file:/abs/" + p).spec());
+        for (String bad : new String[] {"rs > jpeg(75)", "purify(path=a.pt) > bits(4) > model", "rs > rs(n=5)", "purify",
+                "purify(path=a,b.pt)", "rs(sigma=-1)", "rs(n=0)"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DefenseChain.parse(bad), bad);
+            assertTrue(e.getMessage().contains(bad.trim()), bad + " -> " + e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Defenses.parse("rs"));
+        assertTrue(e.getMessage().contains("tensor"), e.getMessage());
+    }
 }

@@ -25,11 +25,21 @@ import org.junit.jupiter.api.io.TempDir;
 /** Walks every catalogue entry: parse, render, round trip, rejection, documentation. */
 class CatalogueWalkTest {
 
-    /** Every entry's default form parses, renders, parses back to itself and builds an object that renders the same. */
+    /**
+     * Every entry's default form parses, renders, parses back to itself and builds an object that
+     * renders the same; an entry with a required parameter is refused without it (naming it) and
+     * round-trips at its declared example.
+     */
     @Test
     void defaultsRoundTrip() {
         List<String> wrong = new ArrayList<>();
         for (Entry<?> e : Catalogue.entries()) {
+            if (e.hasRequired()) {
+                Param req = e.params().stream().filter(Param::required).findFirst().orElseThrow();
+                expectFailure(e, e.name(), "parameter '" + req.name() + "' is required", wrong);
+                roundTrip(e, e.example(), wrong);
+                continue;
+            }
             Spec s = Catalogue.parse(e.kind(), e.name());
             if (!s.equals(e.defaults())) {
                 wrong.add(e + ": parse(name) " + s.values() + " != defaults " + e.defaults().values());
@@ -46,7 +56,9 @@ class CatalogueWalkTest {
         for (Entry<?> e : Catalogue.entries()) {
             for (Param p : e.params()) {
                 for (Object v : otherValues(p)) {
-                    Spec s = e.spec(Map.of(p.name(), v));
+                    Map<String, Object> values = new HashMap<>(e.example().values());
+                    values.put(p.name(), v);
+                    Spec s = e.spec(values);
                     roundTrip(e, s, wrong);
                 }
             }
@@ -86,6 +98,7 @@ class CatalogueWalkTest {
             }
             case CHOICE -> p.choices().stream().filter(c -> !c.equals(p.defaultValue())).forEach(out::add);
             case BOOL -> out.add(!(Boolean) p.defaultValue());
+            case TEXT -> out.add("file:/tmp/other " + p.example() + ".x");
         }
         return out;
     }
@@ -95,10 +108,10 @@ class CatalogueWalkTest {
     void rejectsUnknownAndInvalidWithTheSpecQuoted() {
         List<String> wrong = new ArrayList<>();
         for (Entry<?> e : Catalogue.entries()) {
-            String unknown = e.name() + "(zzz=1)";
+            String unknown = e.name() + "(zzz=1" + required(e) + ")";
             expectFailure(e, unknown, "unknown parameter 'zzz'", wrong);
             for (Param p : e.params()) {
-                String bad = e.name() + "(" + p.name() + "=" + invalid(p) + ")";
+                String bad = e.name() + "(" + p.name() + "=" + invalid(p) + (p.required() ? "" : required(e)) + ")";
                 expectFailure(e, bad, "'" + p.name() + "'", wrong);
             }
         }
@@ -106,6 +119,17 @@ class CatalogueWalkTest {
         SpecException unknownName = assertThrows(SpecException.class, () -> Catalogue.parse(Kind.UPDATE, "mii(decay=1)"));
         assertTrue(unknownName.getMessage().contains("unknown part 'mii'") && unknownName.getMessage().contains("'mii(decay=1)'")
                 && unknownName.getMessage().contains("vmi"), unknownName.getMessage());
+    }
+
+    /** {@code ,k=v} for each required parameter at its example, so a spec fails for the reason under test. */
+    private static String required(Entry<?> e) {
+        StringBuilder b = new StringBuilder();
+        for (Param p : e.params()) {
+            if (p.required()) {
+                b.append(',').append(p.name()).append('=').append(p.render(p.example()));
+            }
+        }
+        return b.toString();
     }
 
     private static void expectFailure(Entry<?> e, String text, String mention, List<String> wrong) {
@@ -124,6 +148,7 @@ class CatalogueWalkTest {
             case DOUBLE -> Double.toString(Double.isInfinite(p.max()) ? p.min() - 1 : p.max() + 1);
             case INT -> Integer.toString((int) p.max() + 1);
             case CHOICE, BOOL -> "zzz";
+            case TEXT -> "a>b";
         };
     }
 
@@ -161,7 +186,7 @@ class CatalogueWalkTest {
                 Map.entry(Kind.FILTER, List.of("dct", "gaussian")),
                 Map.entry(Kind.AUGMENT, List.of("dropout")),
                 Map.entry(Kind.ENSEMBLE, List.of("logits", "losses", "probs")),
-                Map.entry(Kind.DEFENSE, List.of("bits", "blur", "example-invert", "jpeg", "median", "rp")),
+                Map.entry(Kind.DEFENSE, List.of("bits", "blur", "example-invert", "jpeg", "median", "purify", "rp", "rs")),
                 Map.entry(Kind.SCORE, List.of("asr", "nips2017", "tianchi2019"))));
         assertEquals(java.util.EnumSet.allOf(Kind.class), expected.keySet(), "every kind is checked");
         for (Map.Entry<Kind, List<String>> e : expected.entrySet()) {

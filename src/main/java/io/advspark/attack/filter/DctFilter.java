@@ -46,13 +46,7 @@ public record DctFilter(double keep) implements PerturbationFilter {
     /** {@code D^T diag(mask) D} for the orthonormal n-point DCT-II D, row-major. */
     public static float[] projector(int n, double keep) {
         int k = Math.max(1, Math.min(n, (int) Math.round(Math.sqrt(keep) * n)));
-        double[][] d = new double[n][n];
-        for (int u = 0; u < n; u++) {
-            double a = u == 0 ? Math.sqrt(1.0 / n) : Math.sqrt(2.0 / n);
-            for (int x = 0; x < n; x++) {
-                d[u][x] = a * Math.cos(Math.PI * (2 * x + 1) * u / (2.0 * n));
-            }
-        }
+        double[][] d = matrix(n);
         float[] p = new float[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
@@ -64,5 +58,22 @@ public record DctFilter(double keep) implements PerturbationFilter {
             }
         }
         return p;
+    }
+
+    /**
+     * The orthonormal n-point DCT-II matrix in float64: {@code D[u][x] = a_u cos(pi (2x + 1) u / (2n))},
+     * {@code a_0 = sqrt(1/n)}, {@code a_u = sqrt(2/n)}, so {@code D D^T = I} and the 2-D transform of
+     * an H x W plane is {@code D_H X D_W^T} (shared with the spectrum transform of
+     * {@link io.advspark.attack.input.SpectrumSimulation}).
+     */
+    public static double[][] matrix(int n) {
+        double[][] d = new double[n][n];
+        for (int u = 0; u < n; u++) {
+            double a = u == 0 ? Math.sqrt(1.0 / n) : Math.sqrt(2.0 / n);
+            for (int x = 0; x < n; x++) {
+                d[u][x] = a * Math.cos(Math.PI * (2 * x + 1) * u / (2.0 * n));
+            }
+        }
+        return d;
     }
 }

@@ -6,6 +6,8 @@ import io.advspark.attack.StepContext;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The momentum family, one rule with three switches:
@@ -32,7 +34,7 @@ import io.advspark.vocabulary.Param;
  */
 public record Momentum(double decay, boolean nesterov, int neighbours, double beta) implements UpdateRule {
     // Shared by the four entries below (declared first: static fields initialise in order).
-    private static final Param DECAY = Param.dbl("decay", 1.0, 0, 100,
+    static final Param DECAY = Param.dbl("decay", 1.0, 0, 100,
             "momentum decay mu: m = mu m + g / mean abs(g) per image")
             .style(Param.Style.INTEGRAL);
     private static final Param NEIGHBOURS = Param.integer("n", 20, 1, 1000,
@@ -95,7 +97,7 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
         S s = (S) state;
         NDArray g = s.v == null ? grad : grad.add(s.v);
         long n = g.getShape().get(0);
-        NDArray l1 = g.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f).reshape(n, 1, 1, 1);
+        NDArray l1 = meanAbs(g);
         NDArray next = s.m.mul((float) decay).add(g.div(l1));
         s.m = next;
         if (neighbours > 0) {
@@ -104,20 +106,44 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
         return next.sign();
     }
 
-    /** (1/N) sum_i g(x_t + r_i) - g(x_t), sampled around the iterate the gradient was taken at. */
+    /**
+     * (1/N) sum_i g(x_t + r_i) - g(x_t), sampled around the iterate the gradient was taken at: all N
+     * neighbours' noise drawn first (neighbour by neighbour, each row from its image's stream),
+     * then their gradients in one batched call.
+     */
     private NDArray variance(NDArray grad, StepContext ctx, GradientOracle oracle, S s) {
-        NDArray x = s.current;
-        long[] shape = x.getShape().getShape();
-        int rows = (int) shape[0];
-        int per = (int) (x.size() / rows);
-        float r = (float) (beta * ctx.eps01());
+        List<NDArray> points = uniformNeighbours(s.current, neighbours, (float) (beta * ctx.eps01()), ctx,
+                grad.getManager());
         NDArray sum = null;
-        for (int i = 0; i < neighbours; i++) {
-            NDArray noise = x.getManager().create(ctx.draws().uniform(rows, per, -r, r), x.getShape());
-            NDArray gi = oracle.at(x.add(noise));
+        for (NDArray gi : oracle.at(points)) {
             sum = sum == null ? gi : sum.add(gi);
         }
         return sum.div((float) neighbours).sub(grad);
+    }
+
+    /**
+     * {@code count} points {@code x + r}, r uniform in [-radius01, radius01) per element, drawn
+     * point by point (each row from its image's stream), in {@code scratch}, the step's manager
+     * (the gradient's), so they are freed with the step while x lives for the batch. The
+     * neighbourhood of every sampling rule (VMI/VNI, PGN, GRA, MEF).
+     */
+    static List<NDArray> uniformNeighbours(NDArray x, int count, float radius01, StepContext ctx, NDManager scratch) {
+        int rows = (int) x.getShape().get(0);
+        int per = (int) (x.size() / rows);
+        List<NDArray> points = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            points.add(scratch.create(ctx.draws().uniform(rows, per, -radius01, radius01), x.getShape()).add(x));
+        }
+        return points;
+    }
+
+    /**
+     * Per image mean |g| (the official MI code's reduce_mean(abs)), floored at 1e-12 so a zero
+     * gradient gives a zero step instead of NaN; shaped [N,1,1,1]. Shared by the momentum rules.
+     */
+    static NDArray meanAbs(NDArray g) {
+        long n = g.getShape().get(0);
+        return g.abs().reshape(n, -1).mean(new int[] {1}, true).maximum(1e-12f).reshape(n, 1, 1, 1);
     }
 
     /** Momentum, variance, and the iterate of this step (for sampling neighbours). */
