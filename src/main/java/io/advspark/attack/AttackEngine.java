@@ -408,13 +408,16 @@ public final class AttackEngine {
                         NDArray sum = null;
                         List<NDArray> zs = ensemble.memberLogits(leaf, chunkMasks);
                         for (int i = 0; i < zs.size(); i++) {
-                            NDArray li = attack.loss().of(zs.get(i), yc, gc).mul((float) ensemble.members().get(i).weight());
+                            NDArray li = attack.loss().of(zs.get(i), yc, gc)
+                                    .mul(Autograd.scalar(scratch, (float) ensemble.members().get(i).weight()));
                             sum = sum == null ? li : sum.add(li);
                         }
                         yield sum;
                     }
                 };
-                return k == 1 ? loss : loss.div((float) k);
+                // Numbers in the graph as arrays libtorch owns: DJL's div(Number) frees the
+                // number before the backward reads it (Autograd#constant).
+                return k == 1 ? loss : loss.div(Autograd.scalar(scratch, (float) k));
             }, scratch));
         }
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);

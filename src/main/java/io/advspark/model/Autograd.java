@@ -1,6 +1,8 @@
 package io.advspark.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.function.Function;
@@ -15,6 +17,39 @@ import java.util.function.Function;
  */
 public final class Autograd {
     private Autograd() {}
+
+    /**
+     * Values from Java as an array in {@code manager} whose memory libtorch owns, for use inside a
+     * graph. DJL's CPU {@code create(float[])} copies the values into a direct ByteBuffer that the
+     * libtorch tensor aliases ({@code torch::from_blob}, no copy) and that only the NDArray object
+     * keeps reachable: an op that saves the tensor for its backward (mul, div, matmul, gather,
+     * maximum) then reads freed memory if the array is closed and the buffer collected before the
+     * backward, i.e. garbage, intermittently, depending on when the garbage collector runs.
+     * DJL's scalar overloads ({@code mul(Number)}, {@code div(Number)}, {@code maximum(Number)},
+     * ...) do exactly that: they wrap the number, apply the op and close the wrapper at once, so
+     * in a graph use {@code x.mul(Autograd.scalar(m, f))} instead of {@code x.mul(f)}
+     * (same values: libtorch multiplies by a 0-d tensor as by a number). Measured in
+     * {@code GraphConstantsTest}.
+     */
+    public static NDArray constant(NDManager manager, float[] values, Shape shape) {
+        return owned(manager.create(values, shape));
+    }
+
+    /** As {@link #constant(NDManager, float[], Shape)}, int64 values (e.g. gather indices). */
+    public static NDArray constant(NDManager manager, long[] values, Shape shape) {
+        return owned(manager.create(values, shape));
+    }
+
+    /** One float32 number as a 0-d array libtorch owns (see {@link #constant(NDManager, float[], Shape)}). */
+    public static NDArray scalar(NDManager manager, float value) {
+        return constant(manager, new float[] {value}, new Shape());
+    }
+
+    private static NDArray owned(NDArray wrapped) {
+        NDArray copy = wrapped.duplicate();
+        wrapped.close();
+        return copy;
+    }
 
     /** Runs {@code body} with gradient recording off on this thread (plain inference). */
     public static <T> T noGrad(java.util.function.Supplier<T> body) {

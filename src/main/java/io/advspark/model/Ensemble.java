@@ -87,7 +87,9 @@ public final class Ensemble implements AutoCloseable {
             Classifier m = members.get(i);
             NDArray z = memberLogits(i, x, masks);
             if (m.weight() != 1.0) {
-                z = z.mul((float) m.weight());
+                // An array libtorch owns, not mul(Number), which frees the number before the
+                // backward reads it (Autograd#constant).
+                z = z.mul(Autograd.scalar(z.getManager(), (float) m.weight()));
             }
             sum = sum == null ? z : sum.add(z);
         }
@@ -122,7 +124,7 @@ public final class Ensemble implements AutoCloseable {
         NDArray sum = null;
         for (int i = 0; i < members.size(); i++) {
             Classifier m = members.get(i);
-            NDArray p = memberLogits(i, x, masks).softmax(1).mul((float) (m.weight() / total));
+            NDArray p = memberLogits(i, x, masks).softmax(1).mul(Autograd.scalar(x.getManager(), (float) (m.weight() / total)));
             sum = sum == null ? p : sum.add(p);
         }
         return sum.log();

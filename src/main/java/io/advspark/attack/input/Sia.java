@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.StepContext;
+import io.advspark.model.Autograd;
 import io.advspark.model.BilinearResize;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
@@ -63,6 +64,11 @@ import java.util.Random;
  * <p>Differentiable in x: shifts, flips and the rotation are index permutations (slices and
  * concatenations), scale, dropout, resize and DCT linear maps, noise an addition; resize and noise
  * clip to [0, 1] (zero gradient where clipped, as {@code torch.clamp}). No straight-through part.
+ * Every value drawn or built in Java (scale factors, noise, dropout factors, DCT projectors)
+ * enters the graph as an array libtorch owns ({@link Autograd#constant}, {@link Autograd#scalar}),
+ * never through DJL's {@code mul(Number)}, which frees its wrapped number before the backward
+ * reads it: that was the intermittent garbage gradient of the first versions (a scale factor
+ * read from freed memory, often another block's value, so results also looked batch-dependent).
  *
  * <p>Versus the official code: it draws the grid, the choices and the shift and scale values once
  * per batch (noise and dropout per image); here every image draws its own. Two of its edge cases
@@ -247,22 +253,22 @@ public record Sia(int blocks, int copies, String ops) implements InputTransform 
             case VFLIP -> b.flip(2);
             case HFLIP -> b.flip(3);
             case ROTATE180 -> b.flip(2, 3);
-            case SCALE -> b.mul(t.factor());
-            case NOISE -> b.add(m.create(t.values(), s)).clip(0f, 1f);
+            case SCALE -> b.mul(Autograd.scalar(m, t.factor()));
+            case NOISE -> b.add(Autograd.constant(m, t.values(), s)).clip(0f, 1f);
             case DCT -> {
                 NDArray out = b;
                 int kh = bh - (int) (bh * 0.4);
                 int kw = bw - (int) (bw * 0.4);
                 if (kh < bh) {
-                    out = m.create(lowPass(bh, kh), new Shape(bh, bh)).matMul(out);
+                    out = Autograd.constant(m, lowPass(bh, kh), new Shape(bh, bh)).matMul(out);
                 }
                 if (kw < bw) {
                     // The projector is symmetric: right-multiplying by it filters the rows.
-                    out = out.matMul(m.create(lowPass(bw, kw), new Shape(bw, bw)));
+                    out = out.matMul(Autograd.constant(m, lowPass(bw, kw), new Shape(bw, bw)));
                 }
                 yield out;
             }
-            case DROPOUT -> b.mul(m.create(t.values(), new Shape(1, c, 1, 1)));
+            case DROPOUT -> b.mul(Autograd.constant(m, t.values(), new Shape(1, c, 1, 1)));
         };
     }
 

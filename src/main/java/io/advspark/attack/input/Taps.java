@@ -3,6 +3,7 @@ package io.advspark.attack.input;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.advspark.model.Autograd;
 
 /**
  * A resampling of a batch [rows, C, H, W] into a batch of the same shape, planned in Java and
@@ -10,7 +11,8 @@ import ai.djl.ndarray.types.Shape;
  * {@code sum_k wt[k][r, p] * x[r, c, idx[k][r, p]]}, the same map on every channel. Index
  * permutations (block shuffles) are one tap of weight 1; bilinear sampling (rotations) is four.
  * A tap never set has weight 0, so what no tap reaches is zero. Differentiable in x: a gather's
- * backward is a scatter-add. Shared by {@link Rotate} (one rotation of the whole image) and
+ * backward is a scatter-add. The indices and weights enter the graph as copies libtorch owns
+ * ({@link Autograd#constant}), since the backward reads both. Shared by {@link Rotate} (one rotation of the whole image) and
  * {@link Bsr} (a rotation per block, with the blocks shuffled).
  */
 final class Taps {
@@ -94,10 +96,10 @@ final class Taps {
             if (!used[k]) {
                 continue;
             }
-            NDArray ik = m.create(idx[k], new Shape(rows, 1, hw)).broadcast(full);
-            NDArray term = flat.gather(ik, 2).mul(m.create(wt[k], new Shape(rows, 1, hw)));
+            NDArray ik = Autograd.constant(m, idx[k], new Shape(rows, 1, hw)).broadcast(full);
+            NDArray term = flat.gather(ik, 2).mul(Autograd.constant(m, wt[k], new Shape(rows, 1, hw)));
             out = out == null ? term : out.add(term);
         }
-        return out == null ? x.mul(0f) : out.reshape(rows, c, h, w);
+        return out == null ? x.mul(Autograd.scalar(m, 0f)) : out.reshape(rows, c, h, w);
     }
 }
