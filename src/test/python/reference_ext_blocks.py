@@ -11,8 +11,9 @@ torch.roll / flip / rot90, F.interpolate and the FFT-built DCT matrices of
 reference_parts.py for SIA. The rotation follows its definition with the float32 rounding pinned
 (the surrogates amplify last-bit input differences into up to 1e-2 relative gradient
 differences); the standalone mode cross-checks it against F.grid_sample, and the DCT low-pass
-(float32 projector products) against float64 matrix products, to 1e-5. The resize is
-F.interpolate, the kernel the Java side runs too (libtorch's, though of another version).
+against float64 matrix products, to 1e-5. The DCT low-pass and the resize (F.interpolate) take
+their values in float64, rounded to float32 once, as the product defines them (a float32 product
+or kernel rounds differently in each release or BLAS build).
 
   bsr(blocks=n, degrees=d, copies=k)
       per row r (image r mod N, rows in order), per copy j in order, from the image's stream:
@@ -34,7 +35,7 @@ F.interpolate, the kernel the Java side runs too (libtorch's, though of another 
       ops=core: vshift, hshift, vflip, hflip, rot180, scale, noise (TransferAttack sia.py).
       resize: bilinear (align_corners=False) to (int(0.8 bh)+1, int(0.8 bw)+1) and back, clamp 0..1;
       dct: orthonormal DCT-II per side, the top int(0.4 n) frequencies zeroed, inverted: the
-        projector D^T diag(mask) D (float64 -> float32) applied to the rows, then the columns.
+        projector D^T diag(mask) D applied to the rows, then the columns (value in float64).
 
 Standalone (transform parity): reference_ext_blocks.py DIR reads DIR/<case>.json ({"spec",
 "seeds", "shape"}), <case>.x.f32 and <case>.w.f32, and writes <case>.out.f32 and <case>.grad.f32
@@ -182,16 +183,29 @@ def _cuts(g, s, length):
 
 
 def _projector(n, k):
-    """D^T diag(u < k) D for the orthonormal DCT-II D of reference_parts (from numpy's FFT), float64 -> float32."""
+    """D^T diag(u < k) D for the orthonormal DCT-II D of reference_parts (from numpy's FFT), float64."""
     d = reference_parts.dct_matrix(n)
     mask = (np.arange(n) < k).astype(np.float64)
-    return ((d.T * mask) @ d).astype(np.float32)
+    return (d.T * mask) @ d
+
+
+def _project(b, kh, kw, dtype):
+    bh, bw = b.shape[-2], b.shape[-1]
+    out = b
+    if kh < bh:
+        out = torch.from_numpy(_projector(bh, kh)).to(dtype) @ out
+    if kw < bw:
+        out = out @ torch.from_numpy(_projector(bw, kw)).to(dtype).T
+    return out
 
 
 def _lowpass(b, kh, kw):
     """Per channel, the top frequencies of each side zeroed: rows first, then columns.
 
-    A side that keeps all its frequencies is left as it is (the identity, exactly).
+    A side that keeps all its frequencies is left as it is (the identity, exactly). The value in
+    float64, rounded to float32 once; the gradient through the float32 projectors (value + (lin -
+    lin.detach()), exactly the value): a float32 matrix product's rounding depends on the BLAS
+    build, and the surrogates amplify last-bit input differences.
     """
     bh, bw = b.shape[-2], b.shape[-1]
     if _CROSS[0]:
@@ -200,20 +214,24 @@ def _lowpass(b, kh, kw):
         mask = torch.zeros(bh, bw, dtype=torch.float64)
         mask[:kh, :kw] = 1
         return (dh.T @ ((dh @ b.double() @ dw.T) * mask) @ dw).float()
-    out = b
-    if kh < bh:
-        out = torch.from_numpy(_projector(bh, kh)) @ out
-    if kw < bw:
-        out = out @ torch.from_numpy(_projector(bw, kw)).T
-    return out
+    if kh == bh and kw == bw:
+        return b
+    value = _project(b.detach().double(), kh, kw, torch.float64).float()
+    lin = _project(b, kh, kw, torch.float32)
+    return value + (lin - lin.detach())
+
+
+def _resize(b, size):
+    """F.interpolate bilinear (align_corners=False) computed in float64 and rounded to float32: the
+    resize of advspark's model cards (tools/make_resize_module.py), the same in every release."""
+    return F.interpolate(b.double(), size=size, mode="bilinear", align_corners=False).float()
 
 
 def sia_block(b, op, g):
     """Draws op's values from g and applies it to block b [1, C, bh, bw]."""
     c, bh, bw = b.shape[1], b.shape[2], b.shape[3]
     if op == "resize":
-        t = F.interpolate(b, size=(int(bh * 0.8) + 1, int(bw * 0.8) + 1), mode="bilinear", align_corners=False)
-        return F.interpolate(t, size=(bh, bw), mode="bilinear", align_corners=False).clamp(0, 1)
+        return _resize(_resize(b, (int(bh * 0.8) + 1, int(bw * 0.8) + 1)), (bh, bw)).clamp(0, 1)
     if op == "vshift":
         return b.roll(g.next_int(bh), dims=2)
     if op == "hshift":

@@ -40,6 +40,11 @@ public final class Autograd {
         return owned(manager.create(values, shape));
     }
 
+    /** As {@link #constant(NDManager, float[], Shape)}, float64 values. */
+    public static NDArray constant(NDManager manager, double[] values, Shape shape) {
+        return owned(manager.create(values, shape));
+    }
+
     /** One float32 number as a 0-d array libtorch owns (see {@link #constant(NDManager, float[], Shape)}). */
     public static NDArray scalar(NDManager manager, float value) {
         return constant(manager, new float[] {value}, new Shape());
