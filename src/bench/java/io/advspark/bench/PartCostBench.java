@@ -155,6 +155,8 @@ public final class PartCostBench extends BenchCommand {
                 {"input SI(5)", "si(copies=5)"},
                 {"input Admix(3x5)", "admix(strength=0.2, mixes=3, copies=5)"},
                 {"input SSA(20)", "ssa(copies=20, rho=0.5, sigma=1)"},
+                {"input BSR(20)", "bsr(blocks=2, degrees=24, copies=20)"},
+                {"input SIA(20)", "sia(blocks=3, copies=20, ops=all)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The row cap ({@code max-rows}) is a memory setting, not part of the attack: an image's
  * adversarial pixels are the same bit for bit whether its copies, transformed copies and sampled
  * points go through the surrogates in one forward or in micro-batches of one row. Random draws
- * (DI, Admix, variance tuning's neighbours, dropout masks) are made before the cut, and every
+ * (DI, Admix, BSR's and SIA's blocks, variance tuning's neighbours, dropout masks) are made before the cut, and every
  * forward is padded to a multiple of four rows (model/Classifier), since libtorch's CPU kernels
  * round a row in a trailing partial group of four differently. Demo models and images: runs on a
  * fresh clone. (Dropout-augmented attacks are not covered: with masks, max-rows 1 still differed
@@ -34,6 +34,12 @@ class RowCapInvarianceTest {
         "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=3);1;",
         "vmi(decay=1.0, n=4, beta=1.5);di(p=0.5, resize=1.1);1;",
         "ni(decay=1.0);admix(strength=0.2, mixes=2, copies=2);2;",
+        // Block transforms: every copy's grid, choices and values drawn per row from its image's
+        // stream before the cut; SIA with all ten operations (resize, DCT, dropout included) on a
+        // tiled batch.
+        "mi(decay=1.0);bsr(blocks=2, degrees=24, copies=3);1;",
+        "vmi(decay=1.0, n=2, beta=1.5);bsr(blocks=3, degrees=45, copies=2);1;",
+        "mi(decay=1.0);sia(blocks=3, copies=3, ops=all);2;",
     })
     void resultsDoNotDependOnTheRowCap(String update, String inputs, int copies, String augment) throws Exception {
         TorchRuntime.start(2);
