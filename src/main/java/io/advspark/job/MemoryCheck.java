@@ -79,6 +79,9 @@ final class MemoryCheck {
                     + " (needs Linux /proc/self/status and /proc/self/clear_refs)");
             return;
         }
+        LOG.info("advspark: memory: measured per row of a forward and backward (ActivationMemory): {}",
+                String.join(", ", bundles.stream().map(b -> String.format(Locale.ROOT, "%s %.2f MiB", b.card().name(),
+                        measured.bytesPerRow(b.uri()) / 1048576.0)).toList()));
         List<MemoryEstimate.Line> over = new ArrayList<>();
         for (MemoryEstimate.Line l : lines) {
             switch (l.verdict()) {

@@ -40,6 +40,21 @@ public final class ProcessMemory {
         }
     }
 
+    /**
+     * Gives the pages of glibc's free blocks back to the kernel ({@code malloc_trim(0)}, every
+     * arena), so that the resident memory is what is in use; false where there is no glibc's
+     * {@code malloc_trim} (called through JNA, which DJL brings).
+     */
+    public static boolean trimMalloc() {
+        try {
+            com.sun.jna.Function trim = com.sun.jna.NativeLibrary.getInstance("c").getFunction("malloc_trim");
+            trim.invokeInt(new Object[] {0L});
+            return true;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
     /** The machine's memory not in use and reclaimable without swapping (MemAvailable), in bytes, or -1. */
     public static long availableBytes() {
         return kib(MEMINFO, "MemAvailable:");

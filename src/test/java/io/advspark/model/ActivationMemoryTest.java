@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * ResNet-20 on 32x32 CIFAR keeps about 2 MiB per row by count (per convolution its input, the
  * BatchNorm input and the ReLU output, 16x32x32 floats = 64 KiB each over 7 convolutions, half
  * and a quarter of that over the 6 of each later stage); the backward's gradient buffers and the
- * allocator come on top (measured here: 5.9 MiB). ResNet-56 has about three times the layers
- * (measured: 14.7 MiB).
+ * allocator come on top (measured here with 2 libtorch threads: 2.6 and 3.1 MiB in two runs).
+ * ResNet-56 has three times the blocks (measured: 5.7 and 5.9 MiB).
  */
 class ActivationMemoryTest {
 
