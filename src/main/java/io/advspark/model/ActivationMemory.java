@@ -27,20 +27,20 @@ import java.util.Map;
  * libtorch's, oneDNN's and glibc's overheads included, which is what runs out.
  *
  * <p>Why {@code malloc_trim(0)} before each probe (glibc, called through JNA): glibc keeps freed
- * blocks resident for reuse, and a probe that fits in the blocks an earlier probe, another model's
- * probe or the model loading left behind does not raise the resident memory at all. Measured
- * without trimming, ResNet-20 and ResNet-32 came out at 2.9 and 3.5 MiB per row in a round where
- * ResNet-20 alone measures 5.9 MiB in a fresh JVM. The trim gives those blocks' pages back to the
- * kernel, so every page a probe touches counts. Where it cannot be called (not glibc) the probes
- * are measured against the resident memory before the first one instead, in increasing size, and
- * may come out low.
+ * blocks resident for reuse, so without it a probe's growth depends on what the process freed
+ * before (model loading, an earlier probe): untrimmed, ResNet-20 measured 5.9 MiB per row in a
+ * fresh test JVM and 2.9 MiB in a round's driver; trimmed, 2.6 to 3.1 and 2.2 to 3.0 MiB. The trim
+ * gives free blocks' pages back to the kernel, so every page a probe touches counts. Where it
+ * cannot be called (not glibc) the probes are measured against the resident memory before the
+ * first one instead.
  *
  * <p>Noise: other threads of the process allocating during a probe raise its peak; single pairs of
  * probes spread by about a third in a round's driver (ResNet-20: 2.0 to 2.9 MiB over five rounds),
- * so {@value #REPEATS} pairs are measured and the median taken. Where a difference comes out at or
- * below zero the larger probe's growth divided by its rows is used, an upper bound. Where /proc is unavailable (not Linux) nothing is measured:
- * {@link #bytesPerRow} answers -1. Rows are multiples of 4 because every forward is padded to
- * that ({@link Classifier}).
+ * so {@value #REPEATS} pairs are measured and the median taken (which still gave 2.2 to 3.0 MiB over
+ * six rounds: the spread is between rounds more than within one). Where a difference comes out at
+ * or below zero the larger probe's growth divided by its rows is used, an upper bound. Where /proc
+ * is unavailable (not Linux) nothing is measured: {@link #bytesPerRow} answers -1. Rows are
+ * multiples of 4 because every forward is padded to that ({@link Classifier}).
  */
 public final class ActivationMemory implements ModelLoader.Check {
     /** Rows of the first probe. */
