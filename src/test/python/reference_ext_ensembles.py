@@ -43,6 +43,8 @@ adaea(beta, threshold)               Chen et al., "An Adaptive Model Ensemble Ad
     s     = mean over pairs j < k of <u_j, u_k>, u = g / max(||g||_2 over channels, 1e-12), per pixel
     B     = [s >= threshold]  (1 with a single member)
     return B * grad of the loss of sum_k lambda_k z_k at x_t
+  Java traces B (adaea_filter); the reference applies Java's B (teacher forcing) and its own must
+  agree with it on 99.99 % of elements.
 """
 
 import numpy as np
@@ -184,6 +186,12 @@ class AdaEA:
                 s = c if s is None else s + c
                 pairs += 1
         B = (s / pairs >= np.float32(self.threshold)).float()
+        jb = ctx.traced("adaea_filter", B)
+        if jb is not None:
+            # Teacher forcing: B is piecewise constant in the gradients (a pixel at the threshold
+            # flips on rounding); where the two agree is recorded, and Java's is applied.
+            self.inner_agree.append(jb == B)
+            B = jb
         return grad * B, {}
 
 

@@ -97,8 +97,8 @@ import reference_parts  # noqa: E402
 #                                   each head(inputs) -> logits; ctx.members are the surrogates
 #                                   (member.logits(x01)), ctx.rngs the streams, ctx.n the images
 #                                   (row r of the inputs is image r % n). g is compared with Java's
-#                                   extra state "ensemble_grad" by relative L2. ctx.traced(name) is
-#                                   an inner iterate Java traced (GradientOracle#trace) or None; a
+#                                   extra state "ensemble_grad" by relative L2. ctx.traced(name[, like])
+#                                   is an array (batch-shaped, or shaped like `like`) Java traced (GradientOracle#trace) or None; a
 #                                   strategy that continues from it appends (own == Java's) element
 #                                   masks to its inner_agree (min_ensemble_inner_agree).
 #   META                            the dump's meta.json (epsPixels, stepSizePixels, ...), filled by
@@ -462,7 +462,9 @@ def main(argv=None):
         # Inner iterates the Java strategy traced (step_{s}_next_{name}.f32): the reference takes
         # its inner gradients there (teacher forcing) and records, per inner iterate, where its
         # own agrees (strategy.inner_agree: boolean tensors, compared like the iterate).
-        sctx.traced = lambda name: read(f"step_{s}_next_{name}.f32") if exists(f"step_{s}_next_{name}.f32") else None
+        sctx.traced = lambda name, like=None: (
+            _f32_read(os.path.join(d, f"step_{s}_next_{name}.f32"), list(like.shape) if like is not None else shape)
+            if exists(f"step_{s}_next_{name}.f32") else None)
         strategy.inner_agree = []
         state = {k: read(f"step_{s}_{k}.f32") if exists(f"step_{s}_{k}.f32") else None for k in strategy.extras}
         g_use, state_next = strategy.gradient(p, g, x0, sctx, state)
@@ -507,11 +509,11 @@ def main(argv=None):
             g_use, ne_ens = ensemble_step(s, plugin.point(x, m, extras), g_ref)
             nx_ref, nm_ref, nv_ref, ne_ref = plugin.step(x, m, v, g_use, x0, grad_at, rngs, extras)
         ne_ref = dict(ne_ref, **ne_ens)
-        inner_agree = [_frac(a[keep]) for a in getattr(strategy, "inner_agree", []) if bool(keep.any())]
         # Images whose CE has saturated in float32 (1 - p of the ascended or descended class
         # under 64 ulps): their gradient is rounding noise on both sides, and the per-image
         # normalised momentum turns it into sign flips; next iterates are compared on the others.
         keep = noise_free(x, m)
+        inner_agree = [_frac(a[keep]) for a in getattr(strategy, "inner_agree", []) if bool(keep.any())]
         agree = ((read(f"step_{s}_next_x.f32") - nx_ref).abs() < 1e-6)[keep]
         row = dict(step=s, grad_rel_l2=_rel_l2(g_java, g_ref),
                    ensemble_inner_agree=min(inner_agree, default=1.0),

@@ -29,6 +29,9 @@ import java.util.List;
  *     g      = d loss(ensemble(inputs(img(p)))) / d p (eval-mode surrogates; with attack.augment
  *                                                     a fresh dropout mask per forward)
  *     g      = gradients(g)
+ *     g      = strategy(p, g)                         (only with an ensemble strategy, svre/cwa/adaea:
+ *                                                     from the members' own gradients; observers see
+ *                                                     it as extra state ensemble_grad)
  *     d      = update.direction(g)                    (e.g. sign of the momentum)
  *     x_t+1  = clip(clip(x_t + alpha * d, x - eps, x + eps), 0, 1)
  *   return img(x_T)

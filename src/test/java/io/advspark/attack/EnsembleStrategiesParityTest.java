@@ -33,7 +33,10 @@ class EnsembleStrategiesParityTest {
         // member draws of each inner update come before that update's DI draws.
         "svre(m=3, inner_decay=0.5, beta=2) | mi(decay=1.0) | ce(untargeted=1, targeted=0) | di(p=0.5, resize=1.1)",
         "svre | mi(decay=1.0) | logit | di(p=0.5, resize=1.1)",
-        "cwa | mi(decay=1.0) | ce(untargeted=1, targeted=0) | ",
+        // beta = 1 rather than the default 250: the inner step multiplies the inner momentum's
+        // float32 rounding by beta (at 250 measured: strategy gradient 1.4e-4 rel L2, inner
+        // iterates 99.7 % equal, next iterates 100 %), the same code at any beta.
+        "cwa(beta=1) | mi(decay=1.0) | ce(untargeted=1, targeted=0) | ",
         // A reverse step and inner step small enough that the inner updates stay inside the ball.
         "cwa(r=0.2, beta=0.5, inner_decay=0.9) | mi(decay=1.0) | logit | di(p=0.5, resize=1.1)",
         "adaea | mi(decay=1.0) | ce(untargeted=1, targeted=0) | ",

@@ -50,12 +50,16 @@ import java.util.List;
  * <p>Gradients per step: the engine's logit-ensemble gradient (computed for every attack, unused
  * here), every member's gradient in one call, K x K forward-only losses, one weighted-ensemble
  * gradient. Nothing is drawn besides the input transforms' draws of the per-member call, then of
- * the weighted gradient.
+ * the weighted gradient. The filter B is traced to observers as {@code adaea_filter}: a pixel whose
+ * similarity sits at the threshold flips B on rounding, so parity teacher-forces it.
  *
  * @param beta the temperature of the adversarial ratios before the softmax
  * @param threshold the similarity below which the DRF zeroes the gradient
  */
 public record AdaptiveEnsemble(double beta, double threshold) implements EnsembleStrategy {
+    /** The traced disparity-reduced filter B (parity dumps: it is piecewise constant in the gradients). */
+    public static final String FILTER = "adaea_filter";
+
     public static final Entry<AdaptiveEnsemble> DECLARATION = Entry.of(Kind.ENSEMBLE, "adaea", AdaptiveEnsemble.class)
             .summary("Adaptive ensemble: per-image logit weights from each surrogate's one-step adversarial ratio,"
                     + " the gradient zeroed where the surrogates' gradients disagree")
@@ -84,7 +88,12 @@ public record AdaptiveEnsemble(double beta, double threshold) implements Ensembl
         }
         float[][] weights = weights(oracle.losses(adv), members, n, (float) beta);
         NDArray grad = oracle.weighted(point, weights);
-        return members < 2 ? grad : grad.mul(filter(g, (float) threshold));
+        if (members < 2) {
+            return grad;
+        }
+        NDArray b = filter(g, (float) threshold);
+        oracle.trace(FILTER, b);
+        return grad.mul(b);
     }
 
     /**
