@@ -455,7 +455,10 @@ def main(argv=None):
     sctx.grads_at, sctx.members, sctx.n, sctx.y, sctx.t, sctx.loss = grads_at, ens.members, shape[0], y, t, loss
 
     def ensemble_step(s, p, g):
-        """-> the gradient the rule uses, and the strategy's compared state (none without one)."""
+        """-> the gradient the rule uses, and the strategy's compared state (none without one).
+
+        g is Java's ensemble gradient of the step (compared with the reference's own above):
+        teacher forcing, since CWA's reverse step takes its sign."""
         if strategy is None:
             return g, {}
         sctx.rngs = rngs
@@ -500,13 +503,13 @@ def main(argv=None):
         g_java = read(f"step_{s}_grad.f32")
         if plugin is None:
             g_ref = grad_at(rule.point(x, m))
-            g_use, ne_ens = ensemble_step(s, rule.point(x, m), g_ref)
+            g_use, ne_ens = ensemble_step(s, rule.point(x, m), g_java)
             nx_ref, nm_ref, nv_ref = rule.step(x, m, v, g_use, x0, grad_at, rngs)
             ne_ref = {}
         else:
             extras = {k: read(f"step_{s}_{k}.f32") if exists(f"step_{s}_{k}.f32") else None for k in plugin.extras}
             g_ref = grad_at(plugin.point(x, m, extras))
-            g_use, ne_ens = ensemble_step(s, plugin.point(x, m, extras), g_ref)
+            g_use, ne_ens = ensemble_step(s, plugin.point(x, m, extras), g_java)
             nx_ref, nm_ref, nv_ref, ne_ref = plugin.step(x, m, v, g_use, x0, grad_at, rngs, extras)
         ne_ref = dict(ne_ref, **ne_ens)
         # Images whose CE has saturated in float32 (1 - p of the ascended or descended class
