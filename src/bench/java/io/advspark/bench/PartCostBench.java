@@ -181,6 +181,11 @@ public final class PartCostBench extends BenchCommand {
             for (String e : List.of("probs", "losses")) {
                 parts.add(engine("ensemble " + e, recipe("mi(decay=1.0)").ensemble(e), ens, m, clean, guides, shape, y, t, steps));
             }
+            parts.add(engine("ensemble SVRE(m=4K)", recipe("mi(decay=1.0)").ensemble("svre(m=0, inner_decay=1, beta=1)"), ens, m,
+                    clean, guides, shape, y, t, steps));
+            parts.add(engine("ensemble CWA", recipe("mi(decay=1.0)").ensemble("cwa"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("ensemble AdaEA", recipe("mi(decay=1.0)").ensemble("adaea(beta=10, threshold=-0.3)"), ens, m, clean,
+                    guides, shape, y, t, steps));
             parts.add(engine("copies=4", recipe("mi(decay=1.0)").copies(4), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("augment dropout", recipe("mi(decay=1.0)").augment("dropout(p=0.006)"), ens, m, clean, guides, shape, y, t, steps));
             parts.add(bare("SI(5) copies batched, bare", ens, m, clean, shape, y, 5, false, steps));
