@@ -575,7 +575,7 @@ public final class AttackEngine {
                 for (int r = 0; r < size; r++) {
                     col[r] = w.weights()[i][(first + r) % n];
                 }
-                NDArray term = member.logits(leaf, null).mul(leaf.getManager().create(col, new Shape(size, 1)));
+                NDArray term = member.logits(leaf, null).mul(Autograd.constant(leaf.getManager(), col, new Shape(size, 1)));
                 z = z == null ? term : z.add(term);
             }
             return attack.loss().of(z, yc, gc);
