@@ -1,6 +1,7 @@
 package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.model.Autograd;
@@ -71,8 +72,14 @@ public record CrossEntropy(double untargetedWeight, double targetedWeight) imple
         // The shift max(0, max_j d_j) (d_c is exactly 0) is a constant: a gradient through it
         // would be 1 - s/s, i.e. rounding noise.
         NDArray shift = d.stopGradient().max(new int[] {1}, true);
-        NDArray sum = d.sub(shift).exp().mul(Autograd.constant(m, others, new Shape(n, c))).sum(new int[] {1})
-                .add(shift.neg().exp().squeeze(1));
-        return sum.log().add(shift.squeeze(1));
+        NDArray others0 = d.sub(shift).exp().mul(Autograd.constant(m, others, new Shape(n, c))).sum(new int[] {1});
+        NDArray general = others0.add(shift.neg().exp().squeeze(1)).log().add(shift.squeeze(1));
+        // Unshifted rows (c leads) take log(1 + S), S = sum_{j != c} exp(z_j - z_c); below 1e-4 the
+        // series S - S^2/2 (error under S^3/3, below float32's resolution) instead of log of 1 + S,
+        // which rounds to 0 or a multiple of 2^-24 there: an accurate value, not just an accurate
+        // gradient (AdaEA weighs members by ratios of these losses).
+        NDArray small = shift.squeeze(1).eq(0f).logicalAnd(others0.stopGradient().lt(1e-4f));
+        NDArray series = others0.sub(others0.mul(others0).mul(Autograd.scalar(m, 0.5f)));
+        return NDArrays.where(small, series, general);
     }
 }
