@@ -28,7 +28,7 @@ Specification (both implementations follow it literally):
            resize = F.interpolate(bilinear, align_corners=False) to card.input_size, computed in
            float64 and rounded to float32 (float32 kernels differ between PyTorch releases, 1.13
            here and libtorch 2.7.1 in advspark; float64 ones agree), skipped when the size already matches; mean/std float32 [1,3,1,1]; off = card.label_offset,
-           C = card.dataset_classes. Ensemble z = sum_k w_k z_k (weights not renormalised).
+           C = card.dataset_classes. Ensemble z = sum_k s_k z_k, s_k = w_k / sum_j w_j (Dong et al.: weights sum to 1).
   loss     (ascended) wu * CE(z, y, sum) - wt * CE(z, t, sum); y, t 0-based (= CSV label - labelBase).
            untargeted: wu=1, wt=0; targeted: wu=0, wt=1; weighted: --wu/--wt.
   step     g = dloss/dx_t; m_{t+1} = mu m_t + g / max(mean(|g|, dims 1..3), 1e-12);
@@ -113,15 +113,35 @@ class Ensemble:
         self.classes = classes.pop()
 
     def logits(self, x01):
+        total = sum(m.weight for m in self.members)
         z = None
         for m in self.members:
-            term = m.weight * m.logits(x01)
+            share = m.weight / total
+            term = m.logits(x01) if share == 1.0 else share * m.logits(x01)
             z = term if z is None else z + term
         return z
 
     def predict(self, x01):
         with torch.no_grad():
             return self.logits(x01).argmax(dim=1)
+
+    def logits64(self, x01):
+        """The same ensemble in float64 throughout (each model reloaded and cast once): the exact
+        value that both float32 implementations approximate, for judging their rounding."""
+        total = sum(m.weight for m in self.members)
+        z = None
+        for m in self.members:
+            if not hasattr(m, "model64"):
+                m.model64 = torch.jit.load(m.path, map_location="cpu").double().eval()
+                for p in m.model64.parameters():
+                    p.requires_grad_(False)
+            x = x01
+            if list(x.shape[-2:]) != m.input_size:
+                x = F.interpolate(x, size=m.input_size, mode="bilinear", align_corners=False)
+            zm = m.model64((x - m.mean.double()) / m.std.double())[:, m.offset:m.offset + m.classes]
+            term = zm * (m.weight / total)
+            z = term if z is None else z + term
+        return z
 
 
 def parse_model_arg(spec):
@@ -159,6 +179,15 @@ def gradient(ens, x, y, t, cfg):
     """d loss / d x at x (the loss that is ascended)."""
     x = x.detach().clone().requires_grad_(True)
     z = ens.logits(x)
+    loss = cfg.wu * F.cross_entropy(z, y, reduction="sum") - cfg.wt * F.cross_entropy(z, t, reduction="sum")
+    (g,) = torch.autograd.grad(loss, x)
+    return g
+
+
+def gradient64(ens, x, y, t, cfg):
+    """The gradient of `gradient` computed in float64 (returned as float64)."""
+    x = x.detach().double().clone().requires_grad_(True)
+    z = ens.logits64(x)
     loss = cfg.wu * F.cross_entropy(z, y, reduction="sum") - cfg.wt * F.cross_entropy(z, t, reduction="sum")
     (g,) = torch.autograd.grad(loss, x)
     return g
@@ -414,12 +443,28 @@ def run_step(dump_dir):
         nx_upd, nm_upd = mi_update(x, m, g_java, x0, cfg)
         gd, gr = g_java.double().flatten(), g_ref.double().flatten()
         with torch.no_grad():
-            p_target = float(torch.softmax(ens.logits(x), dim=1).gather(1, t[:, None]).max())
+            p_images = torch.softmax(ens.logits(x), dim=1).gather(1, t[:, None])[:, 0]
+            p_target = float(p_images.max())
+        n = shape[0]
+        err = (g_java.double() - g_ref.double()).reshape(n, -1)
+        # The reference's own float32 error per image, against the same gradient in float64: where
+        # a targeted CE saturates (its gradient is 1 - p_target), float32 rounding alone moves an
+        # image's gradient far past 1e-5, on both sides.
+        g64 = gradient64(ens, x, y, t, cfg) if cfg.wt > 0 else None
+        err32 = (g_ref.double() - g64).reshape(n, -1).norm(dim=1) if g64 is not None else torch.zeros(n, dtype=torch.float64)
+        agree = ((nx_java - nx_ref).abs() < 1e-6).reshape(n, -1).double().sum(1)
         steps.append(dict(
             step=step,
             # Targeted CE saturates in float32 as p_target -> 1 (its gradient 1 - p_target is computed
             # with cancellation), so tests judge gradient parity on unsaturated steps only.
             max_target_prob=p_target,
+            # Per image, so a test can set aside images whose target CE has saturated and judge the
+            # rest as strictly as any step: p_target, ||g_java - g_ref||, ||g_ref||, agreeing elements.
+            target_prob=[float(v) for v in p_images.double()],
+            image_grad_err_l2=[float(v) for v in err.norm(dim=1)],
+            image_grad_ref_l2=[float(v) for v in g_ref.double().reshape(n, -1).norm(dim=1)],
+            image_next_x_agree_count=[int(v) for v in agree],
+            image_ref_float32_err_l2=[float(v) for v in err32],
             grad_rel_l2=_rel_l2(g_java, g_ref),
             ref_thread_grad_rel_l2=_rel_l2(g_alt, g_ref),
             ref_thread_next_x_agree=_frac((nx_alt - nx_ref).abs() < 1e-6),

@@ -249,7 +249,7 @@ public final class AttackEngine {
                     score = null;
                     List<NDArray> z = ensemble.memberLogits(x);
                     for (int i = 0; i < z.size(); i++) {
-                        NDArray lp = z.get(i).logSoftmax(1).mul((float) ensemble.members().get(i).weight());
+                        NDArray lp = z.get(i).logSoftmax(1).mul((float) ensemble.share(i));
                         score = score == null ? lp : score.add(lp);
                     }
                 }
@@ -409,7 +409,7 @@ public final class AttackEngine {
                         List<NDArray> zs = ensemble.memberLogits(leaf, chunkMasks);
                         for (int i = 0; i < zs.size(); i++) {
                             NDArray li = attack.loss().of(zs.get(i), yc, gc)
-                                    .mul(Autograd.scalar(scratch, (float) ensemble.members().get(i).weight()));
+                                    .mul(Autograd.scalar(scratch, (float) ensemble.share(i)));
                             sum = sum == null ? li : sum.add(li);
                         }
                         yield sum;

@@ -6,17 +6,22 @@ import ai.djl.ndarray.NDManager;
 import java.util.List;
 
 /**
- * Logit-level ensemble (Liu et al. 2017; Dong et al. 2018, eq. 6): {@code z = sum_k w_k z_k}
- * over the wrapped surrogates. Weights are used as given, not renormalised.
+ * Logit-level ensemble (Liu et al. 2017; Dong et al. 2018, eq. 6): {@code z = sum_k s_k z_k}
+ * over the wrapped surrogates, where the shares {@code s_k = w_k / sum_j w_j} sum to 1 as
+ * published: a configuration's weights are relative. Summing unnormalised logits (the rule before)
+ * sharpens the ensemble's softmax by the number of members, which saturates the loss and, in
+ * float32, can underflow the gradient to zero.
  */
 public final class Ensemble implements AutoCloseable {
     private final List<Classifier> members;
+    private final double[] shares;
 
     public Ensemble(List<Classifier> members) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("an ensemble needs at least one model");
         }
         this.members = List.copyOf(members);
+        this.shares = shares(this.members.stream().mapToDouble(Classifier::weight).toArray());
         int c = members.get(0).card().datasetClasses();
         for (Classifier m : members) {
             if (m.card().datasetClasses() != c) {
@@ -49,6 +54,24 @@ public final class Ensemble implements AutoCloseable {
         return members;
     }
 
+    /** Member {@code i}'s share of the ensemble: its weight over the sum of the weights. */
+    public double share(int i) {
+        return shares[i];
+    }
+
+    /** Weights normalised to sum 1 (the effective weights a round records). */
+    public static double[] shares(double[] weights) {
+        double total = 0;
+        for (double w : weights) {
+            total += w;
+        }
+        double[] out = new double[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            out[i] = weights[i] / total;
+        }
+        return out;
+    }
+
     public int datasetClasses() {
         return members.get(0).card().datasetClasses();
     }
@@ -75,7 +98,7 @@ public final class Ensemble implements AutoCloseable {
         return m.logits(x, mk);
     }
 
-    /** Weighted sum of the members' dataset logits, differentiable with respect to {@code x}. */
+    /** Share-weighted sum of the members' dataset logits, differentiable with respect to {@code x}. */
     public NDArray logits(NDArray x) {
         return logits(x, null);
     }
@@ -84,12 +107,11 @@ public final class Ensemble implements AutoCloseable {
     public NDArray logits(NDArray x, MemberMasks masks) {
         NDArray sum = null;
         for (int i = 0; i < members.size(); i++) {
-            Classifier m = members.get(i);
             NDArray z = memberLogits(i, x, masks);
-            if (m.weight() != 1.0) {
+            if (shares[i] != 1.0) {
                 // An array libtorch owns, not mul(Number), which frees the number before the
                 // backward reads it (Autograd#constant).
-                z = z.mul(Autograd.scalar(z.getManager(), (float) m.weight()));
+                z = z.mul(Autograd.scalar(z.getManager(), (float) shares[i]));
             }
             sum = sum == null ? z : sum.add(z);
         }
@@ -120,11 +142,9 @@ public final class Ensemble implements AutoCloseable {
 
     /** As {@link #logMeanProbabilities(NDArray)}, each member's dropout sites multiplied by its {@code masks}. */
     public NDArray logMeanProbabilities(NDArray x, MemberMasks masks) {
-        double total = members.stream().mapToDouble(Classifier::weight).sum();
         NDArray sum = null;
         for (int i = 0; i < members.size(); i++) {
-            Classifier m = members.get(i);
-            NDArray p = memberLogits(i, x, masks).softmax(1).mul(Autograd.scalar(x.getManager(), (float) (m.weight() / total)));
+            NDArray p = memberLogits(i, x, masks).softmax(1).mul(Autograd.scalar(x.getManager(), (float) shares[i]));
             sum = sum == null ? p : sum.add(p);
         }
         return sum.log();

@@ -1,5 +1,6 @@
 package io.advspark.round;
 
+import io.advspark.model.Ensemble;
 import io.advspark.model.ModelBundle;
 import io.advspark.util.Fingerprint;
 import java.util.ArrayList;
@@ -32,9 +33,13 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
 
     /** From the loaded surrogates (configuration order) and the manifest bytes as read. */
     public static Provenance of(List<ModelBundle> bundles, String manifestUri, byte[] manifest) {
+        // The effective weights (shares summing to 1, see Ensemble): a round written under the old
+        // unnormalised rule records weight=1.0 and so is not resumed under the new one.
+        double[] shares = Ensemble.shares(bundles.stream().mapToDouble(ModelBundle::weight).toArray());
         List<Surrogate> s = new ArrayList<>();
-        for (ModelBundle b : bundles) {
-            s.add(new Surrogate(b.uri(), Fingerprint.sha256(b.torchScript()), b.cardUri(), b.cardSha256(), b.weight(),
+        for (int i = 0; i < bundles.size(); i++) {
+            ModelBundle b = bundles.get(i);
+            s.add(new Surrogate(b.uri(), Fingerprint.sha256(b.torchScript()), b.cardUri(), b.cardSha256(), shares[i],
                     b.augment()));
         }
         return new Provenance(s, manifestUri, Fingerprint.sha256(manifest));
@@ -52,7 +57,7 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
         return String.join(SEP, surrogates.stream().map(Surrogate::cardSha256).toList());
     }
 
-    /** Column {@code surrogate_settings}: {@code weight=W augment=B} per surrogate. */
+    /** Column {@code surrogate_settings}: {@code weight=W augment=B} per surrogate, W its share of the ensemble. */
     public String surrogateSettings() {
         return String.join(SEP, surrogates.stream().map(Surrogate::settings).toList());
     }

@@ -132,12 +132,12 @@ class ResumeIntegrityTest {
                 e.getMessage());
         Files.copy(DEMO.resolve("models/tiny_b.json"), card, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-        // Another ensemble weight.
+        // Another ensemble weight: 1 and 2 give the second surrogate a share of 2/3 (weights are relative).
         String weighted = "models=[{path=\"" + models.resolve("tiny_a.pt") + "\", role=surrogate, weight=1.0}, {path=\""
                 + models.resolve("tiny_b.pt") + "\", role=surrogate, weight=2.0}]";
         e = assertThrows(ConfigException.class,
                 () -> Rounds.run(config(out, DEMO.resolve("data"), weighted), "local[2]"));
-        assertTrue(e.getMessage().contains("weight=2.0"), e.getMessage());
+        assertTrue(e.getMessage().contains("weight=0.6666666666666666"), e.getMessage());
 
         // The same surrogates again, from another folder (identity is by content): resumes.
         Rounds.Result again = Rounds.run(config(out, DEMO.resolve("data"),

@@ -25,6 +25,15 @@ public final class CleanImageTolerance {
         return amd() ? 1e-4 : STRICT;
     }
 
+    /**
+     * The next-iterate agreement of a step taken at the clean image on this machine's CPU: on AMD
+     * the same broken ties flip the sign of near-zero gradient elements, measured 99.98 % on the
+     * CIFAR ResNets with averaged logits (0.5 each); elsewhere the 99.99 % of every step.
+     */
+    public static double nextXAgree() {
+        return amd() ? 0.999 : 0.9999;
+    }
+
     static boolean amd() {
         try {
             return Files.readString(Path.of("/proc/cpuinfo")).contains("AuthenticAMD");
