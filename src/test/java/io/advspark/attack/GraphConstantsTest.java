@@ -39,11 +39,32 @@ class GraphConstantsTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sia(blocks=3, copies=4, ops=all)", "bsr(blocks=2, degrees=24, copies=4)",
-        "rotate(degrees=30)"})
+        "rotate(degrees=30)", "si(copies=3)"})
     void gradientIsTheSameBitsEveryTime(String spec) {
         TorchRuntime.start(2);
         InputTransform t = Parts.input(spec);
         float[][] g = repeat(2, (leaf, seeds) -> t.apply(leaf, ctx(leaf, seeds)));
+        for (int i = 1; i < g.length; i++) {
+            assertArrayEquals(g[0], g[i], spec + ": gradient " + i + " differs from the first");
+        }
+        assertTrue(allFinite(g[0]), spec + ": non-finite gradient");
+    }
+
+    /**
+     * The losses put numbers in the graph too (weights, caps, margins): read as logits, the same
+     * pixels' gradient through each loss must come out the same bits every time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ce(untargeted=1, targeted=0)", "ce(untargeted=-1, targeted=4)",
+        "margin(targeted=false, kappa=0.5)", "potrip(lambda=0.5, margin=0.3)"})
+    void lossGradientIsTheSameBitsEveryTime(String spec) {
+        TorchRuntime.start(2);
+        io.advspark.attack.loss.Loss loss = Parts.loss(spec);
+        int rows = 3;
+        int[] labels = {1, 7, 200};
+        int[] targets = {5, 3, 900};
+        float[][] g = repeat(1, (leaf, seeds) -> loss.of(leaf.reshape(rows, -1).mul(Autograd.scalar(leaf.getManager(), 8f)),
+                labels, targets));
         for (int i = 1; i < g.length; i++) {
             assertArrayEquals(g[0], g[i], spec + ": gradient " + i + " differs from the first");
         }

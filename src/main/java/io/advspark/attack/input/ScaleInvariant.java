@@ -3,6 +3,7 @@ package io.advspark.attack.input;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import io.advspark.attack.StepContext;
+import io.advspark.model.Autograd;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
@@ -34,7 +35,9 @@ public record ScaleInvariant(int copies) implements InputTransform {
         }
         NDList parts = new NDList(copies);
         for (int i = 0; i < copies; i++) {
-            parts.add(i == 0 ? x : x.div((float) Math.pow(2, i)));
+            // An array libtorch owns, not div(Number), which frees the number before the backward
+            // reads it (Autograd#constant).
+            parts.add(i == 0 ? x : x.div(Autograd.scalar(x.getManager(), (float) Math.pow(2, i))));
         }
         return Rows.concat(parts);
     }

@@ -1,6 +1,7 @@
 package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
+import io.advspark.model.Autograd;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
@@ -34,7 +35,8 @@ public record Margin(boolean targeted, double kappa) implements Loss {
         NDArray others = logits.sub(mask.mul(1e9f)).max(new int[] {1});
         NDArray margin = targeted ? own.sub(others) : others.sub(own);
         if (!Double.isInfinite(kappa)) {
-            margin = margin.minimum((float) kappa);
+            // Not minimum(Number): its number is freed before the backward reads it (Autograd#constant).
+            margin = margin.minimum(Autograd.scalar(logits.getManager(), (float) kappa));
         }
         return margin.sum();
     }

@@ -1,6 +1,7 @@
 package io.advspark.attack.loss;
 
 import ai.djl.ndarray.NDArray;
+import io.advspark.model.Autograd;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
@@ -53,14 +54,17 @@ public record PoTrip(double lambda, double margin) implements Loss {
         NDArray v = Logit.oneHot(logits, targets0, 1f - XI);
         NDArray uu = u.square().sum(new int[] {1});
         NDArray vv = v.square().sum(new int[] {1});
-        NDArray theta = u.sub(v).square().sum(new int[] {1}).mul(2f)
+        // Numbers that the backward reads go in as arrays libtorch owns: DJL's mul/maximum(Number)
+        // free theirs before the backward runs (Autograd#constant).
+        ai.djl.ndarray.NDManager m = logits.getManager();
+        NDArray theta = u.sub(v).square().sum(new int[] {1}).mul(Autograd.scalar(m, 2f))
                 .div(uu.neg().add(1f).mul(vv.neg().add(1f)));
         NDArray poincare = theta.add(1f).add(theta.mul(theta.add(2f)).sqrt()).log();
         NDArray norm = logits.square().sum(new int[] {1}).sqrt();
         NDArray cosT = logits.mul(tHot).sum(new int[] {1}).abs().div(norm);
         NDArray cosY = logits.mul(yHot).sum(new int[] {1}).abs().div(norm);
         // D(t) - D(y) = (1 - cos_t) - (1 - cos_y) = cos_y - cos_t.
-        NDArray trip = cosY.sub(cosT).add((float) margin).maximum(0f);
-        return poincare.add(trip.mul((float) lambda)).sum().neg();
+        NDArray trip = cosY.sub(cosT).add((float) margin).maximum(Autograd.scalar(m, 0f));
+        return poincare.add(trip.mul(Autograd.scalar(m, (float) lambda))).sum().neg();
     }
 }
