@@ -64,6 +64,19 @@ public record Attack(
         this(epsPixels, stepSizePixels, steps, init, inputs, loss, gradients, update, filter, 1, EnsembleMode.LOGITS);
     }
 
+    /**
+     * Surrogate rows per image of one gradient call: {@code copies} x every input transform's
+     * copies (SI's scales, Admix's mixes) x the update rule's points (VMI's neighbours). A batch
+     * of N images sends N times this many rows through each surrogate, cut under {@code max-rows}.
+     */
+    public long rowsPerImage() {
+        long rows = (long) copies * update.points();
+        for (InputTransform t : inputs) {
+            rows *= t.copies();
+        }
+        return rows;
+    }
+
     /** Budget on the [0,1] scale, as float32 like the tensors it bounds. */
     public float eps01() {
         return (float) (epsPixels / 255.0);

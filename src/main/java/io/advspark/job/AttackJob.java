@@ -6,10 +6,12 @@ import io.advspark.data.DatasetLayout;
 import io.advspark.data.Manifest;
 import io.advspark.data.ManifestRow;
 import io.advspark.data.Storage;
+import io.advspark.model.ActivationMemory;
 import io.advspark.model.ModelBundle;
 import io.advspark.model.ModelCache;
 import io.advspark.model.ModelLoader;
 import io.advspark.model.TorchRuntime;
+import io.advspark.plan.MemorySettings;
 import io.advspark.plan.NamedAttack;
 import io.advspark.plan.RoundConfig;
 import io.advspark.round.AttackRow;
@@ -89,6 +91,7 @@ public final class AttackJob {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage unfenced = Storage.of(jsc.hadoopConfiguration());
         Prepared prepared = prepare(config, unfenced);
+        checkMemory(config, spark, prepared); // before the round's folder is touched
         try (RoundGuard guard = RoundGuard.open(unfenced, RoundLayout.of(config), config.roundId(), guardOptions(config, "attack",
                 options.takeOver(), options.force()))) {
             guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
@@ -229,7 +232,9 @@ public final class AttackJob {
     /** Runs every check of {@link #run} that precedes the attack, without writing images. */
     public static void check(RoundConfig config, SparkSession spark) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        List<ManifestRow> rows = prepare(config, Storage.of(jsc.hadoopConfiguration())).rows();
+        Prepared prepared = prepare(config, Storage.of(jsc.hadoopConfiguration()));
+        checkMemory(config, spark, prepared);
+        List<ManifestRow> rows = prepared.rows();
         rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
     }
 
@@ -238,7 +243,15 @@ public final class AttackJob {
      * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
      */
     private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides,
-            Map<String, Attack> attacks, Provenance provenance) {}
+            Map<String, Attack> attacks, Provenance provenance, ActivationMemory measured) {}
+
+    /** The memory estimate of each attack configuration: logged, and refused above 100% ({@link MemoryCheck}). */
+    private static void checkMemory(RoundConfig config, SparkSession spark, Prepared prepared) {
+        if (prepared.measured() != null) {
+            MemoryCheck.run(config, spark.sparkContext().master(), spark.sparkContext().getConf(), prepared.bundles(),
+                    prepared.measured(), prepared.attacks());
+        }
+    }
 
     /** Output store writable, models loadable and as their cards say, manifest read. */
     private static Prepared prepare(RoundConfig config, Storage storage) {
@@ -250,8 +263,14 @@ public final class AttackJob {
             throw new ConfigException(e.getMessage() + " (advspark.round.output)", e);
         }
         List<Spec> augment = config.attacks().stream().flatMap(a -> a.config().augment().stream()).distinct().toList();
+        ModelLoader.Check augments = Augments.supportedBySurrogates(augment);
+        // The surrogates' memory per row, measured while each is loaded anyway (see ActivationMemory).
+        ActivationMemory measured = config.memory().check() == MemorySettings.Check.OFF ? null : new ActivationMemory();
         List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(), storage, config.threads(),
-                Augments.supportedBySurrogates(augment));
+                measured == null ? augments : (spec, model, manager) -> {
+                    augments.check(spec, model, manager);
+                    measured.check(spec, model, manager);
+                });
         int classes = bundles.get(0).card().datasetClasses();
         // Read once: parsed here and fingerprinted for the resume identity (Provenance).
         byte[] manifest = manifestBytes(config, storage);
@@ -276,7 +295,7 @@ public final class AttackJob {
                         + " start from the clean image (zeros start)", attack.init().spec(), missing, images);
             }
         }
-        return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest));
+        return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest), measured);
     }
 
     /**

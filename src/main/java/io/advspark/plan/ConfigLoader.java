@@ -413,6 +413,7 @@ public final class ConfigLoader {
         if (maxRows < 1) {
             throw new ConfigException("advspark.max-rows must be >= 1, got " + maxRows);
         }
+        MemorySettings memory = memorySettings(c);
         String device = c.getString("device");
         if (!device.equals("cpu") && !device.equals("gpu")) {
             throw new ConfigException("advspark.device: '" + device + "' is not one of cpu, gpu (gpu: the GPU Spark"
@@ -446,7 +447,34 @@ public final class ConfigLoader {
                 sparkConf,
                 score,
                 leaseSeconds,
-                maxRows);
+                maxRows,
+                memory);
+    }
+
+    /** {@code advspark.memory}: the memory check before work starts. */
+    private static MemorySettings memorySettings(Config c) {
+        String check = c.getString("memory.check");
+        MemorySettings.Check mode = switch (check) {
+            case "refuse" -> MemorySettings.Check.REFUSE;
+            case "warn" -> MemorySettings.Check.WARN;
+            case "off" -> MemorySettings.Check.OFF;
+            default -> throw new ConfigException("advspark.memory.check: '" + check + "' is not one of refuse, warn, off");
+        };
+        double warn = c.getDouble("memory.warn-fraction");
+        if (!(warn > 0 && warn <= 1)) {
+            throw new ConfigException("advspark.memory.warn-fraction must be in (0, 1], got " + warn);
+        }
+        long available;
+        try {
+            available = c.getBytes("memory.available");
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ConfigException("advspark.memory.available: " + e.getMessage() + " (a size such as 16g, or 0 to detect)",
+                    e);
+        }
+        if (available < 0) {
+            throw new ConfigException("advspark.memory.available must be >= 0, got " + available);
+        }
+        return new MemorySettings(mode, warn, available);
     }
 
     /**

@@ -26,6 +26,7 @@ import java.util.Map;
  * @param maxRows the most rows one surrogate forward takes ({@code max-rows}): a batch's copies,
  *     transformed copies and sampled points are cut into micro-batches of at most this many rows;
  *     a memory setting, results do not depend on it
+ * @param memory the memory check before work starts ({@code memory.*}, see {@link MemoryEstimate})
  */
 public record RoundConfig(
         String roundId,
@@ -41,7 +42,8 @@ public record RoundConfig(
         Map<String, String> sparkConf,
         Scoring score,
         int leaseSeconds,
-        int maxRows)
+        int maxRows,
+        MemorySettings memory)
         implements java.io.Serializable {
 
     public RoundConfig {
@@ -54,6 +56,9 @@ public record RoundConfig(
             throw new IllegalArgumentException("a round needs at least one attack configuration");
         }
         sparkConf = Map.copyOf(sparkConf);
+        if (memory == null) {
+            memory = MemorySettings.DEFAULT;
+        }
     }
 
     /** A round of one attack, named {@value #DEFAULT_ATTACK}, with the default score ({@code tianchi2019}). */
@@ -61,7 +66,7 @@ public record RoundConfig(
             int batchSize, String device, int threads, String sparkMaster, String sparkAppName, Map<String, String> sparkConf) {
         this(roundId, output, dataset, models, List.of(new NamedAttack(DEFAULT_ATTACK, attack)), batchSize, device, threads,
                 sparkMaster, sparkAppName, sparkConf, Scoring.parse("tianchi2019(eps=32)"), DEFAULT_LEASE_SECONDS,
-                DEFAULT_MAX_ROWS);
+                DEFAULT_MAX_ROWS, MemorySettings.DEFAULT);
     }
 
     /** Default of {@code max-rows}. */
@@ -81,13 +86,13 @@ public record RoundConfig(
     /** This round with other attack configurations. */
     public RoundConfig withAttacks(List<NamedAttack> other) {
         return new RoundConfig(roundId, output, dataset, models, other, batchSize, device, threads, sparkMaster,
-                sparkAppName, sparkConf, score, leaseSeconds, maxRows);
+                sparkAppName, sparkConf, score, leaseSeconds, maxRows, memory);
     }
 
     /** This round with another libtorch thread count. */
     public RoundConfig withThreads(int n) {
         return new RoundConfig(roundId, output, dataset, models, attacks, batchSize, device, n, sparkMaster,
-                sparkAppName, sparkConf, score, leaseSeconds, maxRows);
+                sparkAppName, sparkConf, score, leaseSeconds, maxRows, memory);
     }
 
     /** The held-out target models (role = target), in configuration order. */

@@ -81,6 +81,11 @@ public record EnhancedMomentum(double decay, int samples, double eta) implements
     }
 
     @Override
+    public int points() {
+        return samples;
+    }
+
+    @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
         NDManager scratch = grad.getManager();

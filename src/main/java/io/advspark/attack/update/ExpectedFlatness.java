@@ -86,6 +86,11 @@ public record ExpectedFlatness(double decay, double inner, int samples, double g
     }
 
     @Override
+    public int points() {
+        return samples;
+    }
+
+    @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
         NDManager scratch = grad.getManager();

@@ -84,6 +84,11 @@ public record GradientRelevance(double decay, int neighbours, double beta, doubl
     }
 
     @Override
+    public int points() {
+        return neighbours;
+    }
+
+    @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
         // The step's scratch manager (the engine's gradients live there): the points die with it.

@@ -93,6 +93,11 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
     }
 
     @Override
+    public int points() {
+        return Math.max(1, neighbours);
+    }
+
+    @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
         NDArray g = s.v == null ? grad : grad.add(s.v);

@@ -84,6 +84,11 @@ public record PenalizedGradientNorm(double decay, int neighbours, double delta, 
     }
 
     @Override
+    public int points() {
+        return neighbours;
+    }
+
+    @Override
     public NDArray direction(NDArray grad, UpdateRule.State state, StepContext ctx, GradientOracle oracle) {
         S s = (S) state;
         List<NDArray> near = Momentum.uniformNeighbours(s.current, neighbours, (float) (zeta * ctx.eps01()), ctx,

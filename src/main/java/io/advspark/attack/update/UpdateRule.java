@@ -28,6 +28,16 @@ public interface UpdateRule {
     NDArray direction(NDArray grad, State state, StepContext ctx, GradientOracle oracle);
 
     /**
+     * The most points this rule sends to the oracle in one {@link GradientOracle#at(java.util.List)} call
+     * (VMI's neighbours, PGN's samples, EMI's points), 1 for rules that only use the engine's own
+     * gradient. The memory estimate of a round multiplies a batch's rows by it: those points'
+     * rows go through the surrogates together (under {@code max-rows}).
+     */
+    default int points() {
+        return 1;
+    }
+
+    /**
      * The canonical spec, e.g. {@code mi(decay=1)}, rendered from the class's catalogue declaration
      * (records and seeds key on it, so it never changes for the same values).
      */

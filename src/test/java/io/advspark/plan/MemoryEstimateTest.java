@@ -1,0 +1,135 @@
+package io.advspark.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The arithmetic of the memory estimate, without Spark or libtorch. */
+class MemoryEstimateTest {
+    private static final long MIB = 1L << 20;
+    private static final long GIB = 1L << 30;
+
+    /**
+     * An ImageNet surrogate at 224x224 with an illustrative 19 MiB per row (the figure is an
+     * argument here; rounds measure it, see model.ActivationMemory) and 98 MB of weights.
+     */
+    private static final MemoryEstimate.Surrogate R50 = new MemoryEstimate.Surrogate("r50", 3, 224, 224, 19 * MIB, 98_000_000);
+    /** ResNet-20 on CIFAR-10 with about the 3 MiB per row it measures (ActivationMemoryTest). */
+    private static final MemoryEstimate.Surrogate R20 = new MemoryEstimate.Surrogate("r20", 3, 32, 32, 3_235_000, 1_193_841);
+
+    private static long rowsPerImage(AttackConfig.Builder b) {
+        return b.build().toAttack().rowsPerImage();
+    }
+
+    @Test
+    void rowsPerImageMultiplyCopiesTransformsAndPoints() {
+        assertEquals(1, rowsPerImage(AttackConfig.builder()));
+        assertEquals(5, rowsPerImage(AttackConfig.builder().input("si(copies=5)")));
+        // MI-DI-TI-SI-Admix: Admix's 5 scales (SI) x 3 mixes; DI and TI add no rows.
+        assertEquals(15, rowsPerImage(AttackConfig.builder().input("di(p=0.5, resize=1.1)",
+                "admix(strength=0.2, mixes=3, copies=5)").gradient("ti(size=7, sigma=3)")));
+        assertEquals(20, rowsPerImage(AttackConfig.builder().update("vmi(decay=1.0, n=20, beta=1.5)")));
+        assertEquals(40, rowsPerImage(AttackConfig.builder().update("vmi(decay=1.0, n=20, beta=1.5)").copies(2)));
+        assertEquals(20, rowsPerImage(AttackConfig.builder().update("pgn(decay=1.0, n=20, delta=0.5, zeta=3)")));
+        assertEquals(11, rowsPerImage(AttackConfig.builder().update("emi(decay=1.0, n=11, eta=7)")));
+    }
+
+    @Test
+    void miDiTiSiAdmixAtBatch10OnEightCores() {
+        int tasks = MemoryEstimate.tasksPerExecutor("local[*]", Map.of(), 8);
+        assertEquals(8, tasks);
+        MemoryEstimate.Executor machine = new MemoryEstimate.Executor(tasks, 24 * GIB, GIB, "test");
+        // Uncut (max-rows above the 150 rows of a call): 150 rows padded to 152 per task.
+        MemoryEstimate.Line uncut = MemoryEstimate.estimate(new MemoryEstimate.Workload("mi-di-ti-si-admix", 10, 15, 1000),
+                List.of(R50), machine, 0.7);
+        assertEquals(150, uncut.workload().rowsPerCall());
+        assertEquals(152, uncut.workload().rowsPerForward());
+        assertEquals(8 * 152, uncut.rowsInFlight());
+        assertEquals(8L * 152 * 19 * MIB, uncut.activationBytes());
+        assertEquals(8L * 150 * 3 * 224 * 224 * 4 * MemoryEstimate.INPUT_COPIES, uncut.inputBytes());
+        assertEquals(98_000_000, uncut.modelBytes());
+        assertEquals(GIB + (256 * MIB) + 98_000_000 + uncut.activationBytes() + uncut.inputBytes(), uncut.totalBytes());
+        assertEquals(MemoryEstimate.Verdict.REFUSE, uncut.verdict(), uncut.describe()); // 26.6 GiB of 24
+        assertTrue(uncut.advice().contains("max-rows") && uncut.advice().contains("batch-size (now 10)")
+                && uncut.advice().contains("local[N]"), uncut.advice());
+        // Under the default max-rows 64: 8 x 64 rows, 9.5 GiB of activations.
+        MemoryEstimate.Line cut = MemoryEstimate.estimate(new MemoryEstimate.Workload("mi-di-ti-si-admix", 10, 15, 64),
+                List.of(R50), machine, 0.7);
+        assertEquals(512, cut.rowsInFlight());
+        assertEquals(512L * 19 * MIB, cut.activationBytes());
+        assertEquals(MemoryEstimate.Verdict.OK, cut.verdict(), cut.describe());
+        assertTrue(cut.describe().startsWith("attack mi-di-ti-si-admix: 512 rows in flight per executor (8 task(s) x 64 rows"),
+                cut.describe());
+    }
+
+    @Test
+    void ensembleSumsItsMembersPerRowAndTakesTheLargestInput() {
+        MemoryEstimate.Executor one = new MemoryEstimate.Executor(2, 64 * GIB, 0, "test");
+        MemoryEstimate.Line l = MemoryEstimate.estimate(new MemoryEstimate.Workload("vmi", 10, 20, 64), List.of(R50, R20), one,
+                0.7);
+        assertEquals(2 * 64, l.rowsInFlight());
+        assertEquals(128L * (19 * MIB + 3_235_000), l.activationBytes());
+        assertEquals(2L * 200 * 3 * 224 * 224 * 4 * MemoryEstimate.INPUT_COPIES, l.inputBytes());
+        assertEquals(98_000_000 + 1_193_841, l.modelBytes());
+    }
+
+    @Test
+    void smallCallsArePaddedToFourRowsAndVerdictsFollowTheThresholds() {
+        MemoryEstimate.Workload mi = new MemoryEstimate.Workload("mi", 1, 1, 64);
+        assertEquals(4, mi.rowsPerForward(), "every forward is padded to a multiple of 4 rows");
+        assertEquals(4, new MemoryEstimate.Workload("mi", 8, 1, 1).rowsPerForward());
+        assertEquals(8, new MemoryEstimate.Workload("mi", 6, 1, 64).rowsPerForward());
+        // MI at batch 8 on local[2] with ResNet-20: 16 rows x 3.1 MiB.
+        MemoryEstimate.Workload batch8 = new MemoryEstimate.Workload("mi", 8, 1, 64);
+        long need = MemoryEstimate.estimate(batch8, List.of(R20), new MemoryEstimate.Executor(2, GIB, 0, "t"), 0.7).totalBytes();
+        assertEquals(16L * 3_235_000 + 2L * 8 * 3 * 32 * 32 * 4 * 4 + 1_193_841 + 256 * MIB, need);
+        assertEquals(MemoryEstimate.Verdict.OK,
+                MemoryEstimate.estimate(batch8, List.of(R20), new MemoryEstimate.Executor(2, 2 * need, 0, "t"), 0.7).verdict());
+        assertEquals(MemoryEstimate.Verdict.WARN,
+                MemoryEstimate.estimate(batch8, List.of(R20), new MemoryEstimate.Executor(2, need * 5 / 4, 0, "t"), 0.7).verdict());
+        assertEquals(MemoryEstimate.Verdict.WARN,
+                MemoryEstimate.estimate(batch8, List.of(R20), new MemoryEstimate.Executor(2, need, 0, "t"), 0.7).verdict(),
+                "exactly 100% fits: warned, not refused");
+        assertEquals(MemoryEstimate.Verdict.REFUSE,
+                MemoryEstimate.estimate(batch8, List.of(R20), new MemoryEstimate.Executor(2, need - 1, 0, "t"), 0.7).verdict());
+    }
+
+    @Test
+    void tasksPerExecutorFromTheMaster() {
+        assertEquals(1, MemoryEstimate.tasksPerExecutor("local", Map.of(), 8));
+        assertEquals(3, MemoryEstimate.tasksPerExecutor("local[3]", Map.of(), 8));
+        assertEquals(8, MemoryEstimate.tasksPerExecutor("local[*]", Map.of(), 8));
+        assertEquals(2, MemoryEstimate.tasksPerExecutor("local[2,4]", Map.of(), 8));
+        assertEquals(3, MemoryEstimate.tasksPerExecutor("local-cluster[2,3,1024]", Map.of(), 8));
+        assertEquals(2, MemoryEstimate.tasksPerExecutor("yarn", Map.of("spark.executor.cores", "4", "spark.task.cpus", "2"), 8));
+        assertEquals(1, MemoryEstimate.tasksPerExecutor("k8s://https://h:443", Map.of(), 8));
+        assertTrue(MemoryEstimate.isLocal("local[*]") && !MemoryEstimate.isLocal("local-cluster[2,1,1024]"));
+    }
+
+    @Test
+    void clusterBudgetIsMemoryPlusOverhead() {
+        assertEquals(GIB + 384 * MIB, MemoryEstimate.clusterExecutorBytes("yarn", Map.of()));
+        assertEquals(8 * GIB + (long) (0.1 * 8 * GIB),
+                MemoryEstimate.clusterExecutorBytes("yarn", Map.of("spark.executor.memory", "8g")));
+        assertEquals(4 * GIB + 2 * GIB, MemoryEstimate.clusterExecutorBytes("spark://h:7077",
+                Map.of("spark.executor.memory", "4096", "spark.executor.memoryOverhead", "2g")));
+        assertEquals(1024 * MIB + 384 * MIB, MemoryEstimate.clusterExecutorBytes("local-cluster[2,1,1024]", Map.of()));
+        assertEquals(512 * MIB, MemoryEstimate.sizeBytes("512m", 'm'));
+        assertEquals(3 * GIB, MemoryEstimate.sizeBytes("3GiB", 'm'));
+    }
+
+    @Test
+    void settingsFromTheRoundFile() {
+        RoundConfig defaults = ConfigLoader.load(null, List.of());
+        assertEquals(MemorySettings.DEFAULT, defaults.memory());
+        RoundConfig set = ConfigLoader.load(null, List.of("memory.check=warn", "memory.warn-fraction=0.5", "memory.available=16g"));
+        assertEquals(new MemorySettings(MemorySettings.Check.WARN, 0.5, 16 * GIB), set.memory());
+        io.advspark.vocabulary.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.advspark.vocabulary.ConfigException.class, () -> ConfigLoader.load(null, List.of("memory.check=maybe")));
+        assertTrue(e.getMessage().contains("advspark.memory.check"), e.getMessage());
+        assertEquals(RoundConfig.DEFAULT_MAX_ROWS, set.maxRows());
+    }
+}
