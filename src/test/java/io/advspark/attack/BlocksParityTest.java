@@ -13,11 +13,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.advspark.attack.input.InputTransform;
 import io.advspark.model.Autograd;
 import io.advspark.model.TorchRuntime;
+import io.advspark.testing.F32;
 import io.advspark.testing.Report;
 import io.advspark.testing.Shared;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,7 +91,7 @@ class BlocksParityTest {
                     sh.add(s);
                     size *= (int) s;
                 }
-                float[] xs = randoms(rnd, size);
+                float[] xs = F32.randoms(rnd, size);
                 NDArray x = m.create(xs, new Shape(shape));
                 StepContext ctx = new StepContext(0, 10, new Draws(seeds), x, 16 / 255f, 1.6f / 255f);
                 float[] out;
@@ -104,15 +102,15 @@ class BlocksParityTest {
                     assertEquals(shape[0] * t.copies(), o.getShape().get(0), spec + ": rows out");
                     out = o.toFloatArray();
                 }
-                float[] w = randoms(rnd, out.length);
+                float[] w = F32.randoms(rnd, out.length);
                 NDArray wa = m.create(w, new Shape(out.length));
                 float[] g;
                 try (NDManager scratch = m.newSubManager()) {
                     g = Autograd.gradient(x, leaf -> t.apply(leaf, new StepContext(0, 10, new Draws(seeds), leaf,
                             ctx.eps01(), ctx.alpha01())).reshape(-1).mul(wa).sum(), scratch).toFloatArray();
                 }
-                write(dir.resolve(name + ".x.f32"), xs);
-                write(dir.resolve(name + ".w.f32"), w);
+                F32.write(dir.resolve(name + ".x.f32"), xs);
+                F32.write(dir.resolve(name + ".w.f32"), w);
                 Files.writeString(dir.resolve(name + ".json"), JSON.writeValueAsString(c));
                 done.add(new Case(name, out, g));
             }
@@ -122,11 +120,11 @@ class BlocksParityTest {
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "reference timed out");
         assertEquals(0, p.exitValue(), "reference failed:\n" + log);
         for (Case k : done) {
-            float[] out = read(dir.resolve(k.name() + ".out.f32"));
-            float[] grad = read(dir.resolve(k.name() + ".grad.f32"));
+            float[] out = F32.read(dir.resolve(k.name() + ".out.f32"));
+            float[] grad = F32.read(dir.resolve(k.name() + ".grad.f32"));
             assertEquals(k.out().length, out.length, k.name() + " output size");
-            double od = maxDiff(out, k.out());
-            double gd = maxDiff(grad, k.grad());
+            double od = F32.maxDiff(out, k.out());
+            double gd = F32.maxDiff(grad, k.grad());
             Report.append("parity-blocks.md", String.format(Locale.ROOT,
                     "| %s | max output diff %.3g | max gradient diff %.3g |", k.name(), od, gd));
             assertTrue(od <= 1e-5, k.name() + " output differs by " + od);
@@ -163,32 +161,4 @@ class BlocksParityTest {
         ParityHarness.assertCriteria(name, r);
     }
 
-    private static float[] randoms(Random rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = rnd.nextFloat();
-        }
-        return a;
-    }
-
-    private static void write(Path p, float[] a) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(a.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(a);
-        Files.write(p, b.array());
-    }
-
-    private static float[] read(Path p) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] a = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(a);
-        return a;
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        double d = 0;
-        for (int i = 0; i < a.length; i++) {
-            d = Math.max(d, Math.abs(a[i] - b[i]));
-        }
-        return d;
-    }
 }

@@ -22,12 +22,11 @@ import io.advspark.model.Classifier;
 import io.advspark.model.Ensemble;
 import io.advspark.model.ModelCard;
 import io.advspark.model.TorchRuntime;
+import io.advspark.testing.F32;
 import io.advspark.testing.Fixtures;
 import io.advspark.testing.Report;
 import io.advspark.testing.Shared;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,15 +144,15 @@ class DropoutParityTest {
         for (int v : y) {
             targets.add(v);
         }
-        write(dir.resolve(name + ".x.f32"), px);
+        F32.write(dir.resolve(name + ".x.f32"), px);
         for (int k = 0; k < masks.length; k++) {
-            write(dir.resolve(name + ".mask" + k + ".f32"), masks[k]);
+            F32.write(dir.resolve(name + ".mask" + k + ".f32"), masks[k]);
         }
         Files.writeString(dir.resolve(name + ".json"), JSON.writeValueAsString(c));
         python(List.of(SCRIPT.toString(), dir.toString()));
 
-        float[] refLogits = read(dir.resolve(name + ".logits.f32"));
-        float[] refGrad = read(dir.resolve(name + ".grad.f32"));
+        float[] refLogits = F32.read(dir.resolve(name + ".logits.f32"));
+        float[] refGrad = F32.read(dir.resolve(name + ".grad.f32"));
         assertEquals(refLogits.length, ours.logits().length);
         assertEquals(refGrad.length, ours.grad().length);
         double logitErr = maxAbs(ours.logits(), refLogits);
@@ -179,19 +178,6 @@ class DropoutParityTest {
             d = Math.max(d, Math.abs(a[i] - b[i]));
         }
         return d;
-    }
-
-    private static void write(Path p, float[] a) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(a.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(a);
-        Files.write(p, b.array());
-    }
-
-    private static float[] read(Path p) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] a = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(a);
-        return a;
     }
 
     static void python(List<String> args) throws IOException, InterruptedException {

@@ -16,11 +16,10 @@ import io.advspark.attack.input.DiverseInput;
 import io.advspark.attack.input.ScaleInvariant;
 import io.advspark.model.Autograd;
 import io.advspark.model.TorchRuntime;
+import io.advspark.testing.F32;
 import io.advspark.testing.Report;
 import io.advspark.testing.Shared;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +98,7 @@ class TransformParityTest {
             // Admix, published 0.2 / 3 / 5, with a tiled batch (2 copies of 3 images).
             Admix ad = new Admix(0.2, 3, 5);
             long[] cleanShape = {3, 3, 8, 8};
-            NDArray clean = m.create(randoms(rnd, 3 * 3 * 64), new Shape(cleanShape));
+            NDArray clean = m.create(F32.randoms(rnd, 3 * 3 * 64), new Shape(cleanShape));
             int[][] partners = ad.partners(new StepContext(0, 10, Draws.sequential(3), clean, 0.03f, 0.003f), 6, 3);
             ObjectNode c = JSON.createObjectNode().put("op", "admix").put("strength", 0.2).put("mixes", 3).put("scales", 5);
             var pa = c.putArray("partners");
@@ -110,19 +109,19 @@ class TransformParityTest {
                 }
             }
             c.putArray("clean_shape").add(3).add(3).add(8).add(8);
-            write(dir.resolve("admix.clean.f32"), clean.toFloatArray());
+            F32.write(dir.resolve("admix.clean.f32"), clean.toFloatArray());
             cases.add(run(m, dir, "admix", c, new long[] {6, 3, 8, 8}, rnd, x -> ad.apply(x, new StepContext(0, 10, Draws.sequential(3), clean, 0.03f, 0.003f))));
         }
         python(dir);
         for (Case k : cases) {
-            float[] out = read(dir.resolve(k.name() + ".out.f32"));
-            float[] grad = read(dir.resolve(k.name() + ".grad.f32"));
+            float[] out = F32.read(dir.resolve(k.name() + ".out.f32"));
+            float[] grad = F32.read(dir.resolve(k.name() + ".grad.f32"));
             assertEquals(out.length, k.out().length, k.name() + " output size");
             Report.append("parity-transforms.md", String.format(java.util.Locale.ROOT,
-                    "| %s | max output diff %.3g | max gradient diff %.3g |", k.name(), maxDiff(out, k.out()),
-                    maxDiff(grad, k.grad())));
-            assertTrue(maxDiff(out, k.out()) <= 1e-5, k.name() + " output differs by " + maxDiff(out, k.out()));
-            assertTrue(maxDiff(grad, k.grad()) <= 1e-5, k.name() + " gradient differs by " + maxDiff(grad, k.grad()));
+                    "| %s | max output diff %.3g | max gradient diff %.3g |", k.name(), F32.maxDiff(out, k.out()),
+                    F32.maxDiff(grad, k.grad())));
+            assertTrue(F32.maxDiff(out, k.out()) <= 1e-5, k.name() + " output differs by " + F32.maxDiff(out, k.out()));
+            assertTrue(F32.maxDiff(grad, k.grad()) <= 1e-5, k.name() + " gradient differs by " + F32.maxDiff(grad, k.grad()));
         }
     }
 
@@ -138,7 +137,7 @@ class TransformParityTest {
             sh.add(s);
             size *= s;
         }
-        float[] xs = randoms(rnd, (int) size);
+        float[] xs = F32.randoms(rnd, (int) size);
         NDArray x = m.create(xs, new Shape(shape));
         float[] out;
         try (NDManager probe = m.newSubManager()) {
@@ -146,46 +145,17 @@ class TransformParityTest {
             x2.attach(probe);
             out = part.apply(x2).toFloatArray();
         }
-        float[] w = randoms(rnd, out.length);
+        float[] w = F32.randoms(rnd, out.length);
         NDArray wa = m.create(w, new Shape(out.length));
         NDArray grad;
         try (NDManager scratch = m.newSubManager()) {
             grad = Autograd.gradient(x, leaf -> part.apply(leaf).reshape(-1).mul(wa).sum(), scratch);
             float[] g = grad.toFloatArray();
-            write(dir.resolve(name + ".x.f32"), xs);
-            write(dir.resolve(name + ".w.f32"), w);
+            F32.write(dir.resolve(name + ".x.f32"), xs);
+            F32.write(dir.resolve(name + ".w.f32"), w);
             Files.writeString(dir.resolve(name + ".json"), JSON.writeValueAsString(c));
             return new Case(name, out, g);
         }
-    }
-
-    private static float[] randoms(Random rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = rnd.nextFloat();
-        }
-        return a;
-    }
-
-    private static void write(Path p, float[] a) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(a.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(a);
-        Files.write(p, b.array());
-    }
-
-    private static float[] read(Path p) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] a = new float[b.remaining() / 4];
-        b.asFloatBuffer().get(a);
-        return a;
-    }
-
-    private static double maxDiff(float[] a, float[] b) {
-        double d = 0;
-        for (int i = 0; i < a.length; i++) {
-            d = Math.max(d, Math.abs(a[i] - b[i]));
-        }
-        return d;
     }
 
     private static void python(Path dir) throws IOException, InterruptedException {
