@@ -204,15 +204,6 @@ def gradient64(ens, x, y, t, cfg):
     return g
 
 
-def gradient64(ens, x, y, t, cfg):
-    """The gradient of `gradient` computed in float64 (returned as float64)."""
-    x = x.detach().double().clone().requires_grad_(True)
-    z = ens.logits64(x)
-    loss = cfg.wu * F.cross_entropy(z, y, reduction="sum") - cfg.wt * F.cross_entropy(z, t, reduction="sum")
-    (g,) = torch.autograd.grad(loss, x)
-    return g
-
-
 def mi_update(x, m, g, x0, cfg):
     """One MI-FGSM update from (x_t, m_t, g) -> (x_{t+1}, m_{t+1})."""
     norm = g.abs().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)
