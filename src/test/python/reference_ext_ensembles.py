@@ -43,8 +43,9 @@ adaea(beta, threshold)               Chen et al., "An Adaptive Model Ensemble Ad
     s     = mean over pairs j < k of <u_j, u_k>, u = g / max(||g||_2 over channels, 1e-12), per pixel
     B     = [s >= threshold]  (1 with a single member)
     return B * grad of the loss of sum_k lambda_k z_k at x_t
-  Java traces B (adaea_filter); the reference applies Java's B (teacher forcing) and its own must
-  agree with it on 99.99 % of elements.
+  Java traces B (adaea_filter) and a_k (adaea_adv0, ...); the reference applies Java's (teacher
+  forcing: both are piecewise constant in the gradients) and its own must agree with them on
+  99.99 % of elements.
 """
 
 import numpy as np
@@ -151,6 +152,12 @@ class AdaEA:
         K = len(members)
         g = ctx.grads_at(x, [member_head(mem) for mem in members])
         adv = [_clip(x + float(np.float32(self.alpha)) * torch.sign(gk), x0, self.eps) for gk in g]
+        for k in range(K):
+            # Teacher forcing: sign(g_k) flips where an element of g_k rounds across 0.
+            ja = ctx.traced(f"adaea_adv{k}", adv[k])
+            if ja is not None:
+                self.inner_agree.append((ja - adv[k]).abs() < 1e-6)
+                adv[k] = ja
         with torch.no_grad():
             # L[k][j][i]: member j's loss of image i at member k's example
             L = [[[float(ctx.loss(mem.logits(a[i:i + 1]), ctx.y[i:i + 1], ctx.t[i:i + 1])) for i in range(n)]

@@ -50,8 +50,9 @@ import java.util.List;
  * <p>Gradients per step: the engine's logit-ensemble gradient (computed for every attack, unused
  * here), every member's gradient in one call, K x K forward-only losses, one weighted-ensemble
  * gradient. Nothing is drawn besides the input transforms' draws of the per-member call, then of
- * the weighted gradient. The filter B is traced to observers as {@code adaea_filter}: a pixel whose
- * similarity sits at the threshold flips B on rounding, so parity teacher-forces it.
+ * the weighted gradient. The filter B is traced to observers as {@code adaea_filter} and the one-step
+ * examples as {@code adaea_adv0}, ...: a pixel whose similarity sits at the threshold flips B on
+ * rounding, and an element whose gradient is near 0 flips sign(g_k), so parity teacher-forces both.
  *
  * @param beta the temperature of the adversarial ratios before the softmax
  * @param threshold the similarity below which the DRF zeroes the gradient
@@ -59,6 +60,8 @@ import java.util.List;
 public record AdaptiveEnsemble(double beta, double threshold) implements EnsembleStrategy {
     /** The traced disparity-reduced filter B (parity dumps: it is piecewise constant in the gradients). */
     public static final String FILTER = "adaea_filter";
+    /** The traced one-step examples a_k are {@code adaea_adv0}, {@code adaea_adv1}, ... (sign(g_k) is piecewise constant). */
+    public static final String ONE_STEP = "adaea_adv";
 
     public static final Entry<AdaptiveEnsemble> DECLARATION = Entry.of(Kind.ENSEMBLE, "adaea", AdaptiveEnsemble.class)
             .summary("Adaptive ensemble: per-image logit weights from each surrogate's one-step adversarial ratio,"
@@ -85,6 +88,7 @@ public record AdaptiveEnsemble(double beta, double threshold) implements Ensembl
         for (NDArray gk : g) {
             NDArray a = point.add(gk.sign().mul(ctx.alpha01()));
             adv.add(NDArrays.minimum(NDArrays.maximum(a, lo), hi).clip(0f, 1f));
+            oracle.trace(ONE_STEP + (adv.size() - 1), adv.get(adv.size() - 1));
         }
         float[][] weights = weights(oracle.losses(adv), members, n, (float) beta);
         NDArray grad = oracle.weighted(point, weights);
