@@ -58,6 +58,7 @@ variance tuning all neighbours' noise, then each neighbour's gradient in order).
 """
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -422,24 +423,49 @@ def main(argv=None):
     def image(p):
         if filt in (None, "", "none"):
             return p
-        d = reference_parts.perturbation_filter(p - x0, filt)
-        return torch.minimum(torch.maximum(x0 + d, lo), hi).clamp(0.0, 1.0)
+        c = x0.to(p.dtype)
+        d = reference_parts.perturbation_filter(p - c, filt)
+        return torch.minimum(torch.maximum(c + d, lo.to(p.dtype)), hi.to(p.dtype)).clamp(0.0, 1.0)
 
-    def grads_at(p, heads):
-        p = p.detach().clone().requires_grad_(True)
+    def grads_at(p, heads, streams=None, f64=False):
+        # f64: the same gradient in float64 (image, filter, models and loss; each input transform's
+        # output and each gradient transform's input cast, as those reference parts round to
+        # float32), with the draws of `streams`: the exact value both float32 sides approximate.
+        streams = rngs if streams is None else streams
+        p = p.detach().clone().to(torch.float64 if f64 else torch.float32).requires_grad_(True)
         inp = image(p)
         if copies > 1:
             inp = inp.repeat(copies, 1, 1, 1)
         for spec in inputs:
-            inp = input_transform(spec, inp, rngs)
+            inp = input_transform(spec, inp, streams)
+            inp = inp.double() if f64 else inp
         k = inp.shape[0] // shape[0]
         out = []
         for j, head in enumerate(heads):
             (g,) = torch.autograd.grad(loss(head(inp), y.repeat(k), t.repeat(k)) / k, p,
                                        retain_graph=j < len(heads) - 1)
             for spec in gradients:
-                g = gradient_transform(spec, g)
+                g = gradient_transform(spec, g.float()).double() if f64 else gradient_transform(spec, g)
             out.append(g)
+        return out
+
+    def judge_gradient(g_java, g_ref, p, streams):
+        """The step's gradient agreement: Java against the float32 reference, or, where that
+        exceeds 1e-6, against the same gradient in float64 if Java is closer to it. At a kink (a
+        clip whose input ties its bound in float32, where torch.minimum splits the gradient in
+        half; a ReLU at 0) one float32 side can round onto the other branch: the float64 value
+        decides which side is right, and Java must then be within the tolerance of it."""
+        r = _rel_l2(g_java, g_ref)
+        out = dict(grad_rel_l2=r)
+        if r <= 1e-6:
+            return out
+        try:
+            g64 = grads_at(p, [ens.logits64], copy.deepcopy(streams), f64=True)[0]
+        except Exception as e:  # a part without a float64 path: the float32 judgement stands
+            return dict(out, grad_f64_error=repr(e))
+        java64, ref64 = _rel_l2(g_java.double(), g64), _rel_l2(g_ref.double(), g64)
+        out.update(grad_rel_l2_ref32=r, grad_java_vs_f64_rel_l2=java64, grad_ref32_vs_f64_rel_l2=ref64,
+                   grad_rel_l2=min(r, java64))
         return out
 
     def grad_at(p):
@@ -484,6 +510,7 @@ def main(argv=None):
         x, m = read(f"step_{s}_x.f32"), read(f"step_{s}_m.f32")
         v = read(f"step_{s}_v.f32") if exists(f"step_{s}_v.f32") else None
         g_java = read(f"step_{s}_grad.f32")
+        streams_before = copy.deepcopy(rngs)
         if plugin is None:
             g_ref = grad_at(rule.point(x, m))
             g_use, ne_ens = ensemble_step(s, rule.point(x, m), g_java)
@@ -500,7 +527,8 @@ def main(argv=None):
         keep = torch.ones(shape[0], dtype=torch.bool)
         inner_agree = [_frac(a[keep]) for a in getattr(strategy, "inner_agree", []) if bool(keep.any())]
         agree = ((read(f"step_{s}_next_x.f32") - nx_ref).abs() < 1e-6)[keep]
-        row = dict(step=s, grad_rel_l2=_rel_l2(g_java, g_ref),
+        point = rule.point(x, m) if plugin is None else plugin.point(x, m, extras)
+        row = dict(step=s, **judge_gradient(g_java, g_ref, point, streams_before),
                    ensemble_inner_agree=min(inner_agree, default=1.0),
                    next_x_agree=_frac(agree) if agree.numel() else 1.0,
                    next_m_rel_l2=_rel_l2(read(f"step_{s}_next_m.f32"), nm_ref))

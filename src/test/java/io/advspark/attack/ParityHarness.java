@@ -55,7 +55,11 @@ final class ParityHarness {
      * of a zeros start), next iterates equal on 99.99 % of elements, variance and extra state within
      * 1e-5, discrete extra state on 99.99 %, on every image: both sides compute the cross-entropy
      * without the cancellation of {@code p - 1}, so an image whose CE has saturated in float32 has
-     * a small but accurate gradient rather than rounding noise.
+     * a small but accurate gradient rather than rounding noise. Where the two float32 gradients
+     * differ by more than 1e-6, the reference also computes the gradient in float64 and the step's
+     * {@code grad_rel_l2} is Java's distance to whichever is closer: at a kink (a clip whose input
+     * ties its bound in float32, a ReLU at 0) one float32 side can round onto the other branch,
+     * and the float64 value says which side did.
      */
     static void assertCriteria(String name, JsonNode r) {
         double a = r.get("min_next_x_agree").asDouble();
