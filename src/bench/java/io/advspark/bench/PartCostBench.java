@@ -157,6 +157,7 @@ public final class PartCostBench extends BenchCommand {
                 {"input SSA(20)", "ssa(copies=20, rho=0.5, sigma=1)"},
                 {"input BSR(20)", "bsr(blocks=2, degrees=24, copies=20)"},
                 {"input SIA(20)", "sia(blocks=3, copies=20, ops=all)"},
+                {"input OPS(10x20)", "ops(neighbors=10, operators=20, beta=2, min_level=2, max_level=4)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},
