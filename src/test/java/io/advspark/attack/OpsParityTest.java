@@ -76,7 +76,7 @@ class OpsParityTest {
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {
             long[] shape = {n, 3, 64, 64};
             float[] whole = new AttackEngine(attack, ens, 100_000).run(clean, shape, y, y, new Draws(seeds), m, null);
-            for (int cap : new int[] {1, 6, 16}) {
+            for (int cap : new int[] {5, 16}) {
                 float[] cut = new AttackEngine(attack, ens, cap).run(clean, shape, y, y, new Draws(seeds), m, null);
                 assertArrayEquals(whole, cut, attack.spec() + ": max-rows " + cap + " differs from one forward per call");
             }
