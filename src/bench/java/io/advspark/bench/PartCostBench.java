@@ -157,6 +157,8 @@ public final class PartCostBench extends BenchCommand {
                 {"input SSA(20)", "ssa(copies=20, rho=0.5, sigma=1)"},
                 {"input BSR(20)", "bsr(blocks=2, degrees=24, copies=20)"},
                 {"input SIA(20)", "sia(blocks=3, copies=20, ops=all)"},
+                // Two passes of the 20 copies per step: the inner warp step's and the engine's.
+                {"input DeCowA(20)", "decowa(copies=20, mesh=3, noise=2.0, rho=0.01)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},
