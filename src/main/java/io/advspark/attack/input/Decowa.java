@@ -76,9 +76,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * half blended with the zero padding (3 % on a 32-pixel image, 0.4 % at 224). The paper's
  * algorithm is followed in everything else.
  *
- * <p>Published defaults (TransferAttack's {@code decowa.py}, the paper's Sec. experiments): a 3 x 3
- * mesh (one moving point), noise scale 2 (n_0 in [-1, 1]), rho 0.01, 20 warped copies, with
- * MI-FGSM, eps 16/255, 10 steps, step 1.6/255, decay 1. Spec
+ * <p>Published defaults (TransferAttack's {@code decowa.py}, which the authors' repository
+ * LinQinLiang/DeCoWA names as its code release): a 3 x 3 mesh (one moving point), noise scale 2
+ * (n_0 in [-1, 1]), rho 0.01, 20 warped copies, one inner step, with MI-FGSM, eps 16/255, 10
+ * steps, step 1.6/255, decay 1. Spec
  * {@code decowa(copies=20, mesh=3, noise=2.0, rho=0.01)}.
  */
 public record Decowa(int copies, int mesh, double noise, double rho) implements InputTransform {
@@ -133,12 +134,18 @@ public record Decowa(int copies, int mesh, double noise, double rho) implements 
         Shape noiseShape = new Shape((long) copies * rows, inner(), 2);
         NDArray n0 = Autograd.constant(m, noiseMaps(ctx, rows), noiseShape);
         NDArray tiled = copies == 1 ? x : x.tile(new long[] {copies, 1, 1, 1});
-        // The inner step: the image a constant, the maps the variable.
-        NDArray still = tiled.stopGradient();
-        still.attach(m);
-        NDArray dn = Autograd.vectorJacobian(n0, n -> warp(still, n, spline), models::of, m);
-        // After the backward: a plain number is safe here.
-        NDArray n = n0.sub(dn.mul((float) rho));
+        // The inner step: the image a constant, the maps the variable. Its warp's intermediates
+        // (gathers, indices, weights: some ten floats per pixel and row) are freed as soon as
+        // d L / d n_0 is out, not kept to the end of the step like the outer warp's.
+        NDArray n;
+        try (NDManager inner = m.newSubManager()) {
+            NDArray still = tiled.stopGradient();
+            still.attach(inner);
+            NDArray dn = Autograd.vectorJacobian(n0, v -> warp(still, v, spline), models::of, inner);
+            // After the backward: a plain number is safe here.
+            n = n0.sub(dn.mul((float) rho));
+            n.attach(m);
+        }
         models.trace(TRACE, n);
         return warp(tiled, n, spline);
     }
