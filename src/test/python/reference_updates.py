@@ -104,12 +104,29 @@ import reference_parts  # noqa: E402
 #                                   masks to its inner_agree (min_ensemble_inner_agree).
 #   META                            the dump's meta.json (epsPixels, stepSizePixels, ...), filled by
 #                                   main() before the plug-ins load, for parts that need the budget
+#   INPUT_CONTEXT                   for INPUTS functions with an inner step through the models
+#                                   (DeCowA's adversarial warp), filled by main(): ens (ens.logits,
+#                                   ens.logits64), loss(z, y, t) summed over rows, y, t, n (row r of
+#                                   any model input is image r % n); per step traced(name, like) (as
+#                                   the strategies' ctx.traced: the array Java traced, InputGradients
+#                                   #trace, or None) and inner_agree, a list of boolean tensors
+#                                   (own == Java's) whose minimum fraction is the step's
+#                                   input_inner_agree (min_input_inner_agree)
 # grad_at(p) is the gradient at one point; a rule that samples several points draws all its noise
 # first and then calls grad_at on each point in order (the order the Java engine consumes the
 # input transforms' draws in). A plug-in registers with `import reference_updates`: load_plugins
 # makes that name this running module (run as a script it is __main__, and a plain import would
 # load a second copy whose dicts main() never reads).
 RULES, INPUTS, GRADIENTS, ENSEMBLES, META = {}, {}, {}, {}, {}
+
+
+class _InputContext:
+    traced = staticmethod(lambda name, like=None: None)
+    inner_agree = []
+    inner_diff = 0.0  # the step's largest |own - Java's| over the traced inner arrays (reported)
+
+
+INPUT_CONTEXT = _InputContext()
 
 
 def load_plugins():
@@ -500,6 +517,8 @@ def main(argv=None):
         return g_use, dict(state_next, ensemble_grad=g_use)
 
     strategy_keys = set(getattr(strategy, "extras", ())) | ({"ensemble_grad"} if strategy else set())
+    INPUT_CONTEXT.ens, INPUT_CONTEXT.loss, INPUT_CONTEXT.y, INPUT_CONTEXT.t = ens, loss, y, t
+    INPUT_CONTEXT.n = shape[0]
 
     # The streams as Java consumed them: the init's draws first, then per step.
     rngs = [JavaRandom(s) for s in seeds]
@@ -511,6 +530,10 @@ def main(argv=None):
         v = read(f"step_{s}_v.f32") if exists(f"step_{s}_v.f32") else None
         g_java = read(f"step_{s}_grad.f32")
         streams_before = copy.deepcopy(rngs)
+        INPUT_CONTEXT.traced = (lambda s_: lambda name, like=None: (
+            _f32_read(os.path.join(d, f"step_{s_}_next_{name}.f32"), list(like.shape) if like is not None else shape)
+            if exists(f"step_{s_}_next_{name}.f32") else None))(s)
+        INPUT_CONTEXT.inner_agree, INPUT_CONTEXT.inner_diff = [], 0.0
         if plugin is None:
             g_ref = grad_at(rule.point(x, m))
             g_use, ne_ens = ensemble_step(s, rule.point(x, m), g_java)
@@ -530,6 +553,8 @@ def main(argv=None):
         point = rule.point(x, m) if plugin is None else plugin.point(x, m, extras)
         row = dict(step=s, **judge_gradient(g_java, g_ref, point, streams_before),
                    ensemble_inner_agree=min(inner_agree, default=1.0),
+                   input_inner_agree=min((_frac(a) for a in INPUT_CONTEXT.inner_agree), default=1.0),
+                   input_inner_max_abs_diff=INPUT_CONTEXT.inner_diff,
                    next_x_agree=_frac(agree) if agree.numel() else 1.0,
                    next_m_rel_l2=_rel_l2(read(f"step_{s}_next_m.f32"), nm_ref))
         if nv_ref is not None:
@@ -561,6 +586,7 @@ def main(argv=None):
                   max_ensemble_grad_rel_l2=max((r.get("ensemble_grad_rel_l2", 0.0) for r in steps), default=0.0),
                   max_ensemble_rel_l2=max((r.get("ensemble_rel_l2", 0.0) for r in steps), default=0.0),
                   min_ensemble_inner_agree=min(r["ensemble_inner_agree"] for r in steps),
+                  min_input_inner_agree=min(r["input_inner_agree"] for r in steps),
                   min_next_x_agree=min(r["next_x_agree"] for r in steps),
                   max_next_v_rel_l2=max((r.get("next_v_rel_l2", 0.0) for r in steps), default=0.0),
                   max_next_extra_rel_l2=max((v for r in steps for k, v in r.items()

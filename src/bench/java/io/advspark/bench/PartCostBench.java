@@ -158,6 +158,8 @@ public final class PartCostBench extends BenchCommand {
                 {"input BSR(20)", "bsr(blocks=2, degrees=24, copies=20)"},
                 {"input SIA(20)", "sia(blocks=3, copies=20, ops=all)"},
                 {"input OPS(10x20)", "ops(neighbors=10, operators=20, beta=2, min_level=2, max_level=4)"},
+                // Two passes of the 20 copies per step: the inner warp step's and the engine's.
+                {"input DeCowA(20)", "decowa(copies=20, mesh=3, noise=2.0, rho=0.01)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},

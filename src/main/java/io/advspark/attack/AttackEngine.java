@@ -189,8 +189,9 @@ public final class AttackEngine {
             // Counted on the device and read once at the end: no extra sync in the step loop.
             NDArray zeroSteps = batch.zeros(new Shape(n), DataType.INT32);
             for (int t = 0; t < attack.steps(); t++) {
-                StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
+                StepContext base = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 try (NDManager step = batch.newSubManager()) {
+                    StepContext ctx = base.withInputGradients(new ModelInputs(labels0, targets0, base, step, observer));
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
                     java.util.Map<String, NDArray> extrasBefore = state.extras();
@@ -387,6 +388,42 @@ public final class AttackEngine {
                 out[j] = memberLosses(image(points.get(j), lo, hi, ctx), labels0, targets0);
             }
             return out;
+        }
+    }
+
+    /**
+     * The step's {@link InputGradients}: the fused head's input gradient, rows not averaged over
+     * copies (k = 1), through {@link #inputGradient} (row cap, observer, dropout masks).
+     */
+    private final class ModelInputs implements InputGradients {
+        private final int[] labels0;
+        private final int[] targets0;
+        private final StepContext ctx;
+        private final NDManager scratch;
+        private final StepObserver observer;
+
+        ModelInputs(int[] labels0, int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer) {
+            this.labels0 = labels0;
+            this.targets0 = targets0;
+            this.ctx = ctx;
+            this.scratch = scratch;
+            this.observer = observer;
+        }
+
+        @Override
+        public NDArray of(NDArray in) {
+            long rows = in.getShape().get(0);
+            if (rows % labels0.length != 0) {
+                throw new IllegalArgumentException("model inputs of " + rows + " rows for a batch of " + labels0.length);
+            }
+            return inputGradient(in, 1, FUSED, labels0, targets0, ctx, scratch, observer);
+        }
+
+        @Override
+        public void trace(String name, NDArray value) {
+            if (observer != null) {
+                observer.onState(ctx.step(), name, null, value);
+            }
         }
     }
 

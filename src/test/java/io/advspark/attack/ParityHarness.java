@@ -83,6 +83,9 @@ final class ParityHarness {
         // An ensemble strategy's traced inner iterates, where the reference continued from them.
         double ia = r.path("min_ensemble_inner_agree").asDouble(1);
         assertTrue(ia >= 0.9999, name + ": ensemble strategy inner-iterate agreement " + ia + "\n" + r);
+        // An input transform's traced inner step (DeCowA's updated warps), likewise.
+        double ii = r.path("min_input_inner_agree").asDouble(1);
+        assertTrue(ii >= 0.9999, name + ": input transform inner-step agreement " + ii + "\n" + r);
         assertTrue(v <= 1e-5, name + ": variance rel L2 " + v + "\n" + r);
         double e = r.path("max_next_extra_rel_l2").asDouble(0);
         assertTrue(e <= 1e-5, name + ": extra state rel L2 " + e + "\n" + r);
