@@ -63,8 +63,12 @@ public final class Leaderboard {
             };
         }
 
+        /** The cell's value; NaN (shown as "-", left out of the mean) for an on-correct rate without clean-correct images. */
         double of(Entry e) {
             Rate r = rate(e);
+            if ((this == UNTARGETED_ON_CORRECT || this == TARGETED_ON_CORRECT) && e.cleanCorrect() == 0) {
+                return Double.NaN;
+            }
             return r == null ? e.meanScore() : 100 * r.rate();
         }
     }
@@ -196,7 +200,7 @@ public final class Leaderboard {
     private static String cell(Entry e, Metric m, boolean intervals) {
         String v = fmt(m.of(e), m);
         Rate r = m.rate(e);
-        if (!intervals || r == null || Double.isNaN(r.low())) {
+        if (!intervals || r == null || Double.isNaN(r.low()) || v.equals("-")) {
             return v;
         }
         return String.format(Locale.ROOT, "%s [%.1f, %.1f]", v, 100 * r.low(), 100 * r.high());

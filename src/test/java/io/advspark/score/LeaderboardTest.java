@@ -59,6 +59,11 @@ class LeaderboardTest {
         assertEquals("| 1 | bsr | 75.0 | 75.0 [40.9, 92.9] | 2410 |", rows.get(3));
         assertEquals("| 2 | mi | 25.0 | 25.0 [7.1, 59.1] | 120 |", rows.get(4));
         assertTrue(md.contains("[Wilson 95% interval]"), md);
+        // A defended target that classifies no clean image correctly has no on-correct rate.
+        List<Leaderboard.Entry> none0 = List.of(new Leaderboard.Entry("mi", "rs > t", 10, 0, 0.0, none, none,
+                new Leaderboard.Rate(0.0, 0.0, 1.0), none, 0.0));
+        String t = Leaderboard.render("r", none0, Leaderboard.Metric.UNTARGETED_ON_CORRECT, new Leaderboard.Style(true, true, java.util.Map.of()));
+        assertTrue(t.contains("| 1 | mi | - | - |"), t);
     }
 
     @Test
