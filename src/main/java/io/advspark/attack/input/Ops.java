@@ -95,8 +95,9 @@ public record Ops(int neighbors, int operators, double beta, int minLevel, int m
             .param(Param.integer("min_level", 2, 1, 8,
                     "fewest basic operators in a composition")
                     .from("minLevel"))
-            .param(Param.integer("max_level", 4, 1, 8,
-                    "most basic operators in a composition")
+            // At least 2: a composition; single operators are min_level = 1 with any max_level.
+            .param(Param.integer("max_level", 4, 2, 8,
+                    "most basic operators in a composition (at least min_level)")
                     .from("maxLevel"))
             .randomised()
             .build(s -> new Ops(s.integer("neighbors"), s.integer("operators"), s.dbl("beta"), s.integer("min_level"),
