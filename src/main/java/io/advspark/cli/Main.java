@@ -191,8 +191,8 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--intervals", description = "Show each success rate's Wilson 95%% interval.")
         boolean intervals;
 
-        @Option(names = "--markdown", description = "Print a Markdown table (for reports) instead of the terminal layout.")
-        boolean markdown;
+        @Option(names = "--format", paramLabel = "F", description = "table (terminal layout, default) or markdown (for reports).")
+        String format = "table";
 
         @Override
         public Integer call() {
@@ -201,6 +201,9 @@ public final class Main implements Callable<Integer> {
                 m = io.advspark.score.Leaderboard.Metric.parse(metric);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("--metric: " + e.getMessage());
+            }
+            if (!format.equals("table") && !format.equals("markdown")) {
+                throw new ConfigException("--format: unknown format '" + format + "' (table or markdown)");
             }
             if ((round == null) == (config == null)) {
                 throw new ConfigException("report: give the round folder or its --config (one of them)");
@@ -216,7 +219,7 @@ public final class Main implements Callable<Integer> {
                 spark = Sessions.reader(System.getProperty("spark.master", "local[1]"));
             }
             try {
-                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m, markdown, intervals));
+                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m, format.equals("markdown"), intervals));
                 return 0;
             } finally {
                 spark.stop();
