@@ -24,7 +24,10 @@ to ImageNet's (override with --mean/--std), --input-size is required.
 --taps NAME[,NAME...] (submodule names as in model.named_modules(), e.g. layer2, layer3.1): the
 TorchScript returns the tuple (logits, tap_1, ..., tap_k) in the order given, each tap the
 submodule's output [N, *shape]; the card lists them as "taps": [{"name", "shape"}] with the
-per-image shape (e.g. [C, H, W]). Each tapped submodule must run exactly once per forward.
+per-image shape (e.g. [C, H, W]). Each tapped submodule must run exactly once per forward. For
+each tap k the TorchScript also has a method from_tap_<k>(x, a) -> logits: the forward with tap
+k's output replaced by a ([N, *shape]), which feature-level losses differentiate with respect to
+a (at most 16 taps).
 
 --backward SPEC changes the backward pass only (the forward is checked bit-identical to the plain
 trace): sgm(gamma=G) scales the gradient through every residual branch by G (Wu et al. 2020);
@@ -542,7 +545,17 @@ class Surgery:
                 handles.append(self.modules[name].register_forward_hook(self._tap_hook(name)))
             wrapper = _TapsWrapper(self.model, self.taps, self.tap_values)
             with torch.no_grad(), self._patched(record=False):
-                return torch.jit.trace(wrapper, example, check_trace=False)
+                if not self.taps:
+                    return torch.jit.trace(wrapper, example, check_trace=False)
+                # forward, and per tap k a method from_tap_<k>(x, a): the forward with tap k's
+                # output replaced by a (logits only), so a loss can differentiate with respect
+                # to a tap (feature-level attacks' aggregate gradients) or feed a changed
+                # activation on (ILPD's decayed perturbation).
+                inputs = {"forward": example}
+                for k, name in enumerate(self.taps):
+                    a = torch.zeros([example.shape[0]] + self.tap_shapes[name], dtype=example.dtype)
+                    inputs[f"from_tap_{k}"] = (example, a)
+                return torch.jit.trace_module(wrapper, inputs, check_trace=False)
         finally:
             for h in handles:
                 h.remove()
@@ -550,6 +563,8 @@ class Surgery:
     def _tap_hook(self, name):
         def hook(m, inp, out):
             self.tap_values[name] = out
+            replaced = self.tap_values.get(("replace", name))
+            return replaced if replaced is not None else None
         return hook
 
 
@@ -565,6 +580,19 @@ class _TapsWrapper(torch.nn.Module):
         if not self._taps:
             return logits
         return (logits,) + tuple(self._values[n] for n in self._taps)
+
+    def _from_tap(self, k, x, a):
+        self._values.clear()
+        self._values[("replace", self._taps[k])] = a
+        try:
+            return self.model(x)
+        finally:
+            self._values.clear()
+
+
+# from_tap_<k> for up to 16 taps (trace_module traces methods the class defines).
+for _k in range(16):
+    setattr(_TapsWrapper, f"from_tap_{_k}", (lambda k: lambda self, x, a: self._from_tap(k, x, a))(_k))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -621,6 +649,8 @@ def export(args):
         p.requires_grad_(False)
     label = args.arch or args.constructor
     taps = [t.strip() for t in args.taps.split(",") if t.strip()] if args.taps else []
+    if len(taps) > 16:
+        raise ExportError(f"--taps: at most 16 taps, got {len(taps)}")
     change = parse_backward(args.backward)
     special = bool(taps) or change is not None
     if special and args.script:
@@ -678,6 +708,12 @@ def export(args):
                     if [int(d) for d in v.shape] != [example.shape[0]] + surgery.tap_shapes[t]:
                         raise ExportError(f"tap {t} has shape {list(v.shape)} in the exported model, expected "
                                           f"{[example.shape[0]] + surgery.tap_shapes[t]}")
+                for k, (t, v) in enumerate(zip(taps, out[1:])):
+                    # Feeding a tap its own value back must give the forward's logits exactly.
+                    again = getattr(loaded, f"from_tap_{k}")(example, v)
+                    if not torch.equal(again, logits):
+                        raise ExportError(f"from_tap_{k} ({t}) fed the tap's own value differs from the forward by "
+                                          f"{(again - logits).abs().max().item()}")
     if diff > 1e-3 * max(1.0, eager.abs().max().item()):
         raise ExportError(f"exported model differs from the eager one by {diff}")
     num_classes = int(eager.shape[1])

@@ -121,8 +121,16 @@ public final class Classifier implements AutoCloseable {
 
     /** The module's TorchScript methods (a traced model has only {@code forward}). */
     public List<String> methods() {
-        return List.of(JniUtils.getMethodNames(block));
+        List<String> m = methodNames;
+        if (m == null) {
+            m = List.of(JniUtils.getMethodNames(block));
+            methodNames = m;
+        }
+        return m;
     }
+
+    /** The module's method names, asked once (a loaded module's methods never change). */
+    private volatile List<String> methodNames;
 
     /**
      * Whether the module exports the dropout-site methods ({@code dropout_shapes} and
@@ -265,6 +273,65 @@ public final class Classifier implements AutoCloseable {
         return forward(x, null);
     }
 
+    /** Prefix of the TorchScript methods {@code from_tap_<k>(x, a)} of a tapped export (see {@link #logitsFromTap}). */
+    public static final String FROM_TAP = "from_tap_";
+
+    /**
+     * Dataset logits of pixels {@code x} with the activation at tap {@code tap} replaced by
+     * {@code activation} ({@code [N, *tap.shape()]}): the exporter's {@code from_tap_<k>(x, a)},
+     * k the tap's position in the card. In the graph of both {@code x} and {@code activation}, so
+     * a loss can be differentiated with respect to a tap (make the activation a leaf) or carry a
+     * changed activation on (ILPD). Feeding a tap its own value gives {@link #logits(NDArray)}
+     * exactly (the exporter checks it).
+     *
+     * @throws IllegalArgumentException naming the taps there are, or asking for a re-export when
+     *     the file predates these methods
+     */
+    public NDArray logitsFromTap(NDArray x, String tap, NDArray activation) {
+        List<ModelCard.Tap> taps = card.taps();
+        int k = -1;
+        for (int i = 0; i < taps.size(); i++) {
+            if (taps.get(i).name().equals(tap)) {
+                k = i;
+            }
+        }
+        if (k < 0) {
+            throw new IllegalArgumentException("model " + card.name() + " has no tap '" + tap + "' (its card lists "
+                    + taps.stream().map(ModelCard.Tap::name).toList() + ")");
+        }
+        String method = FROM_TAP + k;
+        if (!methods().contains(method)) {
+            throw new IllegalArgumentException("model " + card.name() + " has no method " + method
+                    + ": re-export it with tools/export_model.py --taps (files exported before feature losses lack it)");
+        }
+        Shape s = x.getShape();
+        int rows = (int) s.get(0);
+        int padded = (rows + MIN_ROWS - 1) / MIN_ROWS * MIN_ROWS;
+        NDArray in = prepare(padRows(x, rows, padded), s);
+        NDList args = new NDList(3);
+        args.add(in);
+        args.add(padRows(activation, rows, padded));
+        NDArray marker = in.getManager().create(0f);
+        marker.setName("module_method:" + method);
+        args.add(marker);
+        NDList outs = IValueUtils.forward(block, args, true);
+        NDArray raw = rows(outs.head(), rows, padded, x);
+        return card.labelOffset() == 0 && card.datasetClasses() == card.numClasses() ? raw
+                : raw.get(new NDIndex(":, {}:{}", card.labelOffset(), card.labelOffset() + card.datasetClasses()));
+    }
+
+    /** Resize (if needed) and normalisation of already padded pixels, as every forward does. */
+    private NDArray prepare(NDArray in, Shape s) {
+        if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
+            int inH = (int) s.get(2);
+            int inW = (int) s.get(3);
+            BilinearResize plan = resizes.computeIfAbsent(((long) inH << 32) | inW,
+                    k -> new BilinearResize(manager, inH, inW, card.inputHeight(), card.inputWidth()));
+            in = plan.apply(in);
+        }
+        return in.sub(mean).div(std);
+    }
+
     private Features forward(NDArray x, NDList masks) {
         Shape s = x.getShape();
         // libtorch's CPU kernels give a row other float sums depending on where it falls in the
@@ -284,14 +351,7 @@ public final class Classifier implements AutoCloseable {
             }
             masks = m;
         }
-        if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
-            int inH = (int) s.get(2);
-            int inW = (int) s.get(3);
-            BilinearResize plan = resizes.computeIfAbsent(((long) inH << 32) | inW,
-                    k -> new BilinearResize(manager, inH, inW, card.inputHeight(), card.inputWidth()));
-            in = plan.apply(in);
-        }
-        in = in.sub(mean).div(std);
+        in = prepare(in, s);
         NDList outs = rawForwardAll(in, masks);
         List<ModelCard.Tap> taps = card.taps();
         if (outs.size() != 1 + taps.size()) {
