@@ -10,16 +10,16 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the repository's Python tools (the exporter, the references) from a test, as a user would. */
-final class ExportTool {
+public final class ExportTool {
     private ExportTool() {}
 
     /** The shared CIFAR surrogates' sources (cifar_archs.py, *.pth); skips or fails as {@link Shared#root()}. */
-    static Path cifarSrc() {
+    public static Path cifarSrc() {
         return Shared.root().resolve("models/cifar10/src");
     }
 
     /** Runs {@code /usr/bin/python3 args...} from the repository root; returns its output, failing on a non-zero exit. */
-    static String python(List<String> args) throws Exception {
+    public static String python(List<String> args) throws Exception {
         Process p = Shared.pythonProcess(args).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(600, TimeUnit.SECONDS)) {
@@ -34,7 +34,7 @@ final class ExportTool {
      * Exports shared CIFAR model {@code model} (resnet20, resnet32, ...) from its Python source into
      * {@code dir} as {@code name}.pt/.json with the extra exporter arguments; returns the .pt path.
      */
-    static Path exportCifar(Path dir, String name, String model, String constructor, String... extra) throws Exception {
+    public static Path exportCifar(Path dir, String name, String model, String constructor, String... extra) throws Exception {
         Path src = cifarSrc();
         List<String> args = new ArrayList<>(List.of("tools/export_model.py", "--source", "python", "--module",
                 src.resolve("cifar_archs.py").toString(), "--constructor", constructor, "--weights",
@@ -46,7 +46,7 @@ final class ExportTool {
     }
 
     /** Exports torchvision {@code arch} with random weights (seed 0) at {@code size}; returns the .pt path. */
-    static Path exportTorchvision(Path dir, String name, String arch, int size, String... extra) throws Exception {
+    public static Path exportTorchvision(Path dir, String name, String arch, int size, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("tools/export_model.py", "--source", "torchvision", "--arch", arch,
                 "--weights", "random", "--seed", "0", "--input-size", String.valueOf(size), "--out", dir.toString(),
                 "--name", name, "--threads", "1"));
@@ -55,7 +55,7 @@ final class ExportTool {
         return dir.resolve(name + ".pt");
     }
 
-    static ModelSource source(Path pt) {
+    public static ModelSource source(Path pt) {
         return new ModelSource(pt.toUri().toString(), pt.toUri().toString().replaceFirst("\\.pt$", ".json"), 1.0, true);
     }
 }
