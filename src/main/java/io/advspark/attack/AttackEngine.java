@@ -54,6 +54,11 @@ import java.util.List;
  * a fifth of the perturbation's L2 norm: white-box success on the CIFAR ResNets fell from 100 %
  * to 26 % with {@code gaussian(sigma=0.7)} (docs/perturbation-filters.md).
  *
+ * With a feature-level loss ({@link FeatureLoss}: ILA, FIA, NAA) the loss reads every member's
+ * tap instead of the ensemble's logits; its per-attack state is prepared once, before the start,
+ * at the clean images (tap activations and tap gradients over many rows cut under the row cap,
+ * ILA's reference attack run by a nested engine), and read by every step.
+ *
  * Each iteration's graph lives in a scratch manager that is closed at the end of the step, so
  * native memory stays flat across steps and batches.
  */
