@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Export a torchvision (or timm) image classifier as TorchScript + model card for advspark.
+"""Export an image classifier (torchvision, timm, or your own code) as TorchScript + model card for advspark.
 
 Usage (PyTorch lives in the system Python):
 
@@ -8,7 +8,36 @@ Usage (PyTorch lives in the system Python):
         [--trace|--script] [--num-classes N] [--label-offset K] [--dataset imagenet] \\
         [--eval-dir DIR --label-base 1] [--name NAME] [--licence SPDX] [--mean a,b,c --std a,b,c]
 
-Writes DIR/<name>.pt and DIR/<name>.json (card format of /work/shared/models/README.md).
+    /usr/bin/python3 tools/export_model.py --source python --module FILE.py --constructor 'CifarResNet(20)' \
+        --weights X.pth --input-size 32 --dataset cifar10 --out DIR [--name NAME] \
+        [--taps layer2,layer3.1] [--backward 'sgm(gamma=0.2)'|'linbp(stage=layer3.1)'|'bpa(stage=layer3.1)']
+
+Writes DIR/<name>.pt and DIR/<name>.json (card format of /work/shared/models/README.md; the
+exporting guide is docs/exporting.md).
+
+--source python: FILE.py is imported as a module, the constructor expression is evaluated in its
+namespace (e.g. 'CifarResNet(20)', 'resnet4b()'), and --weights (a state_dict file; a
+"state_dict"/"model" wrapper and "module." prefixes are unwrapped) is loaded with strict=True.
+The module must take the normalised NCHW tensor and return [N, classes] logits; mean/std default
+to ImageNet's (override with --mean/--std), --input-size is required.
+
+--taps NAME[,NAME...] (submodule names as in model.named_modules(), e.g. layer2, layer3.1): the
+TorchScript returns the tuple (logits, tap_1, ..., tap_k) in the order given, each tap the
+submodule's output [N, *shape]; the card lists them as "taps": [{"name", "shape"}] with the
+per-image shape (e.g. [C, H, W]). Each tapped submodule must run exactly once per forward. For
+each tap k the TorchScript also has a method from_tap_<k>(x, a) -> logits: the forward with tap
+k's output replaced by a ([N, *shape]), which feature-level losses differentiate with respect to
+a (at most 16 taps).
+
+--backward SPEC changes the backward pass only (the forward is checked bit-identical to the plain
+trace): sgm(gamma=G) scales the gradient through every residual branch by G (Wu et al. 2020);
+linbp(stage=B) makes the ReLUs inside the residual branches of block B and every later block
+linear in the backward (Guo et al. 2020); bpa(stage=B,temperature=T) gives those ReLUs the SiLU
+derivative and every max-pool a softmax(T x) backward over its window (Wang et al. 2023). The
+card records "backward" (the canonical spec) and "backward_sites" (where it acts). Residual
+blocks are the submodules named layer<k>.<i> (torchvision ResNets, the CIFAR ResNets); see
+docs/exporting.md for the rules and what differs from TransferAttack. Taps and --backward need
+--trace (the default).
 
 The exported file is the bare classifier - nothing is wrapped around it:
 
@@ -52,6 +81,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 
@@ -192,6 +222,379 @@ def build_timm(args):
     return model, info
 
 
+def build_python(args):
+    """A user's own model: --module FILE.py, --constructor EXPR, --weights state_dict (strict)."""
+    import importlib.util
+    if not args.module or not args.constructor:
+        raise ExportError("--source python needs --module FILE.py and --constructor EXPR")
+    if not os.path.isfile(args.module):
+        raise ExportError(f"--module {args.module}: no such file")
+    if not args.weights or not os.path.isfile(args.weights):
+        raise ExportError(f"--source python needs --weights FILE (a state_dict); got '{args.weights}'")
+    if args.input_size is None:
+        raise ExportError("--source python needs --input-size (the size the model was trained at)")
+    mod_name = "advspark_user_" + os.path.splitext(os.path.basename(args.module))[0]
+    spec = importlib.util.spec_from_file_location(mod_name, os.path.abspath(args.module))
+    user = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(args.module)))  # its own sibling imports
+    try:
+        spec.loader.exec_module(user)
+    except Exception as e:
+        raise ExportError(f"--module {args.module} fails to import: {type(e).__name__}: {e}")
+    finally:
+        sys.path.pop(0)
+    try:
+        model = eval(args.constructor, vars(user))  # the user's own expression on the user's own code
+    except Exception as e:
+        raise ExportError(f"--constructor '{args.constructor}' fails in {args.module}: {type(e).__name__}: {e}")
+    if not isinstance(model, torch.nn.Module):
+        raise ExportError(f"--constructor '{args.constructor}' returned {type(model).__name__}, not a torch.nn.Module")
+    try:
+        model.load_state_dict(_load_state_dict_file(args.weights), strict=True)
+    except RuntimeError as e:
+        raise ExportError(f"state_dict of {args.weights} does not fit {args.constructor} of {args.module}: {e}")
+    info = dict(mean=list(IMAGENET_MEAN), std=list(IMAGENET_STD), input_size=args.input_size,
+                source=f"file {os.path.abspath(args.weights)} (sha256 {sha256_of(args.weights)}) loaded strictly into "
+                       f"{args.constructor} of {os.path.abspath(args.module)} (sha256 {sha256_of(args.module)})",
+                licence="NOASSERTION", architecture=f"{os.path.basename(args.module)}: {args.constructor}",
+                notes=[] if args.mean else ["mean/std: ImageNet's by default (--mean/--std not given)"])
+    return model, info
+
+
+# ----------------------------------------------------------------------------------------------
+# Feature taps and backward-pass changes
+# ----------------------------------------------------------------------------------------------
+#
+# Both are recorded into the traced graph by forward hooks (torch.jit.trace records whatever
+# tensor ops run, hooks included) and, for ReLUs and max-pools, by replacing
+# torch.nn.functional.relu / max_pool2d while tracing (nn.ReLU and nn.MaxPool2d call them too).
+# TorchScript keeps no Python autograd.Function, so a changed backward is written as a
+# straight-through identity whose forward value is exactly the original one:
+#
+#     y = f(x).detach() + (h(x) - h(x).detach())
+#
+# has the value f(x) + 0 = f(x) bit for bit (h(x) - h(x) is exactly 0 for finite h) and the
+# gradient dh/dx. h = gamma * x gives a scaled gradient (SGM), h = x an identity (LinBP), h =
+# silu(x) the SiLU derivative (BPA's ReLU), and h = the softmax-weighted sum of each window (the
+# weights detached) BPA's max-pool.
+
+BLOCK_RE = re.compile(r"(^|\.)layer\d+\.\d+$")
+SHORTCUT_NAMES = ("skip", "shortcut", "downsample")
+BACKWARD_DEFAULTS = {
+    # gamma 0.2: Wu et al. 2020 (and TransferAttack's sgm.py) for ResNets with iterative attacks.
+    "sgm": {"gamma": 0.2},
+    # stage layer3.1: TransferAttack's linbp.py / bpa.py setting for ResNet-50 (linbp_layer /
+    # bpa_layer '3_1'); temperature 10: TransferAttack's bpa.py temp_coef.
+    "linbp": {"stage": "layer3.1"},
+    "bpa": {"stage": "layer3.1", "temperature": 10.0},
+}
+
+
+def parse_backward(text):
+    """'sgm(gamma=0.5)' -> ('sgm', {'gamma': 0.5}) with defaults filled in; 'none' -> None."""
+    if text is None or text.strip() in ("", "none"):
+        return None
+    m = re.fullmatch(r"\s*([a-z]+)\s*(?:\((.*)\))?\s*", text)
+    if not m or m.group(1) not in BACKWARD_DEFAULTS:
+        raise ExportError(f"--backward '{text}': expected none, {', '.join(k + '(...)' for k in BACKWARD_DEFAULTS)}")
+    kind = m.group(1)
+    params = dict(BACKWARD_DEFAULTS[kind])
+    for item in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or key not in params:
+            raise ExportError(f"--backward '{text}': unknown parameter '{key}' of {kind} "
+                              f"(it takes {', '.join(params)})")
+        if isinstance(params[key], float):
+            try:
+                params[key] = float(value)
+            except ValueError:
+                raise ExportError(f"--backward '{text}': {key} must be a number, got '{value}'")
+        else:
+            params[key] = value.strip()
+    if kind == "sgm" and not 0.0 <= params["gamma"] <= 1.0:
+        raise ExportError(f"--backward '{text}': gamma must be in [0, 1]")
+    if kind == "bpa" and not params["temperature"] > 0:
+        raise ExportError(f"--backward '{text}': temperature must be positive")
+    return kind, params
+
+
+def backward_spec(change):
+    """The canonical spec the card records, every parameter written out."""
+    if change is None:
+        return "none"
+    kind, params = change
+    return kind + "(" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()) + ")"
+
+
+def _scaled_grad(y, gamma):
+    return y.detach() + gamma * (y - y.detach())
+
+
+def _linear_backward(out, x):
+    return out.detach() + (x - x.detach())
+
+
+def _silu_backward(out, x):
+    s = F.silu(x)
+    return out.detach() + (s - s.detach())
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _softmax_pool_backward(out, x, kernel_size, stride, padding, temperature):
+    """BPA's max-pool: the gradient of each output spread over its window by softmax(T * window)."""
+    kh, kw = _pair(kernel_size)
+    sh, sw = _pair(stride if stride else kernel_size)
+    ph, pw = _pair(padding)
+    n, c = x.shape[0], x.shape[1]
+    ho, wo = out.shape[2], out.shape[3]
+    # The window is what max-pool compares: padded places (-inf to max-pool) get no weight.
+    padded = F.pad(x.detach(), [pw, pw, ph, ph], value=float("-inf"))
+    w = F.softmax(temperature * F.unfold(padded, (kh, kw), stride=(sh, sw)).view(n, c, kh * kw, ho * wo), dim=2)
+    vals = F.unfold(x, (kh, kw), padding=(ph, pw), stride=(sh, sw)).view(n, c, kh * kw, ho * wo)
+    h = (w.detach() * vals).sum(2).view(n, c, ho, wo)
+    return out.detach() + (h - h.detach())
+
+
+class Surgery:
+    """Taps and a backward change installed on an eval-mode model for one trace.
+
+    A dry run of the plain model first records, per residual block (submodules named
+    layer<k>.<i>, in execution order): its ReLU calls (F.relu or nn.ReLU) and which of them
+    returns the block's output (the ReLU after the sum: never changed), the last parametric
+    submodule outside its shortcut (children named skip/shortcut/downsample), which ends the
+    residual branch; and each tap's shape. The traced run then changes exactly those places.
+    """
+
+    def __init__(self, model, taps, change, example):
+        self.model, self.taps, self.change = model, list(taps), change
+        self.modules = dict(model.named_modules())
+        for t in self.taps:
+            if t not in self.modules or t == "":
+                raise ExportError(f"--taps: the model has no submodule '{t}' (names as in model.named_modules(), "
+                                  f"e.g. {', '.join(n for n in list(self.modules)[1:6])})")
+        if len(set(self.taps)) != len(self.taps):
+            raise ExportError(f"--taps {','.join(self.taps)}: a name is repeated")
+        self.blocks = [n for n in self.modules if BLOCK_RE.search(n)]
+        self.sites = []
+        self._block_stack, self._relu_index = [], {}
+        self._recording = None
+        self.tap_values = {}
+        self._dry_run(example)
+
+    # -- the dry run -------------------------------------------------------------------------
+    def _dry_run(self, example):
+        rec = self._recording = dict(order=[], relus={}, outputs={}, leaves={}, tap_calls={}, tap_shapes={})
+        handles = []
+        try:
+            for name in self.blocks:
+                handles += self._block_hooks(name, record=True)
+            for name, mod in self.modules.items():
+                if name and not list(mod.children()) and any(True for _ in mod.parameters(recurse=False)):
+                    handles.append(mod.register_forward_hook(self._leaf_hook(name)))
+            for name in self.taps:
+                handles.append(self.modules[name].register_forward_hook(self._tap_record_hook(name)))
+            with torch.no_grad(), self._patched(record=True):
+                self.model(example)
+        finally:
+            for h in handles:
+                h.remove()
+            self._recording = None
+        for name in self.taps:
+            calls = rec["tap_calls"].get(name, 0)
+            if calls != 1:
+                raise ExportError(f"--taps {name}: that submodule runs {calls} times per forward; tap one that runs once")
+        self.tap_shapes = {n: rec["tap_shapes"][n] for n in self.taps}
+        self.block_order = rec["order"]
+        if self.change is None:
+            return
+        if not self.block_order:
+            raise ExportError(f"--backward {backward_spec(self.change)}: no residual blocks found (submodules named "
+                              f"layer<k>.<i>, as in torchvision's and the CIFAR ResNets); this model has "
+                              f"{', '.join(list(self.modules)[1:8])}, ...")
+        kind, params = self.change
+        if kind == "sgm":
+            self.active = list(self.block_order)
+            self.branch_ends = {}
+            for b in self.active:
+                ends = [n for n in rec["leaves"].get(b, [])
+                        if not any(part in SHORTCUT_NAMES for part in n[len(b) + 1:].split("."))]
+                if not ends:
+                    raise ExportError(f"--backward sgm: block {b} has no parametric submodule outside its shortcut")
+                self.branch_ends[ends[-1]] = b
+                self.sites.append(f"{ends[-1]} (end of the residual branch of {b})")
+        else:
+            stage = params["stage"]
+            if stage not in self.block_order:
+                starts = [b for b in self.block_order if b.startswith(stage + ".")]
+                if not starts:
+                    raise ExportError(f"--backward {kind}: stage '{stage}' is not a residual block of this model "
+                                      f"(blocks: {', '.join(self.block_order)})")
+                stage = starts[0]
+            self.change = (kind, dict(params, stage=stage))  # the card names the block it starts at
+            self.active = self.block_order[self.block_order.index(stage):]
+            self.branch_relus = {}
+            for b in self.active:
+                calls = rec["relus"].get(b, [])
+                out_idx = [i for i, is_out in enumerate(calls) if is_out]
+                branch = [i for i in range(len(calls)) if i not in out_idx]
+                if not branch:
+                    raise ExportError(f"--backward {kind}: block {b} calls no ReLU (F.relu / nn.ReLU) inside its "
+                                      "residual branch; ReLUs called as torch.relu or x.relu() are not reachable")
+                self.branch_relus[b] = set(branch)
+                self.sites.append(f"{b}: ReLU call(s) {','.join(str(i + 1) for i in branch)} of {len(calls)}")
+            if kind == "bpa":
+                pools = rec.get("pools", 0)
+                self.sites.append(f"every max-pool ({pools} call(s))")
+
+    def _block_hooks(self, name, record):
+        mod = self.modules[name]
+
+        def pre(m, inp):
+            self._block_stack.append(name)
+            self._relu_index[name] = 0
+            if record:
+                if name in self._recording["order"]:
+                    raise ExportError(f"residual block {name} runs more than once per forward")
+                self._recording["order"].append(name)
+                self._recording["relus"][name] = []
+
+        def post(m, inp, out):
+            self._block_stack.pop()
+            if record:
+                self._recording["relus"][name] = [o is out for o in self._recording["relus"][name]]
+        return [mod.register_forward_pre_hook(pre), mod.register_forward_hook(post)]
+
+    def _leaf_hook(self, name):
+        def hook(m, inp, out):
+            if self._block_stack:
+                self._recording["leaves"].setdefault(self._block_stack[-1], []).append(name)
+        return hook
+
+    def _tap_record_hook(self, name):
+        def hook(m, inp, out):
+            if not isinstance(out, torch.Tensor):
+                raise ExportError(f"--taps {name}: that submodule returns {type(out).__name__}, not a tensor")
+            self._recording["tap_calls"][name] = self._recording["tap_calls"].get(name, 0) + 1
+            self._recording["tap_shapes"][name] = [int(d) for d in out.shape[1:]]
+        return hook
+
+    # -- F.relu / F.max_pool2d replacements -------------------------------------------------
+    def _patched(self, record):
+        surgery = self
+        orig_relu, orig_pool = F.relu, F.max_pool2d
+
+        def relu(input, inplace=False):
+            block = surgery._block_stack[-1] if surgery._block_stack else None
+            if record:
+                out = orig_relu(input, inplace=inplace)
+                if block is not None:
+                    surgery._recording["relus"][block].append(out)
+                return out
+            if block is None or block not in surgery.branch_relus_or_empty():
+                return orig_relu(input, inplace=inplace)
+            i = surgery._relu_index[block]
+            surgery._relu_index[block] = i + 1
+            if i not in surgery.branch_relus[block]:
+                return orig_relu(input, inplace=inplace)
+            out = orig_relu(input)
+            return _linear_backward(out, input) if surgery.change[0] == "linbp" else _silu_backward(out, input)
+
+        def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                       return_indices=False):
+            if record:
+                surgery._recording["pools"] = surgery._recording.get("pools", 0) + 1
+            out = orig_pool(input, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode,
+                            return_indices=return_indices)
+            if record or surgery.change is None or surgery.change[0] != "bpa":
+                return out
+            if return_indices or ceil_mode or _pair(dilation) != (1, 1):
+                raise ExportError("--backward bpa: a max-pool with return_indices, ceil_mode or dilation is not "
+                                  "supported")
+            return _softmax_pool_backward(out, input, kernel_size, stride, padding, surgery.change[1]["temperature"])
+
+        class Ctx:
+            def __enter__(self):
+                F.relu, F.max_pool2d = relu, max_pool2d
+
+            def __exit__(self, *exc):
+                F.relu, F.max_pool2d = orig_relu, orig_pool
+        return Ctx()
+
+    def branch_relus_or_empty(self):
+        return getattr(self, "branch_relus", {})
+
+    # -- the traced run ----------------------------------------------------------------------
+    def trace(self, example):
+        """torch.jit.trace of (logits, *taps) with the backward change in the graph."""
+        handles = []
+        for mod in self.modules.values():
+            if isinstance(mod, torch.nn.ReLU):
+                mod.inplace = False  # same values; a tap must not be overwritten by a later in-place ReLU
+        try:
+            for name in self.blocks:
+                handles += self._block_hooks(name, record=False)
+            if self.change is not None and self.change[0] == "sgm":
+                gamma = self.change[1]["gamma"]
+                for end in self.branch_ends:
+                    handles.append(self.modules[end].register_forward_hook(lambda m, i, o: _scaled_grad(o, gamma)))
+            for name in self.taps:
+                handles.append(self.modules[name].register_forward_hook(self._tap_hook(name)))
+            wrapper = _TapsWrapper(self.model, self.taps, self.tap_values)
+            with torch.no_grad(), self._patched(record=False):
+                if not self.taps:
+                    return torch.jit.trace(wrapper, example, check_trace=False)
+                # forward, and per tap k a method from_tap_<k>(x, a): the forward with tap k's
+                # output replaced by a (logits only), so a loss can differentiate with respect
+                # to a tap (feature-level attacks' aggregate gradients) or feed a changed
+                # activation on (ILPD's decayed perturbation).
+                inputs = {"forward": example}
+                for k, name in enumerate(self.taps):
+                    a = torch.zeros([example.shape[0]] + self.tap_shapes[name], dtype=example.dtype)
+                    inputs[f"from_tap_{k}"] = (example, a)
+                return torch.jit.trace_module(wrapper, inputs, check_trace=False)
+        finally:
+            for h in handles:
+                h.remove()
+
+    def _tap_hook(self, name):
+        def hook(m, inp, out):
+            self.tap_values[name] = out
+            replaced = self.tap_values.get(("replace", name))
+            return replaced if replaced is not None else None
+        return hook
+
+
+class _TapsWrapper(torch.nn.Module):
+    def __init__(self, model, taps, values):
+        super().__init__()
+        self.model = model
+        self._taps, self._values = taps, values
+
+    def forward(self, x):
+        self._values.clear()
+        logits = self.model(x)
+        if not self._taps:
+            return logits
+        return (logits,) + tuple(self._values[n] for n in self._taps)
+
+    def _from_tap(self, k, x, a):
+        self._values.clear()
+        self._values[("replace", self._taps[k])] = a
+        try:
+            return self.model(x)
+        finally:
+            self._values.clear()
+
+
+# from_tap_<k> for up to 16 taps (trace_module traces methods the class defines).
+for _k in range(16):
+    setattr(_TapsWrapper, f"from_tap_{_k}", (lambda k: lambda self, x, a: self._from_tap(k, x, a))(_k))
+
+
 # ----------------------------------------------------------------------------------------------
 # Export, evaluation, card
 # ----------------------------------------------------------------------------------------------
@@ -235,10 +638,23 @@ def evaluate(model, card, folder, label_base, batch_size=32, limit=None):
 
 
 def export(args):
-    model, info = build_timm(args) if args.source == "timm" else build_torchvision(args)
+    if args.source == "python":
+        model, info = build_python(args)
+    else:
+        if not args.arch:
+            raise ExportError(f"--source {args.source} needs --arch")
+        model, info = build_timm(args) if args.source == "timm" else build_torchvision(args)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
+    label = args.arch or args.constructor
+    taps = [t.strip() for t in args.taps.split(",") if t.strip()] if args.taps else []
+    if len(taps) > 16:
+        raise ExportError(f"--taps: at most 16 taps, got {len(taps)}")
+    change = parse_backward(args.backward)
+    special = bool(taps) or change is not None
+    if special and args.script:
+        raise ExportError("--taps and --backward are recorded by torch.jit.trace: use --trace (the default)")
 
     size = args.input_size or info["input_size"]
     mean = [float(v) for v in args.mean.split(",")] if args.mean else info["mean"]
@@ -250,15 +666,23 @@ def export(args):
     with torch.no_grad():
         eager = model(example)
     if not isinstance(eager, torch.Tensor) or eager.dim() != 2:
-        raise ExportError(f"{args.arch} does not return a [N, classes] tensor in eval mode (got {type(eager)})")
+        raise ExportError(f"{label} does not return a [N, classes] tensor in eval mode (got {type(eager)})")
     if args.script and args.arch in ("inception_v3", "googlenet"):
         raise ExportError(f"{args.arch} cannot be exported with --script (its scripted forward returns a named "
                           "tuple); use --trace")
+    surgery = Surgery(model, taps, change, example[:1]) if special else None
     with torch.no_grad():
-        ts = torch.jit.script(model) if args.script else torch.jit.trace(model, example[:1])
+        if args.script:
+            ts = torch.jit.script(model)
+        elif surgery is not None:
+            plain = torch.jit.trace(model, example[:1])  # the reference for "forward unchanged"
+            ts = surgery.trace(example[:1])
+        else:
+            ts = torch.jit.trace(model, example[:1])
     ts.eval()
 
-    name = args.name or args.arch
+    name = args.name or (args.arch if args.source != "python"
+                         else os.path.splitext(os.path.basename(args.weights))[0])
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, name + ".pt")
     ts.save(path)
@@ -267,7 +691,29 @@ def export(args):
     loaded = torch.jit.load(path)
     loaded.eval()
     with torch.no_grad():
-        diff = (loaded(example) - eager).abs().max().item()
+        out = loaded(example)
+        logits = out[0] if taps else out
+        diff = (logits - eager).abs().max().item()
+        if surgery is not None:
+            # Taps and backward changes must leave the forward exactly as the plain trace computes it.
+            ref = plain(example)
+            if not torch.equal(logits, ref):
+                raise ExportError(f"the exported forward differs from the plain trace by "
+                                  f"{(logits - ref).abs().max().item()} (taps/--backward must not change it)")
+            if taps:
+                if not isinstance(out, tuple) or len(out) != 1 + len(taps):
+                    raise ExportError(f"exported model returns {type(out).__name__}, expected a tuple of "
+                                      f"{1 + len(taps)} tensors")
+                for t, v in zip(taps, out[1:]):
+                    if [int(d) for d in v.shape] != [example.shape[0]] + surgery.tap_shapes[t]:
+                        raise ExportError(f"tap {t} has shape {list(v.shape)} in the exported model, expected "
+                                          f"{[example.shape[0]] + surgery.tap_shapes[t]}")
+                for k, (t, v) in enumerate(zip(taps, out[1:])):
+                    # Feeding a tap its own value back must give the forward's logits exactly.
+                    again = getattr(loaded, f"from_tap_{k}")(example, v)
+                    if not torch.equal(again, logits):
+                        raise ExportError(f"from_tap_{k} ({t}) fed the tap's own value differs from the forward by "
+                                          f"{(again - logits).abs().max().item()}")
     if diff > 1e-3 * max(1.0, eager.abs().max().item()):
         raise ExportError(f"exported model differs from the eager one by {diff}")
     num_classes = int(eager.shape[1])
@@ -295,6 +741,9 @@ def export(args):
         "clean_top1_split": None,
         "clean_top1_n": None,
         "architecture": info["architecture"],
+        "taps": [{"name": t, "shape": surgery.tap_shapes[t]} for t in taps],
+        "backward": backward_spec(surgery.change if surgery is not None else None),
+        "backward_sites": surgery.sites if surgery is not None else [],
         "notes": "; ".join(info["notes"] + ([args.notes] if args.notes else [])),
         "export": f"torch {torch.__version__} torch.jit.{'script' if args.script else 'trace'}, eval mode, "
                   f"float32, CPU, by advspark tools/export_model.py",
@@ -318,9 +767,17 @@ def export(args):
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--source", choices=["torchvision", "timm"], default="torchvision")
-    ap.add_argument("--arch", required=True, help="architecture name, e.g. resnet50")
-    ap.add_argument("--weights", default="DEFAULT", help="DEFAULT | <enum name> | path.pth | random")
+    ap.add_argument("--source", choices=["torchvision", "timm", "python"], default="torchvision")
+    ap.add_argument("--arch", default=None, help="architecture name, e.g. resnet50 (torchvision, timm)")
+    ap.add_argument("--module", default=None, help="--source python: the .py file defining the model")
+    ap.add_argument("--constructor", default=None,
+                    help="--source python: expression building the model in that module, e.g. 'CifarResNet(20)'")
+    ap.add_argument("--taps", default=None, help="submodules whose outputs the TorchScript also returns, "
+                    "e.g. layer2,layer3.1")
+    ap.add_argument("--backward", default=None, help="backward-pass change: none | sgm(gamma=0.2) | "
+                    "linbp(stage=layer3.1) | bpa(stage=layer3.1,temperature=10)")
+    ap.add_argument("--weights", default="DEFAULT", help="DEFAULT | <enum name> | path.pth | random "
+                    "(--source python: path.pth)")
     ap.add_argument("--input-size", type=int, default=None,
                     help="square input size (default: from the weights' preset / pretrained_cfg, else 224)")
     ap.add_argument("--out", required=True, help="output folder")

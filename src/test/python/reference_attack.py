@@ -99,7 +99,9 @@ class Member:
         """Dataset-column logits z_k of pixel-space input x01 (float32 NCHW in [0,1])."""
         if list(x01.shape[-2:]) != self.input_size:
             x01 = F.interpolate(x01.double(), size=self.input_size, mode="bilinear", align_corners=False).float()
-        return self.model((x01 - self.mean) / self.std)[:, self.offset:self.offset + self.classes]
+        out = self.model((x01 - self.mean) / self.std)
+        out = out[0] if isinstance(out, tuple) else out  # a model exported with taps: (logits, taps...)
+        return out[:, self.offset:self.offset + self.classes]
 
 
 class Ensemble:
@@ -138,7 +140,8 @@ class Ensemble:
             x = x01
             if list(x.shape[-2:]) != m.input_size:
                 x = F.interpolate(x, size=m.input_size, mode="bilinear", align_corners=False)
-            zm = m.model64((x - m.mean.double()) / m.std.double())[:, m.offset:m.offset + m.classes]
+            zm = m.model64((x - m.mean.double()) / m.std.double())
+            zm = (zm[0] if isinstance(zm, tuple) else zm)[:, m.offset:m.offset + m.classes]
             term = zm * (m.weight / total)
             z = term if z is None else z + term
         return z

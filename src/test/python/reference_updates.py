@@ -102,6 +102,18 @@ import reference_parts  # noqa: E402
 #                                   is an array (batch-shaped, or shaped like `like`) Java traced (GradientOracle#trace) or None; a
 #                                   strategy that continues from it appends (own == Java's) element
 #                                   masks to its inner_agree (min_ensemble_inner_agree).
+#   LOSSES[name] = factory(meta, params) -> a loss on the surrogates' feature taps (meta "loss",
+#                                   e.g. fia(tap=layer2)), used instead of loss_fn's logit losses:
+#       prepare(x0, y, t, rngs, ctx) -> {name: (own, java)}: its per-attack state at the clean
+#                                   images, computed before the start (consuming the streams as
+#                                   the Java loss does); ctx.ens the ensemble, ctx.traced(name,
+#                                   like) the array Java traced at step 0 (the loss's prepared
+#                                   state, FeatureLoss) or None, ctx.agree a dict of element
+#                                   agreements to report (min_loss_state_agree). The pairs are
+#                                   compared by relative L2 (max_loss_state_rel_l2); the steps use
+#                                   the plug-in's own state.
+#       loss(inp, y, t, n)          the loss of model inputs inp (row r is image r % n; y, t tiled),
+#                                   summed over rows, replacing loss(ens.logits(inp), y, t)
 #   META                            the dump's meta.json (epsPixels, stepSizePixels, ...), filled by
 #                                   main() before the plug-ins load, for parts that need the budget
 #   INPUT_CONTEXT                   for INPUTS functions with an inner step through the models
@@ -117,7 +129,7 @@ import reference_parts  # noqa: E402
 # input transforms' draws in). A plug-in registers with `import reference_updates`: load_plugins
 # makes that name this running module (run as a script it is __main__, and a plain import would
 # load a second copy whose dicts main() never reads).
-RULES, INPUTS, GRADIENTS, ENSEMBLES, META = {}, {}, {}, {}, {}
+RULES, INPUTS, GRADIENTS, ENSEMBLES, LOSSES, META = {}, {}, {}, {}, {}, {}
 
 
 class _InputContext:
@@ -421,9 +433,11 @@ def main(argv=None):
     t = torch.tensor(meta["targets0"], dtype=torch.int64)
     read = lambda name: _f32_read(os.path.join(d, name), shape)  # noqa: E731
     exists = lambda name: os.path.exists(os.path.join(d, name))  # noqa: E731
-    loss = loss_fn(meta["loss"])
     META.update(meta)
     load_plugins()
+    loss_name, loss_params = parse_spec(meta["loss"])
+    feature = LOSSES[loss_name](meta, loss_params) if loss_name in LOSSES else None
+    loss = None if feature is not None else loss_fn(meta["loss"])
     rule_name, rule_params = parse_spec(meta["update"])
     plugin = RULES[rule_name](meta, rule_params) if rule_name in RULES else None
     discrete = set(getattr(plugin, "discrete", ()))
@@ -459,8 +473,13 @@ def main(argv=None):
         k = inp.shape[0] // shape[0]
         out = []
         for j, head in enumerate(heads):
-            (g,) = torch.autograd.grad(loss(head(inp), y.repeat(k), t.repeat(k)) / k, p,
-                                       retain_graph=j < len(heads) - 1)
+            if feature is not None:
+                if f64:
+                    raise NotImplementedError("feature losses have no float64 path")
+                value = feature.loss(inp, y.repeat(k), t.repeat(k), shape[0])
+            else:
+                value = loss(head(inp), y.repeat(k), t.repeat(k))
+            (g,) = torch.autograd.grad(value / k, p, retain_graph=j < len(heads) - 1)
             for spec in gradients:
                 g = gradient_transform(spec, g.float()).double() if f64 else gradient_transform(spec, g)
             out.append(g)
@@ -522,6 +541,18 @@ def main(argv=None):
 
     # The streams as Java consumed them: the init's draws first, then per step.
     rngs = [JavaRandom(s) for s in seeds]
+    loss_state, loss_agree = {}, {}
+    if feature is not None:
+        # The loss's per-attack state first (its draws before the start's), as the Java engine.
+        class LossContext:
+            pass
+        lctx = LossContext()
+        lctx.ens, lctx.agree = ens, loss_agree
+        lctx.traced = lambda name, like=None: (
+            _f32_read(os.path.join(d, f"step_0_next_{name}.f32"), list(like.shape) if like is not None else shape)
+            if exists(f"step_0_next_{name}.f32") else None)
+        for name, (own, java) in feature.prepare(x0, y, t, rngs, lctx).items():
+            loss_state[name] = _rel_l2(java, own) if java is not None else float("inf")
     x_start = start(meta, x0, t, rule.eps, rngs)
     init_agree = _frac((read("step_0_x.f32") - x_start).abs() < 1e-6)
     steps = []
@@ -582,6 +613,9 @@ def main(argv=None):
         last = read(f"step_{meta['steps'] - 1}_next_x.f32")
         final_agree = _frac((read("final_x.f32") - image(last)).abs() < 1e-6)
     report = dict(steps=steps, init_x_agree=init_agree, final_x_agree=final_agree,
+                  loss_state_rel_l2=loss_state, loss_state_agree=loss_agree,
+                  max_loss_state_rel_l2=max(loss_state.values(), default=0.0),
+                  min_loss_state_agree=min(loss_agree.values(), default=1.0),
                   max_grad_rel_l2=max(r["grad_rel_l2"] for r in steps),
                   max_ensemble_grad_rel_l2=max((r.get("ensemble_grad_rel_l2", 0.0) for r in steps), default=0.0),
                   max_ensemble_rel_l2=max((r.get("ensemble_rel_l2", 0.0) for r in steps), default=0.0),

@@ -10,7 +10,11 @@ import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.ensemble.EnsembleStrategy;
 import io.advspark.attack.gradient.GradientTransform;
+import io.advspark.attack.init.ZeroInit;
 import io.advspark.attack.input.InputTransform;
+import io.advspark.attack.loss.FeatureLoss;
+import io.advspark.attack.loss.FeatureProbe;
+import io.advspark.attack.loss.Loss;
 import io.advspark.attack.update.GradientOracle;
 import io.advspark.attack.update.UpdateRule;
 import io.advspark.model.Autograd;
@@ -50,6 +54,11 @@ import java.util.List;
  * a fifth of the perturbation's L2 norm: white-box success on the CIFAR ResNets fell from 100 %
  * to 26 % with {@code gaussian(sigma=0.7)} (docs/perturbation-filters.md).
  *
+ * With a feature-level loss ({@link FeatureLoss}: ILA, FIA, NAA) the loss reads every member's
+ * tap instead of the ensemble's logits; its per-attack state is prepared once, before the start,
+ * at the clean images (tap activations and tap gradients over many rows cut under the row cap,
+ * ILA's reference attack run by a nested engine), and read by every step.
+ *
  * Each iteration's graph lives in a scratch manager that is closed at the end of the step, so
  * native memory stays flat across steps and batches.
  */
@@ -64,6 +73,11 @@ public final class AttackEngine {
     private final Attack attack;
     private final Ensemble ensemble;
     private final int maxRows;
+    /**
+     * The feature loss's per-attack state of the batch this thread is running (empty for other
+     * losses): per thread, so one engine may run batches on several threads at once.
+     */
+    private final ThreadLocal<java.util.Map<String, NDArray>> prepared = ThreadLocal.withInitial(java.util.Map::of);
 
     public AttackEngine(Attack attack, Ensemble ensemble) {
         this(attack, ensemble, DEFAULT_MAX_ROWS);
@@ -88,6 +102,22 @@ public final class AttackEngine {
             // The member queries draw no dropout masks yet (their rows differ per query).
             throw new IllegalArgumentException("attack.ensemble " + attack.ensembleMode().spec()
                     + " does not combine with attack.augment " + augmentSpecs() + " yet");
+        }
+        if (attack.loss() instanceof FeatureLoss fl) {
+            // A member's activations cannot be fused with another's: the loss is a share-weighted
+            // sum of the members' own losses, which no strategy head or other fusion expresses.
+            if (attack.strategy() != null || attack.fusion() != EnsembleMode.LOGITS || !attack.augments().isEmpty()) {
+                throw new IllegalArgumentException("loss " + fl.spec() + " (a feature-level loss) takes the logit ensemble"
+                        + " without attack.augment only, not ensemble=" + attack.ensembleMode().spec()
+                        + (attack.augments().isEmpty() ? "" : " augment=" + augmentSpecs()));
+            }
+            for (Classifier m : ensemble.members()) {
+                if (m.card().taps().stream().noneMatch(t -> t.name().equals(fl.tap()))) {
+                    throw new IllegalArgumentException("loss " + fl.spec() + ": model " + m.card().name() + " has no tap '"
+                            + fl.tap() + "' (its card lists " + m.card().taps().stream().map(t -> t.name()).toList()
+                            + "; export it with tools/export_model.py --taps, docs/exporting.md)");
+                }
+            }
         }
         if (!attack.augments().isEmpty()) {
             // The driver's model check has run the full probe; here only a cheap look at the
@@ -181,6 +211,19 @@ public final class AttackEngine {
             NDArray lo = x0.sub(eps01);
             NDArray hi = x0.add(eps01);
             NDArray g = guides == null ? null : batch.create(guides, new Shape(shape));
+            // A feature loss's per-attack state, at the clean images, before the start (its draws first).
+            prepared.remove();
+            if (attack.loss() instanceof FeatureLoss fl) {
+                StepContext pre = new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g);
+                Probe probe = new Probe(x0, labels0, targets0, rng, batch, observer);
+                prepared.set(fl.prepare(probe, pre));
+                for (var e : prepared.get().entrySet()) {
+                    e.getValue().attach(batch);
+                    if (observer != null) {
+                        observer.onState(0, e.getKey(), null, e.getValue());
+                    }
+                }
+            }
             NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g));
             x = NDArrays.minimum(NDArrays.maximum(x, lo), hi).clip(0f, 1f);
             UpdateRule.State state = attack.update().start(x0, batch);
@@ -251,6 +294,8 @@ public final class AttackEngine {
                 return new Result(image(x, lo, hi, last).toFloatArray(), zeroSteps.toIntArray());
             }
             return new Result(x.toFloatArray(), zeroSteps.toIntArray());
+        } finally {
+            prepared.remove(); // its arrays closed with the batch's memory
         }
     }
 
@@ -425,6 +470,117 @@ public final class AttackEngine {
                 observer.onState(ctx.step(), name, null, value);
             }
         }
+    }
+
+    /** What a feature loss asks for while it prepares (see {@link FeatureProbe}). */
+    private final class Probe implements FeatureProbe {
+        private final NDArray clean;
+        private final int[] labels0;
+        private final int[] targets0;
+        private final Draws draws;
+        private final NDManager batch;
+        private final StepObserver observer;
+
+        Probe(NDArray clean, int[] labels0, int[] targets0, Draws draws, NDManager batch, StepObserver observer) {
+            this.clean = clean;
+            this.labels0 = labels0;
+            this.targets0 = targets0;
+            this.draws = draws;
+            this.batch = batch;
+            this.observer = observer;
+        }
+
+        @Override
+        public Ensemble ensemble() {
+            return ensemble;
+        }
+
+        @Override
+        public NDArray clean() {
+            return clean;
+        }
+
+        @Override
+        public NDManager manager() {
+            return batch;
+        }
+
+        @Override
+        public List<NDArray> taps(int rows, Rows images, String tap) {
+            return perMember(rows, images, (member, chunk, from, to, scratch) ->
+                    Autograd.noGrad(() -> member.features(chunk).tap(tap)));
+        }
+
+        @Override
+        public List<NDArray> tapGradients(int rows, Rows images, String tap, Loss objective) {
+            int n = labels0.length;
+            return perMember(rows, images, (member, chunk, from, to, scratch) -> {
+                NDArray a = Autograd.noGrad(() -> member.features(chunk).tap(tap));
+                int[] y = new int[to - from];
+                int[] t = new int[to - from];
+                for (int r = from; r < to; r++) {
+                    y[r - from] = labels0[r % n];
+                    t[r - from] = targets0[r % n];
+                }
+                return Autograd.gradient(a, leaf -> objective.of(member.logitsFromTap(chunk, tap, leaf), y, t), scratch);
+            });
+        }
+
+        /** Micro-batches of at most maxRows rows, built once each in row order, through every member in turn. */
+        private List<NDArray> perMember(int rows, Rows images, MemberChunk f) {
+            int members = ensemble.members().size();
+            List<NDList> parts = new ArrayList<>(members);
+            for (int i = 0; i < members; i++) {
+                parts.add(new NDList());
+            }
+            try (NDManager scratch = batch.newSubManager()) {
+                for (int from = 0; from < rows; from += maxRows) {
+                    int to = Math.min(rows, from + maxRows);
+                    NDArray chunk = images.of(from, to, scratch);
+                    chunk.attach(scratch);
+                    for (int i = 0; i < members; i++) {
+                        Classifier member = ensemble.members().get(i);
+                        if (observer != null) {
+                            observer.onForward(-1, i, member.card().name(), to - from);
+                        }
+                        NDArray out = f.apply(member, chunk, from, to, scratch);
+                        out.attach(scratch);
+                        parts.get(i).add(out);
+                    }
+                }
+                List<NDArray> out = new ArrayList<>(members);
+                for (NDList p : parts) {
+                    NDArray all = p.size() == 1 ? p.get(0) : NDArrays.concat(p, 0);
+                    // A copy the batch owns: the scratch (and the slices' parents) close here.
+                    NDArray kept = all.duplicate();
+                    kept.attach(batch);
+                    out.add(kept);
+                }
+                return out;
+            }
+        }
+
+        @Override
+        public NDArray runReference(UpdateRule update, Loss loss, int steps) {
+            Attack ref = new Attack(attack.epsPixels(), attack.stepSizePixels(), steps, new ZeroInit(), List.of(), loss,
+                    List.of(), update, null);
+            long[] shape = clean.getShape().getShape();
+            float[] out = new AttackEngine(ref, ensemble, maxRows).run(clean.toFloatArray(), shape, labels0, targets0, draws,
+                    batch, null);
+            return batch.create(out, clean.getShape());
+        }
+
+        @Override
+        public void trace(String name, NDArray value) {
+            if (observer != null) {
+                observer.onState(0, name, null, value);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface MemberChunk {
+        NDArray apply(Classifier member, NDArray chunk, int from, int to, NDManager scratch);
     }
 
     private static List<NDArray> firsts(List<List<NDArray>> perPoint) {
@@ -689,6 +845,19 @@ public final class AttackEngine {
                 parts.add(Autograd.gradient(chunk, leaf -> {
                     NDArray loss = headLoss(head, leaf, first, labels0.length, yc, gc, ctx, observer);
                     return k == 1 ? loss : loss.div((float) k);
+                }, scratch));
+                continue;
+            }
+            if (attack.loss() instanceof FeatureLoss fl) {
+                int images = labels0.length;
+                parts.add(Autograd.gradient(chunk, leaf -> {
+                    if (observer != null) {
+                        for (int i = 0; i < ensemble.members().size(); i++) {
+                            observer.onForward(ctx.step(), i, ensemble.members().get(i).card().name(), size);
+                        }
+                    }
+                    NDArray loss = fl.of(ensemble, leaf, prepared.get(), first, images, yc, gc);
+                    return k == 1 ? loss : loss.div(Autograd.scalar(scratch, (float) k));
                 }, scratch));
                 continue;
             }

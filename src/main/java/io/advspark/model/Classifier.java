@@ -121,8 +121,16 @@ public final class Classifier implements AutoCloseable {
 
     /** The module's TorchScript methods (a traced model has only {@code forward}). */
     public List<String> methods() {
-        return List.of(JniUtils.getMethodNames(block));
+        List<String> m = methodNames;
+        if (m == null) {
+            m = List.of(JniUtils.getMethodNames(block));
+            methodNames = m;
+        }
+        return m;
     }
+
+    /** The module's method names, asked once (a loaded module's methods never change). */
+    private volatile List<String> methodNames;
 
     /**
      * Whether the module exports the dropout-site methods ({@code dropout_shapes} and
@@ -179,10 +187,9 @@ public final class Classifier implements AutoCloseable {
         }
     }
 
-    /** Raw model output for already preprocessed input (used to check the card). */
+    /** Raw model output for already preprocessed input (used to check the card): the logits, output 0. */
     public NDArray rawForward(NDArray input) {
-        NDList out = IValueUtils.forward(block, new NDList(input), true);
-        return out.head();
+        return rawForwardAll(input, null).head();
     }
 
     /**
@@ -191,8 +198,17 @@ public final class Classifier implements AutoCloseable {
      * in eval mode. Differentiable with respect to {@code input}; the masks are constants.
      */
     public NDArray rawForward(NDArray input, NDList masks) {
+        return rawForwardAll(input, masks).head();
+    }
+
+    /**
+     * Every output of the module for already preprocessed input: the logits, then (a model
+     * exported with taps, whose TorchScript returns a tuple) each tap in the card's order. DJL
+     * flattens a returned tuple of tensors into the list.
+     */
+    public NDList rawForwardAll(NDArray input, NDList masks) {
         if (masks == null) {
-            return rawForward(input);
+            return IValueUtils.forward(block, new NDList(input), true);
         }
         // DJL's NDList conventions: arrays named "name[]" travel as one List[Tensor] argument, an
         // array named "module_method:m" selects method m (and is not passed).
@@ -205,7 +221,7 @@ public final class Classifier implements AutoCloseable {
         NDArray method = input.getManager().create(0f);
         method.setName("module_method:" + FORWARD_MASKED);
         in.add(method);
-        return IValueUtils.forward(block, in, true).head();
+        return IValueUtils.forward(block, in, true);
     }
 
     /**
@@ -225,8 +241,98 @@ public final class Classifier implements AutoCloseable {
     /**
      * As {@link #logits(NDArray)}, with the model's dropout sites multiplied by {@code masks}
      * (see {@link #rawForward(NDArray, NDList)}); null masks give the plain eval-mode forward.
+     * For a model with taps this is output 0 of the same forward (the taps are dropped).
      */
     public NDArray logits(NDArray x, NDList masks) {
+        return forward(x, masks).logits();
+    }
+
+    /**
+     * The dataset logits and the card's taps of one forward, all in {@code x}'s manager and in
+     * the autograd graph: a feature-level loss built on a tap is differentiated with respect to
+     * {@code x} through the same graph as the logits (and through the model's exported backward
+     * change, if any).
+     *
+     * @param logits as {@link #logits(NDArray)}
+     * @param taps tap name to activation {@code [N, *tap.shape()]}, in the card's order (empty for a
+     *     plain model)
+     */
+    public record Features(NDArray logits, java.util.Map<String, NDArray> taps) {
+        /** The activation of tap {@code name}; fails naming the taps there are. */
+        public NDArray tap(String name) {
+            NDArray a = taps.get(name);
+            if (a == null) {
+                throw new IllegalArgumentException("no tap '" + name + "' (this model has " + taps.keySet() + ")");
+            }
+            return a;
+        }
+    }
+
+    /** Logits and taps of pixels {@code x} in [0,1] (see {@link Features}). */
+    public Features features(NDArray x) {
+        return forward(x, null);
+    }
+
+    /** Prefix of the TorchScript methods {@code from_tap_<k>(x, a)} of a tapped export (see {@link #logitsFromTap}). */
+    public static final String FROM_TAP = "from_tap_";
+
+    /**
+     * Dataset logits of pixels {@code x} with the activation at tap {@code tap} replaced by
+     * {@code activation} ({@code [N, *tap.shape()]}): the exporter's {@code from_tap_<k>(x, a)},
+     * k the tap's position in the card. In the graph of both {@code x} and {@code activation}, so
+     * a loss can be differentiated with respect to a tap (make the activation a leaf) or carry a
+     * changed activation on (ILPD). Feeding a tap its own value gives {@link #logits(NDArray)}
+     * exactly (the exporter checks it).
+     *
+     * @throws IllegalArgumentException naming the taps there are, or asking for a re-export when
+     *     the file predates these methods
+     */
+    public NDArray logitsFromTap(NDArray x, String tap, NDArray activation) {
+        List<ModelCard.Tap> taps = card.taps();
+        int k = -1;
+        for (int i = 0; i < taps.size(); i++) {
+            if (taps.get(i).name().equals(tap)) {
+                k = i;
+            }
+        }
+        if (k < 0) {
+            throw new IllegalArgumentException("model " + card.name() + " has no tap '" + tap + "' (its card lists "
+                    + taps.stream().map(ModelCard.Tap::name).toList() + ")");
+        }
+        String method = FROM_TAP + k;
+        if (!methods().contains(method)) {
+            throw new IllegalArgumentException("model " + card.name() + " has no method " + method
+                    + ": re-export it with tools/export_model.py --taps (files exported before feature losses lack it)");
+        }
+        Shape s = x.getShape();
+        int rows = (int) s.get(0);
+        int padded = (rows + MIN_ROWS - 1) / MIN_ROWS * MIN_ROWS;
+        NDArray in = prepare(padRows(x, rows, padded), s);
+        NDList args = new NDList(3);
+        args.add(in);
+        args.add(padRows(activation, rows, padded));
+        NDArray marker = in.getManager().create(0f);
+        marker.setName("module_method:" + method);
+        args.add(marker);
+        NDList outs = IValueUtils.forward(block, args, true);
+        NDArray raw = rows(outs.head(), rows, padded, x);
+        return card.labelOffset() == 0 && card.datasetClasses() == card.numClasses() ? raw
+                : raw.get(new NDIndex(":, {}:{}", card.labelOffset(), card.labelOffset() + card.datasetClasses()));
+    }
+
+    /** Resize (if needed) and normalisation of already padded pixels, as every forward does. */
+    private NDArray prepare(NDArray in, Shape s) {
+        if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
+            int inH = (int) s.get(2);
+            int inW = (int) s.get(3);
+            BilinearResize plan = resizes.computeIfAbsent(((long) inH << 32) | inW,
+                    k -> new BilinearResize(manager, inH, inW, card.inputHeight(), card.inputWidth()));
+            in = plan.apply(in);
+        }
+        return in.sub(mean).div(std);
+    }
+
+    private Features forward(NDArray x, NDList masks) {
         Shape s = x.getShape();
         // libtorch's CPU kernels give a row other float sums depending on where it falls in the
         // batch: measured on the demo CNNs, a row in a full group of 4 comes out the same in any
@@ -245,28 +351,33 @@ public final class Classifier implements AutoCloseable {
             }
             masks = m;
         }
-        if (s.get(2) != card.inputHeight() || s.get(3) != card.inputWidth()) {
-            int inH = (int) s.get(2);
-            int inW = (int) s.get(3);
-            BilinearResize plan = resizes.computeIfAbsent(((long) inH << 32) | inW,
-                    k -> new BilinearResize(manager, inH, inW, card.inputHeight(), card.inputWidth()));
-            in = plan.apply(in);
+        in = prepare(in, s);
+        NDList outs = rawForwardAll(in, masks);
+        List<ModelCard.Tap> taps = card.taps();
+        if (outs.size() != 1 + taps.size()) {
+            throw new IllegalStateException("model " + card.name() + " returned " + outs.size()
+                    + " output(s) but its card lists " + taps.size() + " tap(s) (expected the logits and one per tap)");
         }
-        in = in.sub(mean).div(std);
-        NDArray raw = rawForward(in, masks);
-        if (padded != rows) {
-            raw = raw.get(new NDIndex("0:{}", rows));
-        }
-        raw.attach(x.getManager());
+        NDArray raw = rows(outs.get(0), rows, padded, x);
         if (raw.getShape().dimension() != 2 || raw.getShape().get(1) != card.numClasses()) {
             throw new IllegalStateException(
                     "model " + card.name() + " returned shape " + raw.getShape() + " but its card says num_classes="
                             + card.numClasses());
         }
-        if (card.labelOffset() == 0 && card.datasetClasses() == card.numClasses()) {
-            return raw;
+        java.util.Map<String, NDArray> named = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < taps.size(); i++) {
+            named.put(taps.get(i).name(), rows(outs.get(i + 1), rows, padded, x));
         }
-        return raw.get(new NDIndex(":, {}:{}", card.labelOffset(), card.labelOffset() + card.datasetClasses()));
+        NDArray logits = card.labelOffset() == 0 && card.datasetClasses() == card.numClasses() ? raw
+                : raw.get(new NDIndex(":, {}:{}", card.labelOffset(), card.labelOffset() + card.datasetClasses()));
+        return new Features(logits, java.util.Collections.unmodifiableMap(named));
+    }
+
+    /** The real rows of a padded output, in {@code x}'s manager. */
+    private static NDArray rows(NDArray out, int rows, int padded, NDArray x) {
+        NDArray r = padded != rows ? out.get(new NDIndex("0:{}", rows)) : out;
+        r.attach(x.getManager());
+        return r;
     }
 
     /**

@@ -134,6 +134,20 @@ public final class Ensemble implements AutoCloseable {
     }
 
     /**
+     * Each member's dataset logits and feature taps from one forward (member order; see {@link
+     * Classifier.Features}), all differentiable with respect to {@code x}: the accessor for
+     * feature-level losses. A member without taps gives an empty map. The share-weighted sum of
+     * the logits here is {@link #logits(NDArray)}.
+     */
+    public List<Classifier.Features> memberFeatures(NDArray x) {
+        List<Classifier.Features> out = new java.util.ArrayList<>(members.size());
+        for (Classifier m : members) {
+            out.add(m.features(x));
+        }
+        return out;
+    }
+
+    /**
      * Log of the weighted average of the members' softmax probabilities (probability-level
      * ensemble; weights normalised to sum 1 here so the result is a log-distribution).
      */

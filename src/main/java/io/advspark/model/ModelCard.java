@@ -4,6 +4,8 @@ import io.advspark.util.Messages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The preprocessing contract of a TorchScript classifier (format: shared/models/README.md). The
@@ -19,6 +21,11 @@ import java.io.IOException;
  * @param labelOffset output column of dataset class 0 (1 for TF-slim 1001-class models)
  * @param interpolation resize method ({@code bilinear}: half-pixel centres, no antialiasing)
  * @param dataset which dataset's labels the outputs refer to
+ * @param taps the intermediate activations the TorchScript returns after the logits, in order
+ *     (field {@code taps}: {@code [{"name", "shape"}]}, shape per image, e.g. {@code [C, H, W]});
+ *     empty for a plain model, whose file returns the logits tensor alone
+ * @param backward the backward-pass change baked into the file at export (field {@code backward},
+ *     e.g. {@code sgm(gamma=0.2)}; {@code none} when absent): recorded in a round's provenance
  */
 public record ModelCard(
         String name,
@@ -30,8 +37,63 @@ public record ModelCard(
         int datasetClasses,
         int labelOffset,
         String interpolation,
-        String dataset)
+        String dataset,
+        List<Tap> taps,
+        String backward)
         implements java.io.Serializable {
+
+    /**
+     * One feature tap: the output of submodule {@code name} (as in the exporter's
+     * {@code model.named_modules()}), returned by the TorchScript as output {@code 1 + index} with
+     * shape {@code [N, *shape]}.
+     */
+    public record Tap(String name, long[] shape) implements java.io.Serializable {
+        public Tap {
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tap t && name.equals(t.name) && java.util.Arrays.equals(shape, t.shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode() * 31 + java.util.Arrays.hashCode(shape);
+        }
+
+        @Override
+        public String toString() {
+            return name + java.util.Arrays.toString(shape);
+        }
+    }
+
+    public ModelCard {
+        taps = List.copyOf(taps);
+        backward = backward == null || backward.isBlank() ? "none" : backward;
+    }
+
+    /** A plain model: no taps, no backward change. */
+    public ModelCard(String name, int inputHeight, int inputWidth, float[] mean, float[] std, int numClasses,
+            int datasetClasses, int labelOffset, String interpolation, String dataset) {
+        this(name, inputHeight, inputWidth, mean, std, numClasses, datasetClasses, labelOffset, interpolation, dataset,
+                List.of(), "none");
+    }
+
+    /** The tap's position among the taps, or -1. */
+    public int tapIndex(String tapName) {
+        for (int i = 0; i < taps.size(); i++) {
+            if (taps.get(i).name().equals(tapName)) {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,7 +140,41 @@ public record ModelCard(
         }
         return new ModelCard(
                 name, size[0], size[1], mean, std, numClasses, datasetClasses, offset, interp,
-                optText(n, "dataset", ""));
+                optText(n, "dataset", ""), taps(n, source), optText(n, "backward", "none"));
+    }
+
+    private static List<Tap> taps(JsonNode n, String source) throws IOException {
+        JsonNode v = n.get("taps");
+        if (v == null || v.isNull()) {
+            return List.of();
+        }
+        if (!v.isArray()) {
+            throw new IOException("model card " + source + ": field 'taps' must be an array of {\"name\", \"shape\"}");
+        }
+        List<Tap> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode t = v.get(i);
+            String where = "model card " + source + ": taps[" + i + "]";
+            if (!t.isObject() || !t.path("name").isTextual() || t.path("name").asText().isEmpty()
+                    || !t.path("shape").isArray() || t.path("shape").isEmpty()) {
+                throw new IOException(where + " must be {\"name\": \"...\", \"shape\": [d1, ...]}, got " + t);
+            }
+            long[] shape = new long[t.get("shape").size()];
+            for (int j = 0; j < shape.length; j++) {
+                JsonNode d = t.get("shape").get(j);
+                if (!d.isIntegralNumber() || d.asLong() < 1) {
+                    throw new IOException(where + ": shape must hold positive integers, got " + t.get("shape"));
+                }
+                shape[j] = d.asLong();
+            }
+            String name = t.get("name").asText();
+            if (!seen.add(name)) {
+                throw new IOException(where + ": tap '" + name + "' is listed twice");
+            }
+            out.add(new Tap(name, shape));
+        }
+        return out;
     }
 
     private static JsonNode field(JsonNode n, String f, String source) throws IOException {
@@ -146,11 +242,13 @@ public record ModelCard(
         return o instanceof ModelCard c && name.equals(c.name) && inputHeight == c.inputHeight
                 && inputWidth == c.inputWidth && java.util.Arrays.equals(mean, c.mean)
                 && java.util.Arrays.equals(std, c.std) && numClasses == c.numClasses
-                && datasetClasses == c.datasetClasses && labelOffset == c.labelOffset;
+                && datasetClasses == c.datasetClasses && labelOffset == c.labelOffset && taps.equals(c.taps)
+                && backward.equals(c.backward);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(name, inputHeight, inputWidth, numClasses, datasetClasses, labelOffset);
+        return java.util.Objects.hash(name, inputHeight, inputWidth, numClasses, datasetClasses, labelOffset, taps,
+                backward);
     }
 }

@@ -137,23 +137,58 @@ public final class ModelLoader {
         }
     }
 
+    /**
+     * The module's outputs for one image against the card: output 0 the logits {@code [1,
+     * num_classes]}, then one output {@code [1, *shape]} per tap in the card's order; a card
+     * without taps needs exactly one output.
+     */
+    static void checkOutputs(ModelSource spec, ModelCard card, List<Shape> outs) {
+        List<ModelCard.Tap> taps = card.taps();
+        if (outs.size() != 1 + taps.size()) {
+            throw new ConfigException("model " + spec.path() + " returns " + outs.size() + " output(s) "
+                    + outs + " but its card " + spec.card() + " lists " + taps.size() + " tap(s) "
+                    + taps.stream().map(ModelCard.Tap::name).toList()
+                    + ": the file must return the logits followed by one activation per tap (export with "
+                    + "tools/export_model.py --taps, which writes both)");
+        }
+        Shape out = outs.get(0);
+        if (out.dimension() != 2 || out.get(0) != 1 || out.get(1) != card.numClasses()) {
+            throw new ConfigException(
+                    "model " + spec.path() + " returns shape " + out + " but its card " + spec.card()
+                            + " says num_classes=" + card.numClasses());
+        }
+        for (int i = 0; i < taps.size(); i++) {
+            ModelCard.Tap t = taps.get(i);
+            long[] want = new long[t.shape().length + 1];
+            want[0] = 1;
+            System.arraycopy(t.shape(), 0, want, 1, t.shape().length);
+            if (!outs.get(i + 1).equals(new Shape(want))) {
+                throw new ConfigException("model " + spec.path() + " returns " + outs.get(i + 1) + " as output "
+                        + (i + 1) + " (tap '" + t.name() + "') for a [1,3," + card.inputHeight() + ","
+                        + card.inputWidth() + "] input but its card " + spec.card() + " says the tap's shape is "
+                        + java.util.Arrays.toString(t.shape()) + " per image");
+            }
+        }
+    }
+
     private static void probe(ModelSource spec, ModelCard card, ModelBundle bundle, Check check) {
         try (Classifier c = Classifier.load(bundle);
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {
             NDArray probe = m.zeros(new Shape(1, 3, card.inputHeight(), card.inputWidth()));
-            Shape out;
+            List<Shape> outs = new ArrayList<>();
             try {
-                out = Autograd.noGrad(() -> c.rawForward(probe).getShape());
+                Autograd.noGrad(() -> {
+                    for (NDArray o : c.rawForwardAll(probe, null)) {
+                        outs.add(o.getShape());
+                    }
+                    return null;
+                });
             } catch (RuntimeException e) {
                 throw new ConfigException(
                         "model " + spec.path() + " fails on a [1,3," + card.inputHeight() + "," + card.inputWidth()
                                 + "] input as its card " + spec.card() + " describes: " + Messages.firstLine(e.getMessage()), e);
             }
-            if (out.dimension() != 2 || out.get(0) != 1 || out.get(1) != card.numClasses()) {
-                throw new ConfigException(
-                        "model " + spec.path() + " returns shape " + out + " but its card " + spec.card()
-                                + " says num_classes=" + card.numClasses());
-            }
+            checkOutputs(spec, card, outs);
             check.check(spec, c, m);
         } catch (IOException e) {
             throw new ConfigException(e.getMessage(), e);

@@ -19,11 +19,27 @@ import java.util.List;
 public record Provenance(List<Surrogate> surrogates, String manifestUri, String manifestSha256)
         implements java.io.Serializable {
 
-    /** One surrogate as the round used it (URIs for messages only: identity is by content). */
+    /**
+     * One surrogate as the round used it (URIs for messages only: identity is by content).
+     * {@code backward} is the backward-pass change its card records ({@code none} for a plain
+     * model); a changed one appears in the settings column, so the attacks table says which
+     * variant (SGM, LinBP, BPA and their parameters) a round's images were made with.
+     */
     public record Surrogate(String modelUri, String modelSha256, String cardUri, String cardSha256, double weight,
-            boolean augment) implements java.io.Serializable {
+            boolean augment, String backward) implements java.io.Serializable {
+        public Surrogate {
+            backward = backward == null || backward.isBlank() ? "none" : backward;
+        }
+
+        /** A surrogate without a backward change. */
+        public Surrogate(String modelUri, String modelSha256, String cardUri, String cardSha256, double weight,
+                boolean augment) {
+            this(modelUri, modelSha256, cardUri, cardSha256, weight, augment, "none");
+        }
+
         String settings() {
-            return "weight=" + weight + " augment=" + augment;
+            // Plain models keep the settings text of rounds written before backward changes existed.
+            return "weight=" + weight + " augment=" + augment + (backward.equals("none") ? "" : " backward=" + backward);
         }
     }
 
@@ -40,7 +56,7 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
         for (int i = 0; i < bundles.size(); i++) {
             ModelBundle b = bundles.get(i);
             s.add(new Surrogate(b.uri(), Fingerprint.sha256(b.torchScript()), b.cardUri(), b.cardSha256(), shares[i],
-                    b.augment()));
+                    b.augment(), b.card().backward()));
         }
         return new Provenance(s, manifestUri, Fingerprint.sha256(manifest));
     }
@@ -57,7 +73,10 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
         return String.join(SEP, surrogates.stream().map(Surrogate::cardSha256).toList());
     }
 
-    /** Column {@code surrogate_settings}: {@code weight=W augment=B} per surrogate, W its share of the ensemble. */
+    /**
+     * Column {@code surrogate_settings}: {@code weight=W augment=B} per surrogate, W its share of the
+     * ensemble, followed by {@code backward=SPEC} for a surrogate exported with a backward-pass change.
+     */
     public String surrogateSettings() {
         return String.join(SEP, surrogates.stream().map(Surrogate::settings).toList());
     }

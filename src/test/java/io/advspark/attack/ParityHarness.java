@@ -93,6 +93,13 @@ final class ParityHarness {
         // where the iterate does: the iterate's element agreement applies, not a rel L2.
         double ea = r.path("min_next_extra_agree").asDouble(1);
         assertTrue(ea >= 0.9999, name + ": discrete extra state agreement " + ea + "\n" + r);
+        // A feature loss's per-attack state (ILA's direction, FIA's and NAA's aggregate gradients),
+        // built from gradients at the clean image: the step's tolerance; ILA's reference result
+        // (run untethered by both sides) element by element like the iterate.
+        double ls = r.path("max_loss_state_rel_l2").asDouble(0);
+        assertTrue(ls <= CleanImageTolerance.STRICT, name + ": feature loss state rel L2 " + ls + "\n" + r);
+        double la = r.path("min_loss_state_agree").asDouble(1);
+        assertTrue(la >= 0.9999, name + ": feature loss state agreement " + la + "\n" + r);
     }
 
     /**
@@ -107,6 +114,16 @@ final class ParityHarness {
     /** As above, with the ensemble {@code ensemble} (a fusion or a strategy such as {@code svre}). */
     static JsonNode runAndCompare(String name, String update, String loss, String init, List<String> inputs,
             List<String> gradients, String filter, int copies, String ensemble) throws Exception {
+        return runAndCompare(name, update, loss, init, inputs, gradients, filter, copies, ensemble,
+                List.of(Shared.cifarModel("resnet20"), Shared.cifarModel("resnet32")));
+    }
+
+    /**
+     * As above, on the surrogates {@code models} (weight 1 each; a .pt with its card beside it):
+     * models exported in the test, e.g. with feature taps.
+     */
+    static JsonNode runAndCompare(String name, String update, String loss, String init, List<String> inputs,
+            List<String> gradients, String filter, int copies, String ensemble, List<Path> models) throws Exception {
         Path data = Shared.cifar10();
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 4);
         List<RgbImage> imgs = Fixtures.images(data, rows);
@@ -120,8 +137,7 @@ final class ParityHarness {
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("parity", attack.spec(), r.imageId())).toArray();
         Path dump = Path.of("target", "parity-parts", name).toAbsolutePath();
         StepDump observer = new StepDump(dump);
-        List<Path> models = List.of(Shared.cifarModel("resnet20"), Shared.cifarModel("resnet32"));
-        observer.meta(models, List.of(1.0, 1.0), attack.epsPixels(), attack.stepSizePixels(), 1.0, 1, 0, shape, y, t,
+        observer.meta(models, models.stream().map(x -> 1.0).toList(), attack.epsPixels(), attack.stepSizePixels(), 1.0, 1, 0, shape, y, t,
                 attack.steps(), clean);
         observer.extraMeta(String.format(Locale.ROOT, "\"update\": \"%s\", \"loss\": \"%s\", \"init\": \"%s\", \"seeds\": [%s],"
                         + " \"dataset\": \"%s\", \"labelBase\": 0, \"inputs\": [%s], \"gradients\": [%s], \"filter\": \"%s\","
@@ -142,7 +158,11 @@ final class ParityHarness {
             guides = Fixtures.batch(g);
         }
         float[] result;
-        try (Ensemble ens = Ensemble.load(List.of(Fixtures.bundle(models.get(0), 1.0), Fixtures.bundle(models.get(1), 1.0)));
+        List<io.advspark.model.ModelBundle> bundles = new ArrayList<>();
+        for (Path mp : models) {
+            bundles.add(Fixtures.bundle(mp, 1.0));
+        }
+        try (Ensemble ens = Ensemble.load(bundles);
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {
             result = new AttackEngine(attack, ens).run(clean, shape, y, t, guides, new Draws(seeds), m, observer);
         }
