@@ -52,7 +52,8 @@ public record Checkpoints(int perStep) implements ModelAugmentation {
                     + " ECCV 2022; Li et al., \"Making Substitute Models More Bayesian Can Enhance Transferability of"
                     + " Adversarial Examples\", ICLR 2023")
             .param(Param.integer("per-step", 1, 1, 256,
-                    "members drawn per step and image from each group (1: LGV's and MBA's one model per iteration)"))
+                    "members drawn per step and image from each group (1: LGV's and MBA's one model per iteration)")
+                    .from("perStep"))
             .randomised()
             .build(s -> new Checkpoints(s.integer("per-step")));
 
