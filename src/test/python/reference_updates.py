@@ -114,6 +114,13 @@ import reference_parts  # noqa: E402
 #                                   the plug-in's own state.
 #       loss(inp, y, t, n)          the loss of model inputs inp (row r is image r % n; y, t tiled),
 #                                   summed over rows, replacing loss(ens.logits(inp), y, t)
+#   AUGMENTS[name] = factory(meta, params, ens) -> a model augmentation (meta "augment", a list of
+#                                   specs; meta "groups": per checkpoint group, its members' indices
+#                                   into ens.members) with
+#       begin_step(rngs)            called at the start of every step, before any other draw of the
+#                                   step (the draws it makes come first in the step's streams)
+#       logits(x01), logits64(x01)  the fused logits of the step (float32 / float64), used instead
+#                                   of ens.logits / ens.logits64 for every gradient of the step
 #   META                            the dump's meta.json (epsPixels, stepSizePixels, ...), filled by
 #                                   main() before the plug-ins load, for parts that need the budget
 #   INPUT_CONTEXT                   for INPUTS functions with an inner step through the models
@@ -129,7 +136,7 @@ import reference_parts  # noqa: E402
 # input transforms' draws in). A plug-in registers with `import reference_updates`: load_plugins
 # makes that name this running module (run as a script it is __main__, and a plain import would
 # load a second copy whose dicts main() never reads).
-RULES, INPUTS, GRADIENTS, ENSEMBLES, LOSSES, META = {}, {}, {}, {}, {}, {}
+RULES, INPUTS, GRADIENTS, ENSEMBLES, LOSSES, META, AUGMENTS = {}, {}, {}, {}, {}, {}, {}
 
 
 class _InputContext:
@@ -442,6 +449,16 @@ def main(argv=None):
     plugin = RULES[rule_name](meta, rule_params) if rule_name in RULES else None
     discrete = set(getattr(plugin, "discrete", ()))
     rule = plugin or Rule(meta)
+    augments = []
+    for spec in meta.get("augment", []):
+        aug_name, aug_params = parse_spec(spec)
+        if aug_name not in AUGMENTS:
+            raise ValueError(f"augment {spec}: no reference")
+        augments.append(AUGMENTS[aug_name](meta, aug_params, ens))
+    if len(augments) > 1:
+        raise ValueError("one model augmentation at a time")
+    # Whose logits the step's gradients take: the augmentation's (its per-step choice) or the ensemble's.
+    head = augments[0] if augments else ens
     seeds = [int(s) for s in meta["seeds"]]
     x0 = read("clean.f32")
 
@@ -496,7 +513,7 @@ def main(argv=None):
         if r <= 1e-6:
             return out
         try:
-            g64 = grads_at(p, [ens.logits64], copy.deepcopy(streams), f64=True)[0]
+            g64 = grads_at(p, [head.logits64], copy.deepcopy(streams), f64=True)[0]
         except Exception as e:  # a part without a float64 path: the float32 judgement stands
             return dict(out, grad_f64_error=repr(e))
         java64, ref64 = _rel_l2(g_java.double(), g64), _rel_l2(g_ref.double(), g64)
@@ -505,7 +522,7 @@ def main(argv=None):
         return out
 
     def grad_at(p):
-        return grads_at(p, [ens.logits])[0]
+        return grads_at(p, [head.logits])[0]
 
     ens_name, ens_params = parse_spec(meta.get("ensemble", "logits"))
     strategy = ENSEMBLES[ens_name](meta, ens_params) if ens_name in ENSEMBLES else None
@@ -536,7 +553,7 @@ def main(argv=None):
         return g_use, dict(state_next, ensemble_grad=g_use)
 
     strategy_keys = set(getattr(strategy, "extras", ())) | ({"ensemble_grad"} if strategy else set())
-    INPUT_CONTEXT.ens, INPUT_CONTEXT.loss, INPUT_CONTEXT.y, INPUT_CONTEXT.t = ens, loss, y, t
+    INPUT_CONTEXT.ens, INPUT_CONTEXT.loss, INPUT_CONTEXT.y, INPUT_CONTEXT.t = head, loss, y, t
     INPUT_CONTEXT.n = shape[0]
 
     # The streams as Java consumed them: the init's draws first, then per step.
@@ -560,6 +577,8 @@ def main(argv=None):
         x, m = read(f"step_{s}_x.f32"), read(f"step_{s}_m.f32")
         v = read(f"step_{s}_v.f32") if exists(f"step_{s}_v.f32") else None
         g_java = read(f"step_{s}_grad.f32")
+        for a in augments:
+            a.begin_step(rngs)
         streams_before = copy.deepcopy(rngs)
         INPUT_CONTEXT.traced = (lambda s_: lambda name, like=None: (
             _f32_read(os.path.join(d, f"step_{s_}_next_{name}.f32"), list(like.shape) if like is not None else shape)

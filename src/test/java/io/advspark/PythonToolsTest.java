@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the Python unit tests of the repository's own tools (the torchvision/timm exporter on
- * randomly initialised architectures, the dropout-site re-exporter, the generated resize module, and the reference attack's
+ * randomly initialised architectures, the checkpoint-group collector, the dropout-site re-exporter, the generated resize module, and the reference attack's
  * self-test) as part of the one test command.
  */
 class PythonToolsTest {
@@ -30,6 +30,11 @@ class PythonToolsTest {
     @Test
     void exporterTests() throws Exception {
         unittest(List.of("tools/test_export_model.py"));
+    }
+
+    @Test
+    void checkpointCollectorTests() throws Exception {
+        unittest(List.of("tools/test_collect_checkpoints.py"));
     }
 
     @Test

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.advspark.attack.augment.Checkpoints;
 import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.ensemble.EnsembleStrategy;
 import io.advspark.attack.gradient.GradientTransform;
@@ -78,6 +79,10 @@ public final class AttackEngine {
      * losses): per thread, so one engine may run batches on several threads at once.
      */
     private final ThreadLocal<java.util.Map<String, NDArray>> prepared = ThreadLocal.withInitial(java.util.Map::of);
+    /** The attack's checkpoint sampling, or null. */
+    private final Checkpoints checkpoints;
+    /** Whether the attack has augmentations acting at the dropout sites. */
+    private final boolean siteAugments;
 
     public AttackEngine(Attack attack, Ensemble ensemble) {
         this(attack, ensemble, DEFAULT_MAX_ROWS);
@@ -119,7 +124,21 @@ public final class AttackEngine {
                 }
             }
         }
-        if (!attack.augments().isEmpty()) {
+        this.checkpoints = attack.augments().stream().filter(a -> a instanceof Checkpoints).map(a -> (Checkpoints) a)
+                .findFirst().orElse(null);
+        this.siteAugments = attack.augments().stream().anyMatch(ModelAugmentation::usesDropoutSites);
+        if (checkpoints != null) {
+            // The same refusals as the driver's Augments#checkGroups, for callers without a driver.
+            if (siteAugments) {
+                throw new IllegalArgumentException("attack.augment " + augmentSpecs()
+                        + ": checkpoints does not combine with dropout yet");
+            }
+            if (attack.fusion() == EnsembleMode.PROBS) {
+                throw new IllegalArgumentException("attack.augment " + checkpoints.spec() + " needs ensemble = logits or losses");
+            }
+            checkpoints.sampledGroups(ensemble);
+        }
+        if (siteAugments) {
             // The driver's model check has run the full probe; here only a cheap look at the
             // module's methods (no tensor work on the caller's thread, see TorchThreads).
             for (Classifier m : ensemble.members()) {
@@ -233,12 +252,14 @@ public final class AttackEngine {
             NDArray zeroSteps = batch.zeros(new Shape(n), DataType.INT32);
             for (int t = 0; t < attack.steps(); t++) {
                 StepContext base = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
+                // The step's checkpoint members, drawn before any other draw of the step (Checkpoints).
+                Checkpoints.Picks picks = checkpoints == null ? null : checkpoints.draw(ensemble, n, rng);
                 try (NDManager step = batch.newSubManager()) {
-                    StepContext ctx = base.withInputGradients(new ModelInputs(labels0, targets0, base, step, observer));
+                    StepContext ctx = base.withInputGradients(new ModelInputs(labels0, targets0, base, step, observer, picks));
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
                     java.util.Map<String, NDArray> extrasBefore = state.extras();
-                    GradientOracle oracle = new Oracle(lo, hi, labels0, targets0, ctx, step, observer);
+                    GradientOracle oracle = new Oracle(lo, hi, labels0, targets0, ctx, step, observer, picks);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
                     java.util.Map<String, NDArray> strategyBefore = strategyState == null ? java.util.Map.of()
@@ -357,9 +378,11 @@ public final class AttackEngine {
         private final StepContext ctx;
         private final NDManager scratch;
         private final StepObserver observer;
+        private final Checkpoints.Picks picks;
 
         Oracle(NDArray lo, NDArray hi, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch,
-                StepObserver observer) {
+                StepObserver observer, Checkpoints.Picks picks) {
+            this.picks = picks;
             this.lo = lo;
             this.hi = hi;
             this.labels0 = labels0;
@@ -371,12 +394,12 @@ public final class AttackEngine {
 
         @Override
         public NDArray at(NDArray point) {
-            return gradients(List.of(point), FUSED, lo, hi, labels0, targets0, ctx, scratch, observer).get(0).get(0);
+            return gradients(List.of(point), FUSED, lo, hi, labels0, targets0, ctx, scratch, observer, picks).get(0).get(0);
         }
 
         @Override
         public List<NDArray> at(List<NDArray> points) {
-            return points.isEmpty() ? List.of() : firsts(gradients(points, FUSED, lo, hi, labels0, targets0, ctx, scratch, observer));
+            return points.isEmpty() ? List.of() : firsts(gradients(points, FUSED, lo, hi, labels0, targets0, ctx, scratch, observer, picks));
         }
 
         @Override
@@ -387,7 +410,7 @@ public final class AttackEngine {
         @Override
         public List<List<NDArray>> perMember(List<NDArray> points) {
             return points.isEmpty() ? List.of()
-                    : gradients(points, new EachMember(), lo, hi, labels0, targets0, ctx, scratch, observer);
+                    : gradients(points, new EachMember(), lo, hi, labels0, targets0, ctx, scratch, observer, picks);
         }
 
         @Override
@@ -402,7 +425,7 @@ public final class AttackEngine {
             }
             return points.isEmpty() ? List.of()
                     : firsts(gradients(points, new RowMember(memberOfImage.clone()), lo, hi, labels0, targets0, ctx, scratch,
-                            observer));
+                            observer, picks));
         }
 
         @Override
@@ -415,7 +438,7 @@ public final class AttackEngine {
                     throw new IllegalArgumentException("one weight per image: " + w.length + " for " + labels0.length);
                 }
             }
-            return gradients(List.of(point), new Weighted(weights), lo, hi, labels0, targets0, ctx, scratch, observer)
+            return gradients(List.of(point), new Weighted(weights), lo, hi, labels0, targets0, ctx, scratch, observer, picks)
                     .get(0).get(0);
         }
 
@@ -446,8 +469,11 @@ public final class AttackEngine {
         private final StepContext ctx;
         private final NDManager scratch;
         private final StepObserver observer;
+        private final Checkpoints.Picks picks;
 
-        ModelInputs(int[] labels0, int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer) {
+        ModelInputs(int[] labels0, int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer,
+                Checkpoints.Picks picks) {
+            this.picks = picks;
             this.labels0 = labels0;
             this.targets0 = targets0;
             this.ctx = ctx;
@@ -461,7 +487,7 @@ public final class AttackEngine {
             if (rows % labels0.length != 0) {
                 throw new IllegalArgumentException("model inputs of " + rows + " rows for a batch of " + labels0.length);
             }
-            return inputGradient(in, 1, FUSED, labels0, targets0, ctx, scratch, observer);
+            return inputGradient(in, 1, FUSED, labels0, targets0, ctx, scratch, observer, picks);
         }
 
         @Override
@@ -659,7 +685,7 @@ public final class AttackEngine {
      * cap of 64 instead of 20.
      */
     private List<List<NDArray>> gradients(List<NDArray> points, Head head, NDArray lo, NDArray hi, int[] labels0,
-            int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer) {
+            int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer, Checkpoints.Picks picks) {
         int n = labels0.length;
         int count = points.size();
         NDArray stacked = points.get(0);
@@ -693,7 +719,7 @@ public final class AttackEngine {
         } else {
             grads = List.of(Autograd.vectorJacobian(stacked, build, in -> {
                 int k = (int) (in.getShape().get(0) / ((long) count * n));
-                return inputGradient(in, k, head, labels0, targets0, ctx, scratch, observer);
+                return inputGradient(in, k, head, labels0, targets0, ctx, scratch, observer, picks);
             }, scratch));
         }
         List<List<NDArray>> out = new ArrayList<>(count);
@@ -814,11 +840,11 @@ public final class AttackEngine {
      * image's k copies; micro-batches of at most {@code maxRows} rows.
      */
     private NDArray inputGradient(NDArray in, int k, Head head, int[] labels0, int[] targets0, StepContext ctx,
-            NDManager scratch, StepObserver observer) {
+            NDManager scratch, StepObserver observer, Checkpoints.Picks picks) {
         int rows = (int) in.getShape().get(0);
         int[] y = tileLabels(labels0, rows / labels0.length);
         int[] g = tileLabels(targets0, rows / labels0.length);
-        boolean augment = !attack.augments().isEmpty();
+        boolean augment = siteAugments;
         // Every member's masks for all rows, drawn member by member before any forward: the draws
         // of one forward over all rows, whatever the cap cuts it into.
         List<float[][]> masks = new ArrayList<>();
@@ -841,6 +867,8 @@ public final class AttackEngine {
             NDArray chunk = rows <= maxRows ? in : in.get(new NDIndex("{}:{}", from, to));
             int[] yc = java.util.Arrays.copyOfRange(y, from, to);
             int[] gc = java.util.Arrays.copyOfRange(g, from, to);
+            // Which rows go through which checkpoint of a group this step (null: every member, every row).
+            Ensemble.RowChoice choice = picks == null ? null : picks.rows(first, size, labels0.length);
             if (!(head instanceof Fused)) {
                 parts.add(Autograd.gradient(chunk, leaf -> {
                     NDArray loss = headLoss(head, leaf, first, labels0.length, yc, gc, ctx, observer);
@@ -863,9 +891,22 @@ public final class AttackEngine {
             }
             parts.add(Autograd.gradient(chunk, leaf -> {
                 NDArray loss = switch (attack.fusion()) {
-                    case LOGITS -> attack.loss().of(ensemble.logits(leaf, chunkMasks), yc, gc);
+                    case LOGITS -> attack.loss().of(ensemble.logits(leaf, chunkMasks, choice), yc, gc);
                     case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(leaf, chunkMasks), yc, gc);
                     case LOSSES -> {
+                        if (choice != null) {
+                            // Each member's loss over the rows that drew it, times s_g / k.
+                            NDArray sum = null;
+                            for (Ensemble.Part part : ensemble.parts(leaf, chunkMasks, choice)) {
+                                int[] pr = part.rows();
+                                int[] ys = pr == null ? yc : java.util.Arrays.stream(pr).map(r -> yc[r]).toArray();
+                                int[] gs = pr == null ? gc : java.util.Arrays.stream(pr).map(r -> gc[r]).toArray();
+                                NDArray li = attack.loss().of(part.logits(), ys, gs)
+                                        .mul(Autograd.scalar(scratch, (float) part.factor()));
+                                sum = sum == null ? li : sum.add(li);
+                            }
+                            yield sum;
+                        }
                         NDArray sum = null;
                         List<NDArray> zs = ensemble.memberLogits(leaf, chunkMasks);
                         for (int i = 0; i < zs.size(); i++) {

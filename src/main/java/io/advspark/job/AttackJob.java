@@ -272,6 +272,9 @@ public final class AttackJob {
                     measured.check(spec, model, manager);
                 });
         int classes = bundles.get(0).card().datasetClasses();
+        for (var a : config.attacks()) {
+            Augments.checkGroups(a.name(), a.config().toAttack(), bundles);
+        }
         // Read once: parsed here and fingerprinted for the resume identity (Provenance).
         byte[] manifest = manifestBytes(config, storage);
         List<ManifestRow> rows = parseManifest(config, manifest, classes, config.dataset().limit());

@@ -58,13 +58,17 @@ public final class Classifier implements AutoCloseable {
     private final NDArray mean;
     private final NDArray std;
     private final boolean augment;
+    /** The checkpoint group (see {@link ModelBundle#group}), or null. */
+    private final String group;
     /** Per-image activation shapes at the dropout sites at the card's input size, once known. */
     private volatile List<long[]> dropoutSites;
     /** Resize plans by input size; typically one per dataset. */
     private final java.util.Map<Long, BilinearResize> resizes = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private Classifier(ModelCard card, double weight, boolean augment, NDManager manager, PtSymbolBlock block) {
+    private Classifier(ModelCard card, double weight, boolean augment, String group, NDManager manager,
+            PtSymbolBlock block) {
         this.card = card;
+        this.group = group;
         this.weight = weight;
         this.augment = augment;
         this.manager = manager;
@@ -100,7 +104,7 @@ public final class Classifier implements AutoCloseable {
             }
             block.freezeParameters(true);
             JniUtils.enableInferenceMode(block); // module.eval(): BN running stats, no dropout
-            return new Classifier(bundle.card(), bundle.weight(), bundle.augment(), mgr, block);
+            return new Classifier(bundle.card(), bundle.weight(), bundle.augment(), bundle.group(), mgr, block);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -117,6 +121,11 @@ public final class Classifier implements AutoCloseable {
     /** Whether the attack's model augmentations ({@code attack.augment}) apply to this model. */
     public boolean augment() {
         return augment;
+    }
+
+    /** The checkpoint group this model belongs to (the group entry's path), or null for a model of its own. */
+    public String group() {
+        return group;
     }
 
     /** The module's TorchScript methods (a traced model has only {@code forward}). */

@@ -16,6 +16,8 @@ import java.util.List;
 public final class Ensemble implements AutoCloseable {
     private final List<Classifier> members;
     private final double[] shares;
+    /** Member indices of each checkpoint group, groups in order of their first member. */
+    private final List<int[]> groups;
 
     public Ensemble(List<Classifier> members) {
         if (members.isEmpty()) {
@@ -23,6 +25,14 @@ public final class Ensemble implements AutoCloseable {
         }
         this.members = List.copyOf(members);
         this.shares = shares(this.members.stream().mapToDouble(Classifier::weight).toArray());
+        java.util.Map<String, List<Integer>> byGroup = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < this.members.size(); i++) {
+            String g = this.members.get(i).group();
+            if (g != null) {
+                byGroup.computeIfAbsent(g, k -> new java.util.ArrayList<>()).add(i);
+            }
+        }
+        this.groups = byGroup.values().stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList();
         int c = members.get(0).card().datasetClasses();
         for (Classifier m : members) {
             if (m.card().datasetClasses() != c) {
@@ -71,6 +81,140 @@ public final class Ensemble implements AutoCloseable {
             out[i] = weights[i] / total;
         }
         return out;
+    }
+
+    /**
+     * The checkpoint groups (see {@link CheckpointGroup}): for each, its members' indices in
+     * ascending order; groups in the order of their first member. Empty without groups. A group's
+     * members share its weight, so {@link #logits(NDArray)} averages them.
+     */
+    public List<int[]> groups() {
+        return groups.stream().map(int[]::clone).toList();
+    }
+
+    /**
+     * Which rows of a forward go through which member, and with what factor: the checkpoints
+     * augmentation sends each image through the members of a group it drew, not all of them.
+     */
+    public interface RowChoice {
+        /** The rows (ascending, 0-based in the forward) that go through member {@code i}; null for every row. */
+        int[] rows(int i);
+
+        /** The factor of member {@code i}'s logits on those rows (its {@link #share} when every row goes through it). */
+        double factor(int i);
+    }
+
+    /**
+     * One member's logits on its rows of a forward.
+     *
+     * @param member the member's index
+     * @param rows the rows of the forward it computed (ascending), or null for every row
+     * @param logits {@code [rows, classes]}, unweighted, differentiable with respect to the input
+     * @param factor what the fusion multiplies them by ({@link RowChoice#factor})
+     */
+    public record Part(int member, int[] rows, NDArray logits, double factor) {}
+
+    /**
+     * Each member's logits on its rows of {@code x} as {@code choice} says (null: every member
+     * on every row, factor its share): the rows of one member go through it in one forward, in
+     * ascending order, so a row's logits do not depend on which other rows drew the member.
+     * Members with no rows are skipped. Dropout masks cannot be combined with a row choice.
+     */
+    public List<Part> parts(NDArray x, MemberMasks masks, RowChoice choice) {
+        List<Part> out = new java.util.ArrayList<>(members.size());
+        for (int i = 0; i < members.size(); i++) {
+            int[] rows = choice == null ? null : choice.rows(i);
+            double factor = choice == null ? shares[i] : choice.factor(i);
+            if (rows == null) {
+                out.add(new Part(i, null, memberLogits(i, x, masks), factor));
+                continue;
+            }
+            if (rows.length == 0) {
+                continue;
+            }
+            NDArray sub = selectRows(x, rows);
+            Classifier m = members.get(i);
+            NDList mk = masks == null ? null : masks.of(i, m, rows.length, x.getManager());
+            if (mk != null) {
+                throw new IllegalArgumentException("dropout masks do not combine with a per-row choice of members");
+            }
+            out.add(new Part(i, rows, m.logits(sub, null), factor));
+        }
+        return out;
+    }
+
+    /**
+     * The fused logits of the members' {@link #parts}: row r is {@code sum_i factor_i z_i[r]} over
+     * the members that computed row r, in member order (the other members add exact zeros), so
+     * it does not depend on the rest of the batch.
+     */
+    public NDArray logits(NDArray x, MemberMasks masks, RowChoice choice) {
+        if (choice == null) {
+            return logits(x, masks);
+        }
+        int total = (int) x.getShape().get(0);
+        NDArray sum = null;
+        for (Part p : parts(x, masks, choice)) {
+            NDArray z = p.logits();
+            if (p.factor() != 1.0) {
+                z = z.mul(Autograd.scalar(z.getManager(), (float) p.factor()));
+            }
+            NDArray full = p.rows() == null ? z : scatterRows(z, p.rows(), total);
+            sum = sum == null ? full : sum.add(full);
+        }
+        return sum;
+    }
+
+    /** Rows {@code rows} (ascending) of {@code x}, as runs of consecutive rows concatenated; differentiable. */
+    public static NDArray selectRows(NDArray x, int[] rows) {
+        int total = (int) x.getShape().get(0);
+        if (rows.length == total) {
+            return x;
+        }
+        NDList pieces = new NDList();
+        int r = 0;
+        while (r < rows.length) {
+            int start = r;
+            while (r + 1 < rows.length && rows[r + 1] == rows[r] + 1) {
+                r++;
+            }
+            pieces.add(x.get(new ai.djl.ndarray.index.NDIndex("{}:{}", rows[start], rows[r] + 1)));
+            r++;
+        }
+        return pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
+    }
+
+    /** {@code z}'s rows placed at {@code rows} of a {@code [total, ...]} array of zeros; differentiable. */
+    static NDArray scatterRows(NDArray z, int[] rows, int total) {
+        if (rows.length == total) {
+            return z;
+        }
+        ai.djl.ndarray.types.Shape s = z.getShape();
+        NDList pieces = new NDList();
+        int at = 0; // next row of the output
+        int r = 0;
+        while (r < rows.length) {
+            int start = r;
+            while (r + 1 < rows.length && rows[r + 1] == rows[r] + 1) {
+                r++;
+            }
+            if (rows[start] > at) {
+                pieces.add(z.getManager().zeros(rowsShape(s, rows[start] - at), z.getDataType()));
+            }
+            pieces.add(z.get(new ai.djl.ndarray.index.NDIndex("{}:{}", start, r + 1)));
+            at = rows[r] + 1;
+            r++;
+        }
+        if (at < total) {
+            pieces.add(z.getManager().zeros(rowsShape(s, total - at), z.getDataType()));
+        }
+        return pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
+    }
+
+    private static ai.djl.ndarray.types.Shape rowsShape(ai.djl.ndarray.types.Shape s, long rows) {
+        long[] d = s.getShape().clone();
+        d[0] = rows;
+        return new ai.djl.ndarray.types.Shape(d);
     }
 
     public int datasetClasses() {

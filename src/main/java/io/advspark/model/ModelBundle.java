@@ -13,10 +13,18 @@ package io.advspark.model;
  * @param cardUri where the card was read from (for messages; null when not read from a file)
  * @param cardSha256 SHA-256 (hex) of the card file's bytes, part of a round's resume identity
  *     (the card's parsed form drops formatting, but any byte change is reported); null when unknown
+ * @param group the checkpoint group this model belongs to (the group entry's path), or null for a
+ *     model of its own; the members of a group share the group's weight equally
  */
 public record ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight, boolean augment,
-        String cardUri, String cardSha256)
+        String cardUri, String cardSha256, String group)
         implements java.io.Serializable {
+
+    /** A model of its own (no checkpoint group). */
+    public ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight, boolean augment,
+            String cardUri, String cardSha256) {
+        this(uri, card, torchScript, weight, augment, cardUri, cardSha256, null);
+    }
 
     /** A bundle whose card file is unknown (tests, in-memory models). */
     public ModelBundle(String uri, ModelCard card, byte[] torchScript, double weight, boolean augment) {
@@ -31,6 +39,6 @@ public record ModelBundle(String uri, ModelCard card, byte[] torchScript, double
     /** A stable identity for caching: same bytes and settings give the same key. */
     public String cacheKey() {
         return card.name() + ":" + torchScript.length + ":" + java.util.Arrays.hashCode(torchScript) + ":" + weight
-                + ":" + augment;
+                + ":" + augment + ":" + group;
     }
 }

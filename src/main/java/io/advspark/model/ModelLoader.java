@@ -40,7 +40,20 @@ public final class ModelLoader {
         TorchRuntime.start(threads);
         List<ModelBundle> out = new ArrayList<>();
         for (ModelSource s : specs) {
-            out.add(loadOne(s, storage, check));
+            if (!s.group()) {
+                out.add(loadOne(s, storage, check));
+                continue;
+            }
+            // A checkpoint group: every member loaded and probed like a model of its own, then
+            // checked against the first (CheckpointGroup#checkMembers names the file that differs).
+            List<ModelBundle> members = new ArrayList<>();
+            for (ModelSource m : CheckpointGroup.members(s, storage)) {
+                ModelBundle b = loadOne(m, storage, check);
+                members.add(new ModelBundle(b.uri(), b.card(), b.torchScript(), b.weight(), b.augment(), b.cardUri(),
+                        b.cardSha256(), s.path()));
+            }
+            CheckpointGroup.checkMembers(s.path(), members);
+            out.addAll(members);
         }
         int classes = out.get(0).card().datasetClasses();
         for (ModelBundle b : out) {

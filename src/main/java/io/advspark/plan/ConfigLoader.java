@@ -34,7 +34,7 @@ import java.util.Set;
  */
 public final class ConfigLoader {
     public static final String ROOT = "advspark";
-    private static final Set<String> MODEL_KEYS = Set.of("path", "card", "role", "weight", "augment", "defenses");
+    private static final Set<String> MODEL_KEYS = Set.of("path", "group", "card", "role", "weight", "augment", "defenses");
     /** Spark properties: flat names such as {@code spark.executor.memory}, written quoted or not. */
     static final String SPARK_CONF = ROOT + ".spark.conf";
     /** Objects whose keys are free (user-chosen names). */
@@ -238,7 +238,7 @@ public final class ConfigLoader {
             ConfigValue item = list.get(i);
             if (item.valueType() != ConfigValueType.OBJECT) {
                 throw new ConfigException(
-                        "'" + path + "[" + i + "]' must be an object {path, card, role, weight}"
+                        "'" + path + "[" + i + "]' must be an object {path or group, card, role, weight}"
                                 + where(item));
             }
             for (String k : ((ConfigObject) item).keySet()) {
@@ -349,13 +349,23 @@ public final class ConfigLoader {
         for (int i = 0; i < list.size(); i++) {
             Config m = list.get(i);
             String key = "advspark.models[" + i + "]";
-            if (!m.hasPath("path")) {
-                throw new ConfigException(key + ".path is required");
+            boolean group = m.hasPath("group");
+            if (group == m.hasPath("path")) {
+                throw new ConfigException(key + (group ? " sets both path and group: a model entry is one TorchScript file"
+                        + " (path) or a checkpoint group (group = a folder or a glob of .pt files)" : ".path is required"
+                        + " (or group = a folder or glob of checkpoints)"));
             }
-            String path = absoluteUri(m.getString("path"), key + ".path");
+            String path = group ? absoluteUri(m.getString("group"), key + ".group")
+                    : absoluteUri(m.getString("path"), key + ".path");
+            if (group && path.endsWith("/")) {
+                path = path.substring(0, path.length() - 1);
+            }
+            // A group's card is its optional group card (group.json in the folder); a file's the
+            // .json beside it.
             String card =
                     m.hasPath("card")
                             ? absoluteUri(m.getString("card"), key + ".card")
+                            : group ? path + "/" + io.advspark.model.CheckpointGroup.CARD
                             : path.replaceFirst("\\.[A-Za-z0-9]+$", "") + ".json";
             String roleName = m.hasPath("role") ? m.getString("role") : "surrogate";
             ModelSpec.Role role;
@@ -398,7 +408,11 @@ public final class ConfigLoader {
             } else if (role == ModelSpec.Role.TARGET) {
                 defenses.add(DefenseChain.NONE);
             }
-            models.add(new ModelSpec(path, card, role, weight, augment, defenses));
+            if (group && role != ModelSpec.Role.SURROGATE) {
+                throw new ConfigException(key + ".group: a checkpoint group is a surrogate (role = surrogate); list a"
+                        + " target's files one by one");
+            }
+            models.add(new ModelSpec(path, card, role, weight, augment, defenses, group));
         }
         if (models.stream().noneMatch(m -> m.role() == ModelSpec.Role.SURROGATE)) {
             throw new ConfigException("advspark.models: at least one model with role = surrogate is required");

@@ -13,15 +13,23 @@ import java.util.List;
  * @param role surrogate (attacked, white-box) or target (held out, scored later)
  * @param weight weight of its logits in the surrogate ensemble
  * @param augment whether {@code attack.augment} (e.g. dropout) applies to it
+ * @param group true when {@code path} names a checkpoint group (a folder or glob of TorchScript
+ *     files, the checkpoints of one training run; see {@link io.advspark.model.CheckpointGroup})
+ *     and {@code card} its optional group card; {@code weight} is then the group's
  * @param defenses for a target: its defended variants, each a chain such as
  *     {@code jpeg(quality=75) > bits(bits=4) > model} ({@link DefenseChain#NONE} = undefended);
  *     empty for a surrogate
  */
-public record ModelSpec(String path, String card, Role role, double weight, boolean augment, List<DefenseChain> defenses)
-        implements Serializable {
+public record ModelSpec(String path, String card, Role role, double weight, boolean augment, List<DefenseChain> defenses,
+        boolean group) implements Serializable {
 
     public ModelSpec {
         defenses = List.copyOf(defenses);
+    }
+
+    /** One TorchScript file. */
+    public ModelSpec(String path, String card, Role role, double weight, boolean augment, List<DefenseChain> defenses) {
+        this(path, card, role, weight, augment, defenses, false);
     }
 
     /** A model without defended variants (a target is then scored undefended). */
@@ -36,7 +44,7 @@ public record ModelSpec(String path, String card, Role role, double weight, bool
 
     /** What the model loader needs of this entry. */
     public ModelSource source() {
-        return new ModelSource(path, card, weight, augment);
+        return new ModelSource(path, card, weight, augment, group);
     }
 
     /** What a model is used for in a round. */

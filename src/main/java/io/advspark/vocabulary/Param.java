@@ -53,7 +53,8 @@ public final class Param {
 
     private Param(String name, Type type, Object dflt, double min, double max, List<String> choices, String meaning,
             Style style, boolean omitDefault, String source, String example) {
-        if (!name.matches("[a-z][a-z0-9_]*")) {
+        // Hyphens as in the spelling of checkpoints(per-step=k); specs lower-case keys anyway.
+        if (!name.matches("[a-z][a-z0-9_]*(-[a-z0-9_]+)*")) {
             throw new IllegalArgumentException("parameter name '" + name + "' must be lower case");
         }
         this.name = name;

@@ -124,6 +124,22 @@ final class ParityHarness {
      */
     static JsonNode runAndCompare(String name, String update, String loss, String init, List<String> inputs,
             List<String> gradients, String filter, int copies, String ensemble, List<Path> models) throws Exception {
+        List<io.advspark.model.ModelBundle> bundles = new ArrayList<>();
+        for (Path mp : models) {
+            bundles.add(Fixtures.bundle(mp, 1.0));
+        }
+        return runAndCompare(name, update, loss, init, inputs, gradients, filter, copies, ensemble, bundles, List.of());
+    }
+
+    /**
+     * As above, on the surrogates {@code bundles} (files with their cards beside them, each with its
+     * weight and checkpoint group) and with the model augmentations {@code augments}. The meta
+     * gains {@code "augment"} (the specs) and {@code "groups"} (per checkpoint group, its members'
+     * indices into {@code "models"}) for the reference's AUGMENTS plug-ins.
+     */
+    static JsonNode runAndCompare(String name, String update, String loss, String init, List<String> inputs,
+            List<String> gradients, String filter, int copies, String ensemble, List<io.advspark.model.ModelBundle> bundles,
+            List<String> augments) throws Exception {
         Path data = Shared.cifar10();
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 4);
         List<RgbImage> imgs = Fixtures.images(data, rows);
@@ -132,12 +148,14 @@ final class ParityHarness {
         int[] y = rows.stream().mapToInt(ManifestRow::trueLabel).toArray();
         int[] t = rows.stream().mapToInt(ManifestRow::targetLabel).toArray();
         AttackConfig cfg = AttackConfig.builder().eps(8).steps(6).stepSize(0.8).update(update).inputs(inputs)
-                .gradients(gradients).loss(loss).init(init).filter(filter).copies(copies).ensemble(ensemble).build();
+                .gradients(gradients).loss(loss).init(init).filter(filter).copies(copies).ensemble(ensemble)
+                .augments(augments).build();
         Attack attack = cfg.toAttack();
         long[] seeds = rows.stream().mapToLong(r -> Draws.seedFor("parity", attack.spec(), r.imageId())).toArray();
         Path dump = Path.of("target", "parity-parts", name).toAbsolutePath();
         StepDump observer = new StepDump(dump);
-        observer.meta(models, models.stream().map(x -> 1.0).toList(), attack.epsPixels(), attack.stepSizePixels(), 1.0, 1, 0, shape, y, t,
+        List<Path> models = bundles.stream().map(b -> Path.of(b.uri())).toList();
+        observer.meta(models, bundles.stream().map(io.advspark.model.ModelBundle::weight).toList(), attack.epsPixels(), attack.stepSizePixels(), 1.0, 1, 0, shape, y, t,
                 attack.steps(), clean);
         observer.extraMeta(String.format(Locale.ROOT, "\"update\": \"%s\", \"loss\": \"%s\", \"init\": \"%s\", \"seeds\": [%s],"
                         + " \"dataset\": \"%s\", \"labelBase\": 0, \"inputs\": [%s], \"gradients\": [%s], \"filter\": \"%s\","
@@ -145,6 +163,19 @@ final class ParityHarness {
                 update, loss, attack.init().spec(),
                 java.util.Arrays.stream(seeds).mapToObj(Long::toString).collect(Collectors.joining(", ")), data,
                 quoted(inputs), quoted(gradients), filter, copies, attack.ensembleMode().spec()));
+        if (!augments.isEmpty()) {
+            List<String> groups = new ArrayList<>();
+            java.util.Map<String, List<Integer>> byGroup = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < bundles.size(); i++) {
+                if (bundles.get(i).group() != null) {
+                    byGroup.computeIfAbsent(bundles.get(i).group(), k -> new ArrayList<>()).add(i);
+                }
+            }
+            byGroup.values().forEach(l -> groups.add(l.toString()));
+            observer.extraMeta("\"augment\": [" + quoted(attack.augments().stream()
+                    .map(io.advspark.attack.augment.ModelAugmentation::spec).toList()) + "], \"groups\": ["
+                    + String.join(", ", groups) + "]");
+        }
         // The target start's guides: the job's choice (smallest ImageId of the target class in the
         // whole manifest); the reference makes the same choice independently from dev.csv.
         float[] guides = null;
@@ -158,10 +189,6 @@ final class ParityHarness {
             guides = Fixtures.batch(g);
         }
         float[] result;
-        List<io.advspark.model.ModelBundle> bundles = new ArrayList<>();
-        for (Path mp : models) {
-            bundles.add(Fixtures.bundle(mp, 1.0));
-        }
         try (Ensemble ens = Ensemble.load(bundles);
                 NDManager m = TorchRuntime.newManager(Device.cpu())) {
             result = new AttackEngine(attack, ens).run(clean, shape, y, t, guides, new Draws(seeds), m, observer);

@@ -5,7 +5,10 @@ import io.advspark.util.Messages;
 import io.advspark.vocabulary.Catalogue;
 import io.advspark.vocabulary.ConfigException;
 import io.advspark.vocabulary.Spec;
+import io.advspark.model.ModelBundle;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The model augmentations of a round as a check of its surrogates at load. */
 public final class Augments {
@@ -24,6 +27,9 @@ public final class Augments {
             }
             for (Spec s : specs) {
                 ModelAugmentation a = Catalogue.build(s, ModelAugmentation.class);
+                if (!a.usesDropoutSites()) {
+                    continue; // checked on the loaded groups as a whole (checkGroups)
+                }
                 try {
                     a.checkSupport(model, manager);
                 } catch (RuntimeException e) {
@@ -34,5 +40,46 @@ public final class Augments {
                 }
             }
         };
+    }
+
+    /**
+     * The driver's check of one attack's augmentations against the loaded surrogates: a
+     * {@code checkpoints(per-step=k)} needs at least one checkpoint group with {@code augment = true}
+     * and k members or more in each such group, and does not combine with dropout (the members'
+     * rows differ from the masks' rows) or with {@code ensemble = probs}.
+     *
+     * @param name the attack's name, for the message
+     */
+    public static void checkGroups(String name, io.advspark.attack.Attack attack, List<ModelBundle> bundles) {
+        List<ModelAugmentation> built = attack.augments();
+        String fusion = attack.ensembleMode().spec();
+        for (ModelAugmentation a : built) {
+            if (!(a instanceof Checkpoints c)) {
+                continue;
+            }
+            String where = "attack '" + attack + "': advspark.attack.augment '" + c.spec() + "'";
+            if (built.stream().anyMatch(ModelAugmentation::usesDropoutSites)) {
+                throw new ConfigException(where + " does not combine with a dropout augmentation yet");
+            }
+            if (attack.strategy() != null || attack.fusion() == io.advspark.attack.EnsembleMode.PROBS) {
+                throw new ConfigException(where + " needs ensemble = logits or losses, not '" + fusion + "'");
+            }
+            Map<String, Integer> sizes = new LinkedHashMap<>();
+            for (ModelBundle b : bundles) {
+                if (b.group() != null && b.augment()) {
+                    sizes.merge(b.group(), 1, Integer::sum);
+                }
+            }
+            if (sizes.isEmpty()) {
+                throw new ConfigException(where + " needs a surrogate entry naming a checkpoint group"
+                        + " ({ group = \"folder\" }, augment = true); every surrogate here is a single file");
+            }
+            for (var e : sizes.entrySet()) {
+                if (e.getValue() < c.perStep()) {
+                    throw new ConfigException(where + ": checkpoint group " + e.getKey() + " has " + e.getValue()
+                            + " member(s), fewer than per-step=" + c.perStep());
+                }
+            }
+        }
     }
 }

@@ -16,9 +16,11 @@ import java.util.List;
  * surrogate into an ensemble of "ghost" networks (Li et al., AAAI 2020). Chosen by
  * {@code attack.augment}; applies to the surrogates whose {@code augment} flag is on.
  *
- * <p>An augmentation acts through the model's dropout sites (see {@link Classifier}): it returns a
- * multiplicative mask per site, drawn from the batch's per-image streams, and the model multiplies
- * the activation at each site by it. The model never leaves eval mode.
+ * <p>A site augmentation (dropout) acts through the model's dropout sites (see {@link Classifier}):
+ * it returns a multiplicative mask per site, drawn from the batch's per-image streams, and the
+ * model multiplies the activation at each site by it. The model never leaves eval mode. The
+ * {@link Checkpoints} augmentation instead picks, per step and image, which members of a
+ * checkpoint group compute the image's logits.
  */
 public interface ModelAugmentation {
 
@@ -33,6 +35,15 @@ public interface ModelAugmentation {
      * @param draws the batch's random streams
      */
     float[][] masks(List<long[]> sites, int rows, Draws draws);
+
+    /**
+     * Whether this augmentation acts through the models' dropout sites ({@link #masks}); false for
+     * one that chooses among the models instead ({@link Checkpoints}: the members of a checkpoint
+     * group), which the engine asks for its choice once per step.
+     */
+    default boolean usesDropoutSites() {
+        return true;
+    }
 
     /**
      * Checks, before any image is processed, that {@code model} really applies this augmentation;
