@@ -10,7 +10,7 @@ defines it:
 
     x_k   = x tiled "copies" times along the batch
     z     = head(stage_K(... stage_1(normalise(resize(x_k))) * mask_1 ...) * mask_K)[:, off:off+C]
-    loss  = sum(log_softmax(z) * W) / copies,  W = wt onehot(target) - wu onehot(label)
+    loss  = (wu CE(z, label) - wt CE(z, target)) / copies   (= sum(log_softmax(z) * W), W = wt onehot(target) - wu onehot(label))
 
 and writes <case>.logits.f32 (z) and <case>.grad.f32 (d loss / d x).
 """
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tools"))
 import ghost_model  # noqa: E402
+from reference_attack import cross_entropy  # noqa: E402
 
 
 def load(path, shape):
@@ -52,12 +53,9 @@ def run(d, name, c):
         h = stage(h) * mask
     off, classes = card["label_offset"], card["dataset_classes"]
     z = net.head(h)[:, off:off + classes]
-    w = torch.zeros(rows, classes)
     labels, targets = c["labels"] * k, c["targets"] * k
-    for r in range(rows):
-        w[r, labels[r]] -= c["wu"]
-        w[r, targets[r]] += c["wt"]
-    loss = (F.log_softmax(z, 1) * w).sum()
+    # wu CE(label) - wt CE(target), i.e. sum(log_softmax(z) * W), in the cancellation-free form.
+    loss = c["wu"] * cross_entropy(z, torch.tensor(labels)) - c["wt"] * cross_entropy(z, torch.tensor(targets))
     if k > 1:
         loss = loss / k
     (g,) = torch.autograd.grad(loss, x)

@@ -49,7 +49,7 @@ def gaussian_filter(x, sigma):
     k = k / k.sum()
     c = x.shape[1]
     w = torch.from_numpy(np.broadcast_to(k, (c, 1, 2 * r + 1, 2 * r + 1)).astype(np.float32).copy())
-    return F.conv2d(x, w, stride=1, padding=r, groups=c)
+    return F.conv2d(x, w.to(x.dtype), stride=1, padding=r, groups=c)
 
 
 def dct_matrix(n):
@@ -74,7 +74,7 @@ def dct_filter(x, keep):
     """Per channel: orthonormal 2-D DCT-II, keep the lowest kh x kw coefficients, inverse DCT.
 
     kh = clamp(floor(sqrt(keep) H + 0.5), 1, H), kw likewise with W (so about keep of the
-    coefficients). Computed in float64, rounded to float32; differentiable.
+    coefficients). Computed in float64, rounded to the input's type; differentiable.
     """
     h, w = x.shape[-2], x.shape[-1]
     kh = min(h, max(1, int(math.floor(math.sqrt(keep) * h + 0.5))))
@@ -83,7 +83,7 @@ def dct_filter(x, keep):
     coef = dh @ x.double() @ dw.T
     mask = torch.zeros(h, w, dtype=torch.float64)
     mask[:kh, :kw] = 1
-    return (dh.T @ (coef * mask) @ dw).float()
+    return (dh.T @ (coef * mask) @ dw).to(x.dtype)
 
 
 def perturbation_filter(x, spec):

@@ -157,6 +157,9 @@ public final class PartCostBench extends BenchCommand {
                 {"input SSA(20)", "ssa(copies=20, rho=0.5, sigma=1)"},
                 {"input BSR(20)", "bsr(blocks=2, degrees=24, copies=20)"},
                 {"input SIA(20)", "sia(blocks=3, copies=20, ops=all)"},
+                {"input OPS(10x20)", "ops(neighbors=10, operators=20, beta=2, min_level=2, max_level=4)"},
+                // Two passes of the 20 copies per step: the inner warp step's and the engine's.
+                {"input DeCowA(20)", "decowa(copies=20, mesh=3, noise=2.0, rho=0.01)"},
                 {"input translate", "translate"},
                 {"input rotate", "rotate"},
                 {"input flip", "flip"},
@@ -181,6 +184,11 @@ public final class PartCostBench extends BenchCommand {
             for (String e : List.of("probs", "losses")) {
                 parts.add(engine("ensemble " + e, recipe("mi(decay=1.0)").ensemble(e), ens, m, clean, guides, shape, y, t, steps));
             }
+            parts.add(engine("ensemble SVRE(m=4K)", recipe("mi(decay=1.0)").ensemble("svre(m=0, inner_decay=1, beta=1)"), ens, m,
+                    clean, guides, shape, y, t, steps));
+            parts.add(engine("ensemble CWA", recipe("mi(decay=1.0)").ensemble("cwa"), ens, m, clean, guides, shape, y, t, steps));
+            parts.add(engine("ensemble AdaEA", recipe("mi(decay=1.0)").ensemble("adaea(beta=10, threshold=-0.3)"), ens, m, clean,
+                    guides, shape, y, t, steps));
             parts.add(engine("copies=4", recipe("mi(decay=1.0)").copies(4), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("augment dropout", recipe("mi(decay=1.0)").augment("dropout(p=0.006)"), ens, m, clean, guides, shape, y, t, steps));
             parts.add(bare("SI(5) copies batched, bare", ens, m, clean, shape, y, 5, false, steps));

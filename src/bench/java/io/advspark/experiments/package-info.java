@@ -4,9 +4,6 @@
  *
  * <h2>What lives here</h2>
  * <ul>
- *   <li>{@link io.advspark.experiments.TransferExperiment}: do MI .. MI-DI-TI-SI-Admix, with and
- *       without a Gaussian filter, transfer to held-out targets, plain and behind defenses
- *       ({@code jobs/experiment-transfer}, tables in {@code docs/transfer-experiment.md});
  *   <li>{@link io.advspark.experiments.FilterExperiment}: where a perturbation filter belongs in the
  *       loop ({@code jobs/experiment-filter}, {@code docs/filter-experiment.md});
  *   <li>{@link io.advspark.experiments.DropoutExperiment}: dropout inside the surrogate, Ghost
@@ -14,7 +11,8 @@
  * </ul>
  * Each prints a markdown table as it goes and appends the whole table to its {@code --out} file
  * ({@link io.advspark.bench.BenchCommand#appendTable}); the script writes the run's heading (date,
- * commit) above it. The README summarises the tables.
+ * commit) above it. The README summarises the tables. The recipes' transfer experiment needs no
+ * harness: {@code jobs/experiment-transfer} runs the product's rounds and {@code advspark report}.
  *
  * <h2>Adding an experiment</h2>
  * As a harness in {@link io.advspark.bench} (see there): a {@code BenchCommand} subclass with named

@@ -24,7 +24,8 @@ import java.util.stream.Collectors;
  * @param update update rule
  * @param filter perturbation filter, or null
  * @param copies independent draws of the input transforms per step, gradients averaged
- * @param ensembleMode how surrogate outputs are combined
+ * @param ensembleMode how surrogate outputs are combined: a fusion ({@link EnsembleMode}) or a
+ *     strategy over the members' own gradients ({@link io.advspark.attack.ensemble.EnsembleStrategy})
  * @param augments model augmentations (dropout inside the surrogates), applied at every forward
  */
 public record Attack(
@@ -38,7 +39,7 @@ public record Attack(
         UpdateRule update,
         PerturbationFilter filter,
         int copies,
-        EnsembleMode ensembleMode,
+        Ensembling ensembleMode,
         List<ModelAugmentation> augments) {
 
     public Attack {
@@ -48,12 +49,29 @@ public record Attack(
         if (copies < 1) {
             throw new IllegalArgumentException("copies must be >= 1");
         }
+        java.util.Objects.requireNonNull(ensembleMode, "ensembleMode");
+    }
+
+    /**
+     * The strategy that asks for each member's gradient, or null when the ensemble is a fusion of
+     * the members' outputs.
+     */
+    public io.advspark.attack.ensemble.EnsembleStrategy strategy() {
+        return ensembleMode instanceof io.advspark.attack.ensemble.EnsembleStrategy s ? s : null;
+    }
+
+    /**
+     * How the members' outputs are fused for the ensemble gradient: the mode itself, or for a
+     * strategy the logit ensemble its papers start from.
+     */
+    public EnsembleMode fusion() {
+        return ensembleMode instanceof EnsembleMode m ? m : EnsembleMode.LOGITS;
     }
 
     /** An attack without model augmentations. */
     public Attack(double epsPixels, double stepSizePixels, int steps, Initializer init, List<InputTransform> inputs,
             Loss loss, List<GradientTransform> gradients, UpdateRule update, PerturbationFilter filter, int copies,
-            EnsembleMode ensembleMode) {
+            Ensembling ensembleMode) {
         this(epsPixels, stepSizePixels, steps, init, inputs, loss, gradients, update, filter, copies, ensembleMode,
                 List.of());
     }

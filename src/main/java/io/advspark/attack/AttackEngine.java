@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.advspark.attack.augment.ModelAugmentation;
+import io.advspark.attack.ensemble.EnsembleStrategy;
 import io.advspark.attack.gradient.GradientTransform;
 import io.advspark.attack.input.InputTransform;
 import io.advspark.attack.update.GradientOracle;
@@ -28,6 +29,9 @@ import java.util.List;
  *     g      = d loss(ensemble(inputs(img(p)))) / d p (eval-mode surrogates; with attack.augment
  *                                                     a fresh dropout mask per forward)
  *     g      = gradients(g)
+ *     g      = strategy(p, g)                         (only with an ensemble strategy, svre/cwa/adaea:
+ *                                                     from the members' own gradients; observers see
+ *                                                     it as extra state ensemble_grad)
  *     d      = update.direction(g)                    (e.g. sign of the momentum)
  *     x_t+1  = clip(clip(x_t + alpha * d, x - eps, x + eps), 0, 1)
  *   return img(x_T)
@@ -79,6 +83,11 @@ public final class AttackEngine {
         this.maxRows = maxRows;
         if (attack.steps() < 1) {
             throw new IllegalArgumentException("steps must be >= 1");
+        }
+        if (attack.strategy() != null && !attack.augments().isEmpty()) {
+            // The member queries draw no dropout masks yet (their rows differ per query).
+            throw new IllegalArgumentException("attack.ensemble " + attack.ensembleMode().spec()
+                    + " does not combine with attack.augment " + augmentSpecs() + " yet");
         }
         if (!attack.augments().isEmpty()) {
             // The driver's model check has run the full probe; here only a cheap look at the
@@ -175,19 +184,26 @@ public final class AttackEngine {
             NDArray x = attack.init().start(new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g));
             x = NDArrays.minimum(NDArrays.maximum(x, lo), hi).clip(0f, 1f);
             UpdateRule.State state = attack.update().start(x0, batch);
+            EnsembleStrategy strategy = attack.strategy();
+            UpdateRule.State strategyState = strategy == null ? null : strategy.start(x0, batch);
             // Counted on the device and read once at the end: no extra sync in the step loop.
             NDArray zeroSteps = batch.zeros(new Shape(n), DataType.INT32);
             for (int t = 0; t < attack.steps(); t++) {
-                StepContext ctx = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
+                StepContext base = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 try (NDManager step = batch.newSubManager()) {
+                    StepContext ctx = base.withInputGradients(new ModelInputs(labels0, targets0, base, step, observer));
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
                     java.util.Map<String, NDArray> extrasBefore = state.extras();
                     GradientOracle oracle = new Oracle(lo, hi, labels0, targets0, ctx, step, observer);
                     NDArray point = attack.update().gradientPoint(x, state, ctx);
                     NDArray grad = oracle.at(point);
-                    zeroSteps.addi(zeroRows(grad));
-                    NDArray dir = attack.update().direction(grad, state, ctx, oracle);
+                    java.util.Map<String, NDArray> strategyBefore = strategyState == null ? java.util.Map.of()
+                            : strategyState.extras();
+                    // An ensemble strategy turns the ensemble gradient into the one the rule uses.
+                    NDArray used = strategy == null ? grad : strategy.gradient(point, grad, strategyState, ctx, oracle);
+                    zeroSteps.addi(zeroRows(used));
+                    NDArray dir = attack.update().direction(used, state, ctx, oracle);
                     NDArray next = x.add(dir.mul(alpha01));
                     next = NDArrays.minimum(NDArrays.maximum(next, lo), hi).clip(0f, 1f);
                     if (observer != null) {
@@ -198,9 +214,24 @@ public final class AttackEngine {
                         for (var e : state.extras().entrySet()) {
                             observer.onState(t, e.getKey(), extrasBefore.get(e.getKey()), e.getValue());
                         }
+                        if (strategy != null) {
+                            observer.onState(t, EnsembleStrategy.GRADIENT, null, used);
+                            for (var e : strategyState == null ? java.util.Set.<java.util.Map.Entry<String, NDArray>>of()
+                                    : strategyState.extras().entrySet()) {
+                                observer.onState(t, e.getKey(), strategyBefore.get(e.getKey()), e.getValue());
+                            }
+                        }
                     }
                     next.attach(batch);
                     state.attach(batch);
+                    if (strategyState != null) {
+                        strategyState.attach(batch);
+                        for (var e : strategyBefore.entrySet()) {
+                            if (e.getValue() != strategyState.extras().get(e.getKey())) {
+                                e.getValue().close();
+                            }
+                        }
+                    }
                     if (x != x0) {
                         x.close();
                     }
@@ -236,14 +267,14 @@ public final class AttackEngine {
      * whose cross-entropy the weighted per-surrogate losses favour). Without a graph.
      */
     public int[] predict(float[] pixels, long[] shape, NDManager parent) {
-        if (attack.ensembleMode() == EnsembleMode.LOGITS) {
+        if (attack.fusion() == EnsembleMode.LOGITS) {
             return ensemble.predict(pixels, shape, parent);
         }
         try (NDManager m = parent.newSubManager()) {
             NDArray x = m.create(pixels, new Shape(shape));
             return Autograd.noGrad(() -> {
                 NDArray score;
-                if (attack.ensembleMode() == EnsembleMode.PROBS) {
+                if (attack.fusion() == EnsembleMode.PROBS) {
                     score = ensemble.logMeanProbabilities(x);
                 } else {
                     score = null;
@@ -295,13 +326,155 @@ public final class AttackEngine {
 
         @Override
         public NDArray at(NDArray point) {
-            return gradients(List.of(point), lo, hi, labels0, targets0, ctx, scratch, observer).get(0);
+            return gradients(List.of(point), FUSED, lo, hi, labels0, targets0, ctx, scratch, observer).get(0).get(0);
         }
 
         @Override
         public List<NDArray> at(List<NDArray> points) {
-            return points.isEmpty() ? List.of() : gradients(points, lo, hi, labels0, targets0, ctx, scratch, observer);
+            return points.isEmpty() ? List.of() : firsts(gradients(points, FUSED, lo, hi, labels0, targets0, ctx, scratch, observer));
         }
+
+        @Override
+        public int members() {
+            return ensemble.members().size();
+        }
+
+        @Override
+        public List<List<NDArray>> perMember(List<NDArray> points) {
+            return points.isEmpty() ? List.of()
+                    : gradients(points, new EachMember(), lo, hi, labels0, targets0, ctx, scratch, observer);
+        }
+
+        @Override
+        public List<NDArray> ofMembers(List<NDArray> points, int[] memberOfImage) {
+            if (memberOfImage.length != labels0.length) {
+                throw new IllegalArgumentException("one member per image: " + memberOfImage.length + " for " + labels0.length);
+            }
+            for (int k : memberOfImage) {
+                if (k < 0 || k >= ensemble.members().size()) {
+                    throw new IllegalArgumentException("no member " + k + " in an ensemble of " + ensemble.members().size());
+                }
+            }
+            return points.isEmpty() ? List.of()
+                    : firsts(gradients(points, new RowMember(memberOfImage.clone()), lo, hi, labels0, targets0, ctx, scratch,
+                            observer));
+        }
+
+        @Override
+        public NDArray weighted(NDArray point, float[][] weights) {
+            if (weights.length != ensemble.members().size()) {
+                throw new IllegalArgumentException("one weight row per member: " + weights.length);
+            }
+            for (float[] w : weights) {
+                if (w.length != labels0.length) {
+                    throw new IllegalArgumentException("one weight per image: " + w.length + " for " + labels0.length);
+                }
+            }
+            return gradients(List.of(point), new Weighted(weights), lo, hi, labels0, targets0, ctx, scratch, observer)
+                    .get(0).get(0);
+        }
+
+        @Override
+        public void trace(String name, NDArray value) {
+            if (observer != null) {
+                observer.onState(ctx.step(), name, null, value);
+            }
+        }
+
+        @Override
+        public float[][][] losses(List<NDArray> points) {
+            float[][][] out = new float[points.size()][][];
+            for (int j = 0; j < points.size(); j++) {
+                out[j] = memberLosses(image(points.get(j), lo, hi, ctx), labels0, targets0);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * The step's {@link InputGradients}: the fused head's input gradient, rows not averaged over
+     * copies (k = 1), through {@link #inputGradient} (row cap, observer, dropout masks).
+     */
+    private final class ModelInputs implements InputGradients {
+        private final int[] labels0;
+        private final int[] targets0;
+        private final StepContext ctx;
+        private final NDManager scratch;
+        private final StepObserver observer;
+
+        ModelInputs(int[] labels0, int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer) {
+            this.labels0 = labels0;
+            this.targets0 = targets0;
+            this.ctx = ctx;
+            this.scratch = scratch;
+            this.observer = observer;
+        }
+
+        @Override
+        public NDArray of(NDArray in) {
+            long rows = in.getShape().get(0);
+            if (rows % labels0.length != 0) {
+                throw new IllegalArgumentException("model inputs of " + rows + " rows for a batch of " + labels0.length);
+            }
+            return inputGradient(in, 1, FUSED, labels0, targets0, ctx, scratch, observer);
+        }
+
+        @Override
+        public void trace(String name, NDArray value) {
+            if (observer != null) {
+                observer.onState(ctx.step(), name, null, value);
+            }
+        }
+    }
+
+    private static List<NDArray> firsts(List<List<NDArray>> perPoint) {
+        List<NDArray> out = new ArrayList<>(perPoint.size());
+        for (List<NDArray> l : perPoint) {
+            out.add(l.get(0));
+        }
+        return out;
+    }
+
+    /** What loss a gradient call differentiates: the attack's fusion, or one of the strategies' queries. */
+    private sealed interface Head permits Fused, EachMember, RowMember, Weighted {}
+
+    /** The attack's fused ensemble (its {@link EnsembleMode}); the only head without a strategy. */
+    private record Fused() implements Head {}
+
+    /** Every member's own loss, one gradient each. */
+    private record EachMember() implements Head {}
+
+    /** Row r's loss is that of member {@code memberOfImage[r % N]} alone. */
+    private record RowMember(int[] memberOfImage) implements Head {}
+
+    /** The loss of {@code sum_k weights[k][r % N] z_k}. */
+    private record Weighted(float[][] weights) implements Head {}
+
+    private static final Head FUSED = new Fused();
+
+    /**
+     * Per member, per image: the loss of the image {@code img} alone (no graph, micro-batches under
+     * the row cap, each row's loss taken on its own so it does not depend on the cut).
+     */
+    private float[][] memberLosses(NDArray img, int[] labels0, int[] targets0) {
+        int n = labels0.length;
+        float[][] out = new float[ensemble.members().size()][n];
+        Autograd.noGrad(() -> {
+            for (int k = 0; k < ensemble.members().size(); k++) {
+                Classifier member = ensemble.members().get(k);
+                for (int from = 0; from < n; from += maxRows) {
+                    int to = Math.min(n, from + maxRows);
+                    NDArray chunk = n <= maxRows ? img : img.get(new NDIndex("{}:{}", from, to));
+                    NDArray z = member.logits(chunk, null);
+                    for (int r = from; r < to; r++) {
+                        NDArray zr = z.get(new NDIndex("{}:{}", r - from, r - from + 1));
+                        out[k][r] = attack.loss().of(zr, new int[] {labels0[r]}, new int[] {targets0[r]}).getFloat();
+                    }
+                }
+            }
+            return null;
+        });
+        return out;
     }
 
     /**
@@ -329,8 +502,8 @@ public final class AttackEngine {
      * VMI's 20 neighbours of 10 images are 200 rows, four forwards per member under the default
      * cap of 64 instead of 20.
      */
-    private List<NDArray> gradients(List<NDArray> points, NDArray lo, NDArray hi, int[] labels0, int[] targets0,
-            StepContext ctx, NDManager scratch, StepObserver observer) {
+    private List<List<NDArray>> gradients(List<NDArray> points, Head head, NDArray lo, NDArray hi, int[] labels0,
+            int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer) {
         int n = labels0.length;
         int count = points.size();
         NDArray stacked = points.get(0);
@@ -338,7 +511,7 @@ public final class AttackEngine {
             stacked = NDArrays.concat(new NDList(points), 0);
             stacked.attach(scratch);
         }
-        NDArray grad = Autograd.vectorJacobian(stacked, leaf -> {
+        java.util.function.Function<NDArray, NDArray> build = leaf -> {
             NDList inputs = new NDList(count);
             for (int j = 0; j < count; j++) {
                 NDArray p = count == 1 ? leaf : leaf.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
@@ -352,19 +525,131 @@ public final class AttackEngine {
                 inputs.add(in);
             }
             return count == 1 ? inputs.get(0) : NDArrays.concat(inputs, 0);
-        }, in -> {
-            int k = (int) (in.getShape().get(0) / ((long) count * n)); // every point: k copies of its N images
-            return inputGradient(in, k, labels0, targets0, ctx, scratch, observer);
-        }, scratch);
-        List<NDArray> out = new ArrayList<>(count);
+        };
+        // every point: k copies of its N images
+        List<NDArray> grads;
+        if (head instanceof EachMember) {
+            int members = ensemble.members().size();
+            grads = Autograd.vectorJacobians(stacked, build, in -> {
+                int k = (int) (in.getShape().get(0) / ((long) count * n));
+                return memberGradients(in, k, labels0, targets0, ctx, scratch, observer);
+            }, members, scratch);
+        } else {
+            grads = List.of(Autograd.vectorJacobian(stacked, build, in -> {
+                int k = (int) (in.getShape().get(0) / ((long) count * n));
+                return inputGradient(in, k, head, labels0, targets0, ctx, scratch, observer);
+            }, scratch));
+        }
+        List<List<NDArray>> out = new ArrayList<>(count);
         for (int j = 0; j < count; j++) {
-            NDArray g = count == 1 ? grad : grad.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
-            for (GradientTransform gt : attack.gradients()) {
-                g = gt.apply(g, ctx);
+            List<NDArray> perOutput = new ArrayList<>(grads.size());
+            for (NDArray grad : grads) {
+                NDArray g = count == 1 ? grad : grad.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
+                for (GradientTransform gt : attack.gradients()) {
+                    g = gt.apply(g, ctx);
+                }
+                perOutput.add(g);
             }
-            out.add(g);
+            out.add(perOutput);
         }
         return out;
+    }
+
+    /**
+     * d loss_k / d in for every member k, its loss that of its own logits (unweighted), averaged
+     * over each image's k copies; micro-batches of at most {@code maxRows} rows, one forward and
+     * backward per member each.
+     */
+    private List<NDArray> memberGradients(NDArray in, int k, int[] labels0, int[] targets0, StepContext ctx,
+            NDManager scratch, StepObserver observer) {
+        int rows = (int) in.getShape().get(0);
+        int[] y = tileLabels(labels0, rows / labels0.length);
+        int[] g = tileLabels(targets0, rows / labels0.length);
+        int members = ensemble.members().size();
+        List<NDList> parts = new ArrayList<>(members);
+        for (int i = 0; i < members; i++) {
+            parts.add(new NDList());
+        }
+        for (int from = 0; from < rows; from += maxRows) {
+            int to = Math.min(rows, from + maxRows);
+            NDArray chunk = rows <= maxRows ? in : in.get(new NDIndex("{}:{}", from, to));
+            int[] yc = java.util.Arrays.copyOfRange(y, from, to);
+            int[] gc = java.util.Arrays.copyOfRange(g, from, to);
+            for (int i = 0; i < members; i++) {
+                Classifier member = ensemble.members().get(i);
+                if (observer != null) {
+                    observer.onForward(ctx.step(), i, member.card().name(), to - from);
+                }
+                parts.get(i).add(Autograd.gradient(chunk, leaf -> {
+                    NDArray loss = attack.loss().of(member.logits(leaf, null), yc, gc);
+                    return k == 1 ? loss : loss.div((float) k);
+                }, scratch));
+            }
+        }
+        List<NDArray> out = new ArrayList<>(members);
+        for (NDList p : parts) {
+            out.add(p.size() == 1 ? p.get(0) : NDArrays.concat(p, 0));
+        }
+        return out;
+    }
+
+    /**
+     * The loss of the rows of {@code leaf} (rows {@code first ..} of the call) under a strategy's
+     * head: each member's loss over the rows whose image it was given ({@link RowMember}), or the
+     * loss of the per-image weighted logit sum ({@link Weighted}).
+     */
+    private NDArray headLoss(Head head, NDArray leaf, int first, int n, int[] yc, int[] gc, StepContext ctx,
+            StepObserver observer) {
+        int size = (int) leaf.getShape().get(0);
+        if (head instanceof Weighted w) {
+            NDArray z = null;
+            for (int i = 0; i < ensemble.members().size(); i++) {
+                Classifier member = ensemble.members().get(i);
+                if (observer != null) {
+                    observer.onForward(ctx.step(), i, member.card().name(), size);
+                }
+                float[] col = new float[size];
+                for (int r = 0; r < size; r++) {
+                    col[r] = w.weights()[i][(first + r) % n];
+                }
+                NDArray term = member.logits(leaf, null).mul(Autograd.constant(leaf.getManager(), col, new Shape(size, 1)));
+                z = z == null ? term : z.add(term);
+            }
+            return attack.loss().of(z, yc, gc);
+        }
+        int[] which = ((RowMember) head).memberOfImage();
+        NDArray sum = null;
+        for (int i = 0; i < ensemble.members().size(); i++) {
+            // The member's rows as runs of consecutive rows, so each row goes through its member only.
+            NDList pieces = new NDList();
+            List<Integer> picked = new ArrayList<>();
+            int r = 0;
+            while (r < size) {
+                if (which[(first + r) % n] != i) {
+                    r++;
+                    continue;
+                }
+                int start = r;
+                while (r < size && which[(first + r) % n] == i) {
+                    picked.add(r);
+                    r++;
+                }
+                pieces.add(start == 0 && r == size ? leaf : leaf.get(new NDIndex("{}:{}", start, r)));
+            }
+            if (pieces.isEmpty()) {
+                continue;
+            }
+            Classifier member = ensemble.members().get(i);
+            NDArray sub = pieces.size() == 1 ? pieces.get(0) : NDArrays.concat(pieces, 0);
+            if (observer != null) {
+                observer.onForward(ctx.step(), i, member.card().name(), (int) sub.getShape().get(0));
+            }
+            int[] ys = picked.stream().mapToInt(j -> yc[j]).toArray();
+            int[] gs = picked.stream().mapToInt(j -> gc[j]).toArray();
+            NDArray li = attack.loss().of(member.logits(sub, null), ys, gs);
+            sum = sum == null ? li : sum.add(li);
+        }
+        return sum;
     }
 
     /**
@@ -372,8 +657,8 @@ public final class AttackEngine {
      * image i of a point at row {@code j * N + i} of its block), the loss averaged over each
      * image's k copies; micro-batches of at most {@code maxRows} rows.
      */
-    private NDArray inputGradient(NDArray in, int k, int[] labels0, int[] targets0, StepContext ctx, NDManager scratch,
-            StepObserver observer) {
+    private NDArray inputGradient(NDArray in, int k, Head head, int[] labels0, int[] targets0, StepContext ctx,
+            NDManager scratch, StepObserver observer) {
         int rows = (int) in.getShape().get(0);
         int[] y = tileLabels(labels0, rows / labels0.length);
         int[] g = tileLabels(targets0, rows / labels0.length);
@@ -400,8 +685,15 @@ public final class AttackEngine {
             NDArray chunk = rows <= maxRows ? in : in.get(new NDIndex("{}:{}", from, to));
             int[] yc = java.util.Arrays.copyOfRange(y, from, to);
             int[] gc = java.util.Arrays.copyOfRange(g, from, to);
+            if (!(head instanceof Fused)) {
+                parts.add(Autograd.gradient(chunk, leaf -> {
+                    NDArray loss = headLoss(head, leaf, first, labels0.length, yc, gc, ctx, observer);
+                    return k == 1 ? loss : loss.div((float) k);
+                }, scratch));
+                continue;
+            }
             parts.add(Autograd.gradient(chunk, leaf -> {
-                NDArray loss = switch (attack.ensembleMode()) {
+                NDArray loss = switch (attack.fusion()) {
                     case LOGITS -> attack.loss().of(ensemble.logits(leaf, chunkMasks), yc, gc);
                     case PROBS -> attack.loss().of(ensemble.logMeanProbabilities(leaf, chunkMasks), yc, gc);
                     case LOSSES -> {

@@ -8,7 +8,7 @@ import io.advspark.vocabulary.Kind;
  * How the surrogates' outputs are combined before (or after) the loss; each mode is a catalogue
  * entry of kind {@link Kind#ENSEMBLE} (docs/attack-parts.md).
  */
-public enum EnsembleMode {
+public enum EnsembleMode implements Ensembling {
     LOGITS,
     PROBS,
     LOSSES;
@@ -32,6 +32,7 @@ public enum EnsembleMode {
             .build(s -> LOSSES);
 
     /** The mode's spec: {@code logits}, {@code probs} or {@code losses}. */
+    @Override
     public String spec() {
         return Catalogue.render(this);
     }

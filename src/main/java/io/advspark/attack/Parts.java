@@ -53,8 +53,11 @@ public final class Parts {
         return Catalogue.create(Kind.FILTER, spec, PerturbationFilter.class);
     }
 
-    /** The ensemble mode ({@code attack.ensemble}): {@code logits}, {@code probs} or {@code losses}. */
-    public static EnsembleMode ensemble(String spec) {
-        return Catalogue.create(Kind.ENSEMBLE, spec, EnsembleMode.class);
+    /**
+     * The ensemble ({@code attack.ensemble}): a fusion {@code logits}, {@code probs} or
+     * {@code losses}, or a strategy such as {@code svre(m=0)}.
+     */
+    public static Ensembling ensemble(String spec) {
+        return Catalogue.create(Kind.ENSEMBLE, spec, Ensembling.class);
     }
 }

@@ -183,16 +183,24 @@ public final class Main implements Callable<Integer> {
         @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key of --config. Repeatable.")
         List<String> overrides = new ArrayList<>();
 
-        @Option(names = "--metric", paramLabel = "M", description = "Cell value: score (competition score, default), untargeted or targeted (success rate, %).")
+        @Option(names = "--metric", paramLabel = "M", description = "Cell value: score (competition score, default);"
+                + " untargeted or targeted (success rate over all images, %%); untargeted-on-correct or targeted-on-correct"
+                + " (over the images the defended target classifies correctly when clean, %%).")
         String metric = "score";
+
+        @Option(names = "--intervals", description = "Show each success rate's Wilson 95%% interval.")
+        boolean intervals;
+
+        @Option(names = "--markdown", description = "Print a Markdown table (for reports) instead of the terminal layout.")
+        boolean markdown;
 
         @Override
         public Integer call() {
             io.advspark.score.Leaderboard.Metric m;
             try {
-                m = io.advspark.score.Leaderboard.Metric.valueOf(metric.toUpperCase(java.util.Locale.ROOT));
+                m = io.advspark.score.Leaderboard.Metric.parse(metric);
             } catch (IllegalArgumentException e) {
-                throw new ConfigException("--metric: unknown metric '" + metric + "' (score, untargeted or targeted)");
+                throw new ConfigException("--metric: " + e.getMessage());
             }
             if ((round == null) == (config == null)) {
                 throw new ConfigException("report: give the round folder or its --config (one of them)");
@@ -208,7 +216,7 @@ public final class Main implements Callable<Integer> {
                 spark = Sessions.reader(System.getProperty("spark.master", "local[1]"));
             }
             try {
-                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m));
+                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m, markdown, intervals));
                 return 0;
             } finally {
                 spark.stop();

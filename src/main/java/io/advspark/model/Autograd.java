@@ -137,4 +137,52 @@ public final class Autograd {
             JniUtils.setGradMode(before);
         }
     }
+
+    /**
+     * As {@link #vectorJacobian}, for several upstream gradients through one graph of {@code f}:
+     * {@code f} is built once (so whatever it draws is drawn once), {@code upstream} returns
+     * {@code count} gradients d loss_j / d y, and each is carried back to x by a backward of its
+     * own (the graph kept until the last), the leaf's gradient copied out and zeroed in between so
+     * the results are exactly the separate vector-Jacobian products. Ensemble strategies ask for
+     * every surrogate's gradient through the same transformed inputs this way.
+     */
+    public static java.util.List<NDArray> vectorJacobians(NDArray x, Function<NDArray, NDArray> f,
+            Function<NDArray, java.util.List<NDArray>> upstream, int count, ai.djl.ndarray.NDManager scratch) {
+        boolean before = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            NDArray leaf = x.stopGradient();
+            leaf.attach(scratch);
+            leaf.setRequiresGradient(true);
+            NDArray y = f.apply(leaf);
+            if (y == leaf) {
+                return upstream.apply(leaf.stopGradient());
+            }
+            NDArray detached = y.stopGradient();
+            detached.attach(scratch);
+            java.util.List<NDArray> gys = upstream.apply(detached);
+            if (gys.size() != count) {
+                throw new IllegalArgumentException("expected " + count + " upstream gradients, got " + gys.size());
+            }
+            java.util.List<NDArray> out = new java.util.ArrayList<>(count);
+            for (int j = 0; j < count; j++) {
+                NDArray gy = gys.get(j);
+                if (!gy.getShape().equals(y.getShape())) {
+                    throw new IllegalArgumentException("upstream gradient " + gy.getShape() + " for output " + y.getShape());
+                }
+                JniUtils.backward((PtNDArray) y, (PtNDArray) gy, j < count - 1, false);
+                // The leaf's grad tensor is reused by the next backward: copy it out, then zero it
+                // (0 + v is v exactly, so each result is its own product, not a difference).
+                NDArray grad = JniUtils.getGradient((PtNDArray) leaf).duplicate();
+                grad.attach(scratch);
+                out.add(grad);
+                if (j < count - 1) {
+                    JniUtils.zeroGrad((PtNDArray) leaf);
+                }
+            }
+            return out;
+        } finally {
+            JniUtils.setGradMode(before);
+        }
+    }
 }

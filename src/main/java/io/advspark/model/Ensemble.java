@@ -1,6 +1,7 @@
 package io.advspark.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
@@ -142,12 +143,27 @@ public final class Ensemble implements AutoCloseable {
 
     /** As {@link #logMeanProbabilities(NDArray)}, each member's dropout sites multiplied by its {@code masks}. */
     public NDArray logMeanProbabilities(NDArray x, MemberMasks masks) {
-        NDArray sum = null;
+        // log sum_k s_k softmax(z_k) as a log-sum-exp of the members' log-softmaxes, not the log
+        // of summed probabilities: once a probability rounds to 1 the latter's gradient is
+        // rounding noise (the same cancellation CrossEntropy avoids).
+        List<NDArray> logs = new java.util.ArrayList<>(members.size());
         for (int i = 0; i < members.size(); i++) {
-            NDArray p = memberLogits(i, x, masks).softmax(1).mul(Autograd.scalar(x.getManager(), (float) shares[i]));
-            sum = sum == null ? p : sum.add(p);
+            logs.add(memberLogits(i, x, masks).logSoftmax(1).add(Autograd.scalar(x.getManager(), (float) Math.log(shares[i]))));
         }
-        return sum.log();
+        if (logs.size() == 1) {
+            return logs.get(0);
+        }
+        NDArray shift = null;
+        for (NDArray l : logs) {
+            NDArray c = l.stopGradient();
+            shift = shift == null ? c : NDArrays.maximum(shift, c);
+        }
+        NDArray sum = null;
+        for (NDArray l : logs) {
+            NDArray e = l.sub(shift).exp();
+            sum = sum == null ? e : sum.add(e);
+        }
+        return sum.log().add(shift);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.advspark.plan;
 
 import io.advspark.attack.Attack;
 import io.advspark.attack.EnsembleMode;
+import io.advspark.attack.Ensembling;
 import io.advspark.attack.augment.ModelAugmentation;
 import io.advspark.attack.filter.PerturbationFilter;
 import io.advspark.attack.gradient.GradientTransform;
@@ -58,7 +59,7 @@ public record AttackConfig(
         Spec loss,
         Spec init,
         Spec filter,
-        EnsembleMode ensemble,
+        Ensembling ensemble,
         int copies,
         List<Spec> augment)
         implements Serializable {
@@ -149,7 +150,7 @@ public record AttackConfig(
         private Spec loss;
         private Spec init = Catalogue.parse(Kind.INIT, "zeros");
         private Spec filter;
-        private EnsembleMode ensemble = EnsembleMode.LOGITS;
+        private Ensembling ensemble = EnsembleMode.LOGITS;
         private int copies = 1;
         private final List<Spec> augment = new ArrayList<>();
 
@@ -234,7 +235,7 @@ public record AttackConfig(
         }
 
         public Builder ensemble(String spec) {
-            this.ensemble = Catalogue.create(Kind.ENSEMBLE, spec, EnsembleMode.class);
+            this.ensemble = Catalogue.create(Kind.ENSEMBLE, spec, Ensembling.class);
             return this;
         }
 

@@ -16,6 +16,7 @@ import io.advspark.vocabulary.Catalogue;
 import io.advspark.vocabulary.ConfigException;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Names;
+import io.advspark.vocabulary.PartSpec;
 import java.io.File;
 import java.net.URI;
 import java.nio.file.Path;
@@ -591,7 +592,7 @@ public final class ConfigLoader {
         }
         String ensemble = a.getString("ensemble").toLowerCase(Locale.ROOT);
         List<String> modes = Catalogue.names(Kind.ENSEMBLE);
-        if (!modes.contains(ensemble)) {
+        if (!modes.contains(PartSpec.parse(ensemble).name())) {
             throw new ConfigException(key + ".ensemble: unknown mode '" + ensemble + "' (" + String.join(", ", modes) + ")");
         }
         int copies = a.getInt("copies");

@@ -10,18 +10,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The terminal leaderboard of a round ({@code advspark report}): one line per attack config, one
- * column per defended target, ranked by the mean of the chosen metric over the columns (the
- * round's competition score when the metric is {@code score}: the mean over images and targets).
+ * The leaderboard of a round ({@code advspark report}): one line per attack config, one column per
+ * defended target, ranked by the mean of the chosen metric over the columns (the round's
+ * competition score when the metric is {@code score}: the mean over images and targets). Success
+ * rates can show their Wilson 95% interval, and the attack's cost (mean wall time per image, from
+ * the records) is the last column when known. Text for a terminal, or a Markdown table for a
+ * report.
  */
 public final class Leaderboard {
     private Leaderboard() {}
 
-    /** What a cell shows. */
+    /** What a cell shows; {@link #parse} takes the lower-case name with dashes ({@code untargeted-on-correct}). */
     public enum Metric {
         SCORE("mean competition score"),
-        UNTARGETED("untargeted success rate, %"),
-        TARGETED("targeted success rate, %");
+        UNTARGETED("untargeted success rate over all images, %"),
+        TARGETED("targeted success rate over all images, %"),
+        UNTARGETED_ON_CORRECT("untargeted success rate over the images the defended target classifies correctly when clean, %"),
+        TARGETED_ON_CORRECT("targeted success rate over the images the defended target classifies correctly when clean, %");
 
         final String label;
 
@@ -29,12 +34,49 @@ public final class Leaderboard {
             this.label = label;
         }
 
-        double of(Entry e) {
+        /** The metric named {@code name} (case-insensitive, dashes or underscores), or a message listing them. */
+        public static Metric parse(String name) {
+            try {
+                return valueOf(name.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown metric '" + name + "' (" + names() + ")", e);
+            }
+        }
+
+        /** The accepted names, e.g. for help texts. */
+        public static String names() {
+            return String.join(", ", java.util.Arrays.stream(values()).map(Metric::cli).toList());
+        }
+
+        String cli() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** The cell's rate, or null for the score. */
+        Rate rate(Entry e) {
             return switch (this) {
-                case SCORE -> e.meanScore();
-                case UNTARGETED -> 100 * e.untargetedRate();
-                case TARGETED -> 100 * e.targetedRate();
+                case SCORE -> null;
+                case UNTARGETED -> e.untargeted();
+                case TARGETED -> e.targeted();
+                case UNTARGETED_ON_CORRECT -> e.untargetedOnCorrect();
+                case TARGETED_ON_CORRECT -> e.targetedOnCorrect();
             };
+        }
+
+        /** The cell's value; NaN (shown as "-", left out of the mean) for an on-correct rate without clean-correct images. */
+        double of(Entry e) {
+            Rate r = rate(e);
+            if ((this == UNTARGETED_ON_CORRECT || this == TARGETED_ON_CORRECT) && e.cleanCorrect() == 0) {
+                return Double.NaN;
+            }
+            return r == null ? e.meanScore() : 100 * r.rate();
+        }
+    }
+
+    /** A success rate with its Wilson 95% interval, fractions in [0, 1] (NaN when it has no images). */
+    public record Rate(double rate, double low, double high) {
+        public static Rate of(double rate) {
+            return new Rate(rate, Double.NaN, Double.NaN);
         }
     }
 
@@ -42,18 +84,35 @@ public final class Leaderboard {
      * One summary row.
      *
      * @param variant the defended target, e.g. {@code mobilenet_v2 [jpeg(quality=75) > model]}
+     * @param cleanCorrect the images the defended target classifies correctly when clean (the on-correct denominator)
      */
-    public record Entry(String attack, String variant, long images, double cleanAccuracy, double untargetedRate,
-            double targetedRate, double meanScore) {}
+    public record Entry(String attack, String variant, long images, long cleanCorrect, double cleanAccuracy, Rate untargeted,
+            Rate targeted, Rate untargetedOnCorrect, Rate targetedOnCorrect, double meanScore) {
+        /** A row without intervals or on-correct rates (tests, old summaries). */
+        public Entry(String attack, String variant, long images, double cleanAccuracy, double untargetedRate,
+                double targetedRate, double meanScore) {
+            this(attack, variant, images, Math.round(images * cleanAccuracy), cleanAccuracy, Rate.of(untargetedRate),
+                    Rate.of(targetedRate), Rate.of(Double.NaN), Rate.of(Double.NaN), meanScore);
+        }
+    }
+
+    /** How to render: Markdown or text, with or without intervals; {@code msPerImage} per attack (may be empty). */
+    public record Style(boolean markdown, boolean intervals, Map<String, Double> msPerImage) {
+        public static final Style TEXT = new Style(false, false, Map.of());
+    }
 
     public static String render(String title, List<Entry> entries, Metric metric) {
+        return render(title, entries, metric, Style.TEXT);
+    }
+
+    public static String render(String title, List<Entry> entries, Metric metric, Style style) {
         Set<String> variants = new LinkedHashSet<>();
         Map<String, Map<String, Entry>> byAttack = new LinkedHashMap<>();
-        Map<String, Double> clean = new LinkedHashMap<>();
+        Map<String, Entry> firstOf = new LinkedHashMap<>();
         for (Entry e : entries) {
             variants.add(e.variant());
             byAttack.computeIfAbsent(e.attack(), k -> new LinkedHashMap<>()).put(e.variant(), e);
-            clean.putIfAbsent(e.variant(), e.cleanAccuracy());
+            firstOf.putIfAbsent(e.variant(), e);
         }
         List<String> cols = new ArrayList<>(variants);
         List<Map.Entry<String, Double>> ranked = new ArrayList<>();
@@ -71,30 +130,80 @@ public final class Leaderboard {
         }
         ranked.sort(Comparator.comparing((Map.Entry<String, Double> x) -> Double.isNaN(x.getValue()) ? Double.NEGATIVE_INFINITY
                 : x.getValue()).reversed());
-        int w0 = Math.max(19, byAttack.keySet().stream().mapToInt(String::length).max().orElse(6));
-        int[] w = cols.stream().mapToInt(c -> Math.max(8, c.length())).toArray();
-        StringBuilder b = new StringBuilder(title).append('\n');
-        b.append("  cells: ").append(metric.label).append("; mean: over the columns\n");
-        b.append(String.format(Locale.ROOT, "  %3s  %-" + w0 + "s %8s", "#", "attack", "mean"));
-        for (int i = 0; i < cols.size(); i++) {
-            b.append("  ").append(pad(cols.get(i), w[i]));
+        boolean cost = !style.msPerImage().isEmpty();
+        boolean onCorrect = metric == Metric.UNTARGETED_ON_CORRECT || metric == Metric.TARGETED_ON_CORRECT;
+        // The table as cells first, then laid out: the same cells serve text and Markdown.
+        List<List<String>> table = new ArrayList<>();
+        List<String> head = new ArrayList<>(List.of("#", "attack", "mean"));
+        head.addAll(cols);
+        if (cost) {
+            head.add("ms/image");
         }
-        b.append('\n');
-        b.append(String.format(Locale.ROOT, "  %3s  %-" + w0 + "s %8s", "", "(clean accuracy, %)", ""));
-        for (int i = 0; i < cols.size(); i++) {
-            b.append("  ").append(pad(String.format(Locale.ROOT, "%.1f", 100 * clean.get(cols.get(i))), w[i]));
+        table.add(head);
+        List<String> cleanRow = new ArrayList<>(List.of("", onCorrect ? "(clean-correct images)" : "(clean accuracy, %)", ""));
+        for (String c : cols) {
+            Entry f = firstOf.get(c);
+            cleanRow.add(onCorrect ? Long.toString(f.cleanCorrect()) : String.format(Locale.ROOT, "%.1f", 100 * f.cleanAccuracy()));
         }
-        b.append('\n');
+        if (cost) {
+            cleanRow.add("");
+        }
+        table.add(cleanRow);
         int rank = 1;
         for (Map.Entry<String, Double> a : ranked) {
-            b.append(String.format(Locale.ROOT, "  %3d  %-" + w0 + "s %8s", rank++, a.getKey(), fmt(a.getValue(), metric)));
-            for (int i = 0; i < cols.size(); i++) {
-                Entry e = byAttack.get(a.getKey()).get(cols.get(i));
-                b.append("  ").append(pad(e == null ? "-" : fmt(metric.of(e), metric), w[i]));
+            List<String> row = new ArrayList<>(List.of(Integer.toString(rank++), a.getKey(), fmt(a.getValue(), metric)));
+            for (String c : cols) {
+                Entry e = byAttack.get(a.getKey()).get(c);
+                row.add(e == null ? "-" : cell(e, metric, style.intervals()));
+            }
+            if (cost) {
+                Double ms = style.msPerImage().get(a.getKey());
+                row.add(ms == null || ms.isNaN() ? "-" : String.format(Locale.ROOT, "%.0f", ms));
+            }
+            table.add(row);
+        }
+        StringBuilder b = new StringBuilder();
+        String legend = "cells: " + metric.label + (style.intervals() && metric != Metric.SCORE ? " [Wilson 95% interval]" : "")
+                + "; mean: over the columns" + (cost ? "; ms/image: the attack's mean wall time per image (records)" : "");
+        if (style.markdown()) {
+            b.append(title).append("\n\n").append(legend).append("\n\n");
+            for (int r = 0; r < table.size(); r++) {
+                b.append("| ").append(String.join(" | ", table.get(r))).append(" |\n");
+                if (r == 0) {
+                    b.append("|---|---|");
+                    b.append("---:|".repeat(table.get(0).size() - 2)).append('\n');
+                }
+            }
+            return b.toString();
+        }
+        int[] w = new int[head.size()];
+        for (List<String> row : table) {
+            for (int i = 0; i < row.size(); i++) {
+                w[i] = Math.max(w[i], row.get(i).length());
+            }
+        }
+        w[1] = Math.max(w[1], 19);
+        for (int i = 2; i < w.length; i++) {
+            w[i] = Math.max(w[i], 8);
+        }
+        b.append(title).append('\n').append("  ").append(legend).append('\n');
+        for (List<String> row : table) {
+            b.append(String.format(Locale.ROOT, "  %3s  %-" + w[1] + "s", row.get(0), row.get(1)));
+            for (int i = 2; i < row.size(); i++) {
+                b.append(i == 2 ? " " : "  ").append(pad(row.get(i), w[i]));
             }
             b.append('\n');
         }
         return b.toString();
+    }
+
+    private static String cell(Entry e, Metric m, boolean intervals) {
+        String v = fmt(m.of(e), m);
+        Rate r = m.rate(e);
+        if (!intervals || r == null || Double.isNaN(r.low()) || v.equals("-")) {
+            return v;
+        }
+        return String.format(Locale.ROOT, "%s [%.1f, %.1f]", v, 100 * r.low(), 100 * r.high());
     }
 
     private static String fmt(double v, Metric m) {

@@ -92,6 +92,9 @@ public final class CatalogueDocs {
             case LOSS -> "Empty (the default) keeps the cross-entropy given by `advspark.attack.objective`.";
             case INPUT, GRADIENT, AUGMENT -> "A list, applied in order.";
             case FILTER -> "`none` (the default) is no filter.";
+            case ENSEMBLE -> "`logits` (the default), `probs` and `losses` fuse the surrogates' outputs before the loss;"
+                    + " the strategies (`svre`, `cwa`, `adaea`) take each surrogate's own gradient and hand the update"
+                    + " rule a gradient of their own (TransferAttack pairs them with MI-FGSM).";
             default -> "";
         };
     }

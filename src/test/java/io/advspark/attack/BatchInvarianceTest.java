@@ -29,7 +29,8 @@ class BatchInvarianceTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mi(decay=1.0)|", "mi(decay=1.0)|di(p=0.5, resize=1.1)", "ni(decay=1.0)|si(copies=2)",
         "mi(decay=1.0)|translate(max=0.1)", "mi(decay=1.0)|ssa(copies=4, rho=0.5, sigma=1)",
-        "mi(decay=1.0)|bsr(blocks=2, degrees=24, copies=2)", "mi(decay=1.0)|sia(blocks=3, copies=2)"})
+        "mi(decay=1.0)|bsr(blocks=2, degrees=24, copies=2)", "mi(decay=1.0)|sia(blocks=3, copies=2)",
+        "mi(decay=1.0)|ops(neighbors=2, operators=2)"})
     void anImageComesOutTheSameAloneOrInAnyBatch(String spec) throws Exception {
         TorchRuntime.start(2);
         String[] parts = spec.split("\\|", -1);

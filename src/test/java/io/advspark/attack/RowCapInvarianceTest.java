@@ -29,24 +29,33 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RowCapInvarianceTest {
     private static final Path DEMO = Path.of("demo").toAbsolutePath();
 
-    @ParameterizedTest(name = "{0} [{1}] copies={2} augment={3}")
+    @ParameterizedTest(name = "{0} [{1}] copies={2} augment={3} ensemble={4}")
     @CsvSource(delimiter = ';', value = {
-        "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=3);1;",
-        "vmi(decay=1.0, n=4, beta=1.5);di(p=0.5, resize=1.1);1;",
-        "ni(decay=1.0);admix(strength=0.2, mixes=2, copies=2);2;",
+        "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=3);1;;",
+        "vmi(decay=1.0, n=4, beta=1.5);di(p=0.5, resize=1.1);1;;",
+        "ni(decay=1.0);admix(strength=0.2, mixes=2, copies=2);2;;",
         // Block transforms: every copy's grid, choices and values drawn per row from its image's
         // stream before the cut; SIA with all ten operations (resize, DCT, dropout included) on a
         // tiled batch.
-        "mi(decay=1.0);bsr(blocks=2, degrees=24, copies=3);1;",
-        "vmi(decay=1.0, n=2, beta=1.5);bsr(blocks=3, degrees=45, copies=2);1;",
-        "mi(decay=1.0);sia(blocks=3, copies=3, ops=all);2;",
+        "mi(decay=1.0);bsr(blocks=2, degrees=24, copies=3);1;;",
+        "vmi(decay=1.0, n=2, beta=1.5);bsr(blocks=3, degrees=45, copies=2);1;;",
+        "mi(decay=1.0);sia(blocks=3, copies=3, ops=all);2;;",
+        // Ensemble strategies: every member's gradient through shared inputs, and SVRE's rows
+        // routed each to the member its image drew (a forward per member over its rows).
+        "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=2);1;;svre(m=3)",
+        "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=2);1;;cwa",
+        "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=2);1;;adaea(beta=10, threshold=-0.3)",
     })
-    void resultsDoNotDependOnTheRowCap(String update, String inputs, int copies, String augment) throws Exception {
+    void resultsDoNotDependOnTheRowCap(String update, String inputs, int copies, String augment, String ensemble)
+            throws Exception {
         TorchRuntime.start(2);
         List<String> in = inputs == null ? List.of() : List.of(inputs.split("\\|"));
         AttackConfig.Builder b = AttackConfig.builder().eps(8).steps(4).stepSize(2).update(update).inputs(in).copies(copies);
         if (augment != null) {
             b.augment(augment);
+        }
+        if (ensemble != null) {
+            b.ensemble(ensemble);
         }
         Attack attack = b.build().toAttack();
         Path data = DEMO.resolve("data");

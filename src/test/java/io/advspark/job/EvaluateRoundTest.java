@@ -102,6 +102,20 @@ class EvaluateRoundTest {
             }
             assertTrue(s.row("tiny_c", "model").getDouble(7) > 0.8, "tiny_c's clean accuracy on the demo set");
 
+            // advspark report --metric untargeted-on-correct --intervals --markdown, from the tables.
+            String md = ReportJob.run(spark, out.resolve("eval").toUri().toString(),
+                    io.advspark.score.Leaderboard.Metric.UNTARGETED_ON_CORRECT, true, true);
+            System.out.println(md);
+            Row plain = s.row("tiny_c", "model");
+            String cell = String.format(java.util.Locale.ROOT, "%.1f [%.1f, %.1f]", 100 * plain.getDouble(14),
+                    100 * plain.getDouble(15), 100 * plain.getDouble(16));
+            double ms = records.stream().filter(r -> r.getAs("error") == null)
+                    .mapToLong(r -> r.<Long>getAs("wall_ms")).average().orElseThrow();
+            String line = md.lines().filter(l -> l.startsWith("| 1 | main |")).findFirst().orElseThrow(() -> new AssertionError(md));
+            assertTrue(line.contains("| " + cell + " |"), "the plain target's on-correct rate and interval " + cell + ":\n" + md);
+            assertTrue(line.endsWith(String.format(java.util.Locale.ROOT, "| %.0f |", ms)), "mean wall ms per image " + ms + ":\n" + md);
+            assertTrue(md.contains(String.format(java.util.Locale.ROOT, "| %d |", plain.getLong(6))), "clean-correct count:\n" + md);
+
             // Independent check: PIL decode (+ PIL JPEG / numpy bits), PyTorch prediction.
             Shared.python();
             {

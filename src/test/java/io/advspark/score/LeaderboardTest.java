@@ -43,4 +43,34 @@ class LeaderboardTest {
         List<String> rows = lines(Leaderboard.render("t", e, Leaderboard.Metric.SCORE));
         assertEquals(List.of("1", "mi-di", "2.100", "2.100", "-"), List.of(rows.get(0).trim().split("\\s+")));
     }
+
+    @Test
+    void onCorrectRatesShowTheirIntervalsAndTheCostInMarkdown() {
+        Leaderboard.Rate none = Leaderboard.Rate.of(Double.NaN);
+        List<Leaderboard.Entry> e = List.of(
+                new Leaderboard.Entry("mi", "t", 10, 8, 0.8, none, none, new Leaderboard.Rate(0.25, 0.071, 0.591), none, 0.5),
+                new Leaderboard.Entry("bsr", "t", 10, 8, 0.8, none, none, new Leaderboard.Rate(0.75, 0.409, 0.929), none, 1.5));
+        String md = Leaderboard.render("## r", e, Leaderboard.Metric.parse("untargeted-on-correct"),
+                new Leaderboard.Style(true, true, java.util.Map.of("mi", 120.4, "bsr", 2410.0)));
+        List<String> rows = md.lines().filter(l -> l.startsWith("|")).toList();
+        assertEquals("| # | attack | mean | t | ms/image |", rows.get(0));
+        assertEquals("|---|---|---:|---:|---:|", rows.get(1));
+        assertEquals("|  | (clean-correct images) |  | 8 |  |", rows.get(2));
+        assertEquals("| 1 | bsr | 75.0 | 75.0 [40.9, 92.9] | 2410 |", rows.get(3));
+        assertEquals("| 2 | mi | 25.0 | 25.0 [7.1, 59.1] | 120 |", rows.get(4));
+        assertTrue(md.contains("[Wilson 95% interval]"), md);
+        // A defended target that classifies no clean image correctly has no on-correct rate.
+        List<Leaderboard.Entry> none0 = List.of(new Leaderboard.Entry("mi", "rs > t", 10, 0, 0.0, none, none,
+                new Leaderboard.Rate(0.0, 0.0, 1.0), none, 0.0));
+        String t = Leaderboard.render("r", none0, Leaderboard.Metric.UNTARGETED_ON_CORRECT, new Leaderboard.Style(true, true, java.util.Map.of()));
+        assertTrue(t.contains("| 1 | mi | - | - |"), t);
+    }
+
+    @Test
+    void anUnknownMetricNamesTheKnownOnes() {
+        IllegalArgumentException x = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Leaderboard.Metric.parse("success"));
+        assertTrue(x.getMessage().contains("untargeted-on-correct"), x.getMessage());
+        assertEquals(Leaderboard.Metric.TARGETED_ON_CORRECT, Leaderboard.Metric.parse("Targeted_On_Correct"));
+    }
 }

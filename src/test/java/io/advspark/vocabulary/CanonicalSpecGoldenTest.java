@@ -294,6 +294,22 @@ class CanonicalSpecGoldenTest {
         check("ensemble", s -> EnsembleMode.valueOf(s).spec(), ENSEMBLE);
     }
 
+    /** The ensemble strategies' canonical specs (seeds of SVRE's member draws key on them). */
+    private static final String[][] ENSEMBLE_STRATEGY = {
+        {"logits", "logits"},
+        {"svre", "svre(m=0,inner_decay=1,beta=1)"},
+        {"svre(m=16, inner_decay=1.0, beta=1.0)", "svre(m=16,inner_decay=1,beta=1)"},
+        {"cwa", "cwa(r=0.06666666666666667,beta=250,inner_decay=1)"},
+        {"cwa(r=0.2, beta=0.5)", "cwa(r=0.2,beta=0.5,inner_decay=1)"},
+        {"adaea", "adaea(beta=10,threshold=-0.3)"},
+        {"adaea(beta=2, threshold=0.2)", "adaea(beta=2,threshold=0.2)"},
+    };
+
+    @Test
+    void ensembleStrategySpecs() {
+        check("ensemble", s -> io.advspark.attack.Parts.ensemble(s).spec(), ENSEMBLE_STRATEGY);
+    }
+
     private static final String[][] ATTACK = {
         {"", "eps=8 steps=10 step=0.8 update=mi(decay=1) loss=ce(untargeted=1,targeted=0) init=zeros"},
         {"advspark.attack.update=fgsm", "eps=8 steps=1 step=8 update=fgsm loss=ce(untargeted=1,targeted=0) init=zeros"},

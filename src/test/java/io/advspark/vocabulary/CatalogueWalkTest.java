@@ -177,15 +177,16 @@ class CatalogueWalkTest {
     @Test
     void discoveryFindsEveryKind() {
         Map<Kind, List<String>> expected = new TreeMap<>(Map.ofEntries(
-                Map.entry(Kind.UPDATE, List.of("bim", "fgsm", "ifgsm", "mi", "ni", "pgd", "vmi", "vni")),
+                Map.entry(Kind.UPDATE, List.of("bim", "emi", "fgsm", "gra", "ifgsm", "mef", "mi", "ni", "pgd", "pgn",
+                        "vmi", "vni")),
                 Map.entry(Kind.LOSS, List.of("ce", "cw", "logit", "margin", "potrip")),
                 Map.entry(Kind.INIT, List.of("gaussian", "perlin", "target", "uniform", "zeros")),
-                Map.entry(Kind.INPUT, List.of("admix", "brightness", "di", "example-noop", "flip", "jpeg", "noise", "rotate",
-                        "si", "translate")),
+                Map.entry(Kind.INPUT, List.of("admix", "brightness", "bsr", "decowa", "di", "example-noop", "flip", "jpeg",
+                        "noise", "ops", "rotate", "si", "sia", "ssa", "translate")),
                 Map.entry(Kind.GRADIENT, List.of("l1", "ti")),
                 Map.entry(Kind.FILTER, List.of("dct", "gaussian")),
                 Map.entry(Kind.AUGMENT, List.of("dropout")),
-                Map.entry(Kind.ENSEMBLE, List.of("logits", "losses", "probs")),
+                Map.entry(Kind.ENSEMBLE, List.of("adaea", "cwa", "logits", "losses", "probs", "svre")),
                 Map.entry(Kind.DEFENSE, List.of("bits", "blur", "example-invert", "jpeg", "median", "purify", "rp", "rs")),
                 Map.entry(Kind.SCORE, List.of("asr", "nips2017", "tianchi2019"))));
         assertEquals(java.util.EnumSet.allOf(Kind.class), expected.keySet(), "every kind is checked");

@@ -49,18 +49,25 @@ public record DiverseInput(double p, double resize) implements InputTransform {
 
     /** Draws the plans of {@code rows} rows of {@code h}-high images in the documented order. */
     public Plan[] plan(StepContext ctx, int rows, int h) {
-        int s = padded(h);
         Plan[] out = new Plan[rows];
         for (int r = 0; r < rows; r++) {
-            Random g = ctx.draws().rng(r);
-            int rnd = s > h ? h + g.nextInt(s - h) : h;
-            int rem = s - rnd;
-            int top = rem > 0 ? g.nextInt(rem) : 0;
-            int left = rem > 0 ? g.nextInt(rem) : 0;
-            boolean on = g.nextFloat() < p && s > h;
-            out[r] = new Plan(rnd, top, left, on);
+            out[r] = draw(ctx.draws().rng(r), h);
         }
         return out;
+    }
+
+    /**
+     * One row's plan from the stream {@code g}, in the documented order ({@code rnd}, top, left,
+     * the coin); for parts that apply DI to single images inside their own draw order (OPS).
+     */
+    public Plan draw(Random g, int h) {
+        int s = padded(h);
+        int rnd = s > h ? h + g.nextInt(s - h) : h;
+        int rem = s - rnd;
+        int top = rem > 0 ? g.nextInt(rem) : 0;
+        int left = rem > 0 ? g.nextInt(rem) : 0;
+        boolean on = g.nextFloat() < p && s > h;
+        return new Plan(rnd, top, left, on);
     }
 
     /** {@code floor(h * resize)}, the padded side. */

@@ -276,8 +276,11 @@ public record Sia(int blocks, int copies, String ops) implements InputTransform 
         };
     }
 
-    /** {@code roll(k, dims=axis)}: element i of the result is element (i - k) mod n of b. */
-    private static NDArray roll(NDArray b, int k, int axis, int n) {
+    /**
+     * {@code roll(k, dims=axis)}: element i of the result is element (i - k) mod n of b (also
+     * OPS's cyclic shifts of whole images).
+     */
+    static NDArray roll(NDArray b, int k, int axis, int n) {
         if (k == 0) {
             return b;
         }
