@@ -764,7 +764,7 @@ public final class AttackEngine {
                 }
                 parts.get(i).add(Autograd.gradient(chunk, leaf -> {
                     NDArray loss = attack.loss().of(member.logits(leaf, null), yc, gc);
-                    return k == 1 ? loss : loss.div((float) k);
+                    return k == 1 ? loss : loss.div(Autograd.scalar(scratch, (float) k));
                 }, scratch));
             }
         }
@@ -872,7 +872,7 @@ public final class AttackEngine {
             if (!(head instanceof Fused)) {
                 parts.add(Autograd.gradient(chunk, leaf -> {
                     NDArray loss = headLoss(head, leaf, first, labels0.length, yc, gc, ctx, observer);
-                    return k == 1 ? loss : loss.div((float) k);
+                    return k == 1 ? loss : loss.div(Autograd.scalar(scratch, (float) k));
                 }, scratch));
                 continue;
             }
