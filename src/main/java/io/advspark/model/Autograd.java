@@ -113,29 +113,7 @@ public final class Autograd {
      */
     public static NDArray vectorJacobian(NDArray x, Function<NDArray, NDArray> f, Function<NDArray, NDArray> upstream,
             ai.djl.ndarray.NDManager scratch) {
-        boolean before = JniUtils.isGradMode();
-        JniUtils.setGradMode(true);
-        try {
-            NDArray leaf = x.stopGradient();
-            leaf.attach(scratch);
-            leaf.setRequiresGradient(true);
-            NDArray y = f.apply(leaf);
-            if (y == leaf) {
-                return upstream.apply(leaf.stopGradient());
-            }
-            NDArray detached = y.stopGradient();
-            detached.attach(scratch);
-            NDArray gy = upstream.apply(detached);
-            if (!gy.getShape().equals(y.getShape())) {
-                throw new IllegalArgumentException("upstream gradient " + gy.getShape() + " for output " + y.getShape());
-            }
-            JniUtils.backward((PtNDArray) y, (PtNDArray) gy, false, false);
-            NDArray grad = JniUtils.getGradient((PtNDArray) leaf);
-            grad.attach(scratch);
-            return grad;
-        } finally {
-            JniUtils.setGradMode(before);
-        }
+        return vectorJacobians(x, f, y -> java.util.List.of(upstream.apply(y)), 1, scratch).get(0);
     }
 
     /**
@@ -171,14 +149,15 @@ public final class Autograd {
                     throw new IllegalArgumentException("upstream gradient " + gy.getShape() + " for output " + y.getShape());
                 }
                 JniUtils.backward((PtNDArray) y, (PtNDArray) gy, j < count - 1, false);
-                // The leaf's grad tensor is reused by the next backward: copy it out, then zero it
-                // (0 + v is v exactly, so each result is its own product, not a difference).
-                NDArray grad = JniUtils.getGradient((PtNDArray) leaf).duplicate();
-                grad.attach(scratch);
-                out.add(grad);
+                NDArray grad = JniUtils.getGradient((PtNDArray) leaf);
                 if (j < count - 1) {
+                    // The leaf's grad tensor is reused by the next backward: copy it out, then zero
+                    // it (0 + v is v exactly, so each result is its own product, not a difference).
+                    grad = grad.duplicate();
                     JniUtils.zeroGrad((PtNDArray) leaf);
                 }
+                grad.attach(scratch);
+                out.add(grad);
             }
             return out;
         } finally {
