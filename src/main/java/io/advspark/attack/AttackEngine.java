@@ -710,7 +710,10 @@ public final class AttackEngine {
         };
         // every point: k copies of its N images
         List<NDArray> grads;
-        if (head instanceof EachMember) {
+        int split = chunkedTransform();
+        if (split >= 0) {
+            grads = chunkedGradients(stacked, split, count, head, lo, hi, labels0, targets0, ctx, scratch, observer, picks);
+        } else if (head instanceof EachMember) {
             int members = ensemble.members().size();
             grads = Autograd.vectorJacobians(stacked, build, in -> {
                 int k = (int) (in.getShape().get(0) / ((long) count * n));
@@ -735,6 +738,121 @@ public final class AttackEngine {
             out.add(perOutput);
         }
         return out;
+    }
+
+    /** The last input transform that builds its copies in chunks, or -1. */
+    private int chunkedTransform() {
+        List<InputTransform> inputs = attack.inputs();
+        for (int i = inputs.size() - 1; i >= 0; i--) {
+            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * {@link #gradients} when input transform {@code split} ({@code C} copies) builds its copies
+     * in chunks ({@link InputTransform#copiesPerChunk}): the model inputs of a step are never all
+     * alive at once, only one chunk's and its graph. In two levels of vector-Jacobian products:
+     * <ol>
+     *   <li>the inputs of that transform for every point, point by point: the image, the
+     *       attack's copies, the transforms before it (their draws, point by point);
+     *   <li>its draws for every point, point by point ({@link InputTransform#draw});
+     *   <li>for every point, chunk by chunk: the chunk's copies, the transforms after it (their
+     *       draws), the loss gradient at those rows under the row cap (the loss still averaged
+     *       over all {@code k} copies of an image), and the chunk's backward to the inputs of
+     *       step 1, summed over the chunks in order;
+     *   <li>one backward of step 1's graph from those sums to the points.
+     * </ol>
+     * With no transforms around the chunked one and one point (OPS under MI) the draws are made
+     * in the same order as by one {@code apply}; the sum over chunks is the only difference.
+     */
+    private List<NDArray> chunkedGradients(NDArray stacked, int split, int count, Head head, NDArray lo, NDArray hi,
+            int[] labels0, int[] targets0, StepContext ctx, NDManager scratch, StepObserver observer,
+            Checkpoints.Picks picks) {
+        int n = labels0.length;
+        List<InputTransform> inputs = attack.inputs();
+        InputTransform chunked = inputs.get(split);
+        List<InputTransform> before = inputs.subList(0, split);
+        List<InputTransform> after = inputs.subList(split + 1, inputs.size());
+        int copies = chunked.copies();
+        int per = chunked.copiesPerChunk();
+        int total = attack.copies();
+        for (InputTransform t : inputs) {
+            total *= t.copies();
+        }
+        int k = total;
+        int outputs = head instanceof EachMember ? ensemble.members().size() : 1;
+        java.util.function.Function<NDArray, NDArray> build = leaf -> {
+            NDList pre = new NDList(count);
+            for (int j = 0; j < count; j++) {
+                NDArray p = count == 1 ? leaf : leaf.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
+                NDArray in = image(p, lo, hi, ctx);
+                if (attack.copies() > 1) {
+                    in = in.tile(new long[] {attack.copies(), 1, 1, 1});
+                }
+                for (InputTransform t : before) {
+                    in = t.apply(in, ctx);
+                }
+                pre.add(in);
+            }
+            return count == 1 ? pre.get(0) : NDArrays.concat(pre, 0);
+        };
+        return Autograd.vectorJacobians(stacked, build, pre -> {
+            long rowsPerPoint = pre.getShape().get(0) / count;
+            List<NDArray> points = new ArrayList<>(count);
+            List<InputTransform.Chunks> draws = new ArrayList<>(count);
+            for (int j = 0; j < count; j++) {
+                NDArray p = count == 1 ? pre : pre.get(new NDIndex("{}:{}", j * rowsPerPoint, (j + 1) * rowsPerPoint));
+                points.add(p);
+                draws.add(chunked.draw(p, ctx));
+            }
+            List<NDList> perOutput = new ArrayList<>(outputs);
+            for (int o = 0; o < outputs; o++) {
+                perOutput.add(new NDList(count));
+            }
+            for (int j = 0; j < count; j++) {
+                InputTransform.Chunks chunks = draws.get(j);
+                NDArray[] sums = new NDArray[outputs];
+                for (int from = 0; from < copies; from += per) {
+                    int a = from;
+                    int b = Math.min(copies, from + per);
+                    // The chunk's arrays (its copies and every intermediate of their graph, which
+                    // DJL keeps until closed) in a scope of their own, freed before the next chunk.
+                    try (NDManager scope = scratch.newSubManager()) {
+                        List<NDArray> g = Autograd.vectorJacobians(points.get(j), leaf -> {
+                            NDArray in = chunks.render(leaf, a, b);
+                            for (InputTransform t : after) {
+                                in = t.apply(in, ctx);
+                            }
+                            return in;
+                        }, in -> head instanceof EachMember
+                                ? memberGradients(in, k, labels0, targets0, ctx, scope, observer)
+                                : List.of(inputGradient(in, k, head, labels0, targets0, ctx, scope, observer, picks)),
+                                outputs, scope);
+                        for (int o = 0; o < outputs; o++) {
+                            NDArray sum = sums[o] == null ? g.get(o) : sums[o].add(g.get(o));
+                            sum.attach(scratch);
+                            if (sums[o] != null) {
+                                sums[o].close();
+                            }
+                            sums[o] = sum;
+                        }
+                    }
+                }
+                for (int o = 0; o < outputs; o++) {
+                    perOutput.get(o).add(sums[o]);
+                }
+            }
+            List<NDArray> out = new ArrayList<>(outputs);
+            for (NDList l : perOutput) {
+                NDArray g = l.size() == 1 ? l.get(0) : NDArrays.concat(l, 0);
+                g.attach(scratch);
+                out.add(g);
+            }
+            return out;
+        }, outputs, scratch);
     }
 
     /**

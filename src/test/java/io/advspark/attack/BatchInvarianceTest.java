@@ -28,13 +28,15 @@ class BatchInvarianceTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mi(decay=1.0)|", "mi(decay=1.0)|di(p=0.5, resize=1.1)", "ni(decay=1.0)|si(copies=2)",
-        "mi(decay=1.0)|translate(max=0.1)", "mi(decay=1.0)|ssa(copies=4, rho=0.5, sigma=1)",
+        "mi(decay=1.0)|translate(max=0.1)", "mi(decay=1.0)|ssa(copies=7, rho=0.5, sigma=1)",
         "mi(decay=1.0)|bsr(blocks=2, degrees=24, copies=2)", "mi(decay=1.0)|sia(blocks=3, copies=2)",
-        "mi(decay=1.0)|ops(neighbors=2, operators=2)"})
+        "mi(decay=1.0)|ops(neighbors=2, operators=2)",
+        // OPS built a neighbour at a time between two transforms that draw, at two points (VMI).
+        "vmi(decay=1.0, n=2, beta=1.5)|di(p=0.5, resize=1.1)|ops(neighbors=2, operators=2)|di(p=0.5, resize=1.1)"})
     void anImageComesOutTheSameAloneOrInAnyBatch(String spec) throws Exception {
         TorchRuntime.start(2);
         String[] parts = spec.split("\\|", -1);
-        List<String> inputs = parts[1].isEmpty() ? List.of() : List.of(parts[1]);
+        List<String> inputs = parts[1].isEmpty() ? List.of() : List.of(parts).subList(1, parts.length);
         Attack attack = AttackConfig.builder().eps(8).steps(10).stepSize(0.8).update(parts[0]).inputs(inputs).build().toAttack();
         Path data = DEMO.resolve("data");
         List<ManifestRow> rows = Fixtures.manifest(data, 0, 8);

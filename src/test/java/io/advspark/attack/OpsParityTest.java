@@ -29,8 +29,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (src/test/python/reference_ext_ops.py) in whole MI-FGSM steps on the CIFAR ResNets
  * ({@link ParityHarness}), with every neighbour's noise and every operator composition replayed
  * from the same per-image seeds; its hundreds of rows per image are a memory setting only: bit for
- * bit the same result under any row cap; and the copies go through each surrogate as micro-batches
- * of the call, one forward per micro-batch, never a forward per copy.
+ * bit the same result under any row cap; and the copies, built a neighbour at a time, go through
+ * each surrogate as micro-batches of that chunk, one forward per micro-batch, never a forward per
+ * copy.
  */
 class OpsParityTest {
     private static final Path DEMO = Path.of("demo").toAbsolutePath();
@@ -100,11 +101,12 @@ class OpsParityTest {
     }
 
     /**
-     * 4 CIFAR images x (1 + 2 x 3) copies = 28 rows per step: one forward per member under the
-     * default cap, and 8 + 8 + 8 + 4 rows (one forward per micro-batch) under max-rows 8.
+     * 4 CIFAR images x (1 + 2 x 3) copies = 28 rows per step, built a neighbour's 3 operators at a
+     * time (copies 0-2, 3-5, 6): one forward per member and chunk under the default cap (12, 12
+     * and 4 rows), and one per micro-batch of a chunk under max-rows 8.
      */
     @ParameterizedTest(name = "max-rows {0}")
-    @CsvSource(delimiter = ';', value = {"64;28", "8;8|8|8|4"})
+    @CsvSource(delimiter = ';', value = {"64;12|12|4", "8;8|4|8|4|4"})
     void oneForwardPerMicroBatch(int maxRows, String rowsPerForward) throws Exception {
         int n = 4;
         int steps = 2;

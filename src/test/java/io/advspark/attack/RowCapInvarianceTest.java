@@ -45,6 +45,12 @@ class RowCapInvarianceTest {
         "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=2);1;;svre(m=3)",
         "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=2);1;;cwa",
         "mi(decay=1.0);di(p=0.5, resize=1.1)|si(copies=2);1;;adaea(beta=10, threshold=-0.3)",
+        // OPS built a neighbour at a time (chunks of 2 copies): with transforms that draw before
+        // and after it, VMI's several points and tiled copies; and every member's gradient (CWA).
+        "vmi(decay=1.0, n=2, beta=1.5);di(p=0.5, resize=1.1)|ops(neighbors=2, operators=2)|di(p=0.5, resize=1.1);2;;",
+        "mi(decay=1.0);ops(neighbors=2, operators=2);1;;cwa",
+        // SSA built 5 copies at a time, DI drawing after each chunk.
+        "mi(decay=1.0);ssa(copies=7, rho=0.5, sigma=1)|di(p=0.5, resize=1.1);1;;",
     })
     void resultsDoNotDependOnTheRowCap(String update, String inputs, int copies, String augment, String ensemble)
             throws Exception {

@@ -24,7 +24,8 @@ class SpectrumParityTest {
 
     @ParameterizedTest(name = "{0} [{1}] [{2}] {3} x{4}")
     @CsvSource(delimiter = '|', value = {
-        "mi(decay=1.0) | ssa(copies=4, rho=0.5, sigma=1) | | none | 1",
+        // 7 copies: built 5 at a time (copiesPerChunk), the two chunks' gradients summed.
+        "mi(decay=1.0) | ssa(copies=7, rho=0.5, sigma=1) | | none | 1",
         // NI's look-ahead point on a tiled batch (each image's stream used by both of its rows),
         // then DI on the spectrum copies (the authors' S2I-DI order, model(DI(x_idct))) and SI.
         // With ssa(rho=0.3, sigma=0.5) image 1 was still so confidently classified at step 0 that

@@ -102,10 +102,14 @@ public record DiverseInput(double p, double resize) implements InputTransform {
                 try (BilinearResize up = new BilinearResize(x.getManager(), h, w, pl.rnd(), rndW)) {
                     NDArray t = up.apply(xi);
                     // pad takes (left, right, top, bottom) for the last two axes, innermost first.
-                    t = t.pad(new Shape(left, Math.max(0, sideW - rndW - left), pl.top(), side - pl.rnd() - pl.top()), 0);
+                    NDArray padded = t.pad(new Shape(left, Math.max(0, sideW - rndW - left), pl.top(), side - pl.rnd() - pl.top()), 0);
+                    // The enlarged canvases (up to resize^2 the image) freed at once: the backward of
+                    // resize and pad needs only their shapes.
+                    t.close();
                     try (BilinearResize down = new BilinearResize(x.getManager(), side, sideW, h, w)) {
-                        xi = down.apply(t);
+                        xi = down.apply(padded);
                     }
+                    padded.close();
                 }
             }
             parts.add(xi);

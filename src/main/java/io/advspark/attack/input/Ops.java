@@ -50,10 +50,17 @@ import java.util.Random;
  *
  * <p>Cost: {@code 1 + neighbors x operators} gradients per step, 201 at the defaults: every image
  * sends 201 rows (times {@code copies}) through each surrogate per step, forward and backward, so
- * an OPS step costs about 201 MI steps and a 10-step attack about 2010 forward+backward rows per
- * image and surrogate. The memory estimate sees the rows through {@link #copies()}
- * ({@code Attack.rowsPerImage}); the transform's own intermediates (up to four operators per copy,
- * DI's resized image up to 2.9 x the side) come on top of its four-copy allowance for inputs.
+ * a 10-step attack is about 2010 forward+backward rows per image and surrogate. Measured
+ * ({@code jobs/bench --parts --repeat 1 --parts-steps 2 --parts-only OPS}, the two small
+ * MobileNets, ten 299 x 299 NIPS images, 2 libtorch threads on a 2-core AMD EPYC): 54.3 s per
+ * iteration, 200 x MI, 41 forwards per iteration.
+ *
+ * <p>Memory: the copies are built {@link #copiesPerChunk()} ({@code operators}) at a time, copies
+ * [0, 20), [20, 40), ..., [200, 201) at the defaults: the engine renders a chunk from the draws of
+ * the whole call ({@link #draw}), sends it through the surrogates under the row cap, carries its
+ * gradient back and frees it before the next, so a step holds one chunk's copies and graph, not
+ * 201 (built at once they did not fit 24 GiB at batch 10 on 299-px images). Peaks of 4951 and
+ * 3815 MiB above the idle process in two such runs ({@link #graphRowsPerOutputRow()}).
  *
  * <p>Versus TransferAttack's {@code ops.py} (the published code; the paper's text was not
  * reachable from here, so its settings are TransferAttack's):
@@ -173,12 +180,30 @@ public record Ops(int neighbors, int operators, double beta, int minLevel, int m
 
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
+        return draw(x, ctx).render(x, 0, copies());
+    }
+
+    @Override
+    public Chunks draw(NDArray x, StepContext ctx) {
         Shape s = x.getShape();
-        return apply(x, plan(ctx, (int) s.get(0), (int) s.get(1), (int) s.get(2), (int) s.get(3)));
+        Plan[] plans = plan(ctx, (int) s.get(0), (int) s.get(1), (int) s.get(2), (int) s.get(3));
+        return (in, from, to) -> render(in, plans, from, to);
     }
 
     /** OPS with the given plans (one per row); differentiable. */
     public NDArray apply(NDArray x, Plan[] plans) {
+        return render(x, plans, 0, copies());
+    }
+
+    /**
+     * Copies {@code from .. to-1} of every row under the given plans: copy 0 the row itself, copy
+     * {@code 1 + j x operators + o} its {@code o_{j,o}(x + e_j)}; copy c of row r at row
+     * {@code (c - from) x rows + r}. Differentiable.
+     */
+    public NDArray render(NDArray x, Plan[] plans, int from, int to) {
+        if (from < 0 || to > copies() || from >= to) {
+            throw new IllegalArgumentException("ops: copies [" + from + ", " + to + ") of " + copies());
+        }
         if (neighbors == 0) {
             return x;
         }
@@ -186,28 +211,47 @@ public record Ops(int neighbors, int operators, double beta, int minLevel, int m
         int rows = (int) s.get(0);
         NDManager m = x.getManager();
         Shape one = new Shape(1, s.get(1), s.get(2), s.get(3));
-        // Each neighbour once per row, shared by its operators.
-        NDArray[][] near = new NDArray[rows][neighbors];
-        for (int r = 0; r < rows; r++) {
-            NDArray xi = x.get(new NDIndex("{}:{}", r, r + 1));
-            for (int j = 0; j < neighbors; j++) {
-                near[r][j] = xi.add(m.create(plans[r].noise()[j], one));
-            }
+        NDList out = new NDList((to - from) * rows);
+        if (from == 0) {
+            out.add(x);
         }
-        NDList out = new NDList(1 + neighbors * operators * rows);
-        out.add(x);
-        for (int j = 0; j < neighbors; j++) {
-            for (int o = 0; o < operators; o++) {
+        int first = Math.max(from, 1) - 1;
+        int last = to - 1;
+        NDArray[] xi = new NDArray[rows];
+        for (int r = 0; r < rows; r++) {
+            xi[r] = x.get(new NDIndex("{}:{}", r, r + 1));
+        }
+        // Each neighbour once per row and chunk, shared by its operators in the chunk.
+        for (int j = first / operators; j <= (last - 1) / operators && first < last; j++) {
+            NDArray[] near = new NDArray[rows];
+            for (int r = 0; r < rows; r++) {
+                near[r] = xi[r].add(m.create(plans[r].noise()[j], one));
+            }
+            int lo = Math.max(first, j * operators) - j * operators;
+            int hi = Math.min(last, (j + 1) * operators) - j * operators;
+            for (int o = lo; o < hi; o++) {
                 for (int r = 0; r < rows; r++) {
-                    NDArray t = near[r][j];
+                    NDArray t = near[r];
                     for (Basic b : plans[r].ops()[j][o]) {
-                        t = basic(t, b);
+                        NDArray next = basic(t, b);
+                        // An intermediate composition's handle freed once used (the graph keeps
+                        // what its backward needs); not the neighbour, which later operators share.
+                        if (t != near[r] && next != t) {
+                            t.close();
+                        }
+                        t = next;
                     }
                     out.add(t);
                 }
             }
         }
         return Rows.concat(out);
+    }
+
+    /** A neighbour's operators per chunk: the engine never holds more than one neighbour's copies. */
+    @Override
+    public int copiesPerChunk() {
+        return Math.min(copies(), operators);
     }
 
     /** One basic operator on one image [1,C,H,W]. */
@@ -235,6 +279,18 @@ public record Ops(int neighbors, int operators, double beta, int minLevel, int m
             case 4 -> Sia.roll(xi, b.shift(), 3, w);
             default -> throw new IllegalStateException("no basic operator " + op);
         };
+    }
+
+    /**
+     * Row-sized arrays per copy that its graph holds until the backward, the copy included (the
+     * memory estimate's figure): from the peak that {@code jobs/bench --parts} measured, 4951 and
+     * 3815 MiB (the larger taken) for chunks of 20 copies of ten 299 x 299 images: up to four
+     * operators per copy, rotations' gathers and DI's canvas up to 2.9 x the side, less the
+     * surrogates' activations, the inputs and the step's fixed part (docs/memory.md).
+     */
+    @Override
+    public double graphRowsPerOutputRow() {
+        return 14;
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.advspark.attack.filter.DctFilter;
 import io.advspark.vocabulary.Entry;
 import io.advspark.vocabulary.Kind;
 import io.advspark.vocabulary.Param;
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -62,10 +63,10 @@ import java.util.Random;
  *   <li>Their {@code dct_2d} is the unnormalised DCT-II ({@code norm=None}). It differs from the
  *       orthonormal one by a scale per coefficient, which commutes with the elementwise mask and
  *       cancels in the inverse, so {@code T} is the same transform.</li>
- *   <li>They loop the N copies through the model one at a time and sum the gradients; we stack
- *       them on the batch axis (one forward of {@code copies * rows} rows: mind the memory at
- *       ImageNet sizes: 1.2 MB per row for each float64 intermediate at 224 x 224, besides the
- *       surrogates' activations).</li>
+ *   <li>They loop the N copies through the model one at a time and sum the gradients; we build
+ *       them {@value #CHUNK} at a time ({@link #copiesPerChunk()}) and stack a chunk's on the batch
+ *       axis (one forward of {@code 5 * rows} rows under the row cap), the chunks' gradients
+ *       summed in order.</li>
  *   <li>TransferAttack draws the noise at a hard-coded 3 x 224 x 224; we use the image's shape.</li>
  * </ul>
  * Like both, the result is not clipped to [0, 1] (clipping would zero the gradient where it
@@ -113,34 +114,73 @@ public record SpectrumSimulation(int copies, double rho, double sigma) implement
 
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
+        return draw(x, ctx).render(x, 0, copies);
+    }
+
+    @Override
+    public Chunks draw(NDArray x, StepContext ctx) {
         Shape s = x.getShape();
         int rows = (int) s.get(0);
-        return apply(x, draw(ctx, rows, (int) (s.size() / rows)));
+        Sample d = draw(ctx, rows, (int) (s.size() / rows));
+        return (in, from, to) -> render(in, d, from, to);
+    }
+
+    /**
+     * {@value #CHUNK} copies at a time: the float64 value path keeps some 35 row-sized arrays per
+     * copy until the backward (measured with {@code jobs/bench --parts}: a peak of 9547 MiB for 20
+     * copies of ten 299 x 299 images built at once, 5271 MiB five at a time, docs/memory.md).
+     */
+    @Override
+    public int copiesPerChunk() {
+        return Math.min(copies, CHUNK);
+    }
+
+    /** Copies built at once (see {@link #copiesPerChunk()}). */
+    static final int CHUNK = 5;
+
+    /**
+     * Row-sized arrays per copy of a chunk, the copy included, for the memory estimate: from the
+     * 5271 MiB peak of {@link #copiesPerChunk()} (docs/memory.md's formula). Built five at a time
+     * the peak did not fall four-fold, so per copy of a chunk the figure is about twice that of
+     * an all-at-once build (36): the float64 products' workspace does not shrink with the chunk.
+     */
+    @Override
+    public double graphRowsPerOutputRow() {
+        return 74;
     }
 
     /** The transform with the given draws; differentiable in {@code x}. */
     public NDArray apply(NDArray x, Sample d) {
+        return render(x, d, 0, copies);
+    }
+
+    /** Copies {@code from .. to-1} with the given draws (copy j of row r at row {@code (j - from) x rows + r}). */
+    private NDArray render(NDArray x, Sample d, int from, int to) {
         Shape s = x.getShape();
         int h = (int) s.get(2);
         int w = (int) s.get(3);
+        int n = to - from;
+        long per = s.size();
         NDManager m = x.getManager();
-        Shape out = new Shape(copies * s.get(0), s.get(1), h, w);
-        // Every intermediate lives in x's manager (the step's scratch during an attack).
-        NDArray mask = m.create(d.mask(), out);
+        Shape out = new Shape(n * s.get(0), s.get(1), h, w);
+        float[] maskValues = n == copies ? d.mask() : Arrays.copyOfRange(d.mask(), (int) (from * per), (int) (to * per));
+        float[] noiseValues = n == copies ? d.noise() : Arrays.copyOfRange(d.noise(), (int) (from * per), (int) (to * per));
+        // Every intermediate lives in x's manager (the step's scratch, or the engine's chunk scope).
+        NDArray mask = m.create(maskValues, out);
         // The value, in float64 and rounded to float32 once (see the class comment). DJL's type
         // conversion records no gradient, so this path is a constant...
-        NDArray x64 = tile(x.stopGradient()).toType(DataType.FLOAT64, false)
-                .add(m.create(d.noise(), out).toType(DataType.FLOAT64, false));
+        NDArray x64 = tile(x.stopGradient(), n).toType(DataType.FLOAT64, false)
+                .add(m.create(noiseValues, out).toType(DataType.FLOAT64, false));
         NDArray value = spectral(x64, mask.toType(DataType.FLOAT64, false), DataType.FLOAT64)
                 .toType(DataType.FLOAT32, false);
         // ...and the gradient flows through the same linear map in float32 (the noise is additive):
         // lin - stopGradient(lin) is exactly zero, so the value stays the float64 one.
-        NDArray lin = spectral(tile(x), mask, DataType.FLOAT32);
+        NDArray lin = spectral(tile(x, n), mask, DataType.FLOAT32);
         return value.add(lin.sub(lin.stopGradient()));
     }
 
-    private NDArray tile(NDArray x) {
-        return copies == 1 ? x : x.tile(new long[] {copies, 1, 1, 1});
+    private static NDArray tile(NDArray x, int n) {
+        return n == 1 ? x : x.tile(new long[] {n, 1, 1, 1});
     }
 
     /** {@code D_H^T (mask * (D_H x D_W^T)) D_W} with the DCT matrices in {@code type}. */

@@ -97,8 +97,19 @@ final class Taps {
                 continue;
             }
             NDArray ik = Autograd.constant(m, idx[k], new Shape(rows, 1, hw)).broadcast(full);
-            NDArray term = flat.gather(ik, 2).mul(Autograd.constant(m, wt[k], new Shape(rows, 1, hw)));
-            out = out == null ? term : out.add(term);
+            NDArray gathered = flat.gather(ik, 2);
+            NDArray term = gathered.mul(Autograd.constant(m, wt[k], new Shape(rows, 1, hw)));
+            // Handles freed as soon as used: the graph keeps what its backward needs (the index,
+            // the weights), and OPS composes thousands of these per step.
+            gathered.close();
+            if (out == null) {
+                out = term;
+            } else {
+                NDArray sum = out.add(term);
+                out.close();
+                term.close();
+                out = sum;
+            }
         }
         return out == null ? x.mul(Autograd.scalar(m, 0f)) : out.reshape(rows, c, h, w);
     }
