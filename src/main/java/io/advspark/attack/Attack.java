@@ -95,6 +95,52 @@ public record Attack(
         return rows;
     }
 
+    /**
+     * Of {@link #rowsPerImage()}, the rows per image alive at once: the transform that builds its
+     * copies in chunks ({@link InputTransform#copiesPerChunk}, the last one, as the engine) counts
+     * at its chunk; its points are built one after another.
+     */
+    public long rowsBuiltPerImage() {
+        int split = -1;
+        for (int i = 0; i < inputs.size(); i++) {
+            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
+                split = i;
+            }
+        }
+        if (split < 0) {
+            return rowsPerImage();
+        }
+        long rows = copies;
+        for (int i = 0; i < inputs.size(); i++) {
+            rows *= i == split ? inputs.get(i).copiesPerChunk() : inputs.get(i).copies();
+        }
+        return rows;
+    }
+
+    /**
+     * Row-sized arrays per image that the input transforms' graphs keep beyond their outputs (for
+     * the memory estimate): per transform, its output rows alive at once times
+     * {@code graphRowsPerOutputRow() - 1}. Transforms before a chunked one hold every point's
+     * rows; the chunked one and those after it one point's chunk.
+     */
+    public double graphRowsPerImage() {
+        int split = -1;
+        for (int i = 0; i < inputs.size(); i++) {
+            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
+                split = i;
+            }
+        }
+        double sum = 0;
+        long rows = copies;
+        for (int i = 0; i < inputs.size(); i++) {
+            InputTransform t = inputs.get(i);
+            rows *= i == split ? t.copiesPerChunk() : t.copies();
+            long alive = i < split || split < 0 ? rows * update.points() : rows;
+            sum += alive * Math.max(0, t.graphRowsPerOutputRow() - 1);
+        }
+        return sum;
+    }
+
     /** Budget on the [0,1] scale, as float32 like the tensors it bounds. */
     public float eps01() {
         return (float) (epsPixels / 255.0);

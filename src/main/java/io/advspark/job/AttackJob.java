@@ -243,13 +243,13 @@ public final class AttackJob {
      * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
      */
     private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides,
-            Map<String, Attack> attacks, Provenance provenance, ActivationMemory measured) {}
+            Map<String, Attack> attacks, Provenance provenance, ActivationMemory measured, long imagePixels) {}
 
     /** The memory estimate of each attack configuration: logged, and refused above 100% ({@link MemoryCheck}). */
     private static void checkMemory(RoundConfig config, SparkSession spark, Prepared prepared) {
         if (prepared.measured() != null) {
             MemoryCheck.run(config, spark.sparkContext().master(), spark.sparkContext().getConf(), prepared.bundles(),
-                    prepared.measured(), prepared.attacks());
+                    prepared.measured(), prepared.attacks(), prepared.imagePixels());
         }
     }
 
@@ -298,7 +298,29 @@ public final class AttackJob {
                         + " start from the clean image (zeros start)", attack.init().spec(), missing, images);
             }
         }
-        return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest), measured);
+        long imagePixels = measured == null ? 0 : firstImagePixels(config, storage, rows);
+        return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest), measured,
+                imagePixels);
+    }
+
+    /**
+     * Height x width of the first usable row's image (the input transforms work at the image's
+     * size, which may exceed the surrogates' inputs: 299 x 299 NIPS images, 128 x 128 MobileNets),
+     * for the memory estimate; 0 where it cannot be read (the row's error is reported by its task).
+     */
+    private static long firstImagePixels(RoundConfig config, Storage storage, List<ManifestRow> rows) {
+        ManifestRow first = rows.stream().filter(ManifestRow::ok).findFirst().orElse(null);
+        if (first == null) {
+            return 0;
+        }
+        try {
+            DatasetLayout.Image image = DatasetLayout.forName(config.dataset().layout()).read(storage, config.dataset().uri(),
+                    first.imageId());
+            io.advspark.data.RgbImage decoded = io.advspark.data.Png.decode(image.bytes(), image.uri());
+            return (long) decoded.height() * decoded.width();
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /**

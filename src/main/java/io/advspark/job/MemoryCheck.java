@@ -34,7 +34,7 @@ final class MemoryCheck {
 
     /** The lines of the round's attack configurations (also what the tests read). */
     static List<MemoryEstimate.Line> lines(RoundConfig config, String master, SparkConf conf, List<ModelBundle> bundles,
-            ActivationMemory measured, Map<String, Attack> attacks) {
+            ActivationMemory measured, Map<String, Attack> attacks, long imagePixels) {
         List<MemoryEstimate.Surrogate> ensemble = new ArrayList<>();
         for (ModelBundle b : bundles) {
             long perRow = measured.bytesPerRow(b.uri());
@@ -51,9 +51,10 @@ final class MemoryCheck {
         MemoryEstimate.Executor executor = executor(config, master, settings);
         List<MemoryEstimate.Line> out = new ArrayList<>();
         for (NamedAttack a : config.attacks()) {
-            MemoryEstimate.Workload w = new MemoryEstimate.Workload(a.name(), config.batchSize(),
-                    attacks.get(a.name()).rowsPerImage(), config.maxRows());
-            out.add(MemoryEstimate.estimate(w, ensemble, executor, config.memory().warnFraction()));
+            Attack attack = attacks.get(a.name());
+            MemoryEstimate.Workload w = new MemoryEstimate.Workload(a.name(), config.batchSize(), attack.rowsPerImage(),
+                    config.maxRows(), attack.rowsBuiltPerImage(), attack.graphRowsPerImage());
+            out.add(MemoryEstimate.estimate(w, ensemble, executor, config.memory().warnFraction(), imagePixels));
         }
         return out;
     }
@@ -63,7 +64,7 @@ final class MemoryCheck {
      * {@code refuse}; no lines when nothing could be measured (logged once).
      */
     static void run(RoundConfig config, String master, SparkConf conf, List<ModelBundle> bundles,
-            ActivationMemory measured, Map<String, Attack> attacks) {
+            ActivationMemory measured, Map<String, Attack> attacks, long imagePixels) {
         MemorySettings settings = config.memory();
         if (settings.check() == MemorySettings.Check.OFF) {
             return;
@@ -73,7 +74,7 @@ final class MemoryCheck {
             LOG.info("advspark: memory check skipped: device = gpu (the estimate covers host memory on CPU executors)");
             return;
         }
-        List<MemoryEstimate.Line> lines = lines(config, master, conf, bundles, measured, attacks);
+        List<MemoryEstimate.Line> lines = lines(config, master, conf, bundles, measured, attacks, imagePixels);
         if (lines.isEmpty()) {
             LOG.warn("advspark: memory check skipped: the surrogates' memory per row could not be measured"
                     + " (needs Linux /proc/self/status and /proc/self/clear_refs)");

@@ -19,12 +19,20 @@ import java.util.regex.Pattern;
  * surrogate are alive together (one graph per micro-batch over the ensemble), so per executor
  *
  * <pre>
- *   rows in flight = tasks x pad4(min(max-rows, batch x rowsPerImage))
+ *   rows in flight = tasks x pad4(min(max-rows, batch x rowsBuilt))
  *   activations    = rows in flight x sum over surrogates of bytesPerRow   (measured at load)
- *   inputs         = tasks x batch x rowsPerImage x 3 x H x W x 4 B x 4    (H x W: largest surrogate input)
+ *   inputs         = tasks x batch x rowsBuilt x 3 x H x W x 4 B x 4       (H x W: the largest surrogate input
+ *                                                                          or the first image, if larger)
+ *   transforms     = tasks x batch x graphRows x 3 x H x W x 4 B
  *   models         = sum of the surrogates' TorchScript sizes               (one libtorch copy per executor)
- *   estimate       = base + runtime + models + activations + inputs
+ *   estimate       = base + runtime + models + activations + inputs + transforms
  * </pre>
+ *
+ * {@code rowsBuilt} is {@code rowsPerImage} except where an input transform builds its copies a
+ * chunk at a time (OPS: one neighbour's operators), which counts at its chunk
+ * ({@code Attack.rowsBuiltPerImage}); {@code graphRows} is what the input transforms' graphs keep
+ * beyond their outputs (OPS's compositions and DI's enlarged canvas, {@code Attack.graphRowsPerImage};
+ * 0 for most attacks).
  *
  * where {@code inputs} counts the whole call's model inputs that stay alive beside the
  * micro-batches (the stacked points, the transformed inputs, their upstream gradient and the
@@ -79,12 +87,25 @@ public final class MemoryEstimate {
      * @param batch images per batch ({@code batch-size})
      * @param rowsPerImage rows per image of one gradient call ({@code Attack.rowsPerImage()})
      * @param maxRows the round's {@code max-rows}
+     * @param rowsBuiltPerImage of those, the rows per image alive at once ({@code Attack.rowsBuiltPerImage()})
+     * @param graphRowsPerImage row-sized arrays per image that the input transforms' graphs keep
+     *     beyond their outputs ({@code Attack.graphRowsPerImage()})
      */
-    public record Workload(String attack, int batch, long rowsPerImage, int maxRows) {
+    public record Workload(String attack, int batch, long rowsPerImage, int maxRows, long rowsBuiltPerImage,
+            double graphRowsPerImage) {
         public Workload {
-            if (batch < 1 || rowsPerImage < 1 || maxRows < 1) {
-                throw new IllegalArgumentException("batch, rows per image and max-rows must be >= 1");
+            if (batch < 1 || rowsPerImage < 1 || maxRows < 1 || rowsBuiltPerImage < 1 || rowsBuiltPerImage > rowsPerImage) {
+                throw new IllegalArgumentException("batch, rows per image and max-rows must be >= 1, rows built at once"
+                        + " between 1 and the rows per image");
             }
+            if (graphRowsPerImage < 0) {
+                throw new IllegalArgumentException("negative graph rows per image");
+            }
+        }
+
+        /** A workload whose transforms build every row at once and keep nothing beyond their outputs. */
+        public Workload(String attack, int batch, long rowsPerImage, int maxRows) {
+            this(attack, batch, rowsPerImage, maxRows, rowsPerImage, 0);
         }
 
         /** Rows of one gradient call of a batch: batch x copies x points. */
@@ -92,9 +113,14 @@ public final class MemoryEstimate {
             return batch * rowsPerImage;
         }
 
-        /** Rows of one surrogate forward: min(max-rows, rows per call), padded to a multiple of 4. */
+        /** Of those, the rows alive at once: all of them unless a transform builds its copies in chunks. */
+        public long rowsBuiltPerCall() {
+            return batch * rowsBuiltPerImage;
+        }
+
+        /** Rows of one surrogate forward: min(max-rows, rows built at once), padded to a multiple of 4. */
         public long rowsPerForward() {
-            long r = Math.min(maxRows, rowsPerCall());
+            long r = Math.min(maxRows, rowsBuiltPerCall());
             return (r + ROW_GROUP - 1) / ROW_GROUP * ROW_GROUP;
         }
     }
@@ -125,10 +151,10 @@ public final class MemoryEstimate {
 
     /** The numbers for one attack configuration on one executor. */
     public record Line(Workload workload, int tasks, long rowsInFlight, long activationBytes, long inputBytes,
-            long modelBytes, long baseBytes, long availableBytes, String source, Verdict verdict) {
+            long transformBytes, long modelBytes, long baseBytes, long availableBytes, String source, Verdict verdict) {
 
         public long totalBytes() {
-            return baseBytes + runtimeBytes() + modelBytes + activationBytes + inputBytes;
+            return baseBytes + runtimeBytes() + modelBytes + activationBytes + inputBytes + transformBytes;
         }
 
         /** The runtime allowance ({@value MemoryEstimate#RUNTIME_MIB} MiB). */
@@ -143,12 +169,15 @@ public final class MemoryEstimate {
         /** The log line: rows in flight, estimated and available GiB, and how they add up. */
         public String describe() {
             Workload w = workload;
+            String rows = w.rowsBuiltPerImage() == w.rowsPerImage() ? w.rowsPerImage() + " rows per image"
+                    : w.rowsPerImage() + " rows per image, " + w.rowsBuiltPerImage() + " built at once";
+            String transforms = transformBytes == 0 ? "" : String.format(Locale.ROOT, " + transforms %.2f", gib(transformBytes));
             return String.format(Locale.ROOT,
-                    "attack %s: %d rows in flight per executor (%d task(s) x %d rows per forward: batch %d x %d rows"
-                            + " per image, max-rows %d), estimated %.2f GiB (activations %.2f + inputs %.2f + models %.2f"
+                    "attack %s: %d rows in flight per executor (%d task(s) x %d rows per forward: batch %d x %s,"
+                            + " max-rows %d), estimated %.2f GiB (activations %.2f + inputs %.2f%s + models %.2f"
                             + " + process %.2f + runtime %.2f) of %.2f GiB available (%s): %.0f%%",
-                    w.attack(), rowsInFlight, tasks, w.rowsPerForward(), w.batch(), w.rowsPerImage(), w.maxRows(),
-                    gib(totalBytes()), gib(activationBytes), gib(inputBytes), gib(modelBytes), gib(baseBytes),
+                    w.attack(), rowsInFlight, tasks, w.rowsPerForward(), w.batch(), rows, w.maxRows(),
+                    gib(totalBytes()), gib(activationBytes), gib(inputBytes), transforms, gib(modelBytes), gib(baseBytes),
                     gib(runtimeBytes()), gib(availableBytes), source, 100 * fraction());
         }
 
@@ -156,8 +185,8 @@ public final class MemoryEstimate {
         public String advice() {
             Workload w = workload;
             StringBuilder b = new StringBuilder("lower ");
-            if (w.rowsPerForward() > ROW_GROUP && w.maxRows() >= w.rowsPerCall()) {
-                b.append("max-rows (now ").append(w.maxRows()).append("; this config's calls have ").append(w.rowsPerCall())
+            if (w.rowsPerForward() > ROW_GROUP && w.maxRows() >= w.rowsBuiltPerCall()) {
+                b.append("max-rows (now ").append(w.maxRows()).append("; this config's calls have ").append(w.rowsBuiltPerCall())
                         .append(" rows, so only a value below that cuts them), ");
             } else if (w.rowsPerForward() > ROW_GROUP) {
                 b.append("max-rows (now ").append(w.maxRows()).append("), ");
@@ -179,6 +208,16 @@ public final class MemoryEstimate {
      * above 100% of the available memory, {@link Verdict#WARN} above {@code warnFraction}.
      */
     public static Line estimate(Workload workload, List<Surrogate> ensemble, Executor executor, double warnFraction) {
+        return estimate(workload, ensemble, executor, warnFraction, 0);
+    }
+
+    /**
+     * As {@link #estimate(Workload, List, Executor, double)}, with the images' height x width
+     * ({@code imagePixels}, 0 if unknown): the input transforms build their rows at the image's
+     * size, which may exceed the surrogates' inputs (each surrogate resizes to its own).
+     */
+    public static Line estimate(Workload workload, List<Surrogate> ensemble, Executor executor, double warnFraction,
+            long imagePixels) {
         if (ensemble.isEmpty()) {
             throw new IllegalArgumentException("no surrogates");
         }
@@ -189,16 +228,18 @@ public final class MemoryEstimate {
             perRow += s.bytesPerRow();
             models += s.modelBytes();
             inputPerRow = Math.max(inputPerRow, s.inputBytesPerRow());
+            inputPerRow = Math.max(inputPerRow, (long) s.channels() * imagePixels * Float.BYTES);
         }
         long rowsInFlight = (long) executor.tasks() * workload.rowsPerForward();
         long activations = rowsInFlight * perRow;
-        long inputs = (long) executor.tasks() * workload.rowsPerCall() * inputPerRow * INPUT_COPIES;
-        Line partial = new Line(workload, executor.tasks(), rowsInFlight, activations, inputs, models, executor.baseBytes(),
-                executor.availableBytes(), executor.source(), Verdict.OK);
+        long inputs = (long) executor.tasks() * workload.rowsBuiltPerCall() * inputPerRow * INPUT_COPIES;
+        long transforms = (long) Math.ceil(executor.tasks() * workload.batch() * workload.graphRowsPerImage() * inputPerRow);
+        Line partial = new Line(workload, executor.tasks(), rowsInFlight, activations, inputs, transforms, models,
+                executor.baseBytes(), executor.availableBytes(), executor.source(), Verdict.OK);
         double f = partial.fraction();
         Verdict v = f > 1.0 ? Verdict.REFUSE : f > warnFraction ? Verdict.WARN : Verdict.OK;
-        return new Line(workload, executor.tasks(), rowsInFlight, activations, inputs, models, executor.baseBytes(),
-                executor.availableBytes(), executor.source(), v);
+        return new Line(workload, executor.tasks(), rowsInFlight, activations, inputs, transforms, models,
+                executor.baseBytes(), executor.availableBytes(), executor.source(), v);
     }
 
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\s*\\d+)?])?");

@@ -65,6 +65,44 @@ class MemoryEstimateTest {
                 cut.describe());
     }
 
+    /**
+     * OPS builds one neighbour's compositions at a time: 201 rows per image, 20 alive at once,
+     * plus what its compositions' graphs hold per copy; rows at the images' 299 x 299, not the
+     * surrogate's 128 x 128.
+     */
+    @Test
+    void opsCountsOneChunkOfCopiesAtTheImagesSize() {
+        io.advspark.attack.Attack ops = AttackConfig.builder()
+                .input("ops(neighbors=10, operators=20, beta=2, min_level=2, max_level=4)").build().toAttack();
+        assertEquals(201, ops.rowsPerImage());
+        assertEquals(20, ops.rowsBuiltPerImage());
+        double perCopy = ops.inputs().get(0).graphRowsPerOutputRow();
+        assertTrue(perCopy > 1, "OPS declares its compositions' graph memory");
+        assertEquals(20 * (perCopy - 1), ops.graphRowsPerImage(), 1e-9);
+        // VMI's two points and two tiled copies: one point's chunk of 2 x 3 copies alive at once;
+        // DI before OPS holds nothing beyond its output.
+        io.advspark.attack.Attack diOps = AttackConfig.builder().update("vmi(decay=1.0, n=2, beta=1.5)").copies(2)
+                .input("di(p=0.5, resize=1.1)", "ops(neighbors=2, operators=3)").build().toAttack();
+        assertEquals(2 * 7 * 2, diOps.rowsPerImage());
+        assertEquals(2 * 3, diOps.rowsBuiltPerImage());
+        assertEquals(6 * (perCopy - 1), diOps.graphRowsPerImage(), 1e-9);
+
+        MemoryEstimate.Surrogate mobile = new MemoryEstimate.Surrogate("m128", 3, 128, 128, 2 * MIB, 2_000_000);
+        MemoryEstimate.Executor two = new MemoryEstimate.Executor(2, 24 * GIB, 0, "test");
+        MemoryEstimate.Workload w = new MemoryEstimate.Workload("ops", 10, ops.rowsPerImage(), 64, ops.rowsBuiltPerImage(),
+                ops.graphRowsPerImage());
+        MemoryEstimate.Line l = MemoryEstimate.estimate(w, List.of(mobile), two, 0.7, 299L * 299);
+        long row = 3L * 299 * 299 * 4;
+        assertEquals(2 * 64, l.rowsInFlight());
+        assertEquals(2L * 10 * 20 * row * MemoryEstimate.INPUT_COPIES, l.inputBytes());
+        assertEquals((long) Math.ceil(2 * 10 * ops.graphRowsPerImage() * row), l.transformBytes());
+        assertTrue(l.describe().contains("batch 10 x 201 rows per image, 20 built at once") && l.describe().contains("+ transforms"),
+                l.describe());
+        // Without the image size, the surrogate's input.
+        MemoryEstimate.Line small = MemoryEstimate.estimate(w, List.of(mobile), two, 0.7);
+        assertEquals(2L * 10 * 20 * 3 * 128 * 128 * 4 * MemoryEstimate.INPUT_COPIES, small.inputBytes());
+    }
+
     @Test
     void ensembleSumsItsMembersPerRowAndTakesTheLargestInput() {
         MemoryEstimate.Executor one = new MemoryEstimate.Executor(2, 64 * GIB, 0, "test");

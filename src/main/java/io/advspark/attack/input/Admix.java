@@ -84,6 +84,17 @@ public record Admix(double strength, int mixes, int scales) implements InputTran
         return ScaleInvariant.scaled(Rows.concat(mixed), scales);
     }
 
+    /**
+     * Row-sized arrays per copy that its graph holds until the backward, the copy included (the
+     * memory estimate's figure): from the peak that {@code jobs/bench --parts} measured, 2960 MiB
+     * for 15 copies of ten 299 x 299 images, less the surrogates' activations, the inputs and the
+     * step's fixed part (docs/memory.md).
+     */
+    @Override
+    public double graphRowsPerOutputRow() {
+        return 6;
+    }
+
     @Override
     public int copies() {
         return scales * mixes;

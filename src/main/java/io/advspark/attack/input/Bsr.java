@@ -177,6 +177,17 @@ public record Bsr(int blocks, double degrees, int copies) implements InputTransf
         return o;
     }
 
+    /**
+     * Row-sized arrays per copy that its graph holds until the backward, the copy included (the
+     * memory estimate's figure): from the peak that {@code jobs/bench --parts} measured, 3597 MiB
+     * for 20 copies of ten 299 x 299 images, less the surrogates' activations, the inputs and the
+     * step's fixed part (docs/memory.md).
+     */
+    @Override
+    public double graphRowsPerOutputRow() {
+        return 7;
+    }
+
     @Override
     public int copies() {
         return copies;

@@ -114,6 +114,18 @@ public record Decowa(int copies, int mesh, double noise, double rho) implements 
         return (mesh - 2) * (mesh - 2);
     }
 
+    /**
+     * Row-sized arrays per copy that its graph holds until the backward, the copy included (the
+     * memory estimate's figure): from the peak that {@code jobs/bench --parts} measured, 11400 and
+     * 11647 MiB for 20 copies of ten 299 x 299 images: the warp's gathers, indices and weights of
+     * every copy, and the inner step's at its peak, less the surrogates' activations, the inputs
+     * and the step's fixed part (docs/memory.md).
+     */
+    @Override
+    public double graphRowsPerOutputRow() {
+        return 46;
+    }
+
     @Override
     public int copies() {
         return copies;

@@ -349,6 +349,17 @@ public record Sia(int blocks, int copies, String ops) implements InputTransform 
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, axis);
     }
 
+    /**
+     * Row-sized arrays per copy that its graph holds until the backward, the copy included (the
+     * memory estimate's figure): from the peak that {@code jobs/bench --parts} measured, 3397 MiB
+     * for 20 copies of ten 299 x 299 images, less the surrogates' activations, the inputs and the
+     * step's fixed part (docs/memory.md).
+     */
+    @Override
+    public double graphRowsPerOutputRow() {
+        return 6;
+    }
+
     @Override
     public int copies() {
         return copies;
