@@ -19,6 +19,7 @@ import io.advspark.model.TorchRuntime;
 import io.advspark.plan.AttackConfig;
 import io.advspark.testing.Fixtures;
 import java.nio.file.Path;
+import io.advspark.util.ProcessMemory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -96,6 +97,8 @@ public final class PartCostBench extends BenchCommand {
         final List<Double> perRep = new ArrayList<>();
         final TreeSet<Integer> forwards = new TreeSet<>();
         final TreeSet<Integer> rows = new TreeSet<>();
+        /** Peak resident memory above the resident memory before each repetition (-1: not measurable). */
+        long peakBytes = -1;
         String spec = "";
         String skipped;
 
@@ -211,9 +214,16 @@ public final class PartCostBench extends BenchCommand {
                         continue;
                     }
                     System.gc(); // outside the timed region
+                    // Free pages back to the kernel, then the peak from here: the row's own growth.
+                    ProcessMemory.trimMalloc();
+                    long resident = ProcessMemory.residentBytes();
+                    boolean peak = resident > 0 && ProcessMemory.resetPeak();
                     long t0 = System.nanoTime();
                     int before = r.iter.size();
                     r.measure(true);
+                    if (peak) {
+                        r.peakBytes = Math.max(r.peakBytes, ProcessMemory.peakBytes() - resident);
+                    }
                     r.perRep.add(quantile(r.iter.subList(before, r.iter.size()).stream().mapToDouble(Double::doubleValue).toArray(), 0.5));
                     System.err.printf(Locale.ROOT, "partbench: rep %d/%d %-32s %8.0f ms%n", rep + 1, reps, r.label,
                             (System.nanoTime() - t0) / 1e6);
@@ -242,6 +252,9 @@ public final class PartCostBench extends BenchCommand {
                     r.perRep.stream().map(v -> String.format(Locale.ROOT, "%.1f", v)).toList())).append(']');
             b.append(", \"forwards\": ").append(json(range(r.forwards)));
             b.append(", \"rows\": ").append(json(range(r.rows)));
+            if (r.peakBytes >= 0) {
+                b.append(String.format(Locale.ROOT, ", \"peak_mib\": %.0f", r.peakBytes / 1048576.0));
+            }
         }
         b.append(String.format(Locale.ROOT, ", \"threads\": %d, \"batch\": %d, \"steps\": %d, \"reps\": %d}", threads, batch,
                 steps, reps));
