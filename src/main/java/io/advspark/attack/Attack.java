@@ -95,18 +95,23 @@ public record Attack(
         return rows;
     }
 
+    /** Index of the last input transform that builds its copies in chunks (the engine chunks that one), or -1. */
+    public int chunkedTransform() {
+        for (int i = inputs.size() - 1; i >= 0; i--) {
+            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /**
      * Of {@link #rowsPerImage()}, the rows per image alive at once: the transform that builds its
      * copies in chunks ({@link InputTransform#copiesPerChunk}, the last one, as the engine) counts
      * at its chunk; its points are built one after another.
      */
     public long rowsBuiltPerImage() {
-        int split = -1;
-        for (int i = 0; i < inputs.size(); i++) {
-            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
-                split = i;
-            }
-        }
+        int split = chunkedTransform();
         if (split < 0) {
             return rowsPerImage();
         }
@@ -124,12 +129,7 @@ public record Attack(
      * rows; the chunked one and those after it one point's chunk.
      */
     public double graphRowsPerImage() {
-        int split = -1;
-        for (int i = 0; i < inputs.size(); i++) {
-            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
-                split = i;
-            }
-        }
+        int split = chunkedTransform();
         double sum = 0;
         long rows = copies;
         for (int i = 0; i < inputs.size(); i++) {

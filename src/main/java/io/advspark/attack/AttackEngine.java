@@ -693,24 +693,10 @@ public final class AttackEngine {
             stacked = NDArrays.concat(new NDList(points), 0);
             stacked.attach(scratch);
         }
-        java.util.function.Function<NDArray, NDArray> build = leaf -> {
-            NDList inputs = new NDList(count);
-            for (int j = 0; j < count; j++) {
-                NDArray p = count == 1 ? leaf : leaf.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
-                NDArray in = image(p, lo, hi, ctx);
-                if (attack.copies() > 1) {
-                    in = in.tile(new long[] {attack.copies(), 1, 1, 1});
-                }
-                for (InputTransform t : attack.inputs()) {
-                    in = t.apply(in, ctx);
-                }
-                inputs.add(in);
-            }
-            return count == 1 ? inputs.get(0) : NDArrays.concat(inputs, 0);
-        };
         // every point: k copies of its N images
         List<NDArray> grads;
-        int split = chunkedTransform();
+        int split = attack.chunkedTransform();
+        java.util.function.Function<NDArray, NDArray> build = leaf -> modelInputs(leaf, count, n, attack.inputs(), lo, hi, ctx);
         if (split >= 0) {
             grads = chunkedGradients(stacked, split, count, head, lo, hi, labels0, targets0, ctx, scratch, observer, picks);
         } else if (head instanceof EachMember) {
@@ -740,15 +726,27 @@ public final class AttackEngine {
         return out;
     }
 
-    /** The last input transform that builds its copies in chunks, or -1. */
-    private int chunkedTransform() {
-        List<InputTransform> inputs = attack.inputs();
-        for (int i = inputs.size() - 1; i >= 0; i--) {
-            if (inputs.get(i).copiesPerChunk() < inputs.get(i).copies()) {
-                return i;
+    /**
+     * The model inputs of {@code count} points stacked in {@code leaf} ({@code n} images each),
+     * point by point in order (so the transforms' draws are consumed as if each point were a call
+     * of its own): the image, the attack's copies tiled (copy j of image i at row
+     * {@code j * N + i}), then {@code transforms}.
+     */
+    private NDArray modelInputs(NDArray leaf, int count, int n, List<InputTransform> transforms, NDArray lo, NDArray hi,
+            StepContext ctx) {
+        NDList inputs = new NDList(count);
+        for (int j = 0; j < count; j++) {
+            NDArray p = count == 1 ? leaf : leaf.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
+            NDArray in = image(p, lo, hi, ctx);
+            if (attack.copies() > 1) {
+                in = in.tile(new long[] {attack.copies(), 1, 1, 1});
             }
+            for (InputTransform t : transforms) {
+                in = t.apply(in, ctx);
+            }
+            inputs.add(in);
         }
-        return -1;
+        return count == 1 ? inputs.get(0) : NDArrays.concat(inputs, 0);
     }
 
     /**
@@ -784,22 +782,7 @@ public final class AttackEngine {
         }
         int k = total;
         int outputs = head instanceof EachMember ? ensemble.members().size() : 1;
-        java.util.function.Function<NDArray, NDArray> build = leaf -> {
-            NDList pre = new NDList(count);
-            for (int j = 0; j < count; j++) {
-                NDArray p = count == 1 ? leaf : leaf.get(new NDIndex("{}:{}", j * n, (j + 1) * n));
-                NDArray in = image(p, lo, hi, ctx);
-                if (attack.copies() > 1) {
-                    in = in.tile(new long[] {attack.copies(), 1, 1, 1});
-                }
-                for (InputTransform t : before) {
-                    in = t.apply(in, ctx);
-                }
-                pre.add(in);
-            }
-            return count == 1 ? pre.get(0) : NDArrays.concat(pre, 0);
-        };
-        return Autograd.vectorJacobians(stacked, build, pre -> {
+        return Autograd.vectorJacobians(stacked, leaf -> modelInputs(leaf, count, n, before, lo, hi, ctx), pre -> {
             long rowsPerPoint = pre.getShape().get(0) / count;
             List<NDArray> points = new ArrayList<>(count);
             List<InputTransform.Chunks> draws = new ArrayList<>(count);
