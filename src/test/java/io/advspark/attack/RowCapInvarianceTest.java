@@ -51,6 +51,8 @@ class RowCapInvarianceTest {
         "mi(decay=1.0);ops(neighbors=2, operators=2);1;;cwa",
         // SSA built 5 copies at a time, DI drawing after each chunk.
         "mi(decay=1.0);ssa(copies=7, rho=0.5, sigma=1)|di(p=0.5, resize=1.1);1;;",
+        // DeCowA's inner step and warp, 5 copies at a time.
+        "mi(decay=1.0);decowa(copies=6);1;;",
     })
     void resultsDoNotDependOnTheRowCap(String update, String inputs, int copies, String augment, String ensemble)
             throws Exception {

@@ -42,7 +42,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class WarpParityTest {
     @ParameterizedTest(name = "{0} {1} [{2}]")
     @CsvSource(delimiter = '|', value = {
-        "mi(decay=1.0) | ce(untargeted=1, targeted=0) | decowa(copies=3)",
+        // 6 copies: built 5 and 1 at a time (inner step and warp), the maps traced whole.
+        "mi(decay=1.0) | ce(untargeted=1, targeted=0) | decowa(copies=6)",
         // A 4 x 4 mesh (four moving points) under the logit loss.
         "mi(decay=1.0) | logit | decowa(copies=2, mesh=4, noise=1.0, rho=0.01)",
     })
@@ -110,13 +111,15 @@ class WarpParityTest {
 
     /**
      * A step is two passes over the copies' rows per member: the inner step's (the warps' input
-     * gradient) and the engine's, each cut under the row cap, never a forward per copy.
+     * gradient) and the engine's, each cut under the row cap, never a forward per copy; with more
+     * than 5 copies each pass goes 5 copies at a time (4 images: 20 rows, then the rest).
      */
     @ParameterizedTest(name = "copies {0}, attack copies {1}, max-rows {2}")
     @CsvSource(delimiter = ';', value = {
         "3;1;64;12,12",
         "3;2;64;24,24",
         "3;1;5;5,5,2,5,5,2",
+        "7;1;64;20,8,20,8",
     })
     void aStepIsTwoBatchedPasses(int copies, int attackCopies, int maxRows, String expected) throws Exception {
         Path data = Shared.cifar10();

@@ -1,6 +1,8 @@
 package io.advspark.attack.input;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -52,8 +54,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * cell indices, floor of the pixel coordinate, and the in-bounds masks detached), so G is
  * differentiable in n for the inner step, and the gathers are differentiable in the image for the
  * outer one. d L / d n_0 is the vector-Jacobian product of the warp in n_0 with the surrogates'
- * input gradient at the warped copies ({@link InputGradients}, from the engine: one forward and
- * backward of all copies' rows per surrogate, under the row cap), so a step costs two such passes:
+ * input gradient at the warped copies ({@link InputGradients}, from the engine: a forward and
+ * backward of the copies' rows per surrogate, five copies at a time ({@link #copiesPerChunk()})
+ * under the row cap), so a step costs two such passes:
  * the inner one and the engine's own. M and every value the backward reads enter the graph as
  * arrays libtorch owns ({@link Autograd#constant}).
  *
@@ -84,7 +87,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public record Decowa(int copies, int mesh, double noise, double rho) implements InputTransform {
     public static final Entry<Decowa> DECLARATION = Entry.of(Kind.INPUT, "decowa", Decowa.class)
-            .summary("Deformation-constrained warping: copies warped by a thin-plate spline whose inner control points take one gradient step toward the warp that lowers the loss; copies in one forward")
+            .summary("Deformation-constrained warping: copies warped by a thin-plate spline whose inner control points take one gradient step toward the warp that lowers the loss; built 5 copies at a time")
             .paper("Lin et al., \"Boosting Adversarial Transferability across Model Genus by Deformation-Constrained Warping\", AAAI 2024")
             .param(Param.integer("copies", 20, 1, 64,
                     "warped copies per step (num_warping)"))
@@ -115,15 +118,15 @@ public record Decowa(int copies, int mesh, double noise, double rho) implements 
     }
 
     /**
-     * Row-sized arrays per copy that its graph holds until the backward, the copy included (the
-     * memory estimate's figure): from the peak that {@code jobs/bench --parts} measured, 11400 and
-     * 11647 MiB for 20 copies of ten 299 x 299 images: the warp's gathers, indices and weights of
-     * every copy, and the inner step's at its peak, less the surrogates' activations, the inputs
-     * and the step's fixed part (docs/memory.md).
+     * Row-sized arrays per copy of a chunk that its graph holds until the backward, the copy
+     * included (the memory estimate's figure): from the 5265 MiB peak that {@code jobs/bench
+     * --parts} measured for ten 299 x 299 images, five copies at a time (11400 and 11647 MiB with
+     * all 20 at once), less the surrogates' activations, the inputs and the step's fixed part
+     * (docs/memory.md).
      */
     @Override
     public double graphRowsPerOutputRow() {
-        return 46;
+        return 74;
     }
 
     @Override
@@ -133,6 +136,29 @@ public record Decowa(int copies, int mesh, double noise, double rho) implements 
 
     @Override
     public NDArray apply(NDArray x, StepContext ctx) {
+        return draw(x, ctx).render(x, 0, copies);
+    }
+
+    /**
+     * {@value #CHUNK} copies at a time, both in the inner step and in the warp the surrogates see:
+     * each copy's warp holds some 45 row-sized arrays until the backward (gathers, indices,
+     * weights), 11.4 GiB for 20 copies of ten 299 x 299 images built at once (docs/memory.md).
+     */
+    @Override
+    public int copiesPerChunk() {
+        return Math.min(copies, CHUNK);
+    }
+
+    /** Copies built at once (see {@link #copiesPerChunk()}). */
+    static final int CHUNK = 5;
+
+    /**
+     * The noise maps of every copy (the call's only draws), then the inner step of every copy, a
+     * chunk at a time (a copy's update depends on its own map only, so the chunks give each copy
+     * the same update as one pass over all); the updated maps are traced once, whole.
+     */
+    @Override
+    public Chunks draw(NDArray x, StepContext ctx) {
         InputGradients models = ctx.inputGradients();
         if (models == null) {
             throw new IllegalStateException("decowa needs the surrogates' input gradient (an attack engine step)");
@@ -143,23 +169,34 @@ public record Decowa(int copies, int mesh, double noise, double rho) implements 
         int w = (int) s.get(3);
         NDManager m = x.getManager();
         Spline spline = Spline.of(h, w, mesh);
-        Shape noiseShape = new Shape((long) copies * rows, inner(), 2);
-        NDArray n0 = Autograd.constant(m, noiseMaps(ctx, rows), noiseShape);
-        NDArray tiled = copies == 1 ? x : x.tile(new long[] {copies, 1, 1, 1});
-        // The inner step: the image a constant, the maps the variable. Its warp's intermediates
-        // (gathers, indices, weights: some ten floats per pixel and row) are freed as soon as
-        // d L / d n_0 is out, not kept to the end of the step like the outer warp's.
-        NDArray n;
-        try (NDManager inner = m.newSubManager()) {
-            NDArray still = tiled.stopGradient();
-            still.attach(inner);
-            NDArray dn = Autograd.vectorJacobian(n0, v -> warp(still, v, spline), models::of, inner);
-            // After the backward: a plain number is safe here.
-            n = n0.sub(dn.mul((float) rho));
-            n.attach(m);
+        float[] maps = noiseMaps(ctx, rows);
+        int per = rows * inner() * 2;
+        NDList updated = new NDList();
+        for (int from = 0; from < copies; from += copiesPerChunk()) {
+            int k = Math.min(copies, from + copiesPerChunk()) - from;
+            NDArray n0 = Autograd.constant(m, java.util.Arrays.copyOfRange(maps, from * per, (from + k) * per),
+                    new Shape((long) k * rows, inner(), 2));
+            // The inner step: the image a constant, the maps the variable. Its warp's
+            // intermediates are freed as soon as d L / d n_0 is out, not kept to the end of the
+            // step like the outer warp's.
+            try (NDManager inner = m.newSubManager()) {
+                NDArray still = tile(x.stopGradient(), k);
+                still.attach(inner);
+                NDArray dn = Autograd.vectorJacobian(n0, v -> warp(still, v, spline), models::of, inner);
+                // After the backward: a plain number is safe here.
+                NDArray n = n0.sub(dn.mul((float) rho));
+                n.attach(m);
+                updated.add(n);
+            }
         }
+        NDArray n = updated.size() == 1 ? updated.get(0) : NDArrays.concat(updated, 0);
         models.trace(TRACE, n);
-        return warp(tiled, n, spline);
+        return (in, from, to) -> warp(tile(in, to - from),
+                to - from == copies ? n : n.get(new NDIndex("{}:{}", (long) from * rows, (long) to * rows)), spline);
+    }
+
+    private static NDArray tile(NDArray x, int k) {
+        return k == 1 ? x : x.tile(new long[] {k, 1, 1, 1});
     }
 
     /** The initial noise maps in the documented draw order, at row {@code j * rows + r}: [copies * rows, inner, 2]. */
