@@ -1,4 +1,4 @@
-"""Independent PyTorch references of the feature-level losses (ILA, FIA, NAA), written from the papers.
+"""Independent PyTorch references of the feature-level losses (ILA, FIA, NAA, ILPD), written from the papers.
 
 Registers LOSSES entries in reference_updates.py (see its header). Each loss object has
     prepare(x0, y, t, rngs, ctx)   the per-attack state at the clean images, consuming the images'
@@ -9,6 +9,9 @@ Registers LOSSES entries in reference_updates.py (see its header). Each loss obj
                                    (an element agreement, e.g. ILA's reference attack result).
     loss(inp, y, t, n)             the loss (ascended, summed over rows) of model inputs inp, row r
                                    being image r % n (y, t tiled alike).
+    begin_step(s, x0, rngs, ctx)   optional: the loss's per-step state, at the start of step s
+                                   before the step's other draws; returns {name: (own, java)} as
+                                   prepare (ctx.traced_step(s, name, like) reads what Java traced).
 The models are the dump's members (reference_attack.Member) exported with taps: their TorchScript
 returns (logits, tap_1, ...) in the card's order; tap gradients are taken here with
 torch.autograd.grad with respect to the returned tap tensor itself (the Java side feeds a leaf
@@ -24,6 +27,15 @@ through the exporter's from_tap_<k> method instead: two independent routes to th
         element is dropped where the float < drop. D_k = sum_n dS/dF_k (x * M_n), L2-normalised
         per image; L = -sum_k s_k sum D_k * F_k(x'). S = softmax probability (prob) or logit of
         the true class.
+  ilpd(tap, gamma, sigma, untargeted, targeted)   Li et al., NeurIPS 2023. At the start of every
+        step (begin_step, before the step's other draws): n = sigma * N(0,1), one nextGaussian per
+        element from each image's stream (java.util.Random's polar method, reference_ext_ssa), and
+        the reference activation F_k(x + n) (no graph). Every forward then runs the eager module
+        (rebuilt from the card's source: the user's file, constructor and state dict) with a
+        forward hook on the tap returning gamma * F_k(x') + (1 - gamma) * F_k(x + n), as the
+        paper's code does; L = wu CE(sum_k s_k z_k, y) - wt CE(., t). Java carries the decayed
+        activation through the exporter's from_tap_<k> method instead. Teacher forcing: the noise
+        is Java's where traced (its own draw is compared element by element).
   naa(tap, n, gamma, objective)          Zhang et al., CVPR 2022. IA_k = mean over m = 1..n of
         dS/dF_k at (m/n) x (black baseline); A = (F_k(x') - F_k(0)) * IA_k;
         WA = sum relu(A) - gamma sum relu(-A); L = -sum_k s_k WA_k.
@@ -209,6 +221,87 @@ class NAA(_Feature):
         return total
 
 
+_EAGER = {}
+
+
+def _eager(m):
+    """The member's eager module, rebuilt from its card's source (file, constructor, state dict)."""
+    import importlib.util
+    import re
+    if m.path not in _EAGER:
+        got = re.match(r"file (.+?) \(sha256 [0-9a-f]+\) loaded strictly into (.+) of (.+?) \(sha256 [0-9a-f]+\)$",
+                       m.card["source"])
+        if got is None:
+            raise ValueError(f"{m.card_path}: not a --source python export ({m.card['source']})")
+        weights, ctor, module = got.groups()
+        spec = importlib.util.spec_from_file_location(f"ilpd_user_{len(_EAGER)}", module)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        net = eval(ctor, vars(mod))
+        sd = torch.load(weights, map_location="cpu")
+        net.load_state_dict(sd.get("state_dict", sd) if isinstance(sd, dict) else sd, strict=True)
+        net.eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        _EAGER[m.path] = net
+    return _EAGER[m.path]
+
+
+class ILPD(_Feature):
+    def __init__(self, meta, p):
+        super().__init__(meta, p)
+        self.gamma = float(p.get("gamma", 0.1))
+        self.sigma = float(p.get("sigma", 0.05))
+        self.wu = float(p.get("untargeted", 1))
+        self.wt = float(p.get("targeted", 0))
+        self.refs = None
+
+    def prepare(self, x0, y, t, rngs, ctx):
+        self.ens = ctx.ens
+        return {}
+
+    def begin_step(self, s, x0, rngs, ctx):
+        from reference_ext_ssa import next_gaussian
+        n, per = x0.shape[0], x0[0].numel()
+        std = float(np.float32(self.sigma))
+        own = torch.from_numpy(np.array([[next_gaussian(rngs[i]) * std for _ in range(per)] for i in range(n)],
+                                        dtype=np.float64).astype(np.float32)).reshape(x0.shape)
+        java = ctx.traced_step(s, "ilpd_noise", x0)
+        if java is not None:
+            ctx.agree[f"ilpd_noise_step{s}"] = float(((own - java).abs() == 0).float().mean())
+        noise = own if java is None else java
+        self.refs = _taps(self.ens, self.tap, x0 + noise)
+        report = {}
+        for k, r in enumerate(self.refs):
+            report[f"ilpd_reference_{k}_step{s}"] = (r, ctx.traced_step(s, f"ilpd_reference_{k}", r))
+        return report
+
+    def loss(self, inp, y, t, n):
+        fused = None
+        for k, (m, s) in enumerate(zip(self.ens.members, _shares(self.ens))):
+            net = _eager(m)
+            ref = _rows(self.refs[k], inp.shape[0])
+            g = self.gamma
+            hook = net.get_submodule(self.tap).register_forward_hook(lambda mod, i, o: g * o + (1 - g) * ref)
+            try:
+                x01 = inp
+                if list(x01.shape[-2:]) != m.input_size:
+                    x01 = F.interpolate(x01, size=m.input_size, mode="bilinear", align_corners=False)
+                out = net((x01 - m.mean) / m.std)
+            finally:
+                hook.remove()
+            z = (out[0] if isinstance(out, tuple) else out)[:, m.offset:m.offset + m.classes] * s
+            fused = z if fused is None else fused + z
+        total = None
+        if self.wu != 0:
+            total = self.wu * cross_entropy(fused, y)
+        if self.wt != 0:
+            term = -self.wt * cross_entropy(fused, t)
+            total = term if total is None else total + term
+        return total
+
+
 ru.LOSSES["ila"] = ILA
+ru.LOSSES["ilpd"] = ILPD
 ru.LOSSES["fia"] = FIA
 ru.LOSSES["naa"] = NAA

@@ -568,6 +568,9 @@ def main(argv=None):
         lctx.traced = lambda name, like=None: (
             _f32_read(os.path.join(d, f"step_0_next_{name}.f32"), list(like.shape) if like is not None else shape)
             if exists(f"step_0_next_{name}.f32") else None)
+        lctx.traced_step = lambda s_, name, like=None: (
+            _f32_read(os.path.join(d, f"step_{s_}_next_{name}.f32"), list(like.shape) if like is not None else shape)
+            if exists(f"step_{s_}_next_{name}.f32") else None)
         for name, (own, java) in feature.prepare(x0, y, t, rngs, lctx).items():
             loss_state[name] = _rel_l2(java, own) if java is not None else float("inf")
     x_start = start(meta, x0, t, rule.eps, rngs)
@@ -579,6 +582,10 @@ def main(argv=None):
         g_java = read(f"step_{s}_grad.f32")
         for a in augments:
             a.begin_step(rngs)
+        if feature is not None and hasattr(feature, "begin_step"):
+            # The loss's per-step state (ILPD's noisy reference), its draws first in the step.
+            for name, (own, java) in feature.begin_step(s, x0, rngs, lctx).items():
+                loss_state[name] = _rel_l2(java, own) if java is not None else float("inf")
         streams_before = copy.deepcopy(rngs)
         INPUT_CONTEXT.traced = (lambda s_: lambda name, like=None: (
             _f32_read(os.path.join(d, f"step_{s_}_next_{name}.f32"), list(like.shape) if like is not None else shape)

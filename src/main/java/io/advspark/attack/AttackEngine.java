@@ -55,10 +55,11 @@ import java.util.List;
  * a fifth of the perturbation's L2 norm: white-box success on the CIFAR ResNets fell from 100 %
  * to 26 % with {@code gaussian(sigma=0.7)} (docs/perturbation-filters.md).
  *
- * With a feature-level loss ({@link FeatureLoss}: ILA, FIA, NAA) the loss reads every member's
+ * With a feature-level loss ({@link FeatureLoss}: ILA, FIA, NAA, ILPD) the loss reads every member's
  * tap instead of the ensemble's logits; its per-attack state is prepared once, before the start,
  * at the clean images (tap activations and tap gradients over many rows cut under the row cap,
- * ILA's reference attack run by a nested engine), and read by every step.
+ * ILA's reference attack run by a nested engine), and read by every step; a loss with per-step
+ * state (ILPD's noisy reference) prepares it at the start of each step, before the step's draws.
  *
  * Each iteration's graph lives in a scratch manager that is closed at the end of the step, so
  * native memory stays flat across steps and batches.
@@ -234,7 +235,7 @@ public final class AttackEngine {
             prepared.remove();
             if (attack.loss() instanceof FeatureLoss fl) {
                 StepContext pre = new StepContext(-1, attack.steps(), rng, x0, eps01, alpha01, g);
-                Probe probe = new Probe(x0, labels0, targets0, rng, batch, observer);
+                Probe probe = new Probe(x0, labels0, targets0, rng, batch, observer, -1);
                 prepared.set(fl.prepare(probe, pre));
                 for (var e : prepared.get().entrySet()) {
                     e.getValue().attach(batch);
@@ -254,8 +255,18 @@ public final class AttackEngine {
                 StepContext base = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 // The step's checkpoint members, drawn before any other draw of the step (Checkpoints).
                 Checkpoints.Picks picks = checkpoints == null ? null : checkpoints.draw(ensemble, n, rng);
+                java.util.Map<String, NDArray> batchState = prepared.get();
                 try (NDManager step = batch.newSubManager()) {
                     StepContext ctx = base.withInputGradients(new ModelInputs(labels0, targets0, base, step, observer, picks));
+                    if (attack.loss() instanceof FeatureLoss fl) {
+                        // The loss's per-step state (ILPD's noisy reference), its draws first in the step.
+                        java.util.Map<String, NDArray> per = fl.prepareStep(new Probe(x0, labels0, targets0, rng, step, observer, t), ctx);
+                        if (!per.isEmpty()) {
+                            java.util.Map<String, NDArray> merged = new java.util.LinkedHashMap<>(batchState);
+                            merged.putAll(per);
+                            prepared.set(merged);
+                        }
+                    }
                     NDArray momentumBefore = state.momentum();
                     NDArray varianceBefore = state.variance();
                     java.util.Map<String, NDArray> extrasBefore = state.extras();
@@ -308,6 +319,8 @@ public final class AttackEngine {
                         }
                     }
                     x = next;
+                } finally {
+                    prepared.set(batchState); // the step's own arrays closed with its memory
                 }
             }
             if (attack.filter() != null) {
@@ -506,8 +519,11 @@ public final class AttackEngine {
         private final Draws draws;
         private final NDManager batch;
         private final StepObserver observer;
+        /** The step whose state this probe prepares; -1 before the start (forwards observed as -1, traces as step 0). */
+        private final int step;
 
-        Probe(NDArray clean, int[] labels0, int[] targets0, Draws draws, NDManager batch, StepObserver observer) {
+        Probe(NDArray clean, int[] labels0, int[] targets0, Draws draws, NDManager batch, StepObserver observer, int step) {
+            this.step = step;
             this.clean = clean;
             this.labels0 = labels0;
             this.targets0 = targets0;
@@ -567,7 +583,7 @@ public final class AttackEngine {
                     for (int i = 0; i < members; i++) {
                         Classifier member = ensemble.members().get(i);
                         if (observer != null) {
-                            observer.onForward(-1, i, member.card().name(), to - from);
+                            observer.onForward(step, i, member.card().name(), to - from);
                         }
                         NDArray out = f.apply(member, chunk, from, to, scratch);
                         out.attach(scratch);
@@ -599,7 +615,7 @@ public final class AttackEngine {
         @Override
         public void trace(String name, NDArray value) {
             if (observer != null) {
-                observer.onState(0, name, null, value);
+                observer.onState(Math.max(step, 0), name, null, value);
             }
         }
     }

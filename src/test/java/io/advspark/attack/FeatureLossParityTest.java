@@ -26,13 +26,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Step parity of the feature-level losses (ILA, FIA, NAA) against
+ * Step parity of the feature-level losses (ILA, FIA, NAA, ILPD) against
  * src/test/python/reference_ext_features.py, on the shared CIFAR ResNet-20 and ResNet-32 exported
  * here from their Python sources with taps layer2 and layer3.1 (tools/export_model.py): the
  * reference takes tap gradients with torch.autograd.grad on the returned taps, Java through the
  * exporter's from_tap methods. Besides the step criteria, each loss's per-attack state (ILA's
  * direction and reference result, FIA's aggregate gradient with the masks replayed from the
- * same streams, NAA's integrated gradient and baseline) is compared.
+ * same streams, NAA's integrated gradient and baseline, ILPD's per-step noise and noisy reference
+ * activations) is compared; ILPD's reference forwards its eager module with a hook on the tap.
  */
 class FeatureLossParityTest {
     @TempDir
@@ -56,6 +57,9 @@ class FeatureLossParityTest {
         "mi(decay=1.0); fia(tap=layer3.1, drop=0.1, copies=8, objective=logit); di(p=0.5, resize=1.1); 2",
         "mi(decay=1.0); naa(tap=layer2, n=30, gamma=1.0);; 1",
         "ifgsm; naa(tap=layer3.1, n=10, gamma=0.5, objective=logit);; 1",
+        "mi(decay=1.0); ilpd(tap=layer2, gamma=0.1, sigma=0.05);; 1",
+        "mi(decay=1.0); ilpd(tap=layer3.1, gamma=0.5, sigma=0.1, untargeted=1, targeted=1); di(p=0.5, resize=1.1); 2",
+        "vmi(decay=1.0, n=2, beta=1.5); ilpd(tap=layer2);; 1",
     })
     void featureLossesMatchReference(String update, String loss, String inputs, int copies) throws Exception {
         List<String> in = inputs == null ? List.of() : List.of(inputs.split("\\|"));
@@ -80,6 +84,7 @@ class FeatureLossParityTest {
         "fia(tap=layer2, drop=0.3, copies=6)",
         "naa(tap=layer3.1, n=5)",
         "ila(tap=layer2, reference_steps=2)",
+        "ilpd(tap=layer2)",
     })
     void resultsDoNotDependOnTheRowCap(String loss) throws Exception {
         Attack attack = AttackConfig.builder().eps(8).steps(3).stepSize(2).update("mi(decay=1.0)").loss(loss)

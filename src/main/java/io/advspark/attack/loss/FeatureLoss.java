@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * A loss on an intermediate activation (a feature tap, see docs/exporting.md) of every surrogate
- * rather than on the ensemble's logits: ILA, FIA, NAA. Every member must have been exported with
+ * rather than on the ensemble's logits: ILA, FIA, NAA, ILPD. Every member must have been exported with
  * the tap; the ensemble's loss is the share-weighted sum of the members' losses (a member's
  * activations cannot be averaged with another's), so these losses take the default logit
  * ensemble only, no ensemble strategy and no model augmentation (the engine refuses the others).
@@ -26,7 +26,8 @@ import java.util.Map;
  * array once, as extra state of step 0 ({@code StepObserver#onState}).
  *
  * <p>Draw order of an attack with a feature loss: the loss's preparation first (its reference
- * attack's or its masks' draws), then the start's, then the steps'.
+ * attack's or its masks' draws), then the start's, then the steps', each step's beginning with
+ * the loss's per-step draws ({@link #prepareStep}).
  */
 public interface FeatureLoss extends Loss {
     /** The tap (a card's tap name, e.g. {@code layer2}) the loss acts on. */
@@ -37,6 +38,16 @@ public interface FeatureLoss extends Loss {
      * (arrays owned by {@code probe.manager()}).
      */
     Map<String, NDArray> prepare(FeatureProbe probe, StepContext ctx);
+
+    /**
+     * The loss's per-step state, computed at the start of every step before any other draw of
+     * the step (arrays owned by {@code probe.manager()}, the step's memory), merged over {@link
+     * #prepare}'s for the step's {@link #of} calls; {@code probe.trace} shows an array as state of
+     * the step. None by default (ILPD's noisy reference activations are per step).
+     */
+    default Map<String, NDArray> prepareStep(FeatureProbe probe, StepContext ctx) {
+        return Map.of();
+    }
 
     /**
      * The loss (a scalar to maximise, summed over rows) of the model inputs {@code in}: rows
