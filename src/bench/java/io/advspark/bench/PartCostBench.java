@@ -55,8 +55,14 @@ import picocli.CommandLine.Option;
  * recipe once, then again), so a load change on the machine hits all rows alike; medians and
  * quartiles rather than means.
  *
+ * <p>Rows that need other exports of the same surrogates: {@code --tapped} (exported with feature
+ * taps) adds the feature-level losses, run on that ensemble (their per-attack preparation, e.g.
+ * ILA's reference attack or FIA's masked copies, falls in the first step); each {@code --variant}
+ * (exported with a backward-pass change: SGM, LinBP, BPA) adds plain MI on that ensemble.
+ *
  * <p>Usage: {@code PartCostBench [--threads N] [--batch N] [--steps N] [--reps N] [--data DIR]
- * [--label-base B] [--models A.pt,B.pt] [--only REGEX]} ({@code --help} lists them with their
+ * [--label-base B] [--models A.pt,B.pt] [--tapped A.pt,B.pt [--tap NAME]] [--variant LABEL=A.pt,B.pt]...
+ * [--only REGEX]} ({@code --help} lists them with their
  * defaults); {@code --only} keeps the recipes whose label matches (the baseline and the bare
  * forward+backward always run). Prints one JSON line per row on stdout, progress on stderr.
  */
@@ -82,6 +88,19 @@ public final class PartCostBench extends BenchCommand {
     @Option(names = "--models", paramLabel = "PT", split = ",", description = "the ensemble's TorchScript models (logits, weights 1)")
     List<Path> models = new ArrayList<>(List.of(sharedModel("imagenet", "mobilenet_v1_0.25_128"),
             sharedModel("imagenet", "mobilenet_v1_0.5_160")));
+
+    @Option(names = "--tapped", paramLabel = "PT", split = ",",
+            description = "the same surrogates exported with feature taps (tools/export_model.py --taps): adds a row per"
+                    + " feature-level loss (ILA, FIA, NAA, ILPD) on that ensemble")
+    List<Path> tapped = new ArrayList<>();
+
+    @Option(names = "--tap", paramLabel = "NAME", description = "the tap the feature-level rows use")
+    String tap = "layer2";
+
+    @Option(names = "--variant", paramLabel = "LABEL=A.pt,B.pt",
+            description = "the same surrogates exported with a backward-pass change (tools/export_model.py --backward):"
+                    + " adds an MI row on that ensemble, labelled 'surrogates LABEL'; repeatable")
+    List<String> variants = new ArrayList<>();
 
     @Option(names = "--only", paramLabel = "REGEX",
             description = "run only the rows whose label matches (found anywhere in it); the baseline and the bare"
@@ -141,6 +160,7 @@ public final class PartCostBench extends BenchCommand {
         for (String f : models) {
             bundles.add(Fixtures.bundle(Path.of(f).toAbsolutePath(), 1.0));
         }
+        List<Ensemble> others = new ArrayList<>();
         try (Ensemble ens = Ensemble.load(bundles); NDManager m = TorchRuntime.newManager(Device.cpu())) {
             List<Row> table = new ArrayList<>();
             table.add(bare("ensemble forward+backward", ens, m, clean, shape, y, 1, false, steps));
@@ -194,6 +214,28 @@ public final class PartCostBench extends BenchCommand {
                     guides, shape, y, t, steps));
             parts.add(engine("copies=4", recipe("mi(decay=1.0)").copies(4), ens, m, clean, guides, shape, y, t, steps));
             parts.add(engine("augment dropout", recipe("mi(decay=1.0)").augment("dropout(p=0.006)"), ens, m, clean, guides, shape, y, t, steps));
+            if (!tapped.isEmpty()) {
+                // Feature-level losses need every member's tap: the same surrogates, exported with taps.
+                Ensemble taps = load(tapped, others);
+                String[][] losses = {
+                    {"loss ILA(10+)", "ila(tap=" + tap + ", reference=mi, reference_steps=10)"},
+                    {"loss FIA(30)", "fia(tap=" + tap + ", drop=0.3, copies=30)"},
+                    {"loss NAA(30)", "naa(tap=" + tap + ", n=30, gamma=1.0)"},
+                    {"loss ILPD", "ilpd(tap=" + tap + ", gamma=0.1, sigma=0.05)"},
+                };
+                for (String[] l : losses) {
+                    parts.add(engine(l[0], recipe("mi(decay=1.0)").loss(l[1]), taps, m, clean, guides, shape, y, t, steps));
+                }
+            }
+            for (String v : variants) {
+                int eq = v.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("--variant takes LABEL=A.pt,B.pt, got " + v);
+                }
+                List<Path> files = Arrays.stream(v.substring(eq + 1).split(",")).map(Path::of).toList();
+                parts.add(engine("surrogates " + v.substring(0, eq), recipe("mi(decay=1.0)"), load(files, others), m, clean,
+                        guides, shape, y, t, steps));
+            }
             parts.add(bare("SI(5) copies batched, bare", ens, m, clean, shape, y, 5, false, steps));
             parts.add(bare("SI(5) copies looped, bare", ens, m, clean, shape, y, 5, true, steps));
             for (Row r : parts) {
@@ -232,7 +274,20 @@ public final class PartCostBench extends BenchCommand {
             for (Row r : table) {
                 print(r, threads, batch, steps, reps);
             }
+        } finally {
+            others.forEach(Ensemble::close);
         }
+    }
+
+    /** An ensemble of {@code files} (logits, weights 1), closed with the run. */
+    private static Ensemble load(List<Path> files, List<Ensemble> opened) throws Exception {
+        List<ModelBundle> b = new ArrayList<>();
+        for (Path f : files) {
+            b.add(Fixtures.bundle(f.toAbsolutePath(), 1.0));
+        }
+        Ensemble e = Ensemble.load(b);
+        opened.add(e);
+        return e;
     }
 
     private static void print(Row r, int threads, int batch, int steps, int reps) {
@@ -336,7 +391,8 @@ public final class PartCostBench extends BenchCommand {
 
                     @Override
                     public void onForward(int step, int member, String model, int rows) {
-                        if (member == 0) {
+                        // step -1: a feature loss's once-per-attack preparation, timed in the first step.
+                        if (member == 0 && step >= 0) {
                             fwd[step]++;
                             seenRows.add(rows);
                         }
