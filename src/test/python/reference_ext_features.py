@@ -225,21 +225,29 @@ _EAGER = {}
 
 
 def _eager(m):
-    """The member's eager module, rebuilt from its card's source (file, constructor, state dict)."""
+    """The member's eager module, rebuilt from its card's source: a --source python export (file,
+    constructor, state dict) or a randomly initialised torchvision one (architecture, seed)."""
     import importlib.util
     import re
     if m.path not in _EAGER:
+        source = m.card["source"]
         got = re.match(r"file (.+?) \(sha256 [0-9a-f]+\) loaded strictly into (.+) of (.+?) \(sha256 [0-9a-f]+\)$",
-                       m.card["source"])
-        if got is None:
-            raise ValueError(f"{m.card_path}: not a --source python export ({m.card['source']})")
-        weights, ctor, module = got.groups()
-        spec = importlib.util.spec_from_file_location(f"ilpd_user_{len(_EAGER)}", module)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        net = eval(ctor, vars(mod))
-        sd = torch.load(weights, map_location="cpu")
-        net.load_state_dict(sd.get("state_dict", sd) if isinstance(sd, dict) else sd, strict=True)
+                       source)
+        tv = re.match(r"random initialisation \(torchvision \S+ (\w+), torch.manual_seed\((\d+)\)\)$", source)
+        if got is not None:
+            weights, ctor, module = got.groups()
+            spec = importlib.util.spec_from_file_location(f"ilpd_user_{len(_EAGER)}", module)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            net = eval(ctor, vars(mod))
+            sd = torch.load(weights, map_location="cpu")
+            net.load_state_dict(sd.get("state_dict", sd) if isinstance(sd, dict) else sd, strict=True)
+        elif tv is not None:
+            import torchvision
+            torch.manual_seed(int(tv.group(2)))
+            net = torchvision.models.get_model(tv.group(1), weights=None)
+        else:
+            raise ValueError(f"{m.card_path}: no eager rebuild for source {source}")
         net.eval()
         for p in net.parameters():
             p.requires_grad_(False)

@@ -34,12 +34,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  * direction and reference result, FIA's aggregate gradient with the masks replayed from the
  * same streams, NAA's integrated gradient and baseline, ILPD's per-step noise and noisy reference
  * activations) is compared; ILPD's reference forwards its eager module with a hook on the tap.
+ * The losses run on torchvision's ResNet-18 (random weights) as well.
  */
 class FeatureLossParityTest {
     @TempDir
     static Path dir;
 
     static List<Path> tapped;
+    /** torchvision's ResNet-18, random weights (seed 0), at 32 px, with the same taps. */
+    static Path torchvision;
 
     @BeforeAll
     static void export() throws Exception {
@@ -47,6 +50,30 @@ class FeatureLossParityTest {
         tapped = List.of(
                 ExportTool.exportCifar(dir, "r20_taps", "resnet20", "CifarResNet(20)", "--taps", "layer2,layer3.1"),
                 ExportTool.exportCifar(dir, "r32_taps", "resnet32", "CifarResNet(32)", "--taps", "layer2,layer3.1"));
+        torchvision = ExportTool.exportTorchvision(dir, "tv_r18_taps", "resnet18", 32, "--taps", "layer2,layer3.1");
+    }
+
+    /**
+     * The same losses on torchvision's ResNet-18 (random weights): another architecture family
+     * (Bottleneck-free BasicBlocks with 1x1 projection shortcuts, a max-pool stem, 1000 classes).
+     */
+    @ParameterizedTest(name = "torchvision resnet18: {0} {1}")
+    @CsvSource(delimiter = ';', value = {
+        "mi(decay=1.0); ila(tap=layer2, reference=mi, reference_steps=3)",
+        "mi(decay=1.0); fia(tap=layer3.1, drop=0.3, copies=8)",
+        "mi(decay=1.0); naa(tap=layer2, n=8, gamma=1.0)",
+        "mi(decay=1.0); ilpd(tap=layer2, gamma=0.1, sigma=0.05)",
+    })
+    void featureLossesMatchReferenceOnTorchvisionResNet18(String update, String loss) throws Exception {
+        String name = "feat-tv-" + loss.replaceAll("[^a-z0-9.]", "");
+        JsonNode r = ParityHarness.runAndCompare(name, update, loss, "zeros", List.of(), List.of(), "none", 1, "logits",
+                List.of(torchvision));
+        Report.append("parity-features.md", String.format(Locale.ROOT,
+                "| %s | %s | torchvision resnet18 (random) | max grad rel L2 %.3g | min next-x agreement %.6f |"
+                        + " max loss state rel L2 %.3g | min loss state agreement %.6f |",
+                update, loss, r.get("max_grad_rel_l2").asDouble(), r.get("min_next_x_agree").asDouble(),
+                r.get("max_loss_state_rel_l2").asDouble(), r.get("min_loss_state_agree").asDouble()));
+        ParityHarness.assertCriteria(name, r);
     }
 
     @ParameterizedTest(name = "{0} {1} [{2}] copies={3}")
