@@ -440,6 +440,11 @@ def main(argv=None):
     t = torch.tensor(meta["targets0"], dtype=torch.int64)
     read = lambda name: _f32_read(os.path.join(d, name), shape)  # noqa: E731
     exists = lambda name: os.path.exists(os.path.join(d, name))  # noqa: E731
+
+    def traced_at(step, name, like=None):
+        """The array Java traced as state `name` of step `step` (batch-shaped, or shaped like `like`), or None."""
+        f = f"step_{step}_next_{name}.f32"
+        return _f32_read(os.path.join(d, f), list(like.shape) if like is not None else shape) if exists(f) else None
     META.update(meta)
     load_plugins()
     loss_name, loss_params = parse_spec(meta["loss"])
@@ -544,9 +549,7 @@ def main(argv=None):
         # Inner iterates the Java strategy traced (step_{s}_next_{name}.f32): the reference takes
         # its inner gradients there (teacher forcing) and records, per inner iterate, where its
         # own agrees (strategy.inner_agree: boolean tensors, compared like the iterate).
-        sctx.traced = lambda name, like=None: (
-            _f32_read(os.path.join(d, f"step_{s}_next_{name}.f32"), list(like.shape) if like is not None else shape)
-            if exists(f"step_{s}_next_{name}.f32") else None)
+        sctx.traced = lambda name, like=None: traced_at(s, name, like)
         strategy.inner_agree = []
         state = {k: read(f"step_{s}_{k}.f32") if exists(f"step_{s}_{k}.f32") else None for k in strategy.extras}
         g_use, state_next = strategy.gradient(p, g, x0, sctx, state)
@@ -565,12 +568,8 @@ def main(argv=None):
             pass
         lctx = LossContext()
         lctx.ens, lctx.agree = ens, loss_agree
-        lctx.traced = lambda name, like=None: (
-            _f32_read(os.path.join(d, f"step_0_next_{name}.f32"), list(like.shape) if like is not None else shape)
-            if exists(f"step_0_next_{name}.f32") else None)
-        lctx.traced_step = lambda s_, name, like=None: (
-            _f32_read(os.path.join(d, f"step_{s_}_next_{name}.f32"), list(like.shape) if like is not None else shape)
-            if exists(f"step_{s_}_next_{name}.f32") else None)
+        lctx.traced = lambda name, like=None: traced_at(0, name, like)
+        lctx.traced_step = traced_at
         for name, (own, java) in feature.prepare(x0, y, t, rngs, lctx).items():
             loss_state[name] = _rel_l2(java, own) if java is not None else float("inf")
     x_start = start(meta, x0, t, rule.eps, rngs)
@@ -587,9 +586,7 @@ def main(argv=None):
             for name, (own, java) in feature.begin_step(s, x0, rngs, lctx).items():
                 loss_state[name] = _rel_l2(java, own) if java is not None else float("inf")
         streams_before = copy.deepcopy(rngs)
-        INPUT_CONTEXT.traced = (lambda s_: lambda name, like=None: (
-            _f32_read(os.path.join(d, f"step_{s_}_next_{name}.f32"), list(like.shape) if like is not None else shape)
-            if exists(f"step_{s_}_next_{name}.f32") else None))(s)
+        INPUT_CONTEXT.traced = (lambda s_: lambda name, like=None: traced_at(s_, name, like))(s)
         INPUT_CONTEXT.inner_agree, INPUT_CONTEXT.inner_diff = [], 0.0
         if plugin is None:
             g_ref = grad_at(rule.point(x, m))

@@ -265,6 +265,11 @@ public final class AttackEngine {
                             java.util.Map<String, NDArray> merged = new java.util.LinkedHashMap<>(batchState);
                             merged.putAll(per);
                             prepared.set(merged);
+                            for (var e : per.entrySet()) { // as the per-attack state: each array once, as state of its step
+                                if (observer != null) {
+                                    observer.onState(t, e.getKey(), null, e.getValue());
+                                }
+                            }
                         }
                     }
                     NDArray momentumBefore = state.momentum();

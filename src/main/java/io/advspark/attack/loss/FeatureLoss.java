@@ -42,8 +42,8 @@ public interface FeatureLoss extends Loss {
     /**
      * The loss's per-step state, computed at the start of every step before any other draw of
      * the step (arrays owned by {@code probe.manager()}, the step's memory), merged over {@link
-     * #prepare}'s for the step's {@link #of} calls; {@code probe.trace} shows an array as state of
-     * the step. None by default (ILPD's noisy reference activations are per step).
+     * #prepare}'s for the step's {@link #of} calls; observers see each returned array as state of
+     * the step ({@code probe.trace} shows any other). None by default (ILPD's noisy reference activations are per step).
      */
     default Map<String, NDArray> prepareStep(FeatureProbe probe, StepContext ctx) {
         return Map.of();

@@ -70,11 +70,10 @@ public record PerturbationDecay(String tap, double gamma, double sigma, double u
         NDArray noise = probe.manager().create(ctx.draws().gaussian(n, per, (float) sigma), clean.getShape());
         NDArray noisy = clean.add(noise);
         List<NDArray> ref = probe.taps(n, (from, to, m) -> FeatureLossSupport.slice(noisy, from, to), tap);
-        probe.trace(NOISE, noise);
+        probe.trace(NOISE, noise); // not state (the engine shows the returned arrays): the draw, for the parity check
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (int k = 0; k < ref.size(); k++) {
             out.put(REFERENCE + k, ref.get(k));
-            probe.trace(REFERENCE + k, ref.get(k));
         }
         noisy.close();
         return out;
@@ -101,5 +100,4 @@ public record PerturbationDecay(String tap, double gamma, double sigma, double u
         }
         return new CrossEntropy(untargetedWeight, targetedWeight).of(fused, labels0, targets0);
     }
-
 }
