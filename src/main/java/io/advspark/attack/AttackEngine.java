@@ -201,11 +201,33 @@ public final class AttackEngine {
      * @param adversarial NCHW floats in [0,1], within eps of the clean images
      * @param zeroGradientSteps per image, steps whose gradient was all zeros
      */
-    public record Result(float[] adversarial, int[] zeroGradientSteps) {}
+    public record Result(float[] adversarial, int[] zeroGradientSteps, int[] stepsDone, int[] checks) {
+        /** A run without early exit: every image ran every step. */
+        public Result(float[] adversarial, int[] zeroGradientSteps, int steps) {
+            this(adversarial, zeroGradientSteps, filled(zeroGradientSteps.length, steps), new int[zeroGradientSteps.length]);
+        }
+
+        private static int[] filled(int n, int v) {
+            int[] a = new int[n];
+            java.util.Arrays.fill(a, v);
+            return a;
+        }
+    }
 
     /** As {@link #run(float[], long[], int[], int[], float[], Draws, NDManager, StepObserver)}, with the zero-gradient counts. */
     public Result runCounted(float[] clean, long[] shape, int[] labels0, int[] targets0, float[] guides, Draws draws,
             NDManager parent, StepObserver observer) {
+        return runCounted(clean, shape, labels0, targets0, guides, draws, parent, observer, null);
+    }
+
+    /**
+     * As {@link #runCounted(float[], long[], int[], int[], float[], Draws, NDManager, StepObserver)},
+     * with early exit: {@code stop} (null: none) is asked every {@link StopCheck#everySteps()} steps
+     * which running images are done; those keep the output they had then and leave the batch. The
+     * result then also says, per image, the steps it ran and the checks it took part in.
+     */
+    public Result runCounted(float[] clean, long[] shape, int[] labels0, int[] targets0, float[] guides, Draws draws,
+            NDManager parent, StepObserver observer, StopCheck stop) {
         int n = (int) shape[0];
         if (guides != null && guides.length != clean.length) {
             throw new IllegalArgumentException("need one guide image per image: " + guides.length + " floats for " + clean.length);
@@ -251,6 +273,15 @@ public final class AttackEngine {
             UpdateRule.State strategyState = strategy == null ? null : strategy.start(x0, batch);
             // Counted on the device and read once at the end: no extra sync in the step loop.
             NDArray zeroSteps = batch.zeros(new Shape(n), DataType.INT32);
+            // Early exit: the images still running (indices into the caller's batch) and what
+            // those that left it keep. Without stop these stay as they are.
+            int perImage = (int) (shape[1] * shape[2] * shape[3]);
+            int[] running = java.util.stream.IntStream.range(0, n).toArray();
+            float[] out = stop == null ? null : new float[n * perImage];
+            int[] zeroOut = new int[n];
+            int[] stepsDone = new int[n];
+            int[] checks = new int[n];
+            java.util.Arrays.fill(stepsDone, attack.steps());
             for (int t = 0; t < attack.steps(); t++) {
                 StepContext base = new StepContext(t, attack.steps(), rng, x0, eps01, alpha01, g);
                 // The step's checkpoint members, drawn before any other draw of the step (Checkpoints).
@@ -327,15 +358,96 @@ public final class AttackEngine {
                 } finally {
                     prepared.set(batchState); // the step's own arrays closed with its memory
                 }
+                if (stop != null && (t + 1) % stop.everySteps() == 0 && t + 1 < attack.steps()) {
+                    StepContext at = new StepContext(t + 1, attack.steps(), rng, x0, eps01, alpha01, g);
+                    float[] now = image(x, lo, hi, at).toFloatArray();
+                    boolean[] done = stop.done(t + 1, now, new long[] {running.length, shape[1], shape[2], shape[3]},
+                            running.clone());
+                    int[] zeroNow = null;
+                    int left = 0;
+                    for (int i = 0; i < running.length; i++) {
+                        checks[running[i]]++;
+                        if (done[i]) {
+                            zeroNow = zeroNow == null ? zeroSteps.toIntArray() : zeroNow;
+                            System.arraycopy(now, i * perImage, out, running[i] * perImage, perImage);
+                            stepsDone[running[i]] = t + 1;
+                            zeroOut[running[i]] = zeroNow[i];
+                        } else {
+                            left++;
+                        }
+                    }
+                    if (left == 0) {
+                        return new Result(out, zeroOut, stepsDone, checks);
+                    }
+                    if (left < running.length) {
+                        // The rest of the batch runs on without the finished images: every array
+                        // carried across steps is per image along axis 0.
+                        int[] kept = new int[left];
+                        for (int i = 0, j = 0; i < running.length; i++) {
+                            if (!done[i]) {
+                                kept[j++] = i;
+                            }
+                        }
+                        int from = running.length;
+                        java.util.function.UnaryOperator<NDArray> rows = a -> {
+                            if (a.getShape().get(0) != from) {
+                                throw new IllegalStateException("early exit: a state array of shape " + a.getShape()
+                                        + " is not per image (" + from + " rows)");
+                            }
+                            NDList parts = new NDList();
+                            for (int i : kept) {
+                                parts.add(a.get(new ai.djl.ndarray.index.NDIndex("{}:{}", i, i + 1)));
+                            }
+                            NDArray r = parts.size() == 1 ? parts.get(0).duplicate() : NDArrays.concat(parts, 0);
+                            r.attach(batch);
+                            return r;
+                        };
+                        x = rows.apply(x);
+                        x0 = rows.apply(x0);
+                        lo = rows.apply(lo);
+                        hi = rows.apply(hi);
+                        g = g == null ? null : rows.apply(g);
+                        zeroSteps = rows.apply(zeroSteps);
+                        state.select(rows);
+                        if (strategyState != null) {
+                            strategyState.select(rows);
+                        }
+                        java.util.Map<String, NDArray> kept0 = new java.util.LinkedHashMap<>();
+                        for (var e : prepared.get().entrySet()) {
+                            kept0.put(e.getKey(), rows.apply(e.getValue()));
+                        }
+                        prepared.set(kept0);
+                        labels0 = pick(labels0, kept);
+                        targets0 = pick(targets0, kept);
+                        rng = rng.select(kept);
+                        running = pick(running, kept);
+                        n = left;
+                    }
+                }
             }
-            if (attack.filter() != null) {
-                StepContext last = new StepContext(attack.steps(), attack.steps(), rng, x0, eps01, alpha01, g);
-                return new Result(image(x, lo, hi, last).toFloatArray(), zeroSteps.toIntArray());
+            StepContext last = new StepContext(attack.steps(), attack.steps(), rng, x0, eps01, alpha01, g);
+            if (stop == null) {
+                float[] adv = attack.filter() != null ? image(x, lo, hi, last).toFloatArray() : x.toFloatArray();
+                return new Result(adv, zeroSteps.toIntArray(), attack.steps());
             }
-            return new Result(x.toFloatArray(), zeroSteps.toIntArray());
+            float[] now = image(x, lo, hi, last).toFloatArray();
+            int[] zeroNow = zeroSteps.toIntArray();
+            for (int i = 0; i < running.length; i++) {
+                System.arraycopy(now, i * perImage, out, running[i] * perImage, perImage);
+                zeroOut[running[i]] = zeroNow[i];
+            }
+            return new Result(out, zeroOut, stepsDone, checks);
         } finally {
             prepared.remove(); // its arrays closed with the batch's memory
         }
+    }
+
+    private static int[] pick(int[] values, int[] at) {
+        int[] r = new int[at.length];
+        for (int i = 0; i < at.length; i++) {
+            r[i] = values[at[i]];
+        }
+        return r;
     }
 
     /** 1 for every image whose gradient is all zeros, else 0 (INT32, one per image). */

@@ -21,6 +21,25 @@ public final class Draws {
         }
     }
 
+    private Draws(long[] seeds, Random[] rngs) {
+        this.seeds = seeds;
+        this.rngs = rngs;
+    }
+
+    /**
+     * The streams of images {@code images} (indices into this batch), continuing where they are:
+     * the batch that runs on when others leave it early.
+     */
+    public Draws select(int[] images) {
+        long[] s = new long[images.length];
+        Random[] r = new Random[images.length];
+        for (int i = 0; i < images.length; i++) {
+            s[i] = seeds[images[i]];
+            r[i] = rngs[images[i]];
+        }
+        return new Draws(s, r);
+    }
+
     /** Seeds 0..n-1: for tests and notebooks that do not care about cross-run identity. */
     public static Draws sequential(int n) {
         long[] s = new long[n];

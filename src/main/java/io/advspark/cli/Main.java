@@ -129,10 +129,29 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--take-over", description = "Take the round's writer lease even though another launcher holds it (see attack --take-over).")
         boolean takeOver;
 
+        @Option(names = "--adv-images", paramLabel = "DIR_OR_URI", description = {
+            "Score a folder of adversarial PNGs that advspark did not write (another tool's output, a competition",
+            "submission): one <ImageId> file per row of the round's manifest (dataset.*), scored against the clean",
+            "images like a round's PNGs, on the round's targets; the tables go to <output>/<round id>. Missing,",
+            "extra, wrong-size or undecodable PNGs are listed, not fatal; a PNG over the score's eps scores 0."})
+        String advImages;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "The attack name of --adv-images in the tables (default: external).")
+        String name = "external";
+
         @Override
         public Integer call() {
             return round.run((cfg, spark) -> {
-                System.out.println(EvaluateJob.run(cfg, spark, takeOver).render());
+                EvaluateJob.Foreign foreign = null;
+                if (advImages != null) {
+                    String problem = io.advspark.vocabulary.Names.problem(name);
+                    if (problem != null) {
+                        throw new ConfigException("--name '" + name + "' " + problem);
+                    }
+                    foreign = new EvaluateJob.Foreign(
+                            io.advspark.plan.ConfigLoader.absoluteUri(advImages, "--adv-images"), name);
+                }
+                System.out.println(EvaluateJob.run(cfg, spark, takeOver, foreign).render());
                 return 0;
             });
         }

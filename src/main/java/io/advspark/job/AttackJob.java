@@ -128,78 +128,197 @@ public final class AttackJob {
         if (rows.isEmpty()) {
             throw new ConfigException("manifest " + manifestUri(config) + " has no rows");
         }
+        // What runs (attacks, and each budget search's attempts) and what is committed under a
+        // name (those, and each search's own rows): the resume scan checks all of their identities.
+        List<NamedAttack> runnable = config.runnable();
+        List<NamedAttack> scanned = new ArrayList<>(runnable);
+        Map<String, Attack> built = new LinkedHashMap<>(prepared.attacks());
+        for (NamedAttack a : runnable) {
+            built.computeIfAbsent(a.name(), k -> a.config().toAttack());
+        }
+        List<NamedAttack> searches = config.attacks().stream().filter(a -> !runnable.contains(a)).toList();
+        scanned.addAll(searches);
         Map<String, String> specs = new LinkedHashMap<>();
-        prepared.attacks().forEach((name, a) -> specs.put(name, a.spec()));
+        scanned.forEach(a -> specs.put(a.name(), config.identity(a, built.get(a.name()))));
         long ts = System.nanoTime();
-        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, config.attacks(), specs,
+        RoundState.Committed committed = RoundState.scan(spark, storage, roundUri, scanned, specs,
                 prepared.provenance(), verify);
         long tt = System.nanoTime();
-        writeAttacksTable(storage, config, prepared.attacks(), prepared.provenance());
+        writeAttacksTable(storage, config, scanned, built, prepared.provenance());
         double scanSeconds = (tt - ts) / 1e9;
         double tableSeconds = (System.nanoTime() - tt) / 1e9;
-
-        List<WorkItem> work = new ArrayList<>();
-        long units = 0;
-        for (ManifestRow r : rows) {
-            List<String> todo = names.stream()
-                    .filter(a -> !(r.ok() && committed.done().get(a).contains(r.imageId()))).toList();
-            if (!todo.isEmpty()) {
-                work.add(new WorkItem(r, todo));
-                units += todo.size();
-            }
-        }
-        long resumed = committed.doneCount();
-        if (resumed > 0) {
-            LOG.info("advspark: resuming round {}: {} (image, attack) pairs committed by an earlier run are skipped, {} to do",
-                    config.roundId(), resumed, units);
-        }
         String recordsUri = RoundLayout.at(roundUri).records();
-        if (work.isEmpty()) {
-            LOG.info("advspark: round {} is complete: nothing to do (--force redoes it)", config.roundId());
-            return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
-        }
-
-        JavaRDD<WorkItem> workRdd;
-        if (config.dataset().partitions() > 0) {
-            workRdd = jsc.parallelize(work, config.dataset().partitions());
-        } else {
-            List<List<WorkItem>> chunks = WorkSplit.split(work, config.batchSize(), jsc.defaultParallelism());
-            LOG.info("advspark: round {}: {} images in {} partitions for {} slots (batch {}): {}", config.roundId(),
-                    work.size(), chunks.size(), jsc.defaultParallelism(), config.batchSize(), WorkSplit.describe(chunks));
-            // One chunk per partition, in this order (Spark launches partitions in index order).
-            workRdd = jsc.parallelize(chunks, chunks.size()).flatMap(List::iterator);
-        }
-        Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
-        // Broadcast ids restart with every SparkContext: the application id makes the key unique
-        // in JVMs that outlive one context (local mode, tests, notebooks).
-        String cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();
-        Broadcast<SerializableConfiguration> hconf =
-                jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
-        LongAccumulator done = jsc.sc().longAccumulator("advspark.images.done");
-        LongAccumulator failed = jsc.sc().longAccumulator("advspark.images.failed");
-        ProgressListener progress = new ProgressListener(units, done, failed);
-        RunMetrics metrics = RunMetrics.register(jsc.sc());
-        spark.sparkContext().addSparkListener(progress);
+        long resumed = committed.doneCount();
+        Broadcasts shared = new Broadcasts(jsc, prepared);
+        RunMetrics metrics = null;
+        ProgressListener lastProgress = null;
+        double startup = 0;
         try {
-            spark.sparkContext().setJobDescription("advspark attack " + config.roundId());
-            double startup = (System.nanoTime() - t0) / 1e9;
-            workRdd.foreachPartition(new PartitionAttacker(cacheKey, config, models, hconf, done, failed)
-                    .withGuides(prepared.guides()).withMetrics(metrics).withProvenance(prepared.provenance()));
-            progress.awaitJobEnd(5_000);
-            RunMetrics.Timings timings = metrics.timings().withTasks(progress.attempts(), progress.windows());
+            java.util.Set<String> attempts = new java.util.HashSet<>();
+            for (NamedAttack s : searches) {
+                s.config().search().epsPixels().forEach(e -> attempts.add(io.advspark.plan.ScoreAware.attemptName(s.name(), e)));
+            }
+            List<String> plain = runnable.stream().map(NamedAttack::name).filter(n -> !attempts.contains(n)).toList();
+            for (int wave = 1;; wave++) {
+                SearchWaves.Next next = searches.isEmpty() ? SearchWaves.Next.NONE
+                        : SearchWaves.next(spark, storage, config, searches, rows, committed, recordsUri, specs);
+                if (!next.finals().isEmpty()) {
+                    SearchWaves.commitFinals(jsc, config, next.finals(), shared.hadoopConf(), prepared.provenance());
+                }
+                List<WorkItem> work = new ArrayList<>();
+                long units = 0;
+                for (ManifestRow r : rows) {
+                    List<String> todo = new ArrayList<>();
+                    for (String a : wave == 1 ? plain : List.<String>of()) {
+                        if (!(r.ok() && committed.done().get(a).contains(r.imageId()))) {
+                            todo.add(a);
+                        }
+                    }
+                    todo.addAll(next.attempts().getOrDefault(r.imageId() + "@" + r.rowNumber(), List.of()));
+                    if (!todo.isEmpty()) {
+                        work.add(new WorkItem(r, todo));
+                        units += todo.size();
+                    }
+                }
+                if (wave == 1 && resumed > 0) {
+                    LOG.info("advspark: resuming round {}: {} (image, attack) pairs committed by an earlier run are skipped,"
+                            + " {} to do", config.roundId(), resumed, units);
+                }
+                if (work.isEmpty()) {
+                    if (!next.finals().isEmpty()) {
+                        committed = RoundState.scan(spark, storage, roundUri, scanned, specs, prepared.provenance(), false);
+                        continue; // the finals just written: the next pass finds nothing left
+                    }
+                    if (wave == 1) {
+                        LOG.info("advspark: round {} is complete: nothing to do (--force redoes it)", config.roundId());
+                    }
+                    break;
+                }
+                if (!searches.isEmpty()) {
+                    LOG.info("advspark: round {}: wave {}: {} (image, attack) pairs, {} of them search attempts",
+                            config.roundId(), wave, units, units - work.stream().mapToLong(
+                                    w -> w.attacks().stream().filter(plain::contains).count()).sum());
+                }
+                JavaRDD<WorkItem> workRdd;
+                if (config.dataset().partitions() > 0) {
+                    workRdd = jsc.parallelize(work, config.dataset().partitions());
+                } else {
+                    List<List<WorkItem>> chunks = WorkSplit.split(work, config.batchSize(), jsc.defaultParallelism());
+                    LOG.info("advspark: round {}: {} images in {} partitions for {} slots (batch {}): {}", config.roundId(),
+                            work.size(), chunks.size(), jsc.defaultParallelism(), config.batchSize(),
+                            WorkSplit.describe(chunks));
+                    // One chunk per partition, in this order (Spark launches partitions in index order).
+                    workRdd = jsc.parallelize(chunks, chunks.size()).flatMap(List::iterator);
+                }
+                shared.open();
+                LongAccumulator done = jsc.sc().longAccumulator("advspark.images.done");
+                LongAccumulator failed = jsc.sc().longAccumulator("advspark.images.failed");
+                ProgressListener progress = new ProgressListener(units, done, failed);
+                metrics = metrics == null ? RunMetrics.register(jsc.sc()) : metrics;
+                spark.sparkContext().addSparkListener(progress);
+                try {
+                    spark.sparkContext().setJobDescription("advspark attack " + config.roundId()
+                            + (searches.isEmpty() ? "" : " (wave " + wave + ")"));
+                    if (wave == 1) {
+                        startup = (System.nanoTime() - t0) / 1e9;
+                    }
+                    workRdd.foreachPartition(new PartitionAttacker(shared.cacheKey(), config, shared.models(),
+                            shared.hadoopConf(), done, failed).withGuides(prepared.guides()).withMetrics(metrics)
+                            .withProvenance(prepared.provenance()).withValidation(shared.validation()));
+                    progress.awaitJobEnd(5_000);
+                } finally {
+                    spark.sparkContext().removeSparkListener(progress);
+                }
+                lastProgress = progress;
+                if (searches.isEmpty()) {
+                    break;
+                }
+                committed = RoundState.scan(spark, storage, roundUri, scanned, specs, prepared.provenance(), false);
+            }
+            RoundSummary summary = summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
+            if (lastProgress == null) {
+                return summary;
+            }
+            RunMetrics.Timings timings = metrics.timings().withTasks(lastProgress.attempts(), lastProgress.windows());
             // In a fresh application the attack job is the first Spark job: it also waits for the
             // executors to start, which shows as the start of each executor's task window.
             LOG.info("advspark: round {}: {} s before the attack job: checks of manifest and models {} s, resume scan {} s,"
                             + " attacks table {} s, broadcast {} s",
                     config.roundId(), fmt(startup), fmt(checksSeconds), fmt(scanSeconds), fmt(tableSeconds),
                     fmt(startup - checksSeconds - scanSeconds - tableSeconds));
-            return summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed).withTimings(timings);
+            return summary.withTimings(timings);
         } finally {
-            spark.sparkContext().removeSparkListener(progress);
+            shared.close();
+        }
+    }
+
+    /**
+     * The round's broadcasts, made when the first wave needs them and kept for every wave (one
+     * model load per executor for the whole round): surrogates, Hadoop configuration, validation.
+     */
+    private static final class Broadcasts implements AutoCloseable {
+        private final JavaSparkContext jsc;
+        private final Prepared prepared;
+        private Broadcast<List<ModelBundle>> models;
+        private Broadcast<SerializableConfiguration> hconf;
+        private PartitionAttacker.Validation validation;
+        private String cacheKey;
+
+        Broadcasts(JavaSparkContext jsc, Prepared prepared) {
+            this.jsc = jsc;
+            this.prepared = prepared;
+        }
+
+        void open() {
+            if (models != null) {
+                return;
+            }
+            models = jsc.broadcast(prepared.bundles());
+            // Broadcast ids restart with every SparkContext: the application id makes the key unique
+            // in JVMs that outlive one context (local mode, tests, notebooks).
+            cacheKey = jsc.sc().applicationId() + "/broadcast-" + models.id();
+            hadoopConf();
+            if (prepared.validation() != null) {
+                Broadcast<List<ModelBundle>> vm = jsc.broadcast(prepared.validation().bundles());
+                validation = new PartitionAttacker.Validation(jsc.sc().applicationId() + "/broadcast-" + vm.id(), vm,
+                        jsc.broadcast(prepared.validation().purifiers()), prepared.validation().variants());
+            }
+        }
+
+        Broadcast<List<ModelBundle>> models() {
+            return models;
+        }
+
+        String cacheKey() {
+            return cacheKey;
+        }
+
+        Broadcast<SerializableConfiguration> hadoopConf() {
+            if (hconf == null) {
+                hconf = jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+            }
+            return hconf;
+        }
+
+        PartitionAttacker.Validation validation() {
+            return validation;
+        }
+
+        @Override
+        public void close() {
             // The driver's copy in local mode; an executor closes its copy when the next job's models load there.
-            ModelCache.evict(cacheKey);
-            models.destroy();
-            hconf.destroy();
+            if (models != null) {
+                ModelCache.evict(cacheKey);
+                models.destroy();
+            }
+            if (hconf != null) {
+                hconf.destroy();
+            }
+            if (validation != null) {
+                ModelCache.evict(validation.cacheKey());
+                validation.models().destroy();
+                validation.purifiers().destroy();
+            }
         }
     }
 
@@ -208,11 +327,12 @@ public final class AttackJob {
      * atomic file written here on the driver, like a batch's record file, and not by a Spark job:
      * the attack's tasks then start as soon as the executors are up, not after a one-task job.
      */
-    private static void writeAttacksTable(Storage storage, RoundConfig config, Map<String, Attack> parts,
-            Provenance provenance) {
+    private static void writeAttacksTable(Storage storage, RoundConfig config, List<NamedAttack> attacks,
+            Map<String, Attack> parts, Provenance provenance) {
         List<Row> out = new ArrayList<>();
-        for (NamedAttack a : config.attacks()) {
-            out.add(RowFactory.create(AttackRow.of(a.name(), a.config(), parts.get(a.name()), provenance).values()));
+        for (NamedAttack a : attacks) {
+            out.add(RowFactory.create(AttackRow.of(a.name(), config.identity(a, parts.get(a.name())), a.config(),
+                    parts.get(a.name()), provenance).values()));
         }
         String dir = RoundLayout.of(config).output("attacks");
         String file = "part-00000.snappy.parquet";
@@ -243,7 +363,43 @@ public final class AttackJob {
      * guide image of each class (label -> ImageId) when the attack's start needs guides, else null.
      */
     private record Prepared(List<ModelBundle> bundles, List<ManifestRow> rows, Map<Integer, String> guides,
-            Map<String, Attack> attacks, Provenance provenance, ActivationMemory measured, long imagePixels) {}
+            Map<String, Attack> attacks, Provenance provenance, ActivationMemory measured, long imagePixels,
+            ValidationModels validation) {}
+
+    /** The validation models, loaded and checked on the driver, when an attack queries them (else null). */
+    private record ValidationModels(List<ModelBundle> bundles, List<io.advspark.model.PurifierBundle> purifiers,
+            List<io.advspark.round.BatchScorer.Variant> variants) {}
+
+    /**
+     * Loads the validation models when an attack stops or searches on them: same label space as
+     * the surrogates, purifiers probed on the first image, one variant per defense chain.
+     */
+    private static ValidationModels loadValidation(RoundConfig config, Storage storage, List<ManifestRow> rows) {
+        if (config.attacks().stream().noneMatch(a -> a.config().usesValidation())) {
+            if (!config.validation().isEmpty()) {
+                LOG.warn("advspark: round {} lists {} validation model(s) but no attack stops or searches on them"
+                        + " (attack.stop / attack.search until = \"validation\"): they are not loaded", config.roundId(),
+                        config.validation().size());
+            }
+            return null;
+        }
+        List<io.advspark.plan.ModelSpec> specs = config.validation();
+        List<ModelBundle> bundles = ModelLoader.load(specs.stream().map(io.advspark.plan.ModelSpec::source).toList(), storage,
+                config.threads());
+        EvaluateJob.checkClasses(config, storage, bundles, "validation model");
+        List<io.advspark.round.BatchScorer.Variant> variants = new ArrayList<>();
+        for (int i = 0; i < specs.size(); i++) {
+            for (io.advspark.defense.DefenseChain d : specs.get(i).defenses()) {
+                variants.add(new io.advspark.round.BatchScorer.Variant(i, bundles.get(i).card().name(), d));
+            }
+        }
+        String first = rows.stream().filter(ManifestRow::ok).map(ManifestRow::imageId).findFirst().orElse(null);
+        List<io.advspark.model.PurifierBundle> purifiers = first == null ? List.of()
+                : EvaluateJob.loadPurifiers(config, storage, variants, first);
+        LOG.info("advspark: round {} - {} validation variant(s): {}", config.roundId(), variants.size(),
+                variants.stream().map(v -> v.target() + " [" + v.chain().spec() + "]").toList());
+        return new ValidationModels(bundles, purifiers, variants);
+    }
 
     /** The memory estimate of each attack configuration: logged, and refused above 100% ({@link MemoryCheck}). */
     private static void checkMemory(RoundConfig config, SparkSession spark, Prepared prepared) {
@@ -255,6 +411,9 @@ public final class AttackJob {
 
     /** Output store writable, models loadable and as their cards say, manifest read. */
     private static Prepared prepare(RoundConfig config, Storage storage) {
+        if (config.surrogates().isEmpty()) {
+            throw new ConfigException("advspark.models: an attack round needs at least one model with role = surrogate");
+        }
         try {
             storage.checkWritable(config.roundUri());
         } catch (io.advspark.data.StoreWriteException e) {
@@ -300,7 +459,7 @@ public final class AttackJob {
         }
         long imagePixels = measured == null ? 0 : firstImagePixels(config, storage, rows);
         return new Prepared(bundles, rows, guides, attacks, Provenance.of(bundles, manifestUri(config), manifest), measured,
-                imagePixels);
+                imagePixels, loadValidation(config, storage, rows));
     }
 
     /**

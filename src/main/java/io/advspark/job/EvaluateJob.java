@@ -52,12 +52,34 @@ public final class EvaluateJob {
 
     /** Evaluates the round under its writer lease ({@code takeOver}: even from a live holder). */
     public static EvaluationSummary run(RoundConfig config, SparkSession spark, boolean takeOver) {
+        return run(config, spark, takeOver, null);
+    }
+
+    /**
+     * Adversarial PNGs that advspark did not write ({@code evaluate --adv-images}): a folder of
+     * {@code <ImageId>} files for the round's manifest, scored as attack config {@code name}.
+     */
+    public record Foreign(String imagesUri, String name) implements java.io.Serializable {}
+
+    /**
+     * Evaluates the round's PNGs, or with {@code foreign} a folder of someone else's PNGs for the
+     * round's manifest (the round folder is then created if needed and holds only the evaluation
+     * tables). Missing, extra, wrong-size and undecodable PNGs are listed, not fatal.
+     */
+    public static EvaluationSummary run(RoundConfig config, SparkSession spark, boolean takeOver, Foreign foreign) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        io.advspark.round.RoundGuard.Options options = AttackJob.guardOptions(config, "evaluate", takeOver, false);
+        if (foreign != null) {
+            options = new io.advspark.round.RoundGuard.Options(options.command(), options.leaseTtl(), takeOver, false, true);
+        }
         try (io.advspark.round.RoundGuard guard = io.advspark.round.RoundGuard.open(Storage.of(jsc.hadoopConfiguration()),
-                RoundLayout.of(config), config.roundId(), AttackJob.guardOptions(config, "evaluate", takeOver, false))) {
+                RoundLayout.of(config), config.roundId(), options)) {
             guard.lease().onLost(() -> spark.sparkContext().cancelAllJobs());
+            if (foreign != null) {
+                return evaluate(config, spark, guard.storage(), foreign);
+            }
             try {
-                return evaluate(config, spark, guard.storage());
+                return evaluate(config, spark, guard.storage(), null);
             } catch (RuntimeException e) {
                 guard.lease().check();
                 throw e;
@@ -65,7 +87,7 @@ public final class EvaluateJob {
         }
     }
 
-    private static EvaluationSummary evaluate(RoundConfig config, SparkSession spark, Storage storage) {
+    private static EvaluationSummary evaluate(RoundConfig config, SparkSession spark, Storage storage, Foreign foreign) {
         long t0 = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         String roundUri = config.roundUri();
@@ -76,7 +98,7 @@ public final class EvaluateJob {
         Scoring scoring = config.score();
         String recordsUri = Storage.join(roundUri, "records");
         try {
-            if (!storage.exists(recordsUri)) {
+            if (foreign == null && !storage.exists(recordsUri)) {
                 throw new ConfigException("no attack records at " + recordsUri + ": run `advspark attack` for this round first");
             }
         } catch (IOException e) {
@@ -100,11 +122,19 @@ public final class EvaluateJob {
         LOG.info("advspark evaluate: round {} - {} defended target(s): {}", config.roundId(), variants.size(),
                 variants.stream().map(v -> v.target() + " [" + v.chain().spec() + "]").toList());
 
-        List<String> names = config.attacks().stream().map(io.advspark.plan.NamedAttack::name).toList();
-        Dataset<Row> records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
-                .where(col("error").isNull().and(col("attack").isin(names.toArray())))
-                .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
-        List<Row> recs = records.collectAsList();
+        List<String> names = foreign != null ? List.of(foreign.name())
+                : config.attacks().stream().map(io.advspark.plan.NamedAttack::name).toList();
+        Dataset<Row> records;
+        List<Row> recs;
+        if (foreign != null) {
+            recs = ForeignImages.records(config, storage, foreign, bundles.get(0).card().datasetClasses());
+            records = spark.createDataFrame(recs, ForeignImages.SCHEMA);
+        } else {
+            records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
+                    .where(col("error").isNull().and(col("attack").isin(names.toArray())))
+                    .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
+            recs = records.collectAsList();
+        }
         if (recs.isEmpty()) {
             throw new ConfigException("no successfully attacked images of attack(s) " + names + " in " + recordsUri);
         }
@@ -113,7 +143,9 @@ public final class EvaluateJob {
         List<BatchScorer.Item> adv = new ArrayList<>();
         java.util.Set<String> seen = new java.util.LinkedHashSet<>();
         for (Row r : recs) {
-            adv.add(new BatchScorer.Item(r.getString(0), r.getString(2), Storage.join(roundUri, r.getString(5))));
+            // A foreign PNG's location is absolute; a round's PNG is relative to the round.
+            String file = r.getString(5);
+            adv.add(new BatchScorer.Item(r.getString(0), r.getString(2), foreign != null ? file : Storage.join(roundUri, file)));
             seen.add(r.getString(2));
         }
         List<BatchScorer.Item> clean = seen.stream().map(id -> new BatchScorer.Item(null, id, null)).toList();
@@ -157,6 +189,19 @@ public final class EvaluateJob {
                     String.format(java.util.Locale.ROOT, "%.1f", cleanSeconds), advRows,
                     String.format(java.util.Locale.ROOT, "%.1f", advSeconds));
 
+            double budget = scoring.budgetPixels();
+            if (Double.isFinite(budget)) {
+                // A PNG over the score's budget scores 0 on every target: said once, with the images.
+                java.util.TreeSet<String> over = new java.util.TreeSet<>();
+                for (Row r : advDf.where(col("error").isNull().and(col("linf").gt(budget)))
+                        .select("attack", "image_id").distinct().collectAsList()) {
+                    over.add(r.getString(0) + "/" + r.getString(1));
+                }
+                if (!over.isEmpty()) {
+                    LOG.warn("advspark evaluate: {} image(s) exceed the L-inf budget {} of {} and score 0: {}", over.size(),
+                            String.format(java.util.Locale.ROOT, "%.0f", budget), scoring.spec(), ForeignImages.list(over));
+                }
+            }
             Dataset<Row> labels = records.select("attack", "attack_spec", "image_id", "true_label", "target_label");
             Dataset<Row> joined = advDf.alias("a")
                     .join(labels.alias("r"), new String[] {"attack", "image_id"})
@@ -253,7 +298,7 @@ public final class EvaluateJob {
      * pass: probed on the round's first clean image after the chain's image stages (the size the
      * purifier will see) and on noise of that size ({@link ModelLoader#loadPurifier}).
      */
-    private static List<PurifierBundle> loadPurifiers(RoundConfig config, Storage storage, List<BatchScorer.Variant> variants,
+    static List<PurifierBundle> loadPurifiers(RoundConfig config, Storage storage, List<BatchScorer.Variant> variants,
             String firstImageId) {
         java.util.Map<String, PurifierBundle> out = new java.util.LinkedHashMap<>();
         for (BatchScorer.Variant v : variants) {
@@ -276,7 +321,22 @@ public final class EvaluateJob {
     }
 
     /** Targets must speak the surrogates' (and so the manifest's) label space. */
-    private static void checkClasses(RoundConfig config, Storage storage, List<ModelBundle> targets) {
+    static void checkClasses(RoundConfig config, Storage storage, List<ModelBundle> targets) {
+        checkClasses(config, storage, targets, "target");
+    }
+
+    /** As {@link #checkClasses(RoundConfig, Storage, List)} for models of another {@code role} (in messages). */
+    static void checkClasses(RoundConfig config, Storage storage, List<ModelBundle> targets, String role) {
+        if (config.surrogates().isEmpty()) { // scoring someone else's PNGs: the targets agree among themselves
+            for (ModelBundle b : targets) {
+                if (b.card().datasetClasses() != targets.get(0).card().datasetClasses()) {
+                    throw new ConfigException(role + " " + b.uri() + " has dataset_classes=" + b.card().datasetClasses()
+                            + " but " + targets.get(0).uri() + " has " + targets.get(0).card().datasetClasses()
+                            + ": they must share the dataset's labels");
+                }
+            }
+            return;
+        }
         ModelSpec first = config.surrogates().get(0);
         int classes;
         try {
@@ -286,7 +346,7 @@ public final class EvaluateJob {
         }
         for (ModelBundle b : targets) {
             if (b.card().datasetClasses() != classes) {
-                throw new ConfigException("target " + b.uri() + " has dataset_classes=" + b.card().datasetClasses()
+                throw new ConfigException(role + " " + b.uri() + " has dataset_classes=" + b.card().datasetClasses()
                         + " but the surrogates (" + first.card() + ") have " + classes + ": they must share the dataset's labels");
             }
         }

@@ -53,6 +53,16 @@ public final class PartitionAttacker
     private RunMetrics metrics;
     /** What the images are made with, carried by every record row (see Provenance). */
     private Provenance provenance;
+    /** The validation models, when an attack stops or searches on them (else null). */
+    private Validation validation;
+
+    /**
+     * The validation models of a round, broadcast beside the surrogates: each executor loads them
+     * once (their own {@link ModelCache} entry) and queries every defended variant.
+     */
+    record Validation(String cacheKey, Broadcast<List<ModelBundle>> models,
+            Broadcast<List<io.advspark.model.PurifierBundle>> purifiers, List<io.advspark.round.BatchScorer.Variant> variants)
+            implements java.io.Serializable {}
 
     public PartitionAttacker(
             String cacheKey,
@@ -85,6 +95,12 @@ public final class PartitionAttacker
         return this;
     }
 
+    /** Gives the validation models that {@code attack.stop} / {@code attack.search} query (null: none). */
+    PartitionAttacker withValidation(Validation v) {
+        this.validation = v;
+        return this;
+    }
+
     /** Measures the task time into {@code m} (see {@link RunMetrics}). */
     public PartitionAttacker withMetrics(RunMetrics m) {
         this.metrics = m;
@@ -109,7 +125,17 @@ public final class PartitionAttacker
             String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
             BatchAttacker attacker = new BatchAttacker(config, storage, lease.ensemble(), provenance, executor,
                     deviceName, guideIds, this::time);
-            attackPartition(items, storage, attacker, device, executor);
+            if (validation == null) {
+                attackPartition(items, storage, attacker, device, executor);
+                return;
+            }
+            // Acquired while the surrogates' lease is held, so loading one never evicts the other.
+            try (ModelCache.Lease v = ModelCache.acquire(validation.cacheKey(), validation.models()::value,
+                    validation.purifiers()::value, config.threads(), device)) {
+                attacker.withValidation(new io.advspark.round.BatchScorer(config.roundId(), config.dataset(),
+                        validation.variants(), storage, v.ensemble(), v.purifiers()));
+                attackPartition(items, storage, attacker, device, executor);
+            }
         }
     }
 

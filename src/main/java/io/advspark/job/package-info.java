@@ -2,7 +2,8 @@
  * The Spark adapters: the driver side of {@code attack}, {@code evaluate}, {@code report} and the
  * device probe (partitioning the work, broadcasting the models, accumulators, listeners, progress,
  * Parquet table writes and the resume scan), and the executor functions that feed the Spark-free
- * round core ({@code round.BatchAttacker}, {@code TargetScorer}).
+ * round core ({@code round.BatchAttacker}, {@code TargetScorer}); the budget search's waves
+ * ({@code SearchWaves}) and the work list of someone else's PNGs ({@code ForeignImages}).
  *
  * <p>Spark appears only here and in cli/ (checked by {@code LayersTest}). A job receives the typed
  * round plan and never parses a spec string. A new job is a class with a static {@code run} taking

@@ -44,6 +44,9 @@ import java.util.List;
  * @param ensemble how surrogate outputs combine
  * @param copies independent draws of the input transforms per step
  * @param augment model augmentations (e.g. dropout inside the surrogates)
+ * @param stop early exit ({@code attack.stop}), or null to run every step
+ * @param search per-image budget search ({@code attack.search}), or null for the one budget
+ *     {@code epsPixels}; when set, {@code epsPixels} is its largest budget
  */
 public record AttackConfig(
         double epsPixels,
@@ -61,13 +64,61 @@ public record AttackConfig(
         Spec filter,
         Ensembling ensemble,
         int copies,
-        List<Spec> augment)
+        List<Spec> augment,
+        ScoreAware.Stop stop,
+        ScoreAware.Search search)
         implements Serializable {
 
     public AttackConfig {
         inputs = List.copyOf(inputs);
         gradients = List.copyOf(gradients);
         augment = List.copyOf(augment);
+    }
+
+    /**
+     * What the round's identity adds to the attack's spec for the score-aware settings ("" when
+     * neither is set, so rounds without them keep their identity): {@code " stop=... search=..."}.
+     * The random streams stay keyed on the attack's own spec, so an early-stopped image follows the
+     * same trajectory as without {@code stop}, and a search attempt at eps e is the attack at e.
+     */
+    public String scoreAwareSpec() {
+        return (stop == null ? "" : " " + stop.spec()) + (search == null ? "" : " " + search.spec());
+    }
+
+    /** Whether {@code stop} or {@code search} queries the validation models. */
+    public boolean usesValidation() {
+        return stop != null && stop.until() == ScoreAware.Until.VALIDATION
+                || search != null && search.until() == ScoreAware.Until.VALIDATION;
+    }
+
+    /**
+     * This attack at another budget (a search attempt): eps {@code epsPixels}, the step size
+     * scaled with it (so eps / steps stays eps / steps), a search of that one budget.
+     */
+    public AttackConfig atEps(double epsPixels) {
+        double step = stepSizePixels * epsPixels / this.epsPixels;
+        // A one-budget search: the attempt's PNG is judged on the search's set (its `met`), and
+        // its identity does not depend on the other budgets or the walk.
+        ScoreAware.Search one = search == null ? null
+                : new ScoreAware.Search(List.of(epsPixels), search.until(), ScoreAware.Mode.LADDER);
+        return new AttackConfig(epsPixels, steps, step, decay, objective, untargetedWeight, targetedWeight, update, inputs,
+                gradients, loss, init, filter, ensemble, copies, augment, stop, one);
+    }
+
+    /** The set a written PNG is judged on (its {@code met} column): the search's, else the stop's, else null. */
+    public ScoreAware.Until judgedOn() {
+        return search != null ? search.until() : stop != null ? stop.until() : null;
+    }
+
+    /**
+     * Whether a prediction meets this attack's objective, as {@code attack.stop} and
+     * {@code attack.search} decide it: untargeted, away from the true label; targeted, on the
+     * target; weighted, on the target when its weight is positive, else away from the true label.
+     * Labels in one convention (both 0-based or both the dataset's).
+     */
+    public boolean met(int predicted, int trueLabel, int targetLabel) {
+        boolean targeted = objective == Objective.TARGETED || objective == Objective.WEIGHTED && targetedWeight > 0;
+        return targeted ? predicted == targetLabel : predicted != trueLabel;
     }
 
     /** The objective family; the weights make the loss. */
@@ -153,8 +204,22 @@ public record AttackConfig(
         private Ensembling ensemble = EnsembleMode.LOGITS;
         private int copies = 1;
         private final List<Spec> augment = new ArrayList<>();
+        private ScoreAware.Stop stop;
+        private ScoreAware.Search search;
 
         private Builder() {}
+
+        /** Early exit (null: none). */
+        public Builder stop(ScoreAware.Stop rule) {
+            this.stop = rule;
+            return this;
+        }
+
+        /** Budget search (null: none); its largest budget becomes the eps. */
+        public Builder search(ScoreAware.Search s) {
+            this.search = s;
+            return this;
+        }
 
         public Builder eps(double pixels) {
             this.epsPixels = pixels;
@@ -256,9 +321,10 @@ public record AttackConfig(
         }
 
         public AttackConfig build() {
-            double step = stepSizePixels == 0 ? epsPixels / steps : stepSizePixels;
-            return new AttackConfig(epsPixels, steps, step, decay, objective, untargetedWeight, targetedWeight, update,
-                    inputs, gradients, loss, init, filter, ensemble, copies, augment);
+            double eps = search == null ? epsPixels : search.maxEps();
+            double step = stepSizePixels == 0 ? eps / steps : stepSizePixels;
+            return new AttackConfig(eps, steps, step, decay, objective, untargetedWeight, targetedWeight, update,
+                    inputs, gradients, loss, init, filter, ensemble, copies, augment, stop, search);
         }
 
         private static Spec optional(Kind kind, String spec) {

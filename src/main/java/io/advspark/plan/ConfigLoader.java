@@ -372,7 +372,7 @@ public final class ConfigLoader {
             try {
                 role = ModelSpec.Role.valueOf(roleName.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(key + ".role: unknown role '" + roleName + "' (surrogate or target)");
+                throw new ConfigException(key + ".role: unknown role '" + roleName + "' (surrogate, target or validation)");
             }
             double weight = m.hasPath("weight") ? m.getDouble("weight") : 1.0;
             if (!(weight > 0) || Double.isInfinite(weight)) {
@@ -381,8 +381,9 @@ public final class ConfigLoader {
             boolean augment = !m.hasPath("augment") || m.getBoolean("augment");
             List<DefenseChain> defenses = new ArrayList<>();
             if (m.hasPath("defenses")) {
-                if (role != ModelSpec.Role.TARGET) {
-                    throw new ConfigException(key + ".defenses: only a model with role = target has defended variants");
+                if (role == ModelSpec.Role.SURROGATE) {
+                    throw new ConfigException(key + ".defenses: only a model with role = target or validation has"
+                            + " defended variants");
                 }
                 List<String> seen = new ArrayList<>();
                 for (String d : m.getStringList("defenses")) {
@@ -405,7 +406,7 @@ public final class ConfigLoader {
                 if (defenses.isEmpty()) {
                     throw new ConfigException(key + ".defenses must not be empty (use [\"model\"] for the undefended target)");
                 }
-            } else if (role == ModelSpec.Role.TARGET) {
+            } else if (role != ModelSpec.Role.SURROGATE) {
                 defenses.add(DefenseChain.NONE);
             }
             if (group && role != ModelSpec.Role.SURROGATE) {
@@ -414,11 +415,37 @@ public final class ConfigLoader {
             }
             models.add(new ModelSpec(path, card, role, weight, augment, defenses, group));
         }
-        if (models.stream().noneMatch(m -> m.role() == ModelSpec.Role.SURROGATE)) {
-            throw new ConfigException("advspark.models: at least one model with role = surrogate is required");
+        if (models.stream().noneMatch(m -> m.role() != ModelSpec.Role.VALIDATION)) {
+            throw new ConfigException("advspark.models: at least one model with role = surrogate (to attack) or target"
+                    + " (to evaluate) is required");
         }
+        checkValidationHeldOut(models);
 
         List<NamedAttack> attacks = attacks(c);
+        boolean validation = models.stream().anyMatch(m -> m.role() == ModelSpec.Role.VALIDATION);
+        Set<String> attackNames = new java.util.HashSet<>();
+        attacks.forEach(a -> attackNames.add(a.name()));
+        for (NamedAttack a : attacks) {
+            ScoreAware.Search search = a.config().search();
+            for (double e : search == null || search.epsPixels().size() < 2 ? List.<Double>of() : search.epsPixels()) {
+                String attempt = ScoreAware.attemptName(a.name(), e);
+                String problem = io.advspark.vocabulary.Names.problem(attempt);
+                if (problem != null || attackNames.contains(attempt)) {
+                    throw new ConfigException("attack '" + a.name() + "': its search attempt at eps " + e + " is named '"
+                            + attempt + "', which " + (problem != null ? problem : "is also an attack of this round")
+                            + " (rename the attack)");
+                }
+            }
+        }
+        for (NamedAttack a : attacks) {
+            AttackConfig ac = a.config();
+            boolean needs = ac.stop() != null && ac.stop().until() == ScoreAware.Until.VALIDATION
+                    || ac.search() != null && ac.search().until() == ScoreAware.Until.VALIDATION;
+            if (needs && !validation) {
+                throw new ConfigException("attack '" + a.name() + "' stops or searches until \"validation\" but"
+                        + " advspark.models has no model with role = validation (add one, or use until = \"surrogates\")");
+            }
+        }
 
         int batch = c.getInt("batch-size");
         if (batch < 1) {
@@ -584,6 +611,34 @@ public final class ConfigLoader {
         if (steps < 1 || steps > 100_000) {
             throw new ConfigException(key + ".steps must be in 1..100000, got " + steps);
         }
+        ScoreAware.Stop stop = null;
+        String stopSet = a.getString("stop").trim().toLowerCase(Locale.ROOT);
+        if (!stopSet.isEmpty() && !stopSet.equals("none")) {
+            int every = a.getInt("stop-every");
+            if (every < 1 || every > 100_000) {
+                throw new ConfigException(key + ".stop-every must be in 1..100000, got " + every);
+            }
+            stop = new ScoreAware.Stop(ScoreAware.Until.parse(stopSet, key + ".stop"), every);
+        }
+        ScoreAware.Search search = null;
+        List<Double> budgets = a.getDoubleList("search.eps");
+        if (!budgets.isEmpty()) {
+            String mode = a.getString("search.mode").trim().toLowerCase(Locale.ROOT);
+            ScoreAware.Mode m = switch (mode) {
+                case "ladder" -> ScoreAware.Mode.LADDER;
+                case "bisect" -> ScoreAware.Mode.BISECT;
+                default -> throw new ConfigException(key + ".search.mode: '" + mode + "' is not ladder or bisect");
+            };
+            try {
+                search = new ScoreAware.Search(budgets,
+                        ScoreAware.Until.parse(a.getString("search.until").trim().toLowerCase(Locale.ROOT), key + ".search.until"), m);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + "." + e.getMessage(), e);
+            }
+            // The budgets replace eps: the step size defaults to the largest budget / steps and
+            // scales with each attempt's budget.
+            eps = search.maxEps();
+        }
         double step = a.getDouble("step-size");
         if (step < 0 || step > 255 || Double.isNaN(step)) {
             throw new ConfigException(key + ".step-size must be in [0, 255] (0 = eps/steps), got " + step);
@@ -621,12 +676,40 @@ public final class ConfigLoader {
                     .weights(a.getDouble("untargeted-weight"), a.getDouble("targeted-weight"))
                     .update(a.getString("update")).loss(a.getString("loss")).init(a.getString("init"))
                     .inputs(a.getStringList("input")).gradients(a.getStringList("gradient")).filter(a.getString("filter"))
-                    .augments(a.getStringList("augment")).ensemble(ensemble).copies(copies).build();
+                    .augments(a.getStringList("augment")).ensemble(ensemble).copies(copies).stop(stop).search(search)
+                    .build();
             attack.toAttack();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(key + ": " + e.getMessage(), e);
         }
         return attack;
+    }
+
+    /**
+     * A validation model chooses which images are kept: scoring the round on the same model (as a
+     * target) would measure the choice, not the transfer; attacking it (as a surrogate) makes it
+     * white-box. Both are refused, naming the two entries. Files are compared by location.
+     */
+    static void checkValidationHeldOut(List<ModelSpec> models) {
+        for (int i = 0; i < models.size(); i++) {
+            ModelSpec v = models.get(i);
+            if (v.role() != ModelSpec.Role.VALIDATION) {
+                continue;
+            }
+            for (int j = 0; j < models.size(); j++) {
+                ModelSpec o = models.get(j);
+                if (j != i && o.role() != ModelSpec.Role.VALIDATION && sameFile(o.path(), v.path())) {
+                    throw new ConfigException("advspark.models[" + i + "] (role = validation) and advspark.models[" + j
+                            + "] (role = " + o.role().name().toLowerCase(Locale.ROOT) + ") are the same model " + v.path()
+                            + ": a validation model must be held out of the attack and of the scoring (hold out another"
+                            + " model for validation, or use attack.stop / attack.search until = \"surrogates\")");
+                }
+            }
+        }
+    }
+
+    private static boolean sameFile(String a, String b) {
+        return a.equals(b) || a.startsWith(b + "/") || b.startsWith(a + "/");
     }
 
     private static void requireNonNegative(int v, String key) {

@@ -13,7 +13,7 @@ import java.util.Map;
  * @param roundId outputs go to {@code <output>/<roundId>/}
  * @param output output root URI
  * @param dataset the images
- * @param models surrogates and targets
+ * @param models surrogates, targets and validation models
  * @param attacks the attack configurations, in configuration order (at least one; names unique)
  * @param batchSize images per attack batch
  * @param device {@code cpu} or {@code gpu} (the GPU Spark assigns each task)
@@ -100,14 +100,59 @@ public record RoundConfig(
         return models.stream().filter(m -> m.role() == ModelSpec.Role.TARGET).toList();
     }
 
-    /** The surrogate models, in configuration order. */
+    /** The validation models (role = validation), in configuration order. */
+    public List<ModelSpec> validation() {
+        return models.stream().filter(m -> m.role() == ModelSpec.Role.VALIDATION).toList();
+    }
+
     /** What the model loader needs of the surrogates, in configuration order. */
     public List<ModelSource> surrogateSources() {
         return surrogates().stream().map(ModelSpec::source).toList();
     }
 
+    /** The surrogate models, in configuration order. */
     public List<ModelSpec> surrogates() {
         return models.stream().filter(m -> m.role() == ModelSpec.Role.SURROGATE).toList();
+    }
+
+    /**
+     * The identity the records of attack {@code a} (built as {@code built}) carry, which a resume
+     * must find again: the attack's spec, its score-aware settings and, when those query them, the
+     * validation models and their defense chains. Without score-aware settings it is the spec.
+     */
+    public String identity(NamedAttack a, io.advspark.attack.Attack built) {
+        String id = built.spec() + a.config().scoreAwareSpec();
+        if (a.config().usesValidation()) {
+            id += " validation=[" + validation().stream()
+                    .map(m -> m.path() + " " + m.defenses().stream().map(d -> d.spec()).toList())
+                    .collect(java.util.stream.Collectors.joining("; ")) + "]";
+        }
+        return id;
+    }
+
+    /** Whether an attack of this round searches budgets ({@code attack.search} with more than one budget). */
+    public boolean searches() {
+        return attacks.stream().anyMatch(a -> a.config().search() != null && a.config().search().epsPixels().size() > 1);
+    }
+
+    /**
+     * The attack configurations the executors run, in order: each attack without a budget search,
+     * and for each search one attempt per budget ({@link ScoreAware#attemptName}). A search's own
+     * name is written by the job from its attempts.
+     */
+    public List<NamedAttack> runnable() {
+        List<NamedAttack> out = new java.util.ArrayList<>();
+        for (NamedAttack a : attacks) {
+            ScoreAware.Search s = a.config().search();
+            if (s == null || s.epsPixels().size() == 1) {
+                out.add(a);
+            } else {
+                for (double e : s.epsPixels()) {
+                    out.add(new NamedAttack(ScoreAware.attemptName(a.name(), e), a.config().atEps(e)));
+                }
+            }
+        }
+        return out;
     }
 
     /** Root folder of this round's outputs (every path inside it: {@code round.RoundLayout.of(plan)}). */

@@ -4,7 +4,8 @@
  * a typed, serialisable {@link io.advspark.plan.RoundConfig}: dataset, models with their roles and
  * defended variants ({@link io.advspark.plan.ModelSpec}), the attack configurations ({@link
  * io.advspark.plan.AttackConfig}, which builds its {@code Attack}), score, device and Spark
- * settings. Every error names the key.
+ * settings, and the score-aware settings ({@link io.advspark.plan.ScoreAware}: early exit, budget
+ * search, their stopping sets and the search's walk). Every error names the key.
  *
  * <p>Uses attack, defense, score and below; the round core and the jobs receive the plan and never
  * read configuration text. A new key is a line in reference.conf (with its comment) and its check

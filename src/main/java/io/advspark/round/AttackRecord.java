@@ -33,7 +33,12 @@ public record AttackRecord(
         String cardSha256,
         String surrogateSettings,
         String manifestSha256,
-        Integer zeroGradientSteps) {
+        Integer zeroGradientSteps,
+        Double eps,
+        Integer stopChecks,
+        Boolean met,
+        String search,
+        Integer searchSteps) {
 
     /** The row's values in column order, checked against the schema. */
     public Object[] values() {
@@ -64,7 +69,12 @@ public record AttackRecord(
             cardSha256,
             surrogateSettings,
             manifestSha256,
-            zeroGradientSteps
+            zeroGradientSteps,
+            eps,
+            stopChecks,
+            met,
+            search,
+            searchSteps
         });
     }
 
@@ -101,6 +111,11 @@ public record AttackRecord(
         private String surrogateSettings;
         private String manifestSha256;
         private Integer zeroGradientSteps;
+        private Double eps;
+        private Integer stopChecks;
+        private Boolean met;
+        private String search;
+        private Integer searchSteps;
 
         private Builder() {}
 
@@ -239,6 +254,31 @@ public record AttackRecord(
             return this;
         }
 
+        public Builder eps(Double v) {
+            this.eps = v;
+            return this;
+        }
+
+        public Builder stopChecks(Integer v) {
+            this.stopChecks = v;
+            return this;
+        }
+
+        public Builder met(Boolean v) {
+            this.met = v;
+            return this;
+        }
+
+        public Builder search(String v) {
+            this.search = v;
+            return this;
+        }
+
+        public Builder searchSteps(Integer v) {
+            this.searchSteps = v;
+            return this;
+        }
+
         /** The four provenance columns every row carries (see {@link Provenance}). */
         public Builder provenance(Provenance p) {
             return modelSha256(p.modelSha256()).cardSha256(p.cardSha256()).surrogateSettings(p.surrogateSettings())
@@ -249,7 +289,7 @@ public record AttackRecord(
             return new AttackRecord(roundId, attackSpec, imageId, manifestRow, trueLabel, targetLabel, cleanPred, advPred,
                     cleanCorrect, untargetedSuccess, targetedSuccess, linf, l2, steps, batchSize, wallMs, executorId, device,
                     outputFile, error, pngBytes, pngCrc32c, modelSha256, cardSha256, surrogateSettings, manifestSha256,
-                    zeroGradientSteps);
+                    zeroGradientSteps, eps, stopChecks, met, search, searchSteps);
         }
     }
 }

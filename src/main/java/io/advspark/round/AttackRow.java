@@ -32,8 +32,8 @@ public record AttackRow(
         String manifestSha256) {
 
     /** The row of attack configuration {@code name}, whose built attack is {@code attack}. */
-    public static AttackRow of(String name, AttackConfig config, Attack attack, Provenance provenance) {
-        return new AttackRow(name, attack.spec(), config.epsPixels(), config.steps(), config.stepSizePixels(),
+    public static AttackRow of(String name, String identity, AttackConfig config, Attack attack, Provenance provenance) {
+        return new AttackRow(name, identity, config.epsPixels(), config.steps(), config.stepSizePixels(),
                 attack.update().spec(), joined(attack.inputs().stream().map(x -> x.spec()).toList()),
                 joined(attack.gradients().stream().map(x -> x.spec()).toList()), attack.loss().spec(),
                 attack.init().spec(), attack.filter() == null ? "none" : attack.filter().spec(), config.ensemble().spec(),

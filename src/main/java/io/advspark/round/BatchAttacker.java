@@ -13,7 +13,10 @@ import io.advspark.data.Storage;
 import io.advspark.model.BilinearResize;
 import io.advspark.model.Ensemble;
 import io.advspark.model.TorchThreads;
+import io.advspark.attack.StopCheck;
+import io.advspark.plan.AttackConfig;
 import io.advspark.plan.NamedAttack;
+import io.advspark.plan.ScoreAware;
 import io.advspark.plan.RoundConfig;
 import io.advspark.score.Perturbation;
 import io.advspark.util.Fingerprint;
@@ -66,8 +69,8 @@ public final class BatchAttacker {
         }
     }
 
-    /** An attack configuration ready to run: its name, parts and engine. */
-    private record Runner(String name, Attack attack, AttackEngine engine) {}
+    /** An attack configuration ready to run: its name, settings, parts, engine and record identity. */
+    private record Runner(String name, AttackConfig config, Attack attack, AttackEngine engine, String identity) {}
 
     private record Attacked(int[] cleanPred, AttackEngine.Result result) {}
 
@@ -80,6 +83,8 @@ public final class BatchAttacker {
     private final Timing timing;
     private final Map<String, Runner> runners = new LinkedHashMap<>();
     private final Guides guides;
+    /** The validation models through their defense chains, when an attack stops or searches on them. */
+    private BatchScorer validation;
 
     /**
      * @param storage where images are read and PNGs written (fenced to the round by the caller)
@@ -99,15 +104,25 @@ public final class BatchAttacker {
         this.device = device;
         this.timing = timing;
         boolean needGuides = false;
-        for (NamedAttack na : config.attacks()) {
+        for (NamedAttack na : config.runnable()) {
             Attack attack = na.config().toAttack();
-            runners.put(na.name(), new Runner(na.name(), attack, new AttackEngine(attack, ensemble, config.maxRows())));
+            runners.put(na.name(), new Runner(na.name(), na.config(), attack, new AttackEngine(attack, ensemble,
+                    config.maxRows()), config.identity(na, attack)));
             needGuides |= attack.init().needsGuides();
         }
         if (needGuides && guideIds == null) {
             throw new IllegalStateException("an attack's init needs guide images: pass their ImageIds");
         }
         this.guides = needGuides ? new Guides(new TreeMap<>(guideIds)) : null;
+    }
+
+    /**
+     * Gives the validation models ({@code role = validation}, each defended variant) that
+     * {@code attack.stop} and {@code attack.search} with {@code until = "validation"} query.
+     */
+    public BatchAttacker withValidation(BatchScorer scorer) {
+        this.validation = scorer;
+        return this;
     }
 
     /** The attack names of the round, in order. */
@@ -188,8 +203,9 @@ public final class BatchAttacker {
         // Tensor work on a long-lived torch thread, not on Spark's task thread (see TorchThreads).
         long ta = System.nanoTime();
         // White-box predictions with the ensemble as the attack combines it (logits, probs or losses).
+        StopCheck stop = stopCheck(runner, group, y, t, manager);
         Attacked a = TorchThreads.call(() -> new Attacked(engine.predict(clean, shape, manager),
-                engine.runCounted(clean, shape, y, t, guide, draws, manager, null)));
+                engine.runCounted(clean, shape, y, t, guide, draws, manager, null, stop)));
         int[] cleanPred = a.cleanPred();
         float[] adv = a.result().adversarial();
         int[] zeroSteps = a.result().zeroGradientSteps();
@@ -208,6 +224,18 @@ public final class BatchAttacker {
             written.add(q);
         }
         int[] advPred = TorchThreads.call(() -> engine.predict(advPixels, shape, manager));
+        // What a search decides on (and what a stop judged): the written PNG on the judging set.
+        ScoreAware.Until on = runner.config().judgedOn();
+        boolean[] met = null;
+        if (on == ScoreAware.Until.SURROGATES) {
+            met = new boolean[n];
+            for (int i = 0; i < n; i++) {
+                met[i] = runner.config().met(advPred[i], y[i], t[i]);
+            }
+        } else if (on == ScoreAware.Until.VALIDATION) {
+            List<String> ids = group.stream().map(l -> l.row().imageId()).toList();
+            met = TorchThreads.call(() -> judge(on, runner.config(), engine, ids, written, y, t, manager));
+        }
         timing.add(Phase.ATTACK, System.nanoTime() - ta);
         long te = System.nanoTime();
         List<byte[]> pngs = new ArrayList<>(n);
@@ -227,7 +255,7 @@ public final class BatchAttacker {
             Perturbation p = Perturbation.between(group.get(i).image(), written.get(i));
             records.add(AttackRecord.builder()
                     .roundId(config.roundId())
-                    .attackSpec(attack.spec())
+                    .attackSpec(runner.identity())
                     .imageId(r.imageId())
                     .manifestRow(r.rowNumber())
                     .trueLabel(r.trueLabel())
@@ -239,7 +267,10 @@ public final class BatchAttacker {
                     .targetedSuccess(advPred[i] == t[i])
                     .linf(p.linf())
                     .l2(p.l2())
-                    .steps(attack.steps())
+                    .steps(a.result().stepsDone()[i])
+                    .stopChecks(a.result().checks()[i])
+                    .eps(attack.epsPixels())
+                    .met(met == null ? null : met[i])
                     .batchSize(n)
                     .wallMs(wallMs / n)
                     .executorId(executor)
@@ -256,11 +287,91 @@ public final class BatchAttacker {
         return records;
     }
 
+    /**
+     * The early exit of {@code runner}'s attack on {@code group} (null without {@code attack.stop}):
+     * each running image is quantised as it would be written and judged by the stopping set. It
+     * runs inside the engine, on the torch thread.
+     */
+    private StopCheck stopCheck(Runner runner, List<Loaded> group, int[] y, int[] t, NDManager manager) {
+        ScoreAware.Stop rule = runner.config().stop();
+        if (rule == null) {
+            return null;
+        }
+        if (rule.until() == ScoreAware.Until.VALIDATION && validation == null) {
+            throw new IllegalStateException("attack " + runner.name() + " stops on the validation models, which are not loaded");
+        }
+        double eps = runner.attack().epsPixels();
+        AttackEngine engine = runner.engine();
+        AttackConfig ac = runner.config();
+        return new StopCheck() {
+            @Override
+            public int everySteps() {
+                return rule.everySteps();
+            }
+
+            @Override
+            public boolean[] done(int stepsDone, float[] images, long[] shape, int[] running) {
+                int per = (int) (shape[1] * shape[2] * shape[3]);
+                List<RgbImage> written = new ArrayList<>(running.length);
+                for (int i = 0; i < running.length; i++) {
+                    written.add(Quantizer.toPixels(images, i * per, group.get(running[i]).image(), eps));
+                }
+                int[] ys = new int[running.length];
+                int[] ts = new int[running.length];
+                for (int i = 0; i < running.length; i++) {
+                    ys[i] = y[running[i]];
+                    ts[i] = t[running[i]];
+                }
+                List<String> ids = java.util.Arrays.stream(running).mapToObj(i -> group.get(i).row().imageId()).toList();
+                return judge(rule.until(), ac, engine, ids, written, ys, ts, manager);
+            }
+        };
+    }
+
+    /**
+     * Whether each written image meets {@code ac}'s objective on the set {@code until}: the
+     * surrogate ensemble (as the attack combines it), or every defended variant of every
+     * validation model. Labels 0-based.
+     */
+    private boolean[] judge(ScoreAware.Until until, AttackConfig ac, AttackEngine engine, List<String> ids,
+            List<RgbImage> written, int[] y, int[] t, NDManager manager) {
+        int n = written.size();
+        boolean[] met = new boolean[n];
+        if (until == ScoreAware.Until.SURROGATES) {
+            int h = written.get(0).height();
+            int w = written.get(0).width();
+            int per = 3 * h * w;
+            float[] px = new float[n * per];
+            for (int i = 0; i < n; i++) {
+                written.get(i).toUnitFloats(px, i * per);
+            }
+            int[] pred = engine.predict(px, new long[] {n, 3, h, w}, manager);
+            for (int i = 0; i < n; i++) {
+                met[i] = ac.met(pred[i], y[i], t[i]);
+            }
+            return met;
+        }
+        int[][] top1;
+        try {
+            top1 = validation.top1(ids, written, manager);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while querying the validation models", e);
+        }
+        for (int i = 0; i < n; i++) {
+            met[i] = true;
+            for (int[] variant : top1) {
+                met[i] &= ac.met(variant[i], y[i], t[i]);
+            }
+        }
+        return met;
+    }
+
     /** The record of a manifest row that attack {@code attackName} could not process. */
     public AttackRecord failed(String attackName, ManifestRow r, String error) {
         return AttackRecord.builder()
                 .roundId(config.roundId())
-                .attackSpec(runners.get(attackName).attack().spec())
+                .attackSpec(runners.get(attackName).identity())
                 .imageId(r.imageId())
                 .manifestRow(r.rowNumber())
                 .trueLabel(r.trueLabel() < 0 ? null : r.trueLabel())

@@ -166,51 +166,82 @@ public final class BatchScorer {
                 psnr[i] = Double.isInfinite(p) ? null : p;
             }
         }
+        List<String> ids = batch.stream().map(l -> l.item().imageId()).toList();
+        List<RgbImage> images = batch.stream().map(Loaded::image).toList();
         for (Variant v : variants) {
-            Classifier model = targets.members().get(v.member());
-            // Defended images, grouped by size (rp changes it; one tensor needs one shape).
-            Map<String, List<Integer>> bySize = new LinkedHashMap<>();
-            RgbImage[] defended = new RgbImage[batch.size()];
-            Random[] rngs = new Random[batch.size()];
+            Voted voted = defended(v, ids, images, manager);
             for (int i = 0; i < batch.size(); i++) {
-                // One stream per image: the image stages draw first, then rs's noise.
-                rngs[i] = new Random(Draws.seedFor(roundId, v.chain().spec(), batch.get(i).item().imageId()));
-                defended[i] = v.chain().apply(batch.get(i).image(), rngs[i]);
-                bySize.computeIfAbsent(defended[i].height() + "x" + defended[i].width(), k -> new ArrayList<>()).add(i);
-            }
-            int[][] top5 = new int[batch.size()][];
-            Double[] margin = new Double[batch.size()];
-            for (List<Integer> group : bySize.values()) {
-                int h = defended[group.get(0)].height();
-                int w = defended[group.get(0)].width();
-                int per = 3 * h * w;
-                float[] px = new float[group.size() * per];
-                for (int j = 0; j < group.size(); j++) {
-                    defended[group.get(j)].toUnitFloats(px, j * per);
-                }
-                int k = Math.min(5, model.card().datasetClasses());
-                long[] shape = {group.size(), 3, h, w};
-                if (v.chain().tensorStages().isEmpty()) {
-                    int[][] got = TorchThreads.call(() -> model.topK(px, shape, k, manager));
-                    for (int j = 0; j < group.size(); j++) {
-                        top5[group.get(j)] = got[j];
-                    }
-                } else {
-                    Random[] groupRngs = group.stream().map(i -> rngs[i]).toArray(Random[]::new);
-                    Voted got = TorchThreads.call(() -> tensorStages(v.chain(), model, px, shape, k, groupRngs, manager));
-                    for (int j = 0; j < group.size(); j++) {
-                        top5[group.get(j)] = got.top5()[j];
-                        margin[group.get(j)] = got.margin() == null ? null : got.margin()[j];
-                    }
-                }
-            }
-            for (int i = 0; i < batch.size(); i++) {
-                rows.add(row(batch.get(i).item(), v, top5[i], pert[i], psnr[i], null, margin[i]));
+                rows.add(row(batch.get(i).item(), v, voted.top5()[i], pert[i], psnr[i], null, voted.margin()[i]));
             }
         }
         LOG.info("advspark evaluate: batch of {} images x {} defended targets in {} ms", batch.size(), variants.size(),
                 (System.nanoTime() - t0) / 1_000_000);
         return rows;
+    }
+
+    /**
+     * Top-1 labels (0-based) of {@code images} on every defended target, {@code [variant][image]}:
+     * what {@link #score} would record, without rows or logs (the validation models of
+     * {@code attack.stop} and {@code attack.search} ask this of the image about to be written).
+     */
+    public int[][] top1(List<String> imageIds, List<RgbImage> images, NDManager manager) throws InterruptedException {
+        int[][] out = new int[variants.size()][images.size()];
+        for (int v = 0; v < variants.size(); v++) {
+            int[][] top = defended(variants.get(v), imageIds, images, manager).top5();
+            for (int i = 0; i < images.size(); i++) {
+                out[v][i] = top[i][0];
+            }
+        }
+        return out;
+    }
+
+    /** The variants this scorer judges, in order. */
+    public List<Variant> variants() {
+        return variants;
+    }
+
+    /** Images through one defended target: top-k per image and the vote margins (null entries without rs). */
+    private Voted defended(Variant v, List<String> imageIds, List<RgbImage> images, NDManager manager)
+            throws InterruptedException {
+        Classifier model = targets.members().get(v.member());
+        int count = images.size();
+        // Defended images, grouped by size (rp changes it; one tensor needs one shape).
+        Map<String, List<Integer>> bySize = new LinkedHashMap<>();
+        RgbImage[] defended = new RgbImage[count];
+        Random[] rngs = new Random[count];
+        for (int i = 0; i < count; i++) {
+            // One stream per image: the image stages draw first, then rs's noise.
+            rngs[i] = new Random(Draws.seedFor(roundId, v.chain().spec(), imageIds.get(i)));
+            defended[i] = v.chain().apply(images.get(i), rngs[i]);
+            bySize.computeIfAbsent(defended[i].height() + "x" + defended[i].width(), k -> new ArrayList<>()).add(i);
+        }
+        int[][] top5 = new int[count][];
+        Double[] margin = new Double[count];
+        for (List<Integer> group : bySize.values()) {
+            int h = defended[group.get(0)].height();
+            int w = defended[group.get(0)].width();
+            int per = 3 * h * w;
+            float[] px = new float[group.size() * per];
+            for (int j = 0; j < group.size(); j++) {
+                defended[group.get(j)].toUnitFloats(px, j * per);
+            }
+            int k = Math.min(5, model.card().datasetClasses());
+            long[] shape = {group.size(), 3, h, w};
+            if (v.chain().tensorStages().isEmpty()) {
+                int[][] got = TorchThreads.call(() -> model.topK(px, shape, k, manager));
+                for (int j = 0; j < group.size(); j++) {
+                    top5[group.get(j)] = got[j];
+                }
+            } else {
+                Random[] groupRngs = group.stream().map(i -> rngs[i]).toArray(Random[]::new);
+                Voted got = TorchThreads.call(() -> tensorStages(v.chain(), model, px, shape, k, groupRngs, manager));
+                for (int j = 0; j < group.size(); j++) {
+                    top5[group.get(j)] = got.top5()[j];
+                    margin[group.get(j)] = got.margin() == null ? null : got.margin()[j];
+                }
+            }
+        }
+        return new Voted(top5, margin);
     }
 
     /** Top-k labels of a group of images, and the vote margins when the chain smooths (else null). */

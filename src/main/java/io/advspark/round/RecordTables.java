@@ -48,7 +48,19 @@ public final class RecordTables {
             Column.optional("manifest_sha256", STRING),
             // Steps at which the image's gradient was exactly zero (null on error rows and in
             // files written before the column existed).
-            Column.optional("zero_gradient_steps", INT));
+            Column.optional("zero_gradient_steps", INT),
+            // The budget the PNG was attacked at (attack.eps, or the one a search chose), and the
+            // early-exit checks the image took part in (0 without attack.stop); steps above is
+            // the steps it ran.
+            Column.optional("eps", DOUBLE),
+            Column.optional("stop_checks", INT),
+            // Whether the written PNG meets the objective on the set attack.search (else
+            // attack.stop) judges on; null without either.
+            Column.optional("met", BOOLEAN),
+            // A search's own rows: "<eps>:<0|1>" per budget attempted, in walk order, and the steps
+            // of all its attempts (its cost); null elsewhere.
+            Column.optional("search", STRING),
+            Column.optional("search_steps", INT));
 
     /** {@code <round>/attacks}: one row per attack configuration. */
     public static final TableSchema ATTACKS = TableSchema.of("attacks",

@@ -26,6 +26,11 @@ public interface Scoring extends java.io.Serializable {
         return Catalogue.render(this);
     }
 
+    /** The L-inf budget (0..255) above which an image scores 0, or infinity when the preset has none. */
+    default double budgetPixels() {
+        return Double.POSITIVE_INFINITY;
+    }
+
     /** The preset {@code text} names; presets are the catalogue's {@link Kind#SCORE} entries. */
     static Scoring parse(String text) {
         return Catalogue.create(Kind.SCORE, text, Scoring.class);
@@ -59,6 +64,10 @@ public interface Scoring extends java.io.Serializable {
             return mean(v);
         }
 
+        @Override
+        public double budgetPixels() {
+            return eps;
+        }
     }
 
     record Nips2017(boolean targeted) implements Scoring {

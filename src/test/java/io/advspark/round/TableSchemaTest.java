@@ -29,7 +29,7 @@ class TableSchemaTest {
         assertEquals(RecordTables.ATTACKS.names(), components);
         AttackConfig c = AttackConfig.builder().eps(16).update("ni").input("di(p=0.7)", "si").filter("none")
                 .augment("dropout( p = 0.1 )").build();
-        AttackRow row = AttackRow.of("mi-di", c, c.toAttack(), new Provenance(List.of(), "m.csv", "ff"));
+        AttackRow row = AttackRow.of("mi-di", c.toAttack().spec(), c, c.toAttack(), new Provenance(List.of(), "m.csv", "ff"));
         Object[] v = row.values();
         assertEquals("ni(decay=1)", v[RecordTables.ATTACKS.index("update")]);
         assertEquals("di(p=0.7,resize=1.1); si(copies=5)", v[RecordTables.ATTACKS.index("input")]);

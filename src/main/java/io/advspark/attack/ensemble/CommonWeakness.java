@@ -122,6 +122,11 @@ public record CommonWeakness(double reverse, double beta, double innerDecay) imp
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {
+            m = rows.apply(m);
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
         }

@@ -157,6 +157,12 @@ public record EnhancedMomentum(double decay, int samples, double eta) implements
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {
+            m = rows.apply(m);
+            average = average == null ? null : rows.apply(average);
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
             if (average != null) {

@@ -146,6 +146,14 @@ public record ExpectedFlatness(double decay, double inner, int samples, double g
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {
+            m = rows.apply(m);
+            for (int k = 0; k < p.length; k++) {
+                p[k] = p[k] == null ? null : rows.apply(p[k]);
+            }
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
             for (NDArray a : p) {

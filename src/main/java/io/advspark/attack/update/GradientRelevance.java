@@ -141,6 +141,12 @@ public record GradientRelevance(double decay, int neighbours, double beta, doubl
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {
+            m = rows.apply(m);
+            indicator = rows.apply(indicator);
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
             indicator.attach(manager);

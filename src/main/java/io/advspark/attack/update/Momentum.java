@@ -173,6 +173,12 @@ public record Momentum(double decay, boolean nesterov, int neighbours, double be
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {
+            m = rows.apply(m);
+            v = v == null ? null : rows.apply(v);
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
             if (v != null) {

@@ -127,6 +127,11 @@ public record PenalizedGradientNorm(double decay, int neighbours, double delta, 
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {
+            m = rows.apply(m);
+        }
+
+        @Override
         public void attach(NDManager manager) {
             m.attach(manager);
         }

@@ -38,6 +38,9 @@ public record SignIterative(String name) implements UpdateRule {
         }
 
         @Override
+        public void select(java.util.function.UnaryOperator<NDArray> rows) {}
+
+        @Override
         public void attach(NDManager manager) {}
     };
 

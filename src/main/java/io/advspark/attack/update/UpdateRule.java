@@ -64,6 +64,13 @@ public interface UpdateRule {
             return java.util.Map.of();
         }
 
+        /**
+         * Replaces each array carried across steps by {@code rows} of it: the images that stay
+         * in the batch when others leave it early ({@code attack.stop}). Every such array is per
+         * image along axis 0; a new rule's state must keep it so.
+         */
+        void select(java.util.function.UnaryOperator<NDArray> rows);
+
         /** Moves the state's arrays to {@code manager} (out of a step's scratch space). */
         void attach(NDManager manager);
     }

@@ -1,0 +1,121 @@
+package io.advspark.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.advspark.data.Png;
+import io.advspark.data.RgbImage;
+import io.advspark.plan.ScoreAware;
+import io.advspark.score.Perturbation;
+import io.advspark.testing.Fixtures;
+import io.advspark.testing.Rounds;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code attack.search} on the demo round (surrogates tiny_a and ghost_b, MI-FGSM, 10 steps):
+ * every image gets exactly one row and PNG under the attack's name, the PNG of the budget the walk
+ * kept (the smallest attempted whose PNG met the objective on the stopping set, or the largest),
+ * within that budget; the attempts walked are those the walk asks for, in its order, and no others;
+ * an attempt at eps e writes what a fixed-eps round at e writes (MI-FGSM from zeros draws nothing,
+ * so even another round id gives the same bytes); a rerun of the finished round does nothing.
+ */
+class SearchRoundTest {
+    private static final List<Double> BUDGETS = List.of(2.0, 4.0, 8.0, 16.0, 32.0);
+    private static final String MODELS = "models=[{path=\"demo/models/tiny_a.pt\"}, {path=\"demo/models/ghost_b.pt\"},"
+            + " {path=\"demo/models/tiny_b.pt\", role=validation, defenses=[\"model\", \"jpeg(75) > model\"]}]";
+
+    @Test
+    void ladderOnValidationKeepsTheSmallestBudgetThatFools(@TempDir Path tmp) throws Exception {
+        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("ladder") + "\"",
+                "dataset.limit=16", "attack.search.eps=[2, 4, 8, 16, 32]", "attack.search.until=validation"), "local[2]");
+        Map<Double, Integer> kept = check(r, ScoreAware.Mode.LADDER);
+        assertTrue(kept.size() > 1, "every image kept the same budget: " + kept);
+
+        // An attempt is the attack at its budget: a fixed-eps round at 8 writes the same PNGs.
+        Rounds.Result fixed = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("fixed") + "\"",
+                "round.id=other", "dataset.limit=16", "attack.eps=8"), "local[2]");
+        Map<String, Long> fixedCrc = new HashMap<>();
+        fixed.records().forEach(x -> fixedCrc.put(x.getAs("image_id"), x.getAs("png_crc32c")));
+        int compared = 0;
+        for (Row a : attempts(r, "main.eps8")) {
+            assertEquals(fixedCrc.get(a.<String>getAs("image_id")), a.<Long>getAs("png_crc32c"), a.<String>getAs("image_id"));
+            compared++;
+        }
+        assertTrue(compared > 0, "no image was attempted at eps 8");
+
+        // Finished: a rerun commits nothing new.
+        Rounds.Result again = Rounds.run(r.config(), "local[2]");
+        assertEquals(r.records().size(), again.records().size());
+    }
+
+    @Test
+    void bisectOnSurrogatesFollowsItsWalk(@TempDir Path tmp) throws Exception {
+        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("bisect") + "\"",
+                "dataset.limit=16", "attack.search.eps=[2, 4, 8, 16, 32]", "attack.search.until=surrogates",
+                "attack.search.mode=bisect"), "local[2]");
+        check(r, ScoreAware.Mode.BISECT);
+    }
+
+    /** The search's rows against its attempts; returns how many images kept each budget. */
+    private static Map<Double, Integer> check(Rounds.Result r, ScoreAware.Mode mode) throws Exception {
+        List<Row> finals = r.records().stream().filter(x -> x.<String>getAs("attack").equals("main")).toList();
+        assertEquals(16, finals.size(), "one search row per image");
+        assertEquals(16, finals.stream().map(x -> x.<String>getAs("image_id")).distinct().count());
+        Map<Double, Integer> kept = new HashMap<>();
+        Path round = Path.of(java.net.URI.create(r.config().roundUri()));
+        for (Row f : finals) {
+            String id = f.getAs("image_id");
+            Boolean[] met = new Boolean[BUDGETS.size()];
+            int steps = 0;
+            for (int i = 0; i < BUDGETS.size(); i++) {
+                Row a = attempt(r, ScoreAware.attemptName("main", BUDGETS.get(i)), id);
+                if (a != null) {
+                    met[i] = a.getAs("met");
+                    steps += a.<Integer>getAs("steps");
+                }
+            }
+            // The attempts are exactly the walk's, in its order.
+            Boolean[] seen = new Boolean[met.length];
+            StringBuilder walk = new StringBuilder();
+            ScoreAware.Walk w;
+            while (!(w = ScoreAware.walk(mode, seen)).decided()) {
+                assertTrue(met[w.next()] != null, id + ": the walk needs eps " + BUDGETS.get(w.next()) + ", never attempted");
+                seen[w.next()] = met[w.next()];
+                walk.append(walk.length() == 0 ? "" : ",").append(ScoreAware.attemptLabel(BUDGETS.get(w.next())))
+                        .append(':').append(met[w.next()] ? 1 : 0);
+            }
+            assertTrue(Arrays.equals(seen, met), id + ": attempts outside the walk: " + Arrays.toString(met));
+            assertEquals(walk.toString(), f.getAs("search"), id);
+            assertEquals(steps, f.<Integer>getAs("search_steps"), id);
+            double eps = BUDGETS.get(w.chosen());
+            assertEquals(eps, f.<Double>getAs("eps"), id);
+            kept.merge(eps, 1, Integer::sum);
+            Row chosen = attempt(r, ScoreAware.attemptName("main", eps), id);
+            assertEquals(chosen.<Long>getAs("png_crc32c"), f.<Long>getAs("png_crc32c"), id);
+            assertEquals(chosen.<Boolean>getAs("met"), f.<Boolean>getAs("met"), id);
+            assertTrue(f.<String>getAs("attack_spec").contains(" search=" + mode.label() + "(eps=[2,4,8,16,32]"),
+                    f.<String>getAs("attack_spec"));
+            byte[] png = Files.readAllBytes(round.resolve(f.<String>getAs("output_file")));
+            assertEquals(chosen.<Long>getAs("png_bytes"), (long) png.length, id);
+            RgbImage adv = Png.decode(png, id);
+            assertTrue(Perturbation.between(Fixtures.image(Fixtures.DEMO_DATA, id), adv).linf() <= eps, id + " exceeds " + eps);
+        }
+        return kept;
+    }
+
+    private static List<Row> attempts(Rounds.Result r, String attempt) {
+        return r.records().stream().filter(x -> x.<String>getAs("attack").equals(attempt)).toList();
+    }
+
+    private static Row attempt(Rounds.Result r, String attempt, String id) {
+        return attempts(r, attempt).stream().filter(x -> x.<String>getAs("image_id").equals(id)).findFirst().orElse(null);
+    }
+}
