@@ -109,7 +109,7 @@ final class SearchWaves {
                     Row a = done.getOrDefault(ScoreAware.attemptName(s.name(), budgets.get(i)), Map.of()).get(r.imageId());
                     met[i] = a == null ? null : Boolean.TRUE.equals(a.getAs("met"));
                 }
-                ScoreAware.Walk w = ScoreAware.walk(search.mode(), met);
+                ScoreAware.Walk w = search.walk(met);
                 if (!w.decided()) {
                     attempts.computeIfAbsent(r.imageId() + "@" + r.rowNumber(), k -> new ArrayList<>())
                             .add(ScoreAware.attemptName(s.name(), budgets.get(w.next())));
@@ -130,8 +130,8 @@ final class SearchWaves {
         StringBuilder walked = new StringBuilder();
         long steps = 0;
         long wallMs = 0;
-        for (ScoreAware.Walk at = ScoreAware.walk(s.config().search().mode(), seen); !at.decided();
-                at = ScoreAware.walk(s.config().search().mode(), seen)) {
+        for (ScoreAware.Walk at = s.config().search().walk(seen); !at.decided();
+                at = s.config().search().walk(seen)) {
             int i = at.next();
             seen[i] = met[i];
             Row a = done.get(ScoreAware.attemptName(s.name(), budgets.get(i))).get(imageId);

@@ -631,7 +631,8 @@ public final class ConfigLoader {
             };
             try {
                 search = new ScoreAware.Search(budgets,
-                        ScoreAware.Until.parse(a.getString("search.until").trim().toLowerCase(Locale.ROOT), key + ".search.until"), m);
+                        ScoreAware.Until.parse(a.getString("search.until").trim().toLowerCase(Locale.ROOT), key + ".search.until"), m,
+                        a.getInt("search.margin"));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(key + "." + e.getMessage(), e);
             }

@@ -70,8 +70,17 @@ public final class ScoreAware {
      * {@code epsPixels} (ascending, distinct); the image keeps the smallest budget whose written
      * PNG meets the objective on {@code until}, or the largest when none does.
      */
-    public record Search(List<Double> epsPixels, Until until, Mode mode) implements Serializable {
+    public record Search(List<Double> epsPixels, Until until, Mode mode, int margin) implements Serializable {
+        /** A search without a margin. */
+        public Search(List<Double> epsPixels, Until until, Mode mode) {
+            this(epsPixels, until, mode, 0);
+        }
+
         public Search {
+            if (margin < 0 || margin >= Math.max(1, epsPixels.size())) {
+                throw new IllegalArgumentException("search.margin must be in 0.." + (Math.max(1, epsPixels.size()) - 1)
+                        + " (budgets above the smallest met one), got " + margin);
+            }
             epsPixels = List.copyOf(epsPixels);
             if (epsPixels.isEmpty()) {
                 throw new IllegalArgumentException("search.eps must list at least one budget");
@@ -95,7 +104,13 @@ public final class ScoreAware {
         /** What the resume identity and the attacks table carry, e.g. {@code search=ladder(eps=[4,8],until=validation)}. */
         public String spec() {
             return "search=" + mode.label() + "(eps=[" + epsPixels.stream().map(ScoreAware::number)
-                    .collect(Collectors.joining(",")) + "],until=" + until.label() + ")";
+                    .collect(Collectors.joining(",")) + "],until=" + until.label() + (margin > 0 ? ",margin=" + margin : "")
+                    + ")";
+        }
+
+        /** The next step of this search for one image (see {@link ScoreAware#walk(Mode, int, Boolean[])}). */
+        public Walk walk(Boolean[] met) {
+            return ScoreAware.walk(mode, margin, met);
         }
     }
 
@@ -124,35 +139,43 @@ public final class ScoreAware {
      * The next step of a search given the outcomes so far ({@code met[i]}: null when budget i was
      * not attempted, else whether its PNG met the objective). A function of the outcomes only, so
      * attempts may run in any task and order. Ladder: the smallest untried budget until one is met;
-     * bisect: bisection for the smallest met budget; both keep the largest when none is met.
+     * bisect: bisection for the smallest met budget; both keep the largest when none is met, else
+     * the budget {@code margin} places above the smallest met one (capped at the largest).
      */
-    public static Walk walk(Mode mode, Boolean[] met) {
+    public static Walk walk(Mode mode, int margin, Boolean[] met) {
         int n = met.length;
+        int smallest = n; // the smallest met budget, once the walk has found it (n: none is met)
         if (mode == Mode.LADDER) {
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < n && smallest == n; i++) {
                 if (met[i] == null) {
                     return new Walk(i, -1);
                 }
                 if (met[i]) {
-                    return new Walk(-1, i);
+                    smallest = i;
                 }
             }
-            return new Walk(-1, n - 1);
-        }
-        int lo = 0;
-        int hi = n;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (met[mid] == null) {
-                return new Walk(mid, -1);
+        } else {
+            int lo = 0;
+            int hi = n;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (met[mid] == null) {
+                    return new Walk(mid, -1);
+                }
+                if (met[mid]) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
             }
-            if (met[mid]) {
-                hi = mid;
-            } else {
-                lo = mid + 1;
-            }
+            smallest = hi;
         }
-        return new Walk(-1, hi < n ? hi : n - 1);
+        if (smallest == n) {
+            return new Walk(-1, n - 1); // none met: the largest, which both walks attempted
+        }
+        // The margin: keep a budget above the smallest met one (attempted if need be).
+        int kept = Math.min(smallest + margin, n - 1);
+        return met[kept] == null ? new Walk(kept, -1) : new Walk(-1, kept);
     }
 
     /** A budget as written in names and the search column: 8, 12.5. */

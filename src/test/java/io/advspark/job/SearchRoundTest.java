@@ -86,7 +86,7 @@ class SearchRoundTest {
             Boolean[] seen = new Boolean[met.length];
             StringBuilder walk = new StringBuilder();
             ScoreAware.Walk w;
-            while (!(w = ScoreAware.walk(mode, seen)).decided()) {
+            while (!(w = ScoreAware.walk(mode, 0, seen)).decided()) {
                 assertTrue(met[w.next()] != null, id + ": the walk needs eps " + BUDGETS.get(w.next()) + ", never attempted");
                 seen[w.next()] = met[w.next()];
                 walk.append(walk.length() == 0 ? "" : ",").append(ScoreAware.attemptLabel(BUDGETS.get(w.next())))

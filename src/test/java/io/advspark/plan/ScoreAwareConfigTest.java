@@ -108,6 +108,31 @@ class ScoreAwareConfigTest {
     }
 
     @Test
+    void theWalksFindTheSmallestMetBudgetAndKeepTheMarginAboveIt() {
+        Boolean t = true;
+        Boolean f = false;
+        // Ladder: in order up to the first met budget.
+        assertEquals(new ScoreAware.Walk(0, -1), ScoreAware.walk(ScoreAware.Mode.LADDER, 0, new Boolean[5]));
+        assertEquals(new ScoreAware.Walk(2, -1), ScoreAware.walk(ScoreAware.Mode.LADDER, 0, new Boolean[] {f, f, null, null, null}));
+        assertEquals(new ScoreAware.Walk(-1, 1), ScoreAware.walk(ScoreAware.Mode.LADDER, 0, new Boolean[] {f, t, null, null, null}));
+        assertEquals(new ScoreAware.Walk(-1, 4), ScoreAware.walk(ScoreAware.Mode.LADDER, 0, new Boolean[] {f, f, f, f, f}));
+        // Margin: one or two places above, attempted first, capped at the largest.
+        assertEquals(new ScoreAware.Walk(3, -1), ScoreAware.walk(ScoreAware.Mode.LADDER, 2, new Boolean[] {f, t, null, null, null}));
+        assertEquals(new ScoreAware.Walk(-1, 3), ScoreAware.walk(ScoreAware.Mode.LADDER, 2, new Boolean[] {f, t, null, f, null}));
+        assertEquals(new ScoreAware.Walk(-1, 4), ScoreAware.walk(ScoreAware.Mode.LADDER, 3, new Boolean[] {f, f, t, null, t}));
+        // Bisect over 5: the middle first, then the half that holds the smallest met budget.
+        assertEquals(new ScoreAware.Walk(2, -1), ScoreAware.walk(ScoreAware.Mode.BISECT, 0, new Boolean[5]));
+        assertEquals(new ScoreAware.Walk(1, -1), ScoreAware.walk(ScoreAware.Mode.BISECT, 0, new Boolean[] {null, null, t, null, null}));
+        assertEquals(new ScoreAware.Walk(-1, 2), ScoreAware.walk(ScoreAware.Mode.BISECT, 0, new Boolean[] {null, f, t, null, null}));
+        assertEquals(new ScoreAware.Walk(4, -1), ScoreAware.walk(ScoreAware.Mode.BISECT, 0, new Boolean[] {null, null, f, f, null}));
+        assertEquals(new ScoreAware.Walk(-1, 4), ScoreAware.walk(ScoreAware.Mode.BISECT, 0, new Boolean[] {null, null, f, f, f}));
+        assertEquals(new ScoreAware.Walk(3, -1), ScoreAware.walk(ScoreAware.Mode.BISECT, 1, new Boolean[] {null, f, t, null, null}));
+        assertTrue(fails(MODELS, "attack.search.eps=[4, 8]", "attack.search.margin=2").contains("search.margin must be in 0..1"));
+        assertEquals(" search=ladder(eps=[4,8],until=validation,margin=1)",
+                load(MODELS, "attack.search.eps=[4, 8]", "attack.search.margin=1").attack().scoreAwareSpec());
+    }
+
+    @Test
     void theObjectiveDecidesWhatCountsAsMet() {
         AttackConfig u = AttackConfig.builder().build();
         assertTrue(u.met(3, 2, 5));
