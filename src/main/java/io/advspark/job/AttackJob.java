@@ -159,9 +159,10 @@ public final class AttackJob {
                 s.config().search().epsPixels().forEach(e -> attempts.add(io.advspark.plan.ScoreAware.attemptName(s.name(), e)));
             }
             List<String> plain = runnable.stream().map(NamedAttack::name).filter(n -> !attempts.contains(n)).toList();
+            java.util.Set<String> asked = new java.util.HashSet<>();
             for (int wave = 1;; wave++) {
                 SearchWaves.Next next = searches.isEmpty() ? SearchWaves.Next.NONE
-                        : SearchWaves.next(spark, storage, config, searches, rows, committed, recordsUri, specs);
+                        : SearchWaves.next(spark, storage, config, searches, rows, committed, recordsUri, specs, asked);
                 if (!next.finals().isEmpty()) {
                     SearchWaves.commitFinals(jsc, config, next.finals(), shared.hadoopConf(), prepared.provenance());
                 }
@@ -186,7 +187,7 @@ public final class AttackJob {
                 }
                 if (work.isEmpty()) {
                     if (!next.finals().isEmpty()) {
-                        committed = RoundState.scan(spark, storage, roundUri, scanned, specs, prepared.provenance(), false);
+                        committed = RoundState.rescan(spark, storage, roundUri, scanned, specs, prepared.provenance());
                         continue; // the finals just written: the next pass finds nothing left
                     }
                     if (wave == 1) {
@@ -233,7 +234,7 @@ public final class AttackJob {
                 if (searches.isEmpty()) {
                     break;
                 }
-                committed = RoundState.scan(spark, storage, roundUri, scanned, specs, prepared.provenance(), false);
+                committed = RoundState.rescan(spark, storage, roundUri, scanned, specs, prepared.provenance());
             }
             RoundSummary summary = summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
             if (lastProgress == null) {

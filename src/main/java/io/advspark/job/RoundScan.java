@@ -66,6 +66,12 @@ final class RoundScan {
 
     static RoundState.Committed scan(SparkSession spark, Storage storage, String roundUri, List<NamedAttack> attacks,
             Map<String, String> specs, Provenance provenance, boolean verify) {
+        return scan(spark, storage, roundUri, attacks, specs, provenance, verify, true);
+    }
+
+    /** As above; {@code retryFailed = false} keeps error files (a scan between waves of the same run). */
+    static RoundState.Committed scan(SparkSession spark, Storage storage, String roundUri, List<NamedAttack> attacks,
+            Map<String, String> specs, Provenance provenance, boolean verify, boolean retryFailed) {
         String records = RoundLayout.at(roundUri).records();
         Map<String, Set<String>> done = new LinkedHashMap<>();
         Map<String, Long> rows = new HashMap<>();
@@ -108,6 +114,9 @@ final class RoundScan {
                 }
             }
             checkIdentity(roundUri, specs, provenance, identities);
+            if (!retryFailed) {
+                failedFiles.clear(); // this run's own error rows: kept, retried by the next run
+            }
             for (String f : failedFiles) {
                 storage.delete(f, false);
             }

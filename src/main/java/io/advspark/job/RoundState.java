@@ -62,6 +62,15 @@ public final class RoundState {
     }
 
     /**
+     * The scan between two waves of one run (a budget search): as {@link #scan}, but the error rows
+     * this run just wrote are kept (the next run retries them), not dropped.
+     */
+    static Committed rescan(SparkSession spark, Storage storage, String roundUri, List<NamedAttack> attacks,
+            Map<String, String> specs, Provenance provenance) {
+        return RoundScan.scan(spark, storage, roundUri, attacks, specs, provenance, false, false);
+    }
+
+    /**
      * Where an unreadable record file is moved aside: {@code <round>/corrupt/<its folder relative
      * to the round>/corrupt-<name>}, outside {@code records/} so Spark never reads it again, and
      * kept (never deleted) for a look at what went wrong.

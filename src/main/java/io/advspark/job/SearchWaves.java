@@ -58,8 +58,14 @@ final class SearchWaves {
      */
     record Final(String attack, String attempt, String imageId, Object[] values) implements Serializable {}
 
+    /**
+     * Where every image's search stands after what is committed. An attempt already asked for in
+     * this run ({@code asked}, keys {@code ImageId@row/attempt}) is not asked again: it failed
+     * (its image could not be read), and only a rerun retries it, as for any attack.
+     */
     static Next next(SparkSession spark, Storage storage, RoundConfig config, List<NamedAttack> searches,
-            List<ManifestRow> rows, RoundState.Committed committed, String recordsUri, Map<String, String> specs) {
+            List<ManifestRow> rows, RoundState.Committed committed, String recordsUri, Map<String, String> specs,
+            java.util.Set<String> asked) {
         List<String> attemptNames = new ArrayList<>();
         for (NamedAttack s : searches) {
             for (double e : s.config().search().epsPixels()) {
@@ -94,10 +100,11 @@ final class SearchWaves {
                 ScoreAware.Search search = s.config().search();
                 List<Double> budgets = search.epsPixels();
                 String firstAttempt = ScoreAware.attemptName(s.name(), budgets.get(0));
+                String key = r.imageId() + "@" + r.rowNumber();
                 if (!r.ok()) {
                     // An unusable row gets its error record under the first attempt (once).
-                    if (!committed.done().get(firstAttempt).contains(r.imageId())) {
-                        attempts.computeIfAbsent(r.imageId() + "@" + r.rowNumber(), k -> new ArrayList<>()).add(firstAttempt);
+                    if (asked.add(key + "/" + firstAttempt)) {
+                        attempts.computeIfAbsent(key, k -> new ArrayList<>()).add(firstAttempt);
                     }
                     continue;
                 }
@@ -111,8 +118,10 @@ final class SearchWaves {
                 }
                 ScoreAware.Walk w = search.walk(met);
                 if (!w.decided()) {
-                    attempts.computeIfAbsent(r.imageId() + "@" + r.rowNumber(), k -> new ArrayList<>())
-                            .add(ScoreAware.attemptName(s.name(), budgets.get(w.next())));
+                    String attempt = ScoreAware.attemptName(s.name(), budgets.get(w.next()));
+                    if (asked.add(key + "/" + attempt)) {
+                        attempts.computeIfAbsent(key, k -> new ArrayList<>()).add(attempt);
+                    }
                     continue;
                 }
                 finals.add(decide(s, r.imageId(), met, w, done, specs.get(s.name())));
@@ -169,7 +178,7 @@ final class SearchWaves {
                 batches.add(List.copyOf(list.subList(i, Math.min(list.size(), i + config.batchSize()))));
             }
         }
-        LOG.info("advspark: round {}: {} images decided by their budget search, committed in {} batches",
+        LOG.info("advspark: round {}: {} image(s) decided by their budget search, committed in {} batch(es)",
                 config.roundId(), finals.size(), batches.size());
         jsc.sc().setJobDescription("advspark attack " + config.roundId() + ": search results");
         jsc.parallelize(batches, Math.max(1, Math.min(batches.size(), 4 * jsc.defaultParallelism())))

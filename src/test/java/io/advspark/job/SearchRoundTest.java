@@ -64,6 +64,25 @@ class SearchRoundTest {
         check(r, ScoreAware.Mode.BISECT);
     }
 
+    @Test
+    void aSearchEndsWhenImagesCannotBeReadAndTheirErrorsAreRows(@TempDir Path tmp) throws Exception {
+        Path data = Fixtures.demoDataCopy(tmp);
+        Files.delete(data.resolve("images/0002.png"));
+        String csv = Files.readString(data.resolve("dev.csv")).replace("0005.png,5,", "0005.png,99,");
+        Files.writeString(data.resolve("dev.csv"), csv);
+        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("out") + "\"",
+                "dataset.uri=\"" + data + "\"", "dataset.limit=8", "attack.search.eps=[2, 4, 8, 16, 32]",
+                "attack.search.until=surrogates"), "local[2]");
+        List<Row> finals = r.records().stream().filter(x -> x.<String>getAs("attack").equals("main")).toList();
+        assertEquals(6, finals.size(), "a search row for each readable image");
+        assertTrue(finals.stream().noneMatch(x -> List.of("0002.png", "0005.png").contains(x.<String>getAs("image_id"))));
+        for (String bad : List.of("0002.png", "0005.png")) {
+            Row e = attempt(r, "main.eps2", bad);
+            assertTrue(e != null && e.getAs("error") != null, bad + ": its error row is under the first attempt");
+            assertEquals(1, r.records().stream().filter(x -> x.<String>getAs("image_id").equals(bad)).count(), bad);
+        }
+    }
+
     /** The search's rows against its attempts; returns how many images kept each budget. */
     private static Map<Double, Integer> check(Rounds.Result r, ScoreAware.Mode mode) throws Exception {
         List<Row> finals = r.records().stream().filter(x -> x.<String>getAs("attack").equals("main")).toList();
