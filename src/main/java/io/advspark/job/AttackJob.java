@@ -545,7 +545,12 @@ public final class AttackJob {
                                 org.apache.spark.sql.functions.expr("max(linf)"),
                                 org.apache.spark.sql.functions.expr(
                                         "sum(case when error is null and zero_gradient_steps > 0 then 1 else 0 end)"),
-                                org.apache.spark.sql.functions.expr("sum(case when error is null and linf = 0 then 1 else 0 end)"))
+                                org.apache.spark.sql.functions.expr("sum(case when error is null and linf = 0 then 1 else 0 end)"),
+                                org.apache.spark.sql.functions.expr("count(met)"),
+                                org.apache.spark.sql.functions.expr("avg(cast(met as int))"),
+                                org.apache.spark.sql.functions.expr("avg(case when error is null then eps end)"),
+                                org.apache.spark.sql.functions.expr(
+                                        "avg(case when error is null then coalesce(search_steps, steps) end)"))
                         .collectAsList();
                 agg.forEach(row -> byAttack.put(row.getString(0), row));
             }
@@ -558,7 +563,8 @@ public final class AttackJob {
             lines.add(a == null ? new RoundSummary.Line(n, 0, 0, 0, 0, 0, 0)
                     : new RoundSummary.Line(n, a.getLong(1), a.isNullAt(2) ? 0 : a.getLong(2), dbl(a, 3), dbl(a, 4),
                             dbl(a, 5), a.isNullAt(6) ? 0 : a.getInt(6), a.isNullAt(7) ? 0 : a.getLong(7),
-                            a.isNullAt(8) ? 0 : a.getLong(8)));
+                            a.isNullAt(8) ? 0 : a.getLong(8), a.getLong(9) == 0 ? null
+                                    : new RoundSummary.ScoreAware(dbl(a, 10), dbl(a, 11), dbl(a, 12))));
         }
         return RoundSummary.of(config.roundUri(), seconds, resumed, lines);
     }

@@ -77,13 +77,27 @@ public record RoundSummary(
      * gradient at some step, {@code unchanged} were written with L-inf 0.
      */
     public record Line(String attack, long images, long failed, double untargetedSuccessRate,
-            double targetedSuccessRate, double meanL2, int maxLinf, long zeroGradientImages, long unchanged) {
+            double targetedSuccessRate, double meanL2, int maxLinf, long zeroGradientImages, long unchanged,
+            ScoreAware scoreAware) {
+
+        public Line(String attack, long images, long failed, double untargetedSuccessRate, double targetedSuccessRate,
+                double meanL2, int maxLinf, long zeroGradientImages, long unchanged) {
+            this(attack, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, zeroGradientImages,
+                    unchanged, null);
+        }
 
         public Line(String attack, long images, long failed, double untargetedSuccessRate, double targetedSuccessRate,
                 double meanL2, int maxLinf) {
             this(attack, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, 0, 0);
         }
     }
+
+    /**
+     * An attack with {@code attack.stop} or {@code attack.search}: the share of its images whose PNG
+     * met the objective on the stopping set, their mean budget and the steps they cost (all
+     * attempts of a search).
+     */
+    public record ScoreAware(double metRate, double meanEps, double stepsPerImage) {}
 
     public String render() {
         long attacked = images - failed;
@@ -112,6 +126,13 @@ public record RoundSummary(
                 b.append(String.format(Locale.ROOT, "  %-28s %7d %7d %10.1f%% %8.1f%% %8.1f %6d%n", l.attack(),
                         l.images() - l.failed(), l.failed(), 100 * l.untargetedSuccessRate(), 100 * l.targetedSuccessRate(),
                         l.meanL2(), l.maxLinf()));
+            }
+        }
+        for (Line l : attacks) {
+            if (l.scoreAware() != null) {
+                b.append(String.format(Locale.ROOT, "  score-aware  %s: %.1f%% met the objective on the stopping set;"
+                        + " mean budget %.1f (0..255); %.1f steps per image%n", l.attack(), 100 * l.scoreAware().metRate(),
+                        l.scoreAware().meanEps(), l.scoreAware().stepsPerImage()));
             }
         }
         if (timings != null) {

@@ -55,6 +55,13 @@ class EarlyExitRoundTest {
         long stopOk = stop.records().stream().filter(r -> r.<Boolean>getAs("untargeted_success")).count();
         assertTrue(stopOk >= plainOk, "white-box success dropped with early exit: " + stopOk + " < " + plainOk);
         assertTrue(!plain.records().get(0).<String>getAs("attack_spec").contains("stop="));
+        String rendered = stop.summary().render();
+        double steps = stop.records().stream().mapToInt(r -> r.<Integer>getAs("steps")).average().orElseThrow();
+        // On the surrogates, met is the white-box success of the written PNG.
+        assertTrue(rendered.contains(String.format(java.util.Locale.ROOT, "score-aware  main: %.1f%% met the objective"
+                + " on the stopping set; mean budget 8.0 (0..255); %.1f steps per image", 100.0 * stopOk / 16, steps)),
+                rendered);
+        assertTrue(!plain.summary().render().contains("score-aware"), plain.summary().render());
     }
 
     private static String[] with(String[] a, String... more) {
