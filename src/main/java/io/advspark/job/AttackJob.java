@@ -149,6 +149,10 @@ public final class AttackJob {
         double tableSeconds = (System.nanoTime() - tt) / 1e9;
         String recordsUri = RoundLayout.at(roundUri).records();
         long resumed = committed.doneCount();
+        // What the summary counts as skipped: rows of the round's own attack names (a search's
+        // attempts are not rows of the summary).
+        RoundState.Committed first = committed;
+        long resumedRows = names.stream().mapToLong(n -> first.done().get(n).size()).sum();
         Broadcasts shared = new Broadcasts(jsc, prepared);
         RunMetrics metrics = null;
         ProgressListener lastProgress = null;
@@ -236,7 +240,7 @@ public final class AttackJob {
                 }
                 committed = RoundState.rescan(spark, storage, roundUri, scanned, specs, prepared.provenance());
             }
-            RoundSummary summary = summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumed);
+            RoundSummary summary = summarise(spark, config, recordsUri, (System.nanoTime() - t0) / 1e9, resumedRows);
             if (lastProgress == null) {
                 return summary;
             }
