@@ -468,21 +468,35 @@ public final class AttackEngine {
         }
         try (NDManager m = parent.newSubManager()) {
             NDArray x = m.create(pixels, new Shape(shape));
-            return Autograd.noGrad(() -> {
-                NDArray score;
-                if (attack.fusion() == EnsembleMode.PROBS) {
-                    score = ensemble.logMeanProbabilities(x);
-                } else {
-                    score = null;
-                    List<NDArray> z = ensemble.memberLogits(x);
-                    for (int i = 0; i < z.size(); i++) {
-                        NDArray lp = z.get(i).logSoftmax(1).mul((float) ensemble.share(i));
-                        score = score == null ? lp : score.add(lp);
-                    }
-                }
-                return Ensemble.argMaxRows(score);
-            });
+            return Autograd.noGrad(() -> Ensemble.argMaxRows(fusedScores(x)));
         }
+    }
+
+    /**
+     * The {@code k} best labels (0-based, best first) of each image under the ensemble as this
+     * attack combines it ({@link #predict} is their first). Without a graph.
+     */
+    public int[][] topK(float[] pixels, long[] shape, int k, NDManager parent) {
+        try (NDManager m = parent.newSubManager()) {
+            NDArray x = m.create(pixels, new Shape(shape));
+            float[] z = Autograd.noGrad(() -> (attack.fusion() == EnsembleMode.LOGITS ? ensemble.logits(x) : fusedScores(x))
+                    .toFloatArray());
+            return io.advspark.model.Classifier.topKRows(z, (int) shape[0], Math.min(k, ensemble.datasetClasses()));
+        }
+    }
+
+    /** Per-class scores of the {@code probs} and {@code losses} fusions (their argmax is the prediction). */
+    private NDArray fusedScores(NDArray x) {
+        if (attack.fusion() == EnsembleMode.PROBS) {
+            return ensemble.logMeanProbabilities(x);
+        }
+        NDArray score = null;
+        List<NDArray> z = ensemble.memberLogits(x);
+        for (int i = 0; i < z.size(); i++) {
+            NDArray lp = z.get(i).logSoftmax(1).mul((float) ensemble.share(i));
+            score = score == null ? lp : score.add(lp);
+        }
+        return score;
     }
 
     /**

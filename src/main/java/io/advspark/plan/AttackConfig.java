@@ -47,6 +47,8 @@ import java.util.List;
  * @param stop early exit ({@code attack.stop}), or null to run every step
  * @param search per-image budget search ({@code attack.search}), or null for the one budget
  *     {@code epsPixels}; when set, {@code epsPixels} is its largest budget
+ * @param metTopK how {@code stop} and {@code search} judge an untargeted image: met when its true
+ *     label is outside the stopping set's top {@code metTopK} (1: fooled)
  */
 public record AttackConfig(
         double epsPixels,
@@ -66,10 +68,14 @@ public record AttackConfig(
         int copies,
         List<Spec> augment,
         ScoreAware.Stop stop,
-        ScoreAware.Search search)
+        ScoreAware.Search search,
+        int metTopK)
         implements Serializable {
 
     public AttackConfig {
+        if (metTopK < 1 || metTopK > 5) {
+            throw new IllegalArgumentException("met-top-k must be in 1..5, got " + metTopK);
+        }
         inputs = List.copyOf(inputs);
         gradients = List.copyOf(gradients);
         augment = List.copyOf(augment);
@@ -82,7 +88,8 @@ public record AttackConfig(
      * same trajectory as without {@code stop}, and a search attempt at eps e is the attack at e.
      */
     public String scoreAwareSpec() {
-        return (stop == null ? "" : " " + stop.spec()) + (search == null ? "" : " " + search.spec());
+        String s = (stop == null ? "" : " " + stop.spec()) + (search == null ? "" : " " + search.spec());
+        return s.isEmpty() || metTopK == 1 ? s : s + " met-top-k=" + metTopK;
     }
 
     /** Whether {@code stop} or {@code search} queries the validation models. */
@@ -102,7 +109,7 @@ public record AttackConfig(
         ScoreAware.Search one = search == null ? null
                 : new ScoreAware.Search(List.of(epsPixels), search.until(), ScoreAware.Mode.LADDER);
         return new AttackConfig(epsPixels, steps, step, decay, objective, untargetedWeight, targetedWeight, update, inputs,
-                gradients, loss, init, filter, ensemble, copies, augment, stop, one);
+                gradients, loss, init, filter, ensemble, copies, augment, stop, one, metTopK);
     }
 
     /** The set a written PNG is judged on (its {@code met} column): the search's, else the stop's, else null. */
@@ -117,8 +124,24 @@ public record AttackConfig(
      * Labels in one convention (both 0-based or both the dataset's).
      */
     public boolean met(int predicted, int trueLabel, int targetLabel) {
+        return met(new int[] {predicted}, trueLabel, targetLabel);
+    }
+
+    /**
+     * As {@link #met(int, int, int)} on a ranking ({@code top}: best first): untargeted, the true
+     * label is not among the first {@code metTopK}; targeted, the target is first.
+     */
+    public boolean met(int[] top, int trueLabel, int targetLabel) {
         boolean targeted = objective == Objective.TARGETED || objective == Objective.WEIGHTED && targetedWeight > 0;
-        return targeted ? predicted == targetLabel : predicted != trueLabel;
+        if (targeted) {
+            return top[0] == targetLabel;
+        }
+        for (int r = 0; r < Math.min(metTopK, top.length); r++) {
+            if (top[r] == trueLabel) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The objective family; the weights make the loss. */
@@ -206,8 +229,15 @@ public record AttackConfig(
         private final List<Spec> augment = new ArrayList<>();
         private ScoreAware.Stop stop;
         private ScoreAware.Search search;
+        private int metTopK = 1;
 
         private Builder() {}
+
+        /** How stop and search judge an untargeted image: outside the top k (1..5). */
+        public Builder metTopK(int k) {
+            this.metTopK = k;
+            return this;
+        }
 
         /** Early exit (null: none). */
         public Builder stop(ScoreAware.Stop rule) {
@@ -324,7 +354,7 @@ public record AttackConfig(
             double eps = search == null ? epsPixels : search.maxEps();
             double step = stepSizePixels == 0 ? eps / steps : stepSizePixels;
             return new AttackConfig(eps, steps, step, decay, objective, untargetedWeight, targetedWeight, update,
-                    inputs, gradients, loss, init, filter, ensemble, copies, augment, stop, search);
+                    inputs, gradients, loss, init, filter, ensemble, copies, augment, stop, search, metTopK);
         }
 
         private static Spec optional(Kind kind, String spec) {

@@ -678,7 +678,7 @@ public final class ConfigLoader {
                     .update(a.getString("update")).loss(a.getString("loss")).init(a.getString("init"))
                     .inputs(a.getStringList("input")).gradients(a.getStringList("gradient")).filter(a.getString("filter"))
                     .augments(a.getStringList("augment")).ensemble(ensemble).copies(copies).stop(stop).search(search)
-                    .build();
+                    .metTopK(a.getInt("met-top-k")).build();
             attack.toAttack();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(key + ": " + e.getMessage(), e);

@@ -227,12 +227,12 @@ public final class BatchAttacker {
         // What a search decides on (and what a stop judged): the written PNG on the judging set.
         ScoreAware.Until on = runner.config().judgedOn();
         boolean[] met = null;
-        if (on == ScoreAware.Until.SURROGATES) {
+        if (on == ScoreAware.Until.SURROGATES && runner.config().metTopK() == 1) {
             met = new boolean[n];
             for (int i = 0; i < n; i++) {
                 met[i] = runner.config().met(advPred[i], y[i], t[i]);
             }
-        } else if (on == ScoreAware.Until.VALIDATION) {
+        } else if (on != null) {
             List<String> ids = group.stream().map(l -> l.row().imageId()).toList();
             met = TorchThreads.call(() -> judge(on, runner.config(), engine, ids, written, y, t, manager));
         }
@@ -345,22 +345,22 @@ public final class BatchAttacker {
             for (int i = 0; i < n; i++) {
                 written.get(i).toUnitFloats(px, i * per);
             }
-            int[] pred = engine.predict(px, new long[] {n, 3, h, w}, manager);
+            int[][] top = engine.topK(px, new long[] {n, 3, h, w}, ac.metTopK(), manager);
             for (int i = 0; i < n; i++) {
-                met[i] = ac.met(pred[i], y[i], t[i]);
+                met[i] = ac.met(top[i], y[i], t[i]);
             }
             return met;
         }
-        int[][] top1;
+        int[][][] top;
         try {
-            top1 = validation.top1(ids, written, manager);
+            top = validation.top5(ids, written, manager);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while querying the validation models", e);
         }
         for (int i = 0; i < n; i++) {
             met[i] = true;
-            for (int[] variant : top1) {
+            for (int[][] variant : top) {
                 met[i] &= ac.met(variant[i], y[i], t[i]);
             }
         }

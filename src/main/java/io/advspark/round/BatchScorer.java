@@ -185,12 +185,21 @@ public final class BatchScorer {
      * {@code attack.stop} and {@code attack.search} ask this of the image about to be written).
      */
     public int[][] top1(List<String> imageIds, List<RgbImage> images, NDManager manager) throws InterruptedException {
+        int[][][] top = top5(imageIds, images, manager);
         int[][] out = new int[variants.size()][images.size()];
         for (int v = 0; v < variants.size(); v++) {
-            int[][] top = defended(variants.get(v), imageIds, images, manager).top5();
             for (int i = 0; i < images.size(); i++) {
-                out[v][i] = top[i][0];
+                out[v][i] = top[v][i][0];
             }
+        }
+        return out;
+    }
+
+    /** As {@link #top1}, the top-5 labels (fewer for fewer classes), {@code [variant][image][rank]}. */
+    public int[][][] top5(List<String> imageIds, List<RgbImage> images, NDManager manager) throws InterruptedException {
+        int[][][] out = new int[variants.size()][][];
+        for (int v = 0; v < variants.size(); v++) {
+            out[v] = defended(variants.get(v), imageIds, images, manager).top5();
         }
         return out;
     }

@@ -142,5 +142,16 @@ class ScoreAwareConfigTest {
         assertTrue(!t.met(3, 2, 5));
         AttackConfig w = AttackConfig.builder().objective(AttackConfig.Objective.WEIGHTED).weights(1, 0).build();
         assertTrue(w.met(3, 2, 5));
+        // met-top-k: untargeted needs the true label out of the first k; targeted stays top-1.
+        AttackConfig k3 = AttackConfig.builder().metTopK(3).build();
+        assertTrue(!k3.met(new int[] {3, 4, 2, 7, 8}, 2, 5));
+        assertTrue(k3.met(new int[] {3, 4, 6, 2, 8}, 2, 5));
+        assertTrue(AttackConfig.builder().metTopK(3).objective(AttackConfig.Objective.TARGETED).build()
+                .met(new int[] {5, 2, 1}, 2, 5));
+        RoundConfig c = load(MODELS, "attack.stop=validation", "attack.met-top-k=5");
+        assertEquals(5, c.attack().metTopK());
+        assertTrue(c.identity(c.attacks().get(0), c.attack().toAttack()).contains(" stop=validation(every=1) met-top-k=5"));
+        assertEquals("", load(MODELS, "attack.met-top-k=5").attack().scoreAwareSpec());
+        assertTrue(fails(MODELS, "attack.met-top-k=6").contains("met-top-k must be in 1..5"));
     }
 }
