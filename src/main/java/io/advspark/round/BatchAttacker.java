@@ -330,26 +330,32 @@ public final class BatchAttacker {
 
     /**
      * Whether each written image meets {@code ac}'s objective on the set {@code until}: the
-     * surrogate ensemble (as the attack combines it), or every defended variant of every
-     * validation model. Labels 0-based.
+     * surrogate ensemble (as the attack combines it); or every defended variant of every
+     * validation model and, first, the surrogates: an image that does not fool its own surrogates
+     * is never done, so early exit cannot lower the white-box rate. Labels 0-based.
      */
     private boolean[] judge(ScoreAware.Until until, AttackConfig ac, AttackEngine engine, List<String> ids,
             List<RgbImage> written, int[] y, int[] t, NDManager manager) {
         int n = written.size();
         boolean[] met = new boolean[n];
+        int h = written.get(0).height();
+        int w = written.get(0).width();
+        int per = 3 * h * w;
+        float[] px = new float[n * per];
+        for (int i = 0; i < n; i++) {
+            written.get(i).toUnitFloats(px, i * per);
+        }
+        long[] shape = {n, 3, h, w};
         if (until == ScoreAware.Until.SURROGATES) {
-            int h = written.get(0).height();
-            int w = written.get(0).width();
-            int per = 3 * h * w;
-            float[] px = new float[n * per];
-            for (int i = 0; i < n; i++) {
-                written.get(i).toUnitFloats(px, i * per);
-            }
-            int[][] top = engine.topK(px, new long[] {n, 3, h, w}, ac.metTopK(), manager);
+            int[][] top = engine.topK(px, shape, ac.metTopK(), manager);
             for (int i = 0; i < n; i++) {
                 met[i] = ac.met(top[i], y[i], t[i]);
             }
             return met;
+        }
+        int[] white = engine.predict(px, shape, manager);
+        for (int i = 0; i < n; i++) {
+            met[i] = ac.met(white[i], y[i], t[i]);
         }
         int[][][] top;
         try {
@@ -359,7 +365,6 @@ public final class BatchAttacker {
             throw new IllegalStateException("interrupted while querying the validation models", e);
         }
         for (int i = 0; i < n; i++) {
-            met[i] = true;
             for (int[][] variant : top) {
                 met[i] &= ac.met(variant[i], y[i], t[i]);
             }

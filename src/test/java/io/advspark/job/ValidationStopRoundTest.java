@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * these, tiny_b is fooled plain and behind jpeg(75) on every one of the 16 images after 10 steps)
  * and stops an image once
  * its quantised iterate fools the held-out tiny_b both plain and behind jpeg(75). Every stopped
- * image's written PNG fools both variants (checked here by scoring the PNG read back from disk);
+ * image's written PNG fools both variants (checked here by scoring the PNG read back from disk) and
+ * the surrogates (the white-box rate cannot drop);
  * an image that never did is written as without early exit; the validation models are named in
  * the round's identity.
  */
@@ -65,6 +66,7 @@ class ValidationStopRoundTest {
                     continue;
                 }
                 early++;
+                assertTrue(r.<Boolean>getAs("untargeted_success"), id + " stopped but does not fool the surrogates");
                 Path png = Path.of(java.net.URI.create(c.roundUri())).resolve(r.<String>getAs("output_file"));
                 RgbImage written = Png.decode(Files.readAllBytes(png), png.toString());
                 int[][] top1 = judge.top1(List.of(id), List.of(written), m);
