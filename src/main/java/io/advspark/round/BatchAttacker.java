@@ -234,7 +234,7 @@ public final class BatchAttacker {
             }
         } else if (on != null) {
             List<String> ids = group.stream().map(l -> l.row().imageId()).toList();
-            met = TorchThreads.call(() -> judge(on, runner.config(), engine, ids, written, y, t, manager));
+            met = TorchThreads.call(() -> judge(on, runner.config(), engine, ids, written, y, t, advPred, manager));
         }
         timing.add(Phase.ATTACK, System.nanoTime() - ta);
         long te = System.nanoTime();
@@ -323,7 +323,7 @@ public final class BatchAttacker {
                     ts[i] = t[running[i]];
                 }
                 List<String> ids = java.util.Arrays.stream(running).mapToObj(i -> group.get(i).row().imageId()).toList();
-                return judge(rule.until(), ac, engine, ids, written, ys, ts, manager);
+                return judge(rule.until(), ac, engine, ids, written, ys, ts, null, manager);
             }
         };
     }
@@ -332,12 +332,19 @@ public final class BatchAttacker {
      * Whether each written image meets {@code ac}'s objective on the set {@code until}: the
      * surrogate ensemble (as the attack combines it); or every defended variant of every
      * validation model and, first, the surrogates: an image that does not fool its own surrogates
-     * is never done, so early exit cannot lower the white-box rate. Labels 0-based.
+     * is never done, so early exit cannot lower the white-box rate. Labels 0-based;
+     * {@code whitePred}, when given, is the surrogates' top-1 of {@code written} already computed.
      */
     private boolean[] judge(ScoreAware.Until until, AttackConfig ac, AttackEngine engine, List<String> ids,
-            List<RgbImage> written, int[] y, int[] t, NDManager manager) {
+            List<RgbImage> written, int[] y, int[] t, int[] whitePred, NDManager manager) {
         int n = written.size();
         boolean[] met = new boolean[n];
+        if (until == ScoreAware.Until.VALIDATION && whitePred != null) {
+            for (int i = 0; i < n; i++) {
+                met[i] = ac.met(whitePred[i], y[i], t[i]);
+            }
+            return validationMet(ac, ids, written, y, t, met, manager);
+        }
         int h = written.get(0).height();
         int w = written.get(0).width();
         int per = 3 * h * w;
@@ -357,6 +364,13 @@ public final class BatchAttacker {
         for (int i = 0; i < n; i++) {
             met[i] = ac.met(white[i], y[i], t[i]);
         }
+        return validationMet(ac, ids, written, y, t, met, manager);
+    }
+
+    /** {@code met} (the surrogates' verdict) and-ed with every validation variant's. */
+    private boolean[] validationMet(AttackConfig ac, List<String> ids, List<RgbImage> written, int[] y, int[] t,
+            boolean[] met, NDManager manager) {
+        int n = written.size();
         int[][][] top;
         try {
             top = validation.top5(ids, written, manager);
