@@ -2,11 +2,12 @@
 """Independent reference for `advspark evaluate`: decode PNGs with PIL, apply a defense with PIL /
 numpy, predict with PyTorch (/usr/bin/python3, torch 1.13).
 
-    reference_evaluate.py --data DIR --pngs DIR --model M.pt --defense none|jpeg:75|bits:4 \
+    reference_evaluate.py --data DIR --pngs DIR --model M.pt --defense none,jpeg:75,bits:4 \
         --out preds.json [--threads 2] [--batch-size 16]
 
-Writes {"<ImageId>": [clean_top1, adv_top1], ...} with 0-based dataset labels (argmax of the
-card's dataset columns). JPEG is PIL's encoder (libjpeg, quality q, its default 4:2:0) and decoder;
+Writes {"<defense>": {"<ImageId>": [clean_top1, adv_top1], ...}, ...} for each defense of the
+comma-separated list, with 0-based dataset labels (argmax of the card's dataset columns). One
+process for every defense: the model is loaded and each PNG decoded once. JPEG is PIL's encoder (libjpeg, quality q, its default 4:2:0) and decoder;
 bits(b) is round(round(x (2^b-1)) / (2^b-1) * 255) on x = v / 255.
 """
 import argparse
@@ -24,8 +25,8 @@ from reference_attack import Member, read_dataset  # noqa: E402
 
 
 def load(path):
-    img = Image.open(path)
-    return img.convert("RGB") if img.mode != "RGB" else img
+    with Image.open(path) as img:  # decoded now, so the file is closed: many images are held at once
+        return img.convert("RGB")
 
 
 def defend(img, spec):
@@ -59,7 +60,7 @@ def main():
     p.add_argument("--data", required=True)
     p.add_argument("--pngs", required=True)
     p.add_argument("--model", required=True)
-    p.add_argument("--defense", default="none")
+    p.add_argument("--defense", default="none", help="comma-separated: none, jpeg:Q, bits:B")
     p.add_argument("--out", required=True)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=16)
@@ -67,10 +68,15 @@ def main():
     torch.set_num_threads(a.threads)
     m = Member(a.model, 1.0)
     rows = [r for r in read_dataset(a.data, 0) if os.path.exists(os.path.join(a.pngs, r["image_id"]))]
-    clean = predict(m, [defend(load(r["path"]), a.defense) for r in rows], a.batch_size)
-    adv = predict(m, [defend(load(os.path.join(a.pngs, r["image_id"])), a.defense) for r in rows], a.batch_size)
+    clean_imgs = [load(r["path"]) for r in rows]
+    adv_imgs = [load(os.path.join(a.pngs, r["image_id"])) for r in rows]
+    out = {}
+    for d in a.defense.split(","):
+        clean = predict(m, [defend(i, d) for i in clean_imgs], a.batch_size)
+        adv = predict(m, [defend(i, d) for i in adv_imgs], a.batch_size)
+        out[d] = {r["image_id"]: [c, v] for r, c, v in zip(rows, clean, adv)}
     with open(a.out, "w") as f:
-        json.dump({r["image_id"]: [c, v] for r, c, v in zip(rows, clean, adv)}, f)
+        json.dump(out, f)
 
 
 if __name__ == "__main__":

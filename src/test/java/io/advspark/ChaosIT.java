@@ -8,6 +8,7 @@ import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.score.Perturbation;
 import io.advspark.testing.JvmDaemon;
+import io.advspark.testing.Rounds;
 import io.advspark.testing.Scripts;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -154,7 +155,7 @@ class ChaosIT {
             landed.add(where);
             System.out.printf(Locale.ROOT, "chaos: kill %d: aimed at %s, %s, at %.1f s: landed in %s; PNGs %d -> %d of %d,"
                     + " record files %d, temporaries %s; killed %s; its log ends:%n%s%n", k, aim.label, point, killedAt,
-                    where, pngsBefore, written(round), total, recordFiles(round), temporaries(round), killed,
+                    where, pngsBefore, written(round), total, Rounds.committedParts(round.resolve("records")), temporaries(round), killed,
                     JvmDaemon.tail(output, 3));
             if (ended) {
                 assertEquals(0, p.exitValue(), "run " + k + " ended by itself and failed:\n" + JvmDaemon.tail(output, 60));
@@ -348,15 +349,6 @@ class ChaosIT {
         return n;
     }
 
-    private static long recordFiles(Path round) throws IOException {
-        Path records = round.resolve("records");
-        if (!Files.isDirectory(records)) {
-            return 0;
-        }
-        try (Stream<Path> s = Files.walk(records)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("part-")).count();
-        }
-    }
 
     /** Writers' temporaries ({@code ._tmp.*}) anywhere in the round, as paths below it. */
     private static List<String> temporaries(Path round) throws IOException {

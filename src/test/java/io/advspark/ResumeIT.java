@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.advspark.data.Png;
 import io.advspark.data.RgbImage;
 import io.advspark.score.Perturbation;
+import io.advspark.testing.Rounds;
 import io.advspark.testing.Scripts;
 import io.advspark.testing.Shared;
 import java.nio.file.Files;
@@ -48,15 +49,6 @@ class ResumeIT {
         return Scripts.run(cmd, Map.of(), Duration.ofMinutes(15), 0);
     }
 
-    private static long committedBatches(Path round) throws Exception {
-        Path records = round.resolve("records");
-        if (!Files.isDirectory(records)) {
-            return 0;
-        }
-        try (Stream<Path> s = Files.walk(records)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("part-")).count();
-        }
-    }
 
     @Test
     void aKilledRoundResumesToTheSameTables(@TempDir Path tmp) throws Exception {
@@ -68,13 +60,13 @@ class ResumeIT {
 
         Process first = Scripts.start(command(out, "killed"), Map.of(), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-        while (committedBatches(round) < 6 && first.isAlive() && System.nanoTime() < deadline) {
+        while (Rounds.committedParts(round.resolve("records")) < 6 && first.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         assertTrue(first.isAlive(), "the round ended before it could be killed:\n" + Files.readString(log));
         first.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
         assertTrue(first.waitFor(60, TimeUnit.SECONDS));
-        long committed = committedBatches(round);
+        long committed = Rounds.committedParts(round.resolve("records"));
         assertTrue(committed >= 6 && committed < totalBatches, "committed batches at the kill: " + committed);
 
         String rerun = run(command(out, "killed"));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.advspark.round.RoundLayout;
+import io.advspark.testing.Rounds;
 import io.advspark.testing.S3ProxyServer;
 import io.advspark.testing.Scripts;
 import java.nio.file.Files;
@@ -119,7 +120,7 @@ class RoundLeaseIT {
         try {
             // Wait for the first committed batch: --force would once have deleted it.
             long deadline = System.nanoTime() + LIMIT.toNanos();
-            while (!hasRecordFile(round.resolve("records")) && a.isAlive() && System.nanoTime() < deadline) {
+            while (Rounds.committedParts(round.resolve("records")) == 0 && a.isAlive() && System.nanoTime() < deadline) {
                 Thread.sleep(200);
             }
             assertTrue(a.isAlive(), "the round ended before --force could be tried:\n" + read(tmp.resolve("a.log")));
@@ -137,12 +138,4 @@ class RoundLeaseIT {
         }
     }
 
-    private static boolean hasRecordFile(Path records) throws Exception {
-        if (!Files.isDirectory(records)) {
-            return false;
-        }
-        try (Stream<Path> s = Files.walk(records)) {
-            return s.anyMatch(p -> p.getFileName().toString().startsWith("part-"));
-        }
-    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.advspark.testing.Rounds;
 import io.advspark.testing.Scripts;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -38,14 +38,6 @@ class SearchResumeIT {
                 "--set", "batch-size=4", "--set", "threads=1");
     }
 
-    private static long files(Path dir) throws Exception {
-        if (!Files.isDirectory(dir)) {
-            return 0;
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("part-")).count();
-        }
-    }
 
     @Test
     void aKilledSearchResumesItsAttemptsAndEndsAsAnUninterruptedOne(@TempDir Path tmp) throws Exception {
@@ -55,15 +47,15 @@ class SearchResumeIT {
         Process first = Scripts.start(command(out), Map.of(), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
         // Killed in the second wave: eps 1 done for every image, some eps 2 attempts committed.
-        while (files(records.resolve("attack=main.eps2")) < 2 && first.isAlive() && System.nanoTime() < deadline) {
+        while (Rounds.committedParts(records.resolve("attack=main.eps2")) < 2 && first.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertTrue(first.isAlive(), "the round ended before it could be killed:\n" + Files.readString(log));
         first.destroyForcibly();
         assertTrue(first.waitFor(60, TimeUnit.SECONDS));
-        long eps1 = files(records.resolve("attack=main.eps1"));
+        long eps1 = Rounds.committedParts(records.resolve("attack=main.eps1"));
         assertEquals(IMAGES / 4, eps1, "the first wave had committed every image's eps-1 attempt");
-        assertEquals(0, files(records.resolve("attack=main")), "no image can be decided before its eps-2 attempt");
+        assertEquals(0, Rounds.committedParts(records.resolve("attack=main")), "no image can be decided before its eps-2 attempt");
 
         String rerun = Scripts.run(command(out), Map.of(), Duration.ofMinutes(10), 0);
         Matcher m = Pattern.compile("(\\d+) \\(image, attack\\) pairs committed by an earlier run are skipped").matcher(rerun);

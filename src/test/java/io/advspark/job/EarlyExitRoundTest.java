@@ -24,9 +24,9 @@ class EarlyExitRoundTest {
     @Test
     void stoppedImagesAreSuccessesAndTheOthersAreUnchanged(@TempDir Path tmp) {
         String[] common = {"dataset.limit=16", "attack.steps=10"};
-        Rounds.Result plain = Rounds.run(Rounds.config(null, with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
+        Rounds.Result plain = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
                 "local[2]");
-        Rounds.Result stop = Rounds.run(Rounds.config(null, with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
+        Rounds.Result stop = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
                 "attack.stop=surrogates", "attack.stop-every=2")), "local[2]");
         assertEquals(16, stop.records().size());
         Map<String, Row> before = plain.records().stream()
@@ -62,11 +62,5 @@ class EarlyExitRoundTest {
                 + " on the stopping set; mean budget 8.0 (0..255); %.1f steps per image", 100.0 * stopOk / 16, steps)),
                 rendered);
         assertTrue(!plain.summary().render().contains("score-aware"), plain.summary().render());
-    }
-
-    private static String[] with(String[] a, String... more) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
-        System.arraycopy(more, 0, out, a.length, more.length);
-        return out;
     }
 }

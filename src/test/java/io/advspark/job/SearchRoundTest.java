@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * every image gets exactly one row and PNG under the attack's name, the PNG of the budget the walk
  * kept (the smallest attempted whose PNG met the objective on the stopping set, or the largest),
  * within that budget; the attempts walked are those the walk asks for, in its order, and no others;
- * an attempt at eps e writes what a fixed-eps round at e writes (MI-FGSM from zeros draws nothing,
- * so even another round id gives the same bytes); a rerun of the finished round does nothing.
+ * an attempt at eps e writes what a fixed-eps attack at e writes (MI-FGSM from zeros draws nothing);
+ * a rerun of the finished round does nothing.
  */
 class SearchRoundTest {
     private static final List<Double> BUDGETS = List.of(2.0, 4.0, 8.0, 16.0, 32.0);
@@ -33,17 +33,21 @@ class SearchRoundTest {
             + " {path=\"demo/models/tiny_b.pt\", role=validation, defenses=[\"model\", \"jpeg(75) > model\"]}]";
 
     @Test
-    void ladderOnValidationKeepsTheSmallestBudgetThatFools(@TempDir Path tmp) throws Exception {
-        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("ladder") + "\"",
-                "dataset.limit=16", "attack.search.eps=[2, 4, 8, 16, 32]", "attack.search.until=validation"), "local[2]");
-        Map<Double, Integer> kept = check(r, ScoreAware.Mode.LADDER);
+    void laddersAndBisectionsKeepTheSmallestBudgetThatFools(@TempDir Path tmp) throws Exception {
+        // One round, three attacks: a ladder on the validation model, a bisection on the
+        // surrogates, and the fixed-eps attack at 8 that the ladder's eps-8 attempts must equal.
+        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("out") + "\"",
+                "dataset.limit=16", "attacks=[{name=main, search={eps=[2, 4, 8, 16, 32], until=validation}},"
+                        + " {name=bis, search={eps=[2, 4, 8, 16, 32], until=surrogates, mode=bisect}}, {name=fixed8, eps=8}]"),
+                "local[2]");
+        Map<Double, Integer> kept = check(r, "main", ScoreAware.Mode.LADDER);
         assertTrue(kept.size() > 1, "every image kept the same budget: " + kept);
+        check(r, "bis", ScoreAware.Mode.BISECT);
 
-        // An attempt is the attack at its budget: a fixed-eps round at 8 writes the same PNGs.
-        Rounds.Result fixed = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("fixed") + "\"",
-                "round.id=other", "dataset.limit=16", "attack.eps=8"), "local[2]");
+        // An attempt is the attack at its budget: the fixed-eps attack at 8 writes the same PNGs.
         Map<String, Long> fixedCrc = new HashMap<>();
-        fixed.records().forEach(x -> fixedCrc.put(x.getAs("image_id"), x.getAs("png_crc32c")));
+        attempts(r, "fixed8").forEach(x -> fixedCrc.put(x.getAs("image_id"), x.getAs("png_crc32c")));
+        assertEquals(16, fixedCrc.size());
         int compared = 0;
         for (Row a : attempts(r, "main.eps8")) {
             assertEquals(fixedCrc.get(a.<String>getAs("image_id")), a.<Long>getAs("png_crc32c"), a.<String>getAs("image_id"));
@@ -54,14 +58,6 @@ class SearchRoundTest {
         // Finished: a rerun commits nothing new.
         Rounds.Result again = Rounds.run(r.config(), "local[2]");
         assertEquals(r.records().size(), again.records().size());
-    }
-
-    @Test
-    void bisectOnSurrogatesFollowsItsWalk(@TempDir Path tmp) throws Exception {
-        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("bisect") + "\"",
-                "dataset.limit=16", "attack.search.eps=[2, 4, 8, 16, 32]", "attack.search.until=surrogates",
-                "attack.search.mode=bisect"), "local[2]");
-        check(r, ScoreAware.Mode.BISECT);
     }
 
     @Test
@@ -84,8 +80,8 @@ class SearchRoundTest {
     }
 
     /** The search's rows against its attempts; returns how many images kept each budget. */
-    private static Map<Double, Integer> check(Rounds.Result r, ScoreAware.Mode mode) throws Exception {
-        List<Row> finals = r.records().stream().filter(x -> x.<String>getAs("attack").equals("main")).toList();
+    private static Map<Double, Integer> check(Rounds.Result r, String name, ScoreAware.Mode mode) throws Exception {
+        List<Row> finals = attempts(r, name);
         assertEquals(16, finals.size(), "one search row per image");
         assertEquals(16, finals.stream().map(x -> x.<String>getAs("image_id")).distinct().count());
         Map<Double, Integer> kept = new HashMap<>();
@@ -95,7 +91,7 @@ class SearchRoundTest {
             Boolean[] met = new Boolean[BUDGETS.size()];
             int steps = 0;
             for (int i = 0; i < BUDGETS.size(); i++) {
-                Row a = attempt(r, ScoreAware.attemptName("main", BUDGETS.get(i)), id);
+                Row a = attempt(r, ScoreAware.attemptName(name, BUDGETS.get(i)), id);
                 if (a != null) {
                     met[i] = a.getAs("met");
                     steps += a.<Integer>getAs("steps");
@@ -117,7 +113,7 @@ class SearchRoundTest {
             double eps = BUDGETS.get(w.chosen());
             assertEquals(eps, f.<Double>getAs("eps"), id);
             kept.merge(eps, 1, Integer::sum);
-            Row chosen = attempt(r, ScoreAware.attemptName("main", eps), id);
+            Row chosen = attempt(r, ScoreAware.attemptName(name, eps), id);
             assertEquals(chosen.<Long>getAs("png_crc32c"), f.<Long>getAs("png_crc32c"), id);
             assertEquals(chosen.<Boolean>getAs("met"), f.<Boolean>getAs("met"), id);
             assertTrue(f.<String>getAs("attack_spec").contains(" search=" + mode.label() + "(eps=[2,4,8,16,32]"),

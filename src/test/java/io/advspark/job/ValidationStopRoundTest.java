@@ -42,9 +42,9 @@ class ValidationStopRoundTest {
                 + " {path=\"demo/models/tiny_b.pt\", role=validation,"
                 + " defenses=[\"model\", \"jpeg(75) > model\"]}]";
         String[] common = {models, "dataset.limit=16", "attack.steps=10", "attack.eps=32"};
-        Rounds.Result plain = Rounds.run(Rounds.config(null, with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
+        Rounds.Result plain = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
                 "local[2]");
-        Rounds.Result stop = Rounds.run(Rounds.config(null, with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
+        Rounds.Result stop = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
                 "attack.stop=validation", "attack.stop-every=2")), "local[2]");
         RoundConfig c = stop.config();
         Map<String, Row> before = plain.records().stream()
@@ -79,11 +79,5 @@ class ValidationStopRoundTest {
         }
         assertTrue(early > 0, "no image stopped early on the validation model");
         System.out.println("validation stop: " + early + " of 16 images stopped early");
-    }
-
-    private static String[] with(String[] a, String... more) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
-        System.arraycopy(more, 0, out, a.length, more.length);
-        return out;
     }
 }

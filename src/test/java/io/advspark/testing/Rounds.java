@@ -20,6 +20,26 @@ public final class Rounds {
         return ConfigLoader.load(file == null ? null : new java.io.File(file), List.of(overrides));
     }
 
+    /** {@code common} followed by {@code more}: overrides shared by two rounds of a test, plus one round's own. */
+    public static String[] with(String[] common, String... more) {
+        String[] out = java.util.Arrays.copyOf(common, common.length + more.length);
+        System.arraycopy(more, 0, out, common.length, more.length);
+        return out;
+    }
+
+    /**
+     * How many committed record files (Parquet {@code part-} files, at any depth) lie under
+     * {@code dir}, 0 when it does not exist yet: how tests watching a live round see its progress.
+     */
+    public static long committedParts(java.nio.file.Path dir) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("part-")).count();
+        }
+    }
+
     /** Runs a round on {@code master} and returns its summary and records (collected). */
     public static Result run(RoundConfig cfg, String master) {
         return run(cfg, master, false);
