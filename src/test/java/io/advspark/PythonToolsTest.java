@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the Python unit tests of the repository's own tools (the torchvision/timm exporter on
- * randomly initialised architectures, the checkpoint-group collector, the dropout-site re-exporter, the generated resize module, and the reference attack's
+ * randomly initialised architectures, the checkpoint-group collector, the dropout-site re-exporter,
+ * the generated resize module, the budget-search replay's walk and score, and the reference attack's
  * self-test) as part of the one test command.
  */
 class PythonToolsTest {
@@ -45,6 +46,11 @@ class PythonToolsTest {
     @Test
     void resizeModuleTests() throws Exception {
         unittest(List.of("tools/test_make_resize_module.py"));
+    }
+
+    @Test
+    void budgetSearchReplayTests() throws Exception {
+        unittest(List.of("tools/test_replay_budget_search.py"));
     }
 
     @Test
