@@ -99,7 +99,10 @@ class ScoreAwareConfigTest {
         assertEquals(2, nips.surrogates().size());
         assertEquals(1, nips.validation().size());
         assertTrue(nips.targets().isEmpty());
-        assertEquals(List.of(4.0, 8.0, 12.0, 16.0, 24.0, 32.0), nips.attack().search().epsPixels());
+        assertEquals(List.of(8.0, 16.0, 24.0, 32.0), nips.attack().search().epsPixels());
+        assertEquals(1, nips.attack().search().margin());
+        assertEquals(5, nips.attack().metTopK());
+        assertEquals(2, nips.validation().get(0).defenses().size());
         assertEquals(32.0, nips.attack().epsPixels());
         RoundConfig cifar = ConfigLoader.load(new java.io.File("conf/score-aware/cifar10.conf"), List.of());
         assertEquals(2, cifar.targets().size());
