@@ -106,8 +106,9 @@ class ScoreAwareConfigTest {
         assertEquals(32.0, nips.attack().epsPixels());
         RoundConfig cifar = ConfigLoader.load(new java.io.File("conf/score-aware/cifar10.conf"), List.of());
         assertEquals(2, cifar.targets().size());
-        assertTrue(cifar.validation().get(0).path().endsWith("cnn_a_mix.pt"));
-        assertEquals(ScoreAware.Until.VALIDATION, cifar.attack().stop().until());
+        assertTrue(cifar.validation().get(0).path().endsWith("resnet32.pt"));
+        assertEquals(List.of(4.0, 8.0, 12.0, 16.0), cifar.attack().search().epsPixels());
+        assertEquals(ScoreAware.Until.VALIDATION, cifar.attack().search().until());
     }
 
     @Test
