@@ -156,6 +156,8 @@ public final class AttackJob {
         Broadcasts shared = new Broadcasts(jsc, prepared);
         RunMetrics metrics = null;
         ProgressListener lastProgress = null;
+        RunMetrics.Attempts taskAttempts = null; // summed over the waves of a search
+        int waves = 0;
         double startup = 0;
         try {
             java.util.Set<String> attempts = new java.util.HashSet<>();
@@ -235,6 +237,8 @@ public final class AttackJob {
                     spark.sparkContext().removeSparkListener(progress);
                 }
                 lastProgress = progress;
+                taskAttempts = taskAttempts == null ? progress.attempts() : taskAttempts.plus(progress.attempts());
+                waves++;
                 if (searches.isEmpty()) {
                     break;
                 }
@@ -244,7 +248,9 @@ public final class AttackJob {
             if (lastProgress == null) {
                 return summary;
             }
-            RunMetrics.Timings timings = metrics.timings().withTasks(lastProgress.attempts(), lastProgress.windows());
+            // Task windows are relative to one attack job's submission: shown for a single job only.
+            RunMetrics.Timings timings = metrics.timings().withTasks(taskAttempts,
+                    waves == 1 ? lastProgress.windows() : java.util.Map.of());
             // In a fresh application the attack job is the first Spark job: it also waits for the
             // executors to start, which shows as the start of each executor's task window.
             LOG.info("advspark: round {}: {} s before the attack job: checks of manifest and models {} s, resume scan {} s,"

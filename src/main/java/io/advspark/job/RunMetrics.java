@@ -133,6 +133,12 @@ public final class RunMetrics implements Serializable {
      * they cost time, never rows.
      */
     public record Attempts(int tasks, int attempts, int speculative, int failed, int killed) implements Serializable {
+        /** Both jobs' attempts: a search round runs one attack job per wave. */
+        public Attempts plus(Attempts o) {
+            return new Attempts(tasks + o.tasks, attempts + o.attempts, speculative + o.speculative, failed + o.failed,
+                    killed + o.killed);
+        }
+
         String render() {
             if (attempts == tasks && failed == 0 && killed == 0) {
                 return String.format(Locale.ROOT, "  tasks        %d, one attempt each%n", tasks);

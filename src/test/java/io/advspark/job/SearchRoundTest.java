@@ -55,6 +55,13 @@ class SearchRoundTest {
         }
         assertTrue(compared > 0, "no image was attempted at eps 8");
 
+        // One attack job per wave; the summary counts the tasks of every wave, not the last one's.
+        int waves = r.records().stream().filter(x -> x.<String>getAs("attack").equals("main"))
+                .mapToInt(x -> x.<String>getAs("search").split(",").length).max().orElseThrow();
+        assertTrue(waves >= 3, "the walks took " + waves + " attempts at most");
+        assertTrue(r.summary().timings().attempts().tasks() >= waves + 1,
+                "tasks of all waves (wave 1 has two slots): " + r.summary().timings().attempts());
+
         // Finished: a rerun commits nothing new.
         Rounds.Result again = Rounds.run(r.config(), "local[2]");
         assertEquals(r.records().size(), again.records().size());
