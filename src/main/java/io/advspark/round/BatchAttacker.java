@@ -227,12 +227,7 @@ public final class BatchAttacker {
         // What a search decides on (and what a stop judged): the written PNG on the judging set.
         ScoreAware.Until on = runner.config().judgedOn();
         boolean[] met = null;
-        if (on == ScoreAware.Until.SURROGATES && runner.config().metTopK() == 1) {
-            met = new boolean[n];
-            for (int i = 0; i < n; i++) {
-                met[i] = runner.config().met(advPred[i], y[i], t[i]);
-            }
-        } else if (on != null) {
+        if (on != null) {
             List<String> ids = group.stream().map(l -> l.row().imageId()).toList();
             met = TorchThreads.call(() -> judge(on, runner.config(), engine, ids, written, y, t, advPred, manager));
         }
@@ -339,38 +334,32 @@ public final class BatchAttacker {
             List<RgbImage> written, int[] y, int[] t, int[] whitePred, NDManager manager) {
         int n = written.size();
         boolean[] met = new boolean[n];
-        if (until == ScoreAware.Until.VALIDATION && whitePred != null) {
-            for (int i = 0; i < n; i++) {
-                met[i] = ac.met(whitePred[i], y[i], t[i]);
-            }
-            return validationMet(ac, ids, written, y, t, met, manager);
-        }
         int h = written.get(0).height();
         int w = written.get(0).width();
         int per = 3 * h * w;
-        float[] px = new float[n * per];
-        for (int i = 0; i < n; i++) {
-            written.get(i).toUnitFloats(px, i * per);
-        }
         long[] shape = {n, 3, h, w};
-        if (until == ScoreAware.Until.SURROGATES) {
-            int[][] top = engine.topK(px, shape, ac.metTopK(), manager);
+        java.util.function.Supplier<float[]> pixels = () -> {
+            float[] px = new float[n * per];
+            for (int i = 0; i < n; i++) {
+                written.get(i).toUnitFloats(px, i * per);
+            }
+            return px;
+        };
+        // The surrogates' top-1 of the written images, when the caller has it, decides at top-1.
+        if (until == ScoreAware.Until.SURROGATES && (whitePred == null || ac.metTopK() > 1)) {
+            int[][] top = engine.topK(pixels.get(), shape, ac.metTopK(), manager);
             for (int i = 0; i < n; i++) {
                 met[i] = ac.met(top[i], y[i], t[i]);
             }
             return met;
         }
-        int[] white = engine.predict(px, shape, manager);
+        int[] white = whitePred != null ? whitePred : engine.predict(pixels.get(), shape, manager);
         for (int i = 0; i < n; i++) {
             met[i] = ac.met(white[i], y[i], t[i]);
         }
-        return validationMet(ac, ids, written, y, t, met, manager);
-    }
-
-    /** {@code met} (the surrogates' verdict) and-ed with every validation variant's. */
-    private boolean[] validationMet(AttackConfig ac, List<String> ids, List<RgbImage> written, int[] y, int[] t,
-            boolean[] met, NDManager manager) {
-        int n = written.size();
+        if (until == ScoreAware.Until.SURROGATES) {
+            return met;
+        }
         int[][][] top;
         try {
             top = validation.top5(ids, written, manager);
