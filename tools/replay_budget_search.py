@@ -145,8 +145,9 @@ def main():
     mean = lambda xs: sum(xs) / len(xs)
     print("| policy | attempts / image | even rows | odd rows | all |")
     print("|---|---:|---:|---:|---:|")
+    fixed_score = {e: [mean([score[e][i] for i in h]) for h in halves] for e in budgets}
     for e in budgets:
-        print("| fixed-%d | 1 | %s |" % (e, " | ".join("%.4f" % mean([score[e][i] for i in h]) for h in halves)))
+        print("| fixed-%d | 1 | %s |" % (e, " | ".join("%.4f" % v for v in fixed_score[e])))
     print("| oracle (knows the targets) | - | %s |" % " | ".join(
         "%.4f" % mean([max(score[e][i] for e in budgets) for i in h]) for h in halves))
     grids = ([[int(float(b)) for b in g.split(",")] for g in a.grids.split(";")] if a.grids
@@ -170,19 +171,19 @@ def main():
             att += attempts
         return tot / len(idx), att / len(idx)
 
-    results = sorted(((run(pol, halves[2]), pol) for pol in policies), key=lambda r: -r[0][0])
-    for (s_all, att), pol in results[:20]:
+    # Each policy's score on the even rows, the odd rows and all, and its attempts: computed once.
+    scored = {pol: [run(pol, h)[0] for h in halves] + [run(pol, halves[2])[1]] for pol in policies}
+    for pol in sorted(policies, key=lambda q: -scored[q][2])[:20]:
+        even, odd, s_all, att = scored[pol]
         print("| ladder %s val=%s top-%d margin %d | %.2f | %.4f | %.4f | %.4f |" % (
-            list(pol[0]), "+".join(pol[1]), pol[2], pol[3], att, run(pol, halves[0])[0], run(pol, halves[1])[0], s_all))
-    best_fixed = lambda idx: max(budgets, key=lambda e: mean([score[e][i] for i in idx]))
+            list(pol[0]), "+".join(pol[1]), pol[2], pol[3], att, even, odd, s_all))
     for fit, test in ((0, 1), (1, 0)):
-        pol = max(policies, key=lambda q: run(q, halves[fit])[0])
-        bf = best_fixed(halves[fit])
+        pol = max(policies, key=lambda q: scored[q][fit])
+        bf = max(budgets, key=lambda e: fixed_score[e][fit])
         print("cross-validation: fitted on the %s rows: ladder %s val=%s top-%d margin %d scores %.4f on the %s rows;"
               " the best fixed budget there (%d) %.4f" % (
-                  ("even", "odd")[fit], list(pol[0]), "+".join(pol[1]), pol[2], pol[3], run(pol, halves[test])[0],
-                  ("even", "odd")[test], bf, mean([score[bf][i] for i in halves[test]])))
-
+                  ("even", "odd")[fit], list(pol[0]), "+".join(pol[1]), pol[2], pol[3], scored[pol][test],
+                  ("even", "odd")[test], bf, fixed_score[bf][test]))
 
 if __name__ == "__main__":
     main()
