@@ -70,7 +70,7 @@ class ChaosIT {
     private static final Duration RUN_TIMEOUT = Duration.ofMinutes(3);
 
     private static List<String> command(Path out) {
-        return List.of("jobs/advspark", "attack", "--set", "round.output=\"" + out + "\"", "--set", "round.id=" + ROUND,
+        return List.of("jobs/advspark", "attack", "-c", "src/test/resources/tiny-round.conf", "--set", "round.output=\"" + out + "\"", "--set", "round.id=" + ROUND,
                 "--set", "spark.master=\"local[2]\"", "--set", "threads=1", "--set", "attack.steps=" + STEPS, "--set", ATTACKS);
     }
 

@@ -86,7 +86,7 @@ class ClusterIT {
                 List<String> cmd = ClusterRound.clusterCommand(shared, cluster, s3.endpoint(), bucket, execTmp, Map.of());
                 Map<String, String> env = new LinkedHashMap<>(creds);
                 env.put("ADVSPARK_TMP", Files.createDirectories(dir.resolve("driver-tmp")).toString());
-                // The dependencies installed on the nodes (README "Shipping the jars"): this machine
+                // The dependencies installed on the nodes (docs/operations.md "Shipping the jars"): this machine
                 // is both nodes. FaultsIT, ResumeIT and GpuSchedulingIT ship them with --jars.
                 env.put("ADVSPARK_LIB_ON_NODES", target.resolve("lib").toString());
                 String out = ClusterRound.run("ClusterIT", "cluster run (submit to end)", cmd, env, dir.resolve("submit.log"));

@@ -53,7 +53,7 @@ class FaultsIT {
     private static final long OUTAGE_SECONDS = 5;
     private static final Pattern RETRY_LINE = Pattern.compile("(?i)retry|retrying|connection refused|connection reset|Lost task");
     /**
-     * S3A client retries that ride out the outage (see README, "Testing on a real cluster"): the
+     * S3A client retries that ride out the outage (see docs/testing.md): the
      * AWS SDK retries each request {@code attempts.maximum} times with a short backoff, then S3A
      * retries the failed (idempotent) call {@code retry.limit} times with exponential backoff from
      * {@code retry.interval} (each sleep interval * 2^n * [0.5, 1.5)): at least

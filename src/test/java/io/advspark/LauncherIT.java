@@ -16,12 +16,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's first command, as a user runs it: {@code jobs/advspark attack} on the embedded
- * demo, in-process local Spark and through spark-submit ({@code --master}).
+ * demo from another working folder, to its leaderboard; a round through spark-submit
+ * ({@code --master}).
  */
 class LauncherIT {
 
     private static String run(List<String> args, int expectedExit) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("jobs/advspark"));
+        cmd.addAll(args);
+        return Scripts.run(cmd, Map.of(), Duration.ofMinutes(10), expectedExit);
+    }
+
+    /** {@code jobs/advspark args} run with {@code dir} as the working folder. */
+    private static String runIn(Path dir, List<String> args, int expectedExit) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", "cd \"$0\" && exec \"$@\"", dir.toString(),
+                Path.of("jobs/advspark").toAbsolutePath().toString()));
         cmd.addAll(args);
         return Scripts.run(cmd, Map.of(), Duration.ofMinutes(10), expectedExit);
     }
@@ -34,16 +43,23 @@ class LauncherIT {
 
     @Test
     void demoRoundRunsLocally(@TempDir Path out) throws Exception {
-        String o = run(List.of("attack", "--set", "round.output=\"" + out + "\""), 0);
+        // README command 1, from a folder that is not the repository: the demo's inputs come from
+        // the installation, its outputs go under the working folder.
+        String o = runIn(out, List.of("attack"), 0);
         assertTrue(o.contains("advspark round finished"), o);
-        assertTrue(o.contains("48 attacked, 0 failed"), o);
-        assertEquals(48, pngs(out.resolve("demo/images/main")));
-        assertTrue(Files.isDirectory(out.resolve("demo/records")));
+        assertTrue(o.contains("advspark evaluation finished"), o);
+        assertTrue(o.contains("advspark leaderboard: round demo"), o);
+        for (String a : List.of("mi", "mi-di", "mi-di-ti")) {
+            assertEquals(48, pngs(out.resolve("out/demo/images/" + a)), a);
+        }
+        assertTrue(Files.isDirectory(out.resolve("out/demo/records")));
+        assertTrue(Files.isDirectory(out.resolve("out/demo/summary")));
     }
 
     @Test
     void masterGoesThroughSparkSubmit(@TempDir Path out) throws Exception {
-        String o = run(List.of("attack", "--master", "local[2]", "--set", "round.output=\"" + out + "\"",
+        String o = run(List.of("attack", "-c", "src/test/resources/tiny-round.conf", "--master", "local[2]",
+                "--set", "round.output=\"" + out + "\"",
                 "--set", "round.id=submitted", "--set", "dataset.limit=12"), 0);
         assertTrue(o.contains("org.apache.spark.deploy.SparkSubmit") || o.contains("bin/spark-submit"), o);
         assertTrue(o.contains("--master local\\[2\\]") || o.contains("--master local[2]"), o);

@@ -33,7 +33,7 @@ class RoundLeaseIT {
     private static final Duration LIMIT = Duration.ofMinutes(6);
 
     private static List<String> attack(Object output, String... more) {
-        List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "attack", "--set", "round.output=\"" + output + "\"",
+        List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "attack", "-c", "src/test/resources/tiny-round.conf", "--set", "round.output=\"" + output + "\"",
                 "--set", "round.id=shared", "--set", "threads=1", "--set", "spark.master=\"local[1]\""));
         for (String m : more) {
             cmd.add("--set");

@@ -32,7 +32,7 @@ class SearchResumeIT {
     private static final int IMAGES = 48;
 
     private static List<String> command(Path out) {
-        return List.of("jobs/advspark", "attack", "--set", "round.output=\"" + out + "\"", "--set", "round.id=search",
+        return List.of("jobs/advspark", "attack", "-c", "src/test/resources/tiny-round.conf", "--set", "round.output=\"" + out + "\"", "--set", "round.id=search",
                 "--set", "models=[{path=\"demo/models/tiny_a.pt\"}, {path=\"demo/models/ghost_b.pt\"}]",
                 "--set", "attack.search.eps=[1, 2, 4, 8, 16, 32]", "--set", "attack.search.until=surrogates",
                 "--set", "batch-size=4", "--set", "threads=1");

@@ -84,7 +84,7 @@ class SecretsLeakIT {
 
         // 1. A real round on the demo set through spark-submit (local[2]), the event log on; unquoted
         // spark.conf keys (ignored before: no event log at all then).
-        Scripts.Result round = launch(List.of("jobs/advspark", "attack", "--master", "local[2]",
+        Scripts.Result round = launch(List.of("jobs/advspark", "attack", "-c", "src/test/resources/tiny-round.conf", "--master", "local[2]",
                 "--set", "round.output=\"" + out + "\"", "--set", "round.id=leak", "--set", "dataset.limit=4",
                 "--set", "attack.steps=2", "--set", "spark.conf.spark.eventLog.enabled=true",
                 "--set", "spark.conf.spark.eventLog.dir=\"" + events.toUri() + "\""), env);

@@ -38,6 +38,9 @@ class WriteFailuresIT {
 
     private Scripts.Result attack(Path logs, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("jobs/advspark", "attack"));
+        if (!Arrays.asList(args).contains("-c")) {
+            cmd.addAll(List.of("-c", "src/test/resources/tiny-round.conf")); // the tests' base round
+        }
         cmd.addAll(Arrays.asList(args));
         Scripts.Result r = Scripts.exec(cmd, Map.of("ADVSPARK_LOG_DIR", logs.toString()), TIMEOUT);
         System.out.println(r.output());

@@ -360,13 +360,30 @@ public final class AttackJob {
         }
     }
 
-    /** Runs every check of {@link #run} that precedes the attack, without writing images. */
-    public static void check(RoundConfig config, SparkSession spark) {
+    /**
+     * Runs every check of {@link #run} that precedes the attack, without writing images.
+     *
+     * @return the manifest rows that are unusable (each would be recorded as failed)
+     */
+    public static long check(RoundConfig config, SparkSession spark) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Prepared prepared = prepare(config, Storage.of(jsc.hadoopConfiguration()));
         checkMemory(config, spark, prepared);
         List<ManifestRow> rows = prepared.rows();
-        rows.stream().filter(r -> !r.ok()).forEach(r -> LOG.warn("advspark: {}", r.error()));
+        long bad = rows.stream().filter(r -> !r.ok()).count();
+        if (bad > 0) {
+            LOG.warn("advspark: {} of {} manifest rows are unusable and would be recorded as failed{}", bad, rows.size(),
+                    firstProblems(rows));
+        }
+        return bad;
+    }
+
+    /** The first few rows' problems, for one line about many rows. */
+    static String firstProblems(List<ManifestRow> rows) {
+        List<String> errors = rows.stream().filter(r -> !r.ok()).map(ManifestRow::error).toList();
+        int shown = Math.min(3, errors.size());
+        return shown == 0 ? "" : ": " + String.join("; ", errors.subList(0, shown))
+                + (errors.size() > shown ? "; and " + (errors.size() - shown) + " more" : "");
     }
 
     /**
@@ -448,6 +465,14 @@ public final class AttackJob {
         // Read once: parsed here and fingerprinted for the resume identity (Provenance).
         byte[] manifest = manifestBytes(config, storage);
         List<ManifestRow> rows = parseManifest(config, manifest, classes, config.dataset().limit());
+        if (!rows.isEmpty() && rows.stream().noneMatch(ManifestRow::ok)) {
+            // Nothing could be attacked: a configuration error now, not one WARN per row and an empty round.
+            throw new ConfigException("manifest " + manifestUri(config) + ": none of its " + rows.size() + " rows is usable"
+                    + firstProblems(rows) + (rows.stream().anyMatch(r -> r.error().contains("out of range"))
+                    ? "; the surrogates (" + bundles.get(0).card().name() + ") have " + classes + " classes: check"
+                    + " advspark.dataset.label-base (" + config.dataset().labelBase() + ") and that the models match"
+                    + " the dataset" : ""));
+        }
         Map<Integer, String> guides = null;
         Map<String, Attack> attacks = new LinkedHashMap<>();
         config.attacks().forEach(a -> attacks.put(a.name(), a.config().toAttack()));

@@ -29,8 +29,14 @@ import java.util.Set;
 
 /**
  * Loads a round from HOCON: {@code reference.conf} (defaults and the list of valid keys) &lt;
- * the round file &lt; {@code --set key=value} overrides. Every problem is reported before any
- * work starts, with the key's path.
+ * the round file, or the embedded demo round ({@value #DEMO_RESOURCE}) when there is none &lt;
+ * {@code --set key=value} overrides. Every problem is reported before any work starts, with the
+ * key's path.
+ *
+ * <p>A relative path resolves against the folder of the file that wrote it (an included file's
+ * own folder), so a round file runs from any working directory; a {@code --set} value or a
+ * default against the working directory, as a shell argument would; the embedded demo's against
+ * the installation ({@value #HOME_PROPERTY}, set by {@code jobs/advspark}).
  */
 public final class ConfigLoader {
     public static final String ROOT = "advspark";
@@ -39,6 +45,11 @@ public final class ConfigLoader {
     static final String SPARK_CONF = ROOT + ".spark.conf";
     /** Objects whose keys are free (user-chosen names). */
     private static final Set<String> OPEN_OBJECTS = Set.of(SPARK_CONF);
+
+    /** The embedded demo round: what {@code advspark attack} without {@code --config} runs. */
+    public static final String DEMO_RESOURCE = "/demo-round.conf";
+    /** The installation folder, against which the embedded demo's relative paths resolve (default: working directory). */
+    public static final String HOME_PROPERTY = "advspark.home";
 
     private ConfigLoader() {}
 
@@ -53,9 +64,15 @@ public final class ConfigLoader {
         if (reference.isEmpty()) {
             throw new ConfigException("reference.conf is missing from the classpath");
         }
-        Config user = ConfigFactory.empty();
-        String origin = "defaults";
-        if (file != null) {
+        Config user;
+        String origin;
+        if (file == null) {
+            user = ConfigFactory.parseResources(ConfigLoader.class, DEMO_RESOURCE);
+            if (user.isEmpty()) {
+                throw new ConfigException(DEMO_RESOURCE.substring(1) + " is missing from the classpath");
+            }
+            origin = "the embedded demo round";
+        } else {
             if (!file.isFile()) {
                 throw new ConfigException("round configuration not found: " + file);
             }
@@ -66,19 +83,49 @@ public final class ConfigLoader {
             } catch (com.typesafe.config.ConfigException e) {
                 throw new ConfigException("cannot parse " + file + ": " + Secrets.redactText(e.getMessage()), e);
             }
-            user = flattenSparkConf(user);
             origin = file.getPath();
         }
+        user = flattenSparkConf(user);
         Config over = parseOverrides(overrides);
         Config merged = over.withFallback(user);
+        if (file != null && !merged.hasPath(ROOT + ".round.id")) {
+            // A round file without an id is named after the file (my-round.conf: round my-round),
+            // so that two such files never share the demo's folder.
+            String stem = file.getName().replaceFirst("\\.[^.]*$", "");
+            if (Names.problem(stem) == null) {
+                merged = merged.withValue(ROOT + ".round.id", com.typesafe.config.ConfigValueFactory.fromAnyRef(stem,
+                        "the round file's name"));
+            }
+        }
         checkKeys(merged.root(), reference, "");
         Config all = merged.withFallback(reference);
         try {
             all = all.resolve();
             return build(all.getConfig(ROOT));
         } catch (com.typesafe.config.ConfigException e) {
-            throw new ConfigException("bad configuration (" + origin + "): " + Secrets.redactText(e.getMessage()), e);
+            throw new ConfigException(describe(e, origin), e);
         }
+    }
+
+    /**
+     * A typed-value error labelled with where the value came from: a {@code --set} (without the
+     * line number of its one-line source), the file and line, or the defaults.
+     */
+    static String describe(com.typesafe.config.ConfigException e, String loaded) {
+        String message = Secrets.redactText(e.getMessage());
+        com.typesafe.config.ConfigOrigin o = e.origin();
+        String source = o == null ? null : Secrets.redactText(o.description());
+        if (source != null && source.startsWith("--set ")) {
+            String rest = message.replaceFirst("^" + java.util.regex.Pattern.quote(source) + ":? ?", "");
+            return "bad value in " + source.replaceFirst(": \\d+$", "") + ": " + rest;
+        }
+        if (source != null && message.startsWith(source)) {
+            return "bad configuration: " + message; // names the file and line itself
+        }
+        if (o != null && o.resource() != null && ("/" + o.resource()).equals("/reference.conf")) {
+            return "bad configuration (the defaults, reference.conf): " + message;
+        }
+        return "bad configuration (" + loaded + "): " + message;
     }
 
     /** Parses {@code key=value} overrides; values are HOCON, falling back to a plain string. */
@@ -179,7 +226,7 @@ public final class ConfigLoader {
         if (!secrets.isEmpty()) {
             throw new ConfigException(String.join(", ", secrets) + (secrets.size() == 1 ? " looks like a credential" : " look like credentials")
                     + ": pass credentials through the Hadoop/AWS provider chain or the environment, never a round file"
-                    + " or --set (see README 'Object storage')");
+                    + " or --set (see docs/operations.md 'Object storage')");
         }
     }
 
@@ -298,6 +345,9 @@ public final class ConfigLoader {
 
     private static String where(ConfigValue v) {
         String d = v.origin() == null ? null : v.origin().description();
+        if (d != null && d.startsWith("--set ")) {
+            d = d.replaceFirst(": \\d+$", ""); // a --set is one line: its line number says nothing
+        }
         return d == null ? "" : " at " + d;
     }
 
@@ -314,7 +364,7 @@ public final class ConfigLoader {
         if (idProblem != null) {
             throw new ConfigException("advspark.round.id '" + roundId + "' " + idProblem + " (it names the round's folder)");
         }
-        String output = absoluteUri(c.getString("round.output"), "advspark.round.output");
+        String output = location(c, "round.output", "advspark.round.output");
         String dots = io.advspark.data.UriPaths.dotSegments(output);
         if (dots != null) {
             throw new ConfigException("advspark.round.output '" + io.advspark.data.Storage.redact(output) + "' contains a '"
@@ -325,9 +375,13 @@ public final class ConfigLoader {
             throw new ConfigException("advspark.round.lease-seconds must be in 4..86400, got " + leaseSeconds);
         }
 
+        if (c.getString("dataset.uri").isBlank()) {
+            throw new ConfigException("advspark.dataset.uri is required: the folder of the round's images and manifest"
+                    + " (dataset { uri = \"data\" }, a path relative to the round file, or an s3a:// URI)");
+        }
         DatasetConfig dataset =
                 new DatasetConfig(
-                        absoluteUri(c.getString("dataset.uri"), "advspark.dataset.uri"),
+                        location(c, "dataset.uri", "advspark.dataset.uri"),
                         c.getString("dataset.layout"),
                         c.getString("dataset.manifest"),
                         c.getInt("dataset.label-base"),
@@ -355,8 +409,7 @@ public final class ConfigLoader {
                         + " (path) or a checkpoint group (group = a folder or a glob of .pt files)" : ".path is required"
                         + " (or group = a folder or glob of checkpoints)"));
             }
-            String path = group ? absoluteUri(m.getString("group"), key + ".group")
-                    : absoluteUri(m.getString("path"), key + ".path");
+            String path = group ? location(m, "group", key + ".group") : location(m, "path", key + ".path");
             if (group && path.endsWith("/")) {
                 path = path.substring(0, path.length() - 1);
             }
@@ -364,7 +417,7 @@ public final class ConfigLoader {
             // .json beside it.
             String card =
                     m.hasPath("card")
-                            ? absoluteUri(m.getString("card"), key + ".card")
+                            ? location(m, "card", key + ".card")
                             : group ? path + "/" + io.advspark.model.CheckpointGroup.CARD
                             : path.replaceFirst("\\.[A-Za-z0-9]+$", "") + ".json";
             String roleName = m.hasPath("role") ? m.getString("role") : "surrogate";
@@ -386,7 +439,10 @@ public final class ConfigLoader {
                             + " defended variants");
                 }
                 List<String> seen = new ArrayList<>();
-                for (String d : m.getStringList("defenses")) {
+                ConfigList listed = m.getList("defenses");
+                for (int j = 0; j < listed.size(); j++) {
+                    String d = m.getStringList("defenses").get(j);
+                    Path base = baseFolder(listed.get(j).origin());
                     DefenseChain chain;
                     try {
                         chain = DefenseChain.parse(d);
@@ -395,7 +451,7 @@ public final class ConfigLoader {
                     }
                     // A purifier's file is located like a model's: a plain path is made absolute
                     // here (executors run elsewhere), a URI is kept; the canonical chain carries it.
-                    chain = chain.withResolvedPaths(loc -> absoluteUri(loc, key + ".defenses '" + d + "': purify path"));
+                    chain = chain.withResolvedPaths(loc -> absoluteUri(loc, key + ".defenses '" + d + "': purify path", base));
                     String canonical = chain.spec();
                     if (seen.contains(canonical)) {
                         throw new ConfigException(key + ".defenses: '" + d + "' is listed twice (as " + canonical + ")");
@@ -414,6 +470,11 @@ public final class ConfigLoader {
                         + " target's files one by one");
             }
             models.add(new ModelSpec(path, card, role, weight, augment, defenses, group));
+        }
+        if (models.isEmpty()) {
+            throw new ConfigException("advspark.models is empty: list the round's models, e.g. models = [{ path ="
+                    + " \"models/resnet50.pt\", role = surrogate }, { path = \"models/vit.pt\", role = target }]"
+                    + " (the demo's models are only used by `advspark attack` without --config)");
         }
         if (models.stream().noneMatch(m -> m.role() != ModelSpec.Role.VALIDATION)) {
             throw new ConfigException("advspark.models: at least one model with role = surrogate (to attack) or target"
@@ -459,7 +520,7 @@ public final class ConfigLoader {
         String device = c.getString("device");
         if (!device.equals("cpu") && !device.equals("gpu")) {
             throw new ConfigException("advspark.device: '" + device + "' is not one of cpu, gpu (gpu: the GPU Spark"
-                    + " assigns each task, see README 'GPU executors')");
+                    + " assigns each task, see docs/operations.md 'GPU executors')");
         }
         int threads = c.getInt("threads");
         requireNonNegative(threads, "advspark.threads");
@@ -724,6 +785,61 @@ public final class ConfigLoader {
      * a URI with a scheme is kept, a plain path becomes {@code file:/abs/path}.
      */
     public static String absoluteUri(String location, String key) {
+        return absoluteUri(location, key, null);
+    }
+
+    /** The string at {@code path} of {@code c} as an absolute URI, a relative path resolved against its origin's folder. */
+    private static String location(Config c, String path, String key) {
+        return absoluteUri(c.getString(path), key, baseFolder(c.getValue(path).origin()));
+    }
+
+    /**
+     * The folder a value's relative paths resolve against: its file's folder, the installation
+     * for the embedded demo, null (the working directory) for {@code --set} values and defaults.
+     */
+    static Path baseFolder(com.typesafe.config.ConfigOrigin origin) {
+        if (origin == null) {
+            return null;
+        }
+        if (origin.resource() != null) {
+            // A classpath resource (its filename is set too when the classes are a folder).
+            return ("/" + origin.resource()).equals(DEMO_RESOURCE) ? home() : null;
+        }
+        if (origin.filename() != null) {
+            return Path.of(origin.filename()).toAbsolutePath().getParent();
+        }
+        return null;
+    }
+
+    /**
+     * The installation: {@value #HOME_PROPERTY} when set, else the folder above {@code target/}
+     * that holds these classes (a build of the repository, run in place) if it has the demo set,
+     * else null (the working folder).
+     */
+    static Path home() {
+        String home = System.getProperty(HOME_PROPERTY);
+        if (home != null && !home.isBlank()) {
+            return Path.of(home);
+        }
+        try {
+            Path code = Path.of(ConfigLoader.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path p = code; p != null; p = p.getParent()) {
+                if (p.getFileName() != null && p.getFileName().toString().equals("target")) {
+                    Path root = p.getParent();
+                    return root != null && java.nio.file.Files.isDirectory(root.resolve("demo")) ? root : null;
+                }
+            }
+        } catch (RuntimeException | java.net.URISyntaxException e) {
+            // no code source (a custom class loader): the working folder
+        }
+        return null;
+    }
+
+    /**
+     * {@code location} as an absolute URI: a URI is kept, a path resolved against {@code base}
+     * (null: the working directory).
+     */
+    public static String absoluteUri(String location, String key, Path base) {
         if (location == null || location.isBlank()) {
             throw new ConfigException(key + " must not be empty");
         }
@@ -739,7 +855,13 @@ public final class ConfigLoader {
             }
             return location;
         }
-        return Path.of(location).toAbsolutePath().normalize().toUri().toString().replaceFirst("/$", "");
+        Path p = base == null ? Path.of(location) : base.resolve(location);
+        return p.toAbsolutePath().normalize().toUri().toString().replaceFirst("/$", "");
+    }
+
+    /** {@code s} as a quoted HOCON string, for building a {@code --set} value from a plain one. */
+    public static String quote(String s) {
+        return ConfigValueQuote.quote(s);
     }
 
     /** HOCON string quoting for override values that are not valid HOCON on their own. */

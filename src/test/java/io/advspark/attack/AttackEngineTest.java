@@ -156,7 +156,7 @@ class AttackEngineTest {
      * and the gradient flows through it. The engine used to filter the accumulated perturbation
      * after every step, which blurred an early step up to T times: with gaussian(sigma=0.7) the
      * perturbation kept about a fifth of its unfiltered L2 norm and white-box success on these
-     * ResNets fell to about a quarter (README "Perturbation filters"). Checked here: the result
+     * ResNets fell to about a quarter (docs/configuration.md "Perturbation filters"). Checked here: the result
      * is exactly {@code clip(x + F(x_T - x))} of the last latent iterate, it keeps at least half of
      * the unfiltered perturbation's L2 norm, and most images are still fooled white-box.
      */

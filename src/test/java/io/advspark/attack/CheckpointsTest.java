@@ -125,14 +125,14 @@ class CheckpointsTest {
 
     @Test
     void configEntriesNameAGroup() {
-        RoundConfig c = ConfigLoader.load(null, List.of("advspark.models=[{group=\"" + group + "/\", weight=2}]",
+        RoundConfig c = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("advspark.models=[{group=\"" + group + "/\", weight=2}]",
                 "advspark.attack.augment=[\"checkpoints(per-step=2)\"]"));
         ModelSpec s = c.models().get(0);
         assertTrue(s.group());
         assertEquals(group.toUri().toString().replaceFirst("/$", ""), s.path());
         assertTrue(s.card().endsWith("/group.json"));
         assertEquals("checkpoints(per-step=2)", c.attack().augment().get(0).render());
-        ConfigException both = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+        ConfigException both = assertThrows(ConfigException.class, () -> ConfigLoader.load(io.advspark.testing.Rounds.TINY,
                 List.of("advspark.models=[{group=\"" + group + "\", path=\"x.pt\"}]")));
         assertTrue(both.getMessage().contains("both path and group"), both.getMessage());
         // More members drawn than the group has, or no group at all: refused on the driver.

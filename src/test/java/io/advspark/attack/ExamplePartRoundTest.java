@@ -25,7 +25,7 @@ class ExamplePartRoundTest {
 
     @Test
     void aPartDeclaredInOneClassRunsFromItsSpec() throws Exception {
-        AttackConfig loaded = ConfigLoader.load(null, List.of("advspark.attack.input=[\"example-noop(times=2)\"]")).attack();
+        AttackConfig loaded = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("advspark.attack.input=[\"example-noop(times=2)\"]")).attack();
         Attack viaConfig = loaded.toAttack();
         assertEquals(List.of(new ExampleNoOpInput(2)), viaConfig.inputs());
         assertTrue(viaConfig.spec().endsWith(" input=[example-noop(times=2)]"), viaConfig.spec());

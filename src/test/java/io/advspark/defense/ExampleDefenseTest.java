@@ -19,7 +19,7 @@ class ExampleDefenseTest {
 
     @Test
     void aDefenseDeclaredInItsOwnClassIsParsedIntoThePlanAndApplied() {
-        RoundConfig plan = ConfigLoader.load(null, List.of(
+        RoundConfig plan = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(
                 "models=[{path=\"demo/models/tiny_a.pt\", role=surrogate},"
                         + " {path=\"demo/models/tiny_b.pt\", role=target, defenses=[\"model\", \"example-invert(200) > model\"]}]"));
         ModelSpec target = plan.targets().get(0);
@@ -30,7 +30,7 @@ class ExampleDefenseTest {
         RgbImage img = new RgbImage(1, 1, new byte[] {(byte) 10, (byte) 201, (byte) 255});
         assertEquals(List.of(10, 54, 0), toInts(chain.apply(img, new Random(0)).pixels()));
 
-        ConfigException bad = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(
+        ConfigException bad = assertThrows(ConfigException.class, () -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(
                 "models=[{path=\"demo/models/tiny_a.pt\", role=surrogate},"
                         + " {path=\"demo/models/tiny_b.pt\", role=target, defenses=[\"example-invert(above=300)\"]}]")));
         assertTrue(bad.getMessage().contains("example-invert(above=300)") && bad.getMessage().contains("above"),

@@ -58,7 +58,7 @@ class BadInputTest {
         Files.copy(data.resolve("images/0000.png"), data.resolve("images/sub/x.png"));
         Files.copy(data.resolve("images/0000.png"), data.resolve("escape.png"));
         Path out = tmp.resolve("out");
-        Rounds.Result r = Rounds.run(Rounds.config(null, "dataset.uri=\"" + data + "\"", "round.output=\"" + out + "\"",
+        Rounds.Result r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "dataset.uri=\"" + data + "\"", "round.output=\"" + out + "\"",
                 "round.id=bad", "attack.steps=2"), "local[2]");
 
         assertEquals(13, r.records().size(), "one row per manifest row, good or bad");
@@ -108,7 +108,7 @@ class BadInputTest {
         String card = Files.readString(DEMO.resolve("models/tiny_a.json")).replace("\"mean\"", "\"mean_typo\"");
         Files.writeString(models.resolve("tiny_a.json"), card);
         Path out = tmp.resolve("out");
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "models=[{path=\"" + models.resolve("tiny_a.pt") + "\"}]", "round.output=\"" + out + "\""), "local[1]"));
         assertTrue(e.getMessage().contains("missing field 'mean'") && e.getMessage().contains("tiny_a.json"), e.getMessage());
         assertFalse(Files.exists(out.resolve("demo/images")), "no image was processed");
@@ -122,7 +122,7 @@ class BadInputTest {
                 .replaceAll("\"num_classes\": *6", "\"num_classes\": 10");
         Files.writeString(models.resolve("tiny_a.json"), card);
         Path out = tmp.resolve("out");
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "models=[{path=\"" + models.resolve("tiny_a.pt") + "\"}]", "round.output=\"" + out + "\""), "local[1]"));
         assertTrue(e.getMessage().contains("tiny_a.pt") && e.getMessage().contains("num_classes=10")
                 && e.getMessage().contains("(1,6)") || e.getMessage().contains("[1, 6]") || e.getMessage().contains("(1, 6)"),
@@ -136,7 +136,7 @@ class BadInputTest {
         String second = Files.readAllLines(DEMO.resolve("data/dev.csv")).get(2).split(",")[0];
         Path data = dataset(tmp, "0041.png,1,2", second + ",2,3");
         Path out = tmp.resolve("out");
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "dataset.uri=\"" + data + "\"", "round.output=\"" + out + "\"", "dataset.limit=2"), "local[1]"));
         assertTrue(e.getMessage().contains("dev.csv: ImageId '" + second + "' is on line 3 and line 8"), e.getMessage());
         assertFalse(e.getMessage().startsWith("cannot read manifest"), "the message names the file once: " + e.getMessage());
@@ -145,8 +145,28 @@ class BadInputTest {
     }
 
     @Test
+    void labelsOutsideTheModelsRangeOnEveryRowAreOneConfigurationError(@TempDir Path tmp) throws Exception {
+        // The demo's labels are 0-based over 6 classes; shifted by 10 none fits the surrogates.
+        Path data = dataset(tmp);
+        List<String> lines = Files.readAllLines(data.resolve("dev.csv"));
+        StringBuilder csv = new StringBuilder(lines.get(0)).append('\n');
+        for (String l : lines.subList(1, lines.size())) {
+            String[] f = l.split(",");
+            csv.append(f[0]).append(',').append(Integer.parseInt(f[1]) + 10).append(',').append(f[2]).append('\n');
+        }
+        Files.writeString(data.resolve("dev.csv"), csv);
+        Path out = tmp.resolve("out");
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(Rounds.TINY.getPath(),
+                "dataset.uri=\"" + data + "\"", "round.output=\"" + out + "\""), "local[1]"));
+        assertTrue(e.getMessage().contains("none of its 5 rows is usable") && e.getMessage().contains("line 2: TrueLabel")
+                && e.getMessage().contains("and 2 more") && e.getMessage().contains("have 6 classes")
+                && e.getMessage().contains("advspark.dataset.label-base (0)"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("demo/records")), "no record was written");
+    }
+
+    @Test
     void missingManifestNamesTheFile(@TempDir Path tmp) {
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "dataset.uri=\"" + tmp.resolve("nowhere") + "\"", "round.output=\"" + tmp.resolve("out") + "\""), "local[1]"));
         assertTrue(e.getMessage().contains("manifest not found") && e.getMessage().contains("nowhere/dev.csv"), e.getMessage());
     }
@@ -154,7 +174,7 @@ class BadInputTest {
     @Test
     void goodRowsOfABadRoundStillScoreCorrectly(@TempDir Path tmp) throws Exception {
         Path data = dataset(tmp);
-        Rounds.Result r = Rounds.run(Rounds.config(null, "dataset.uri=\"" + data + "\"",
+        Rounds.Result r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "dataset.uri=\"" + data + "\"",
                 "round.output=\"" + tmp.resolve("out") + "\"", "attack.steps=3"), "local[1]");
         for (Row row : r.records()) {
             assertNull(row.getAs("error"));

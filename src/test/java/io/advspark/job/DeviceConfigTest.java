@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 class DeviceConfigTest {
     @Test
     void anUnknownDeviceIsAConfigErrorNamingTheKey() {
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("device=cuda")));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("device=cuda")));
         assertTrue(e.getMessage().contains("advspark.device: 'cuda' is not one of cpu, gpu"), e.getMessage());
-        assertDoesNotThrow(() -> ConfigLoader.load(null, List.of("device=gpu")));
+        assertDoesNotThrow(() -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("device=gpu")));
     }
 
     @Test

@@ -38,7 +38,7 @@ class DropoutRoundTest {
     void dropoutOnATracedSurrogateFailsBeforeAnyImage(@TempDir Path tmp) {
         Path out = tmp.resolve("out");
         // The demo round's surrogates are traced (tools/make_demo.py uses torch.jit.trace).
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "attack.augment=[\"dropout(p=0.1)\"]", "round.output=\"" + out + "\""), "local[1]"));
         String msg = e.getMessage();
         System.out.println("traced surrogate refused: " + msg);
@@ -48,7 +48,7 @@ class DropoutRoundTest {
 
         // A scripted model whose masked forward ignores the masks is caught by the probe as well;
         // and the per-model switch lets a traced model sit in the ensemble without dropout.
-        ConfigException e2 = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e2 = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "attack.augment=[\"dropout(p=0.1)\"]", "round.output=\"" + out + "\"",
                 "models=[{path=\"" + DEMO.resolve("models/ghost_b.pt") + "\"}, {path=\""
                         + DEMO.resolve("models/tiny_b.pt") + "\"}]"), "local[1]"));

@@ -24,9 +24,9 @@ class EarlyExitRoundTest {
     @Test
     void stoppedImagesAreSuccessesAndTheOthersAreUnchanged(@TempDir Path tmp) {
         String[] common = {"dataset.limit=16", "attack.steps=10"};
-        Rounds.Result plain = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
+        Rounds.Result plain = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), Rounds.with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
                 "local[2]");
-        Rounds.Result stop = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
+        Rounds.Result stop = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), Rounds.with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
                 "attack.stop=surrogates", "attack.stop-every=2")), "local[2]");
         assertEquals(16, stop.records().size());
         Map<String, Row> before = plain.records().stream()

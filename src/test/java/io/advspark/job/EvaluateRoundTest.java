@@ -35,7 +35,7 @@ class EvaluateRoundTest {
 
     @Test
     void demoRoundScoredOnDefendedTarget(@TempDir Path out) throws Exception {
-        RoundConfig cfg = Rounds.config("conf/demo.conf", "round.output=\"" + out + "\"", "round.id=eval",
+        RoundConfig cfg = Rounds.config(Rounds.TINY.getPath(), "round.output=\"" + out + "\"", "round.id=eval",
                 "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_b.pt},"
                         + "{path=demo/models/tiny_c.pt, role=target, defenses=" + DEFENSES + "}]");
         Rounds.run(cfg, "local[2]");
@@ -150,16 +150,16 @@ class EvaluateRoundTest {
 
     @Test
     void badDefensesFailAtLoad() {
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf",
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.config(Rounds.TINY.getPath(),
                 "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_c.pt, role=target, defenses=[\"jpeg(150) > model\"]}]"));
         assertTrue(e.getMessage().contains("advspark.models[1].defenses") && e.getMessage().contains("jpeg(150)"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf",
+        e = assertThrows(ConfigException.class, () -> Rounds.config(Rounds.TINY.getPath(),
                 "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_c.pt, role=target, defenses=[\"squeeze(2)\"]}]"));
         assertTrue(e.getMessage().contains("squeeze"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf",
+        e = assertThrows(ConfigException.class, () -> Rounds.config(Rounds.TINY.getPath(),
                 "models=[{path=demo/models/tiny_a.pt, defenses=[\"bits(4)\"]}]"));
         assertTrue(e.getMessage().contains("role = target"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> Rounds.config("conf/demo.conf", "evaluate.score=\"tianchi(2)\""));
+        e = assertThrows(ConfigException.class, () -> Rounds.config(Rounds.TINY.getPath(), "evaluate.score=\"tianchi(2)\""));
         assertTrue(e.getMessage().contains("evaluate.score"), e.getMessage());
     }
 }

@@ -62,7 +62,7 @@ class ForeignImagesTest {
         Files.write(pngs.resolve("not-in-manifest.png"), Files.readAllBytes(pngs.resolve(ids.get(5))));
 
         String[] defenses = {"model", "jpeg(75) > model", "bits(4) > model"};
-        RoundConfig cfg = Rounds.config(null, "round.output=\"" + tmp.resolve("out") + "\"", "round.id=submission",
+        RoundConfig cfg = Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + tmp.resolve("out") + "\"", "round.id=submission",
                 "dataset.limit=24", "models=[{path=demo/models/tiny_c.pt, role=target, defenses=[\"model\","
                         + " \"jpeg(75) > model\", \"bits(4) > model\"]}]");
         EvaluationSummary s = evaluate(cfg, pngs);

@@ -32,7 +32,7 @@ class MemoryCheckRoundTest {
     @Test
     void roundAboveTheAvailableMemoryIsRefusedBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("out");
-        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(null,
+        ConfigException e = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(),
                 "round.output=\"" + out + "\"", "round.id=mem", "attack.name=si5", "attack.input=[\"si(copies=5)\"]",
                 "memory.available=1m", "dataset.limit=2", "attack.steps=1"), "local[2]"));
         String m = e.getMessage();
@@ -49,7 +49,7 @@ class MemoryCheckRoundTest {
     @Test
     void warnRunsTheRoundAnyway(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("out");
-        Rounds.Result r = Rounds.run(Rounds.config(null, "round.output=\"" + out + "\"", "round.id=mem",
+        Rounds.Result r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + out + "\"", "round.id=mem",
                 "memory.available=1m", "memory.check=warn", "dataset.limit=2", "attack.steps=1"), "local[1]");
         assertEquals(2, r.records().size());
     }

@@ -14,7 +14,7 @@ class ModelBroadcastTest {
     @Test
     void eachModelLoadsOncePerJvmAcrossPartitionsAndBatches(@TempDir Path out) {
         int before = ModelCache.loadCount();
-        Rounds.Result r = Rounds.run(Rounds.config(null, "round.output=\"" + out + "\"", "dataset.partitions=6",
+        Rounds.Result r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + out + "\"", "dataset.partitions=6",
                 "batch-size=4", "attack.steps=2"), "local[2]");
         assertEquals(48, r.records().size());
         long executors = r.records().stream().map(x -> x.<String>getAs("executor_id")).distinct().count();

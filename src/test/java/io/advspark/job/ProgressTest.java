@@ -27,7 +27,7 @@ class ProgressTest {
         Rounds.Result r;
         String log;
         try (LogCapture cap = LogCapture.start(Level.INFO)) {
-            r = Rounds.run(Rounds.config(null, "round.output=\"" + out + "\"", "dataset.partitions=1", "batch-size=4",
+            r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + out + "\"", "dataset.partitions=1", "batch-size=4",
                     "attack.steps=30", "threads=1", "spark.conf.\"spark.executor.heartbeatInterval\"=\"500ms\""), "local[1]");
             log = cap.all();
         }

@@ -53,7 +53,7 @@ class ResumeIntegrityTest {
         List<String> o = new ArrayList<>(List.of("round.output=\"" + out + "\"", "round.id=r",
                 "dataset.uri=\"" + data + "\"", "dataset.limit=8", "batch-size=4", "attack.steps=2", "threads=1"));
         o.addAll(List.of(more));
-        return Rounds.config(null, o.toArray(new String[0]));
+        return Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), o.toArray(new String[0]));
     }
 
     private static Path dataCopy(Path tmp) throws IOException {

@@ -36,7 +36,7 @@ class ResumeTest {
         List<String> o = new java.util.ArrayList<>(List.of("round.output=\"" + out + "\"", "round.id=r",
                 "dataset.uri=\"" + data + "\"", "dataset.limit=16", ATTACKS, "threads=1"));
         o.addAll(List.of(more));
-        return Rounds.config(null, o.toArray(new String[0]));
+        return Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), o.toArray(new String[0]));
     }
 
     private static Map<String, byte[]> pngs(Path dir) throws Exception {

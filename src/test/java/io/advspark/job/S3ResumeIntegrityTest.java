@@ -67,7 +67,7 @@ class S3ResumeIntegrityTest {
     @Test
     void damagedPngAndUnreadableRecordFileAreRedoneOnS3() throws Exception {
         s3 = S3ProxyServer.start(S3ProxyServer.randomBucket("advspark-resume"));
-        RoundConfig cfg = ConfigLoader.load(null, List.of("round.output=\"" + s3.uri("rounds") + "\"", "round.id=r",
+        RoundConfig cfg = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("round.output=\"" + s3.uri("rounds") + "\"", "round.id=r",
                 "dataset.limit=8", "batch-size=4", "attack.steps=2", "threads=1"));
         Map<String, String> extra = new LinkedHashMap<>(s3.s3aSettings());
         extra.put("spark.ui.enabled", "false");

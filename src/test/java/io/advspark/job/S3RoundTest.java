@@ -96,7 +96,7 @@ class S3RoundTest {
         overrides.add("round.output = \"" + output + "\"");
         overrides.add("round.id = " + roundId);
         overrides.addAll(Arrays.asList(more));
-        return ConfigLoader.load(null, overrides);
+        return ConfigLoader.load(io.advspark.testing.Rounds.TINY, overrides);
     }
 
     private SparkSession session(RoundConfig cfg, Map<String, String> s3a) {

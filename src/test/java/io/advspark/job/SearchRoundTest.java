@@ -36,7 +36,7 @@ class SearchRoundTest {
     void laddersAndBisectionsKeepTheSmallestBudgetThatFools(@TempDir Path tmp) throws Exception {
         // One round, three attacks: a ladder on the validation model, a bisection on the
         // surrogates, and the fixed-eps attack at 8 that the ladder's eps-8 attempts must equal.
-        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("out") + "\"",
+        Rounds.Result r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), MODELS, "round.output=\"" + tmp.resolve("out") + "\"",
                 "dataset.limit=16", "attacks=[{name=main, search={eps=[2, 4, 8, 16, 32], until=validation}},"
                         + " {name=bis, search={eps=[2, 4, 8, 16, 32], until=surrogates, mode=bisect}}, {name=fixed8, eps=8}]"),
                 "local[2]");
@@ -73,7 +73,7 @@ class SearchRoundTest {
         Files.delete(data.resolve("images/0002.png"));
         String csv = Files.readString(data.resolve("dev.csv")).replace("0005.png,5,", "0005.png,99,");
         Files.writeString(data.resolve("dev.csv"), csv);
-        Rounds.Result r = Rounds.run(Rounds.config(null, MODELS, "round.output=\"" + tmp.resolve("out") + "\"",
+        Rounds.Result r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), MODELS, "round.output=\"" + tmp.resolve("out") + "\"",
                 "dataset.uri=\"" + data + "\"", "dataset.limit=8", "attack.search.eps=[2, 4, 8, 16, 32]",
                 "attack.search.until=surrogates"), "local[2]");
         List<Row> finals = r.records().stream().filter(x -> x.<String>getAs("attack").equals("main")).toList();

@@ -60,7 +60,7 @@ class TargetStartRoundTest {
         Path out = tmp.resolve("out");
         Rounds.Result r;
         try (LogCapture log = LogCapture.start(Level.WARN)) {
-            r = Rounds.run(Rounds.config(null, "dataset.uri=\"" + tmp.resolve("data") + "\"",
+            r = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "dataset.uri=\"" + tmp.resolve("data") + "\"",
                     "round.output=\"" + out + "\"", "round.id=target-start", "dataset.limit=6", "dataset.partitions=3",
                     "batch-size=2", "attack.objective=targeted", "attack.init=\"target(alpha=1.0)\"",
                     "attack.steps=1", "attack.step-size=0.01"), "local[2]");

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TensorDefenseRoundTest {
 
     private static RoundConfig config(Path out, String defenses) {
-        return Rounds.config("conf/demo.conf", "round.output=\"" + out + "\"", "round.id=tensor",
+        return Rounds.config(Rounds.TINY.getPath(), "round.output=\"" + out + "\"", "round.id=tensor",
                 "models=[{path=demo/models/tiny_a.pt},{path=demo/models/tiny_b.pt},"
                         + "{path=demo/models/tiny_c.pt, role=target, defenses=" + defenses + "}]");
     }

@@ -42,9 +42,9 @@ class ValidationStopRoundTest {
                 + " {path=\"demo/models/tiny_b.pt\", role=validation,"
                 + " defenses=[\"model\", \"jpeg(75) > model\"]}]";
         String[] common = {models, "dataset.limit=16", "attack.steps=10", "attack.eps=32"};
-        Rounds.Result plain = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
+        Rounds.Result plain = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), Rounds.with(common, "round.output=\"" + tmp.resolve("plain") + "\"")),
                 "local[2]");
-        Rounds.Result stop = Rounds.run(Rounds.config(null, Rounds.with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
+        Rounds.Result stop = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), Rounds.with(common, "round.output=\"" + tmp.resolve("stop") + "\"",
                 "attack.stop=validation", "attack.stop-every=2")), "local[2]");
         RoundConfig c = stop.config();
         Map<String, Row> before = plain.records().stream()

@@ -19,7 +19,7 @@ class ZeroGradientRoundTest {
 
     @Test
     void aFlatLossIsReportedPerImageAndInTheSummary(@TempDir Path tmp) {
-        Rounds.Result flat = Rounds.run(Rounds.config(null, "round.output=\"" + tmp.resolve("flat") + "\"",
+        Rounds.Result flat = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + tmp.resolve("flat") + "\"",
                 "dataset.limit=8", "attack.steps=3", "attack.loss=\"ce(untargeted=0, targeted=0)\""), "local[2]");
         assertEquals(8, flat.records().size());
         for (Row r : flat.records()) {
@@ -32,7 +32,7 @@ class ZeroGradientRoundTest {
         assertTrue(flat.summary().render().contains("8 images had an all-zero gradient at some step"),
                 flat.summary().render());
 
-        Rounds.Result plain = Rounds.run(Rounds.config(null, "round.output=\"" + tmp.resolve("plain") + "\"",
+        Rounds.Result plain = Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + tmp.resolve("plain") + "\"",
                 "dataset.limit=8", "attack.steps=3"), "local[2]");
         for (Row r : plain.records()) {
             assertEquals(0, r.<Integer>getAs("zero_gradient_steps"));

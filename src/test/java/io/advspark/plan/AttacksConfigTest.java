@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class AttacksConfigTest {
 
     private static RoundConfig load(String... overrides) {
-        return ConfigLoader.load(null, List.of(overrides));
+        return ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(overrides));
     }
 
     private static String fails(String... overrides) {

@@ -19,17 +19,17 @@ import org.junit.jupiter.api.Test;
 class AugmentConfigTest {
 
     private static ConfigException fails(String... overrides) {
-        return assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(overrides)));
+        return assertThrows(ConfigException.class, () -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(overrides)));
     }
 
     @Test
     void augmentSpecsAreParsedAndRecordedInTheAttackSpec() {
-        RoundConfig c = ConfigLoader.load(null, List.of("attack.augment=[\"dropout(p=0.1)\"]"));
+        RoundConfig c = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("attack.augment=[\"dropout(p=0.1)\"]"));
         assertEquals(List.of(Catalogue.parse(Kind.AUGMENT, "dropout(p=0.1)")), c.attack().augment());
         assertTrue(c.attack().toAttack().spec().endsWith(" augment=[dropout(p=0.1)]"));
-        RoundConfig d = ConfigLoader.load(null, List.of("attack.augment=[dropout]"));
+        RoundConfig d = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("attack.augment=[dropout]"));
         assertTrue(d.attack().toAttack().spec().endsWith(" augment=[dropout(p=0.006)]"), "Ghost Networks' default");
-        RoundConfig none = ConfigLoader.load(null, List.of());
+        RoundConfig none = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of());
         assertEquals(List.of(), none.attack().augment());
         assertFalse(none.attack().toAttack().spec().contains("augment"), "rounds without it keep their spec and seeds");
     }
@@ -47,7 +47,7 @@ class AugmentConfigTest {
 
     @Test
     void perModelAugmentSwitch() {
-        RoundConfig c = ConfigLoader.load(null, List.of(
+        RoundConfig c = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(
                 "models=[{path=\"a.pt\"}, {path=\"b.pt\", augment=false}, {path=\"c.pt\", role=target, augment=true}]"));
         assertTrue(c.models().get(0).augment(), "default: augmentations apply");
         assertFalse(c.models().get(1).augment());

@@ -16,12 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ConfigLoaderTest {
 
     private static ConfigException fails(String... overrides) {
-        return assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of(overrides)));
+        return assertThrows(ConfigException.class, () -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(overrides)));
     }
 
     @Test
     void defaultsAreTheDemoRound() {
-        RoundConfig c = ConfigLoader.load(null, List.of());
+        RoundConfig c = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of());
         assertEquals("demo", c.roundId());
         assertEquals(2, c.surrogates().size());
         assertEquals(8.0, c.attack().epsPixels());
@@ -30,8 +30,52 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theEmbeddedDemoRanksThreeAttacksOnAHeldOutTarget() {
+        RoundConfig c = ConfigLoader.load(null, List.of());
+        assertEquals("demo", c.roundId());
+        assertEquals(List.of("mi", "mi-di", "mi-di-ti"), c.attacks().stream().map(NamedAttack::name).toList());
+        assertEquals(2, c.surrogates().size());
+        assertEquals(1, c.targets().size());
+        // Inputs from the installation (here: the repository the classes were built in), output under the working folder.
+        assertEquals(Path.of("demo/data").toAbsolutePath().toUri().toString().replaceFirst("/$", ""), c.dataset().uri());
+        assertEquals(Path.of("out").toAbsolutePath().toUri().toString().replaceFirst("/$", "") + "/demo", c.roundUri());
+    }
+
+    @Test
+    void relativePathsResolveAgainstTheFileThatWroteThem(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("rounds/mine"));
+        Files.writeString(dir.resolve("models.conf"), "models = [{ path = \"nets/a.pt\" }, { path = \"nets/t.pt\", role = target,"
+                + " defenses = [\"purify(path=den.pt) > model\"] }]\n");
+        Path f = dir.resolve("my-round.conf");
+        Files.writeString(f, "advspark {\n  dataset.uri = \"../data\"\n  round.output = \"out\"\n  include \"models.conf\"\n}\n");
+        String base = tmp.toUri().toString();
+        RoundConfig c = ConfigLoader.load(f.toFile(), List.of());
+        assertEquals("my-round", c.roundId(), "named after the file");
+        assertEquals(base + "rounds/data", c.dataset().uri());
+        assertEquals(base + "rounds/mine/out/my-round", c.roundUri());
+        assertEquals(base + "rounds/mine/nets/a.pt", c.surrogates().get(0).path());
+        assertTrue(c.targets().get(0).defenses().get(0).spec().contains(base + "rounds/mine/den.pt"),
+                c.targets().get(0).defenses().get(0).spec());
+        // A --set value is a shell argument: it resolves against the working folder.
+        RoundConfig set = ConfigLoader.load(f.toFile(), List.of("dataset.uri=elsewhere", "round.id=r"));
+        assertEquals(Path.of("elsewhere").toAbsolutePath().toUri().toString().replaceFirst("/$", ""), set.dataset().uri());
+        assertEquals("r", set.roundId());
+    }
+
+    @Test
+    void aRoundFileNamesItsDataAndModels(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("r.conf");
+        Files.writeString(f, "advspark.dataset.uri = \"data\"\n");
+        ConfigException noModels = assertThrows(ConfigException.class, () -> ConfigLoader.load(f.toFile(), List.of()));
+        assertTrue(noModels.getMessage().startsWith("advspark.models is empty"), noModels.getMessage());
+        Files.writeString(f, "advspark.models = [{ path = \"a.pt\" }]\n");
+        ConfigException noData = assertThrows(ConfigException.class, () -> ConfigLoader.load(f.toFile(), List.of()));
+        assertTrue(noData.getMessage().startsWith("advspark.dataset.uri is required"), noData.getMessage());
+    }
+
+    @Test
     void overridesTakeEffectWithOrWithoutPrefix() {
-        RoundConfig c = ConfigLoader.load(null, List.of("attack.eps=16", "advspark.attack.steps=20",
+        RoundConfig c = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("attack.eps=16", "advspark.attack.steps=20",
                 "attack.objective=targeted", "round.output=s3a://bucket/x"));
         assertEquals(16.0, c.attack().epsPixels());
         assertEquals(20, c.attack().steps());
@@ -77,7 +121,7 @@ class ConfigLoaderTest {
 
     @Test
     void attackPartSpecsAreCheckedAtLoadAndNamed() {
-        RoundConfig ok = ConfigLoader.load(null, List.of("attack.update=\"vmi(n=5, beta=1.5)\"",
+        RoundConfig ok = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("attack.update=\"vmi(n=5, beta=1.5)\"",
                 "attack.loss=\"ce(untargeted=1, targeted=4)\"", "attack.init=uniform"));
         assertEquals(Catalogue.parse(Kind.UPDATE, "vmi(n=5, beta=1.5)"), ok.attack().update());
         assertTrue(fails("attack.update=\"mii(decay=1)\"").getMessage().contains("unknown part 'mii'"));
@@ -87,10 +131,10 @@ class ConfigLoaderTest {
                 e.getMessage());
         assertTrue(fails("attack.loss=\"margin(kappa=x)\"").getMessage().contains("'kappa' must be a number"));
         assertTrue(fails("attack.init=\"uniform(radius=3)\"").getMessage().contains("radius"));
-        RoundConfig parts = ConfigLoader.load(null, List.of("attack.loss=\"potrip(lambda=0.01, margin=0.007)\"",
+        RoundConfig parts = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("attack.loss=\"potrip(lambda=0.01, margin=0.007)\"",
                 "attack.init=\"perlin(period=20, octaves=2, sine=12, map=sign)\""));
         assertEquals(Catalogue.parse(Kind.INIT, "perlin(period=20, octaves=2, sine=12, map=sign)"), parts.attack().init());
-        ConfigLoader.load(null, List.of("attack.init=\"target(alpha=0.5)\""));
+        ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("attack.init=\"target(alpha=0.5)\""));
         for (String[] bad : new String[][] {
             {"attack.init=\"perlin(octaves=9)\"", "perlin(octaves=9)", "'octaves' must be in 1..8"},
             {"attack.init=\"perlin(map=gray)\"", "perlin(map=gray)", "'map'"},
@@ -120,5 +164,20 @@ class ConfigLoaderTest {
             RoundConfig c = ConfigLoader.load(new java.io.File(f), List.of());
             assertTrue(c.surrogates().size() >= 2, f);
         }
+        // The demo rounds' files resolve against conf/, from any working folder, to the repository's demo/.
+        for (String f : List.of("conf/demo.conf", "conf/demo-evaluate.conf", "conf/demo-dropout.conf")) {
+            RoundConfig c = ConfigLoader.load(new java.io.File(f), List.of());
+            assertTrue(Files.isDirectory(Path.of(java.net.URI.create(c.dataset().uri()))), f + ": " + c.dataset().uri());
+            for (ModelSpec m : c.models()) {
+                assertTrue(Files.isRegularFile(Path.of(java.net.URI.create(m.path()))), f + ": " + m.path());
+            }
+        }
+        // conf/demo.conf spells out the embedded demo.
+        RoundConfig file = ConfigLoader.load(new java.io.File("conf/demo.conf"), List.of("round.output=out"));
+        RoundConfig embedded = ConfigLoader.load(null, List.of());
+        assertEquals(embedded.attacks(), file.attacks());
+        assertEquals(embedded.models(), file.models());
+        assertEquals(embedded.dataset(), file.dataset());
+        assertEquals(embedded.roundUri(), file.roundUri());
     }
 }

@@ -23,8 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConfigSecretsTest {
 
+    /** A round file's data and models (the demo's), which these files leave out. */
+    private static final List<String> DATA = List.of("dataset.uri=demo/data", "models=[{path=demo/models/tiny_a.pt}]");
+
     private static Map<String, String> sparkConf(File file, String... overrides) {
-        return ConfigLoader.load(file, List.of(overrides)).sparkConf();
+        List<String> all = new java.util.ArrayList<>(file == null ? List.of() : DATA);
+        all.addAll(List.of(overrides));
+        return ConfigLoader.load(file, all).sparkConf();
     }
 
     private static ConfigException fails(File file, String... overrides) {

@@ -161,12 +161,12 @@ class MemoryEstimateTest {
 
     @Test
     void settingsFromTheRoundFile() {
-        RoundConfig defaults = ConfigLoader.load(null, List.of());
+        RoundConfig defaults = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of());
         assertEquals(MemorySettings.DEFAULT, defaults.memory());
-        RoundConfig set = ConfigLoader.load(null, List.of("memory.check=warn", "memory.warn-fraction=0.5", "memory.available=16g"));
+        RoundConfig set = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("memory.check=warn", "memory.warn-fraction=0.5", "memory.available=16g"));
         assertEquals(new MemorySettings(MemorySettings.Check.WARN, 0.5, 16 * GIB), set.memory());
         io.advspark.vocabulary.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
-                io.advspark.vocabulary.ConfigException.class, () -> ConfigLoader.load(null, List.of("memory.check=maybe")));
+                io.advspark.vocabulary.ConfigException.class, () -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("memory.check=maybe")));
         assertTrue(e.getMessage().contains("advspark.memory.check"), e.getMessage());
         assertEquals(RoundConfig.DEFAULT_MAX_ROWS, set.maxRows());
     }

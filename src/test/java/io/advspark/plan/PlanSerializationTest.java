@@ -14,7 +14,7 @@ class PlanSerializationTest {
 
     @Test
     void aPlanWithEveryKindOfSpecRoundTripsThroughSerialisation() throws Exception {
-        RoundConfig plan = ConfigLoader.load(null, List.of(
+        RoundConfig plan = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(
                 "models=[{path=\"demo/models/tiny_a.pt\", role=surrogate},"
                         + " {path=\"demo/models/tiny_b.pt\", role=target, defenses=[\"model\", \"jpeg(75) > rp > model\"]}]",
                 "attack.update=\"vni(n=3)\"", "attack.input=[\"di(p=0.7)\", \"admix\"]",

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
  */
 class RecipesTest {
     private static final Path RECIPES = Path.of("conf/recipes");
+    /** A recipe takes its data and surrogates from --set (here the demo's, relative to the working folder). */
+    private static final List<String> DATA = List.of("dataset.uri=demo/data", "models=[{path=demo/models/tiny_a.pt}]");
 
     @Test
     void everyRecipeLoadsAloneAndInTheRoundOfAll() throws IOException {
@@ -27,11 +29,11 @@ class RecipesTest {
                     .sorted().toList();
         }
         assertTrue(files.size() >= 10, files.toString());
-        RoundConfig all = ConfigLoader.load(RECIPES.resolve("all.conf").toFile(), List.of());
+        RoundConfig all = ConfigLoader.load(RECIPES.resolve("all.conf").toFile(), DATA);
         assertEquals(files.size(), all.attacks().size(), "all.conf runs every recipe");
         for (Path f : files) {
             String name = f.getFileName().toString().replaceFirst("\\.conf$", "");
-            RoundConfig one = ConfigLoader.load(new File(f.toString()), List.of());
+            RoundConfig one = ConfigLoader.load(new File(f.toString()), DATA);
             assertEquals("recipe-" + name, one.roundId());
             assertEquals(1, one.attacks().size());
             NamedAttack a = one.attacks().get(0);

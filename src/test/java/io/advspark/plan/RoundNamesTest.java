@@ -25,23 +25,23 @@ class RoundNamesTest {
         Files.writeString(tmp.resolve("images/precious.txt"), "x");
         String out = "round.output=\"" + root + "\"";
         for (String id : List.of("..", ".", "-x", "a/b")) {
-            ConfigException e = assertThrows(ConfigException.class, () -> Rounds.config(null, out, "round.id=\"" + id + "\""));
+            ConfigException e = assertThrows(ConfigException.class, () -> Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), out, "round.id=\"" + id + "\""));
             assertTrue(e.getMessage().startsWith("advspark.round.id '" + id + "'"), e.getMessage());
         }
         for (String name : List.of("..", ".")) {
             ConfigException e = assertThrows(ConfigException.class,
-                    () -> Rounds.config(null, out, "attack.name=\"" + name + "\""));
+                    () -> Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), out, "attack.name=\"" + name + "\""));
             assertTrue(e.getMessage().contains(".name '" + name + "' must start with a letter or digit"), e.getMessage());
         }
         ConfigException e = assertThrows(ConfigException.class,
-                () -> Rounds.config(null, "round.output=\"s3a://bucket/out/../x\""));
+                () -> Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"s3a://bucket/out/../x\""));
         assertTrue(e.getMessage().contains("contains a '..' segment"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> Rounds.config(null, out, "round.id=" + "r".repeat(129)));
+        e = assertThrows(ConfigException.class, () -> Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), out, "round.id=" + "r".repeat(129)));
         assertTrue(e.getMessage().contains("longer than 128"), e.getMessage());
         assertEquals("x", Files.readString(tmp.resolve("images/precious.txt")));
         assertTrue(Files.notExists(root));
         // A local output with '..' steps is resolved to a plain absolute path, inside which the round lives.
         assertEquals(tmp.resolve("r").toUri().toString().replaceFirst("/$", ""),
-                Rounds.config(null, "round.output=\"" + root + "/..\"", "round.id=r").roundUri());
+                Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + root + "/..\"", "round.id=r").roundUri());
     }
 }

@@ -19,7 +19,7 @@ class ScoreAwareConfigTest {
             + " {path=\"demo/models/tiny_c.pt\", role=target}]";
 
     private static RoundConfig load(String... overrides) {
-        return ConfigLoader.load(null, List.of(overrides));
+        return ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of(overrides));
     }
 
     private static String fails(String... overrides) {

@@ -43,7 +43,7 @@ class BatchAttackerTest {
                     Files.readAllBytes(Fixtures.DEMO_DATA.resolve("images").resolve(r.imageId())));
         }
         byte[] manifest = Files.readAllBytes(Fixtures.DEMO_DATA.resolve("dev.csv"));
-        RoundConfig plan = ConfigLoader.load(null, List.of("round.output=\"mem://out\"", "dataset.uri=\"mem://data\"",
+        RoundConfig plan = ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("round.output=\"mem://out\"", "dataset.uri=\"mem://data\"",
                 "attack.steps=3"));
         List<ModelBundle> bundles = ModelLoader.load(plan.surrogateSources(), Storage.of(new Configuration()), 1);
         Provenance provenance = Provenance.of(bundles, "mem://data/dev.csv", manifest);

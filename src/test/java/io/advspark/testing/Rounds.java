@@ -16,6 +16,9 @@ import org.apache.spark.sql.SparkSession;
 public final class Rounds {
     private Rounds() {}
 
+    /** The test rounds' base (src/test/resources/tiny-round.conf): the demo set, two tiny surrogates, MI at eps 8. */
+    public static final java.io.File TINY = new java.io.File("src/test/resources/tiny-round.conf");
+
     public static RoundConfig config(String file, String... overrides) {
         return ConfigLoader.load(file == null ? null : new java.io.File(file), List.of(overrides));
     }

@@ -19,11 +19,11 @@ class RoundDiffTest {
     @Test
     void twoRunsOfOneRoundAreEqualAndAChangeIsFound(@TempDir Path tmp) throws Exception {
         for (String out : List.of("a", "b")) {
-            Rounds.run(Rounds.config(null, "round.output=\"" + tmp.resolve(out) + "\"", "round.id=r", "dataset.limit=8",
+            Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + tmp.resolve(out) + "\"", "round.id=r", "dataset.limit=8",
                     "attack.steps=2", "threads=1"), "local[1]");
         }
         // A round of another eps: its attacks table and records differ.
-        Rounds.run(Rounds.config(null, "round.output=\"" + tmp.resolve("c") + "\"", "round.id=r", "dataset.limit=8",
+        Rounds.run(Rounds.config(io.advspark.testing.Rounds.TINY.getPath(), "round.output=\"" + tmp.resolve("c") + "\"", "round.id=r", "dataset.limit=8",
                 "attack.steps=2", "attack.eps=4", "threads=1"), "local[1]");
         Path a = tmp.resolve("a/r");
         Path b = tmp.resolve("b/r");

@@ -279,7 +279,7 @@ class CanonicalSpecGoldenTest {
 
     @Test
     void configScoreSpecs() {
-        check("configScore", s -> ConfigLoader.load(null, List.of("advspark.evaluate.score=\"" + s + "\"")).score().spec(),
+        check("configScore", s -> ConfigLoader.load(io.advspark.testing.Rounds.TINY, List.of("advspark.evaluate.score=\"" + s + "\"")).score().spec(),
                 CONFIG_SCORE);
     }
 
@@ -356,6 +356,6 @@ class CanonicalSpecGoldenTest {
     /** Overrides separated by " ; ", loaded over reference.conf, built as the job builds them. */
     private static String attackSpec(String overrides) {
         List<String> o = overrides.isEmpty() ? List.of() : List.of(overrides.split(" ; "));
-        return (ConfigLoader.load(null, o).attack()).toAttack().spec();
+        return (ConfigLoader.load(io.advspark.testing.Rounds.TINY, o).attack()).toAttack().spec();
     }
 }
