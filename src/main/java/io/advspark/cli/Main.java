@@ -22,8 +22,10 @@ import picocli.CommandLine;
         name = "advspark",
         mixinStandardHelpOptions = true,
         versionProvider = Main.VersionProvider.class,
-        description = "Transfer-based adversarial examples at cluster scale.",
-        subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class})
+        description = {"Transfer-based adversarial examples at cluster scale.",
+            "Run `advspark help COMMAND` (or COMMAND --help) for a command's options; docs/ holds the reference."},
+        subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     /** {@code --version}: the one version string of {@link io.advspark.util.Version}. */
@@ -41,6 +43,7 @@ public final class Main implements Callable<Integer> {
     public static final int EXIT_BUSY = 4;
 
     public static void main(String[] args) {
+        logLevels(java.util.Arrays.asList(args));
         int code = new CommandLine(new Main())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     if (e instanceof ConfigException) {
@@ -64,10 +67,45 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * {@code --quiet} and {@code --verbose} act on logging, which starts before picocli parses the
+     * command line: read here and handed to log4j2.properties as system properties.
+     */
+    static void logLevels(List<String> args) {
+        boolean quiet = args.contains("--quiet") || args.contains("-q");
+        boolean verbose = args.contains("--verbose") || args.contains("-v");
+        if (quiet && verbose) {
+            return; // picocli reports the conflict
+        }
+        if (quiet) {
+            System.setProperty("advspark.console.level", "warn");
+        } else if (verbose) {
+            System.setProperty("advspark.log.level", "debug");
+            System.setProperty("advspark.root.level", "info");
+        }
+    }
+
+    /** {@code --quiet} / {@code --verbose}, shared by every command (acted on by {@link #logLevels}). */
+    public static final class Verbosity {
+        @Option(names = {"-q", "--quiet"}, description = "Only warnings and errors on the terminal, besides the results"
+                + " (the log file keeps everything).")
+        boolean quiet;
+
+        @Option(names = {"-v", "--verbose"}, description = "Debug logging of advspark and Spark's INFO lines.")
+        boolean verbose;
+
+        void check() {
+            if (quiet && verbose) {
+                throw new ConfigException("--quiet and --verbose exclude each other");
+            }
+        }
+    }
+
     /** {@code advspark attack}: runs one attack round. */
     @Command(
             name = "attack",
             mixinStandardHelpOptions = true,
+            header = "Attack a round's images with its attack configs; score them on its targets; print the leaderboard.",
             description = {
                 "Runs an attack round: every attack config of the round over its images, writing",
                 "<output>/<round>/images/<attack>/*.png and <output>/<round>/records (Parquet, partitioned by attack).",
@@ -97,8 +135,9 @@ public final class Main implements Callable<Integer> {
         public Integer call() {
             return round.run((cfg, spark) -> {
                 if (check) {
-                    AttackJob.check(cfg, spark);
-                    System.out.println("advspark: configuration, manifest and models are valid");
+                    long bad = AttackJob.check(cfg, spark);
+                    System.out.println("advspark: configuration, manifest and models are valid" + (bad == 0 ? ""
+                            : "; " + bad + " manifest row(s) are unusable and would be recorded as failed (see the warning above)"));
                     return 0;
                 }
                 AttackJob.run(cfg, spark, new AttackJob.Options(force, takeOver, verify), s -> {
@@ -106,6 +145,8 @@ public final class Main implements Callable<Integer> {
                     if (!cfg.targets().isEmpty() && !noEvaluate) {
                         // The round holds out targets: score the written PNGs on them right away.
                         System.out.println(EvaluateJob.run(cfg, spark).render());
+                        System.out.print(io.advspark.job.ReportJob.run(spark, cfg.roundUri(), Report.DEFAULT_METRIC, false,
+                                true));
                     }
                 });
                 return 0;
@@ -117,6 +158,7 @@ public final class Main implements Callable<Integer> {
     @Command(
             name = "evaluate",
             mixinStandardHelpOptions = true,
+            header = "Score a round's PNGs (or another tool's, --adv-images) on its defended targets.",
             description = {
                 "Scores the PNGs an attack round wrote on the round's target models (role = target), each behind its",
                 "defense chains; writes <output>/<round>/{predictions,scores,summary} (Parquet).",
@@ -161,6 +203,7 @@ public final class Main implements Callable<Integer> {
     @Command(
             name = "devices",
             mixinStandardHelpOptions = true,
+            header = "Check where the round's tasks compute (CPU or which GPU), with one gradient each; writes nothing.",
             description = {
                 "Checks where the round's tasks compute before a long round: runs tasks with the round's Spark and",
                 "advspark.device settings; each resolves its device from the GPU addresses Spark assigned it, loads the",
@@ -188,6 +231,7 @@ public final class Main implements Callable<Integer> {
     @Command(
             name = "report",
             mixinStandardHelpOptions = true,
+            header = "Print the leaderboard of an evaluated round (table, markdown, csv or json).",
             description = {
                 "Prints the leaderboard of an evaluated round (attack config x defended target) from its summary table.",
                 "ROUND is the round's folder (a path, file://, hdfs:// or s3a:// URI); or give the round's --config."
@@ -202,15 +246,24 @@ public final class Main implements Callable<Integer> {
         @Option(names = {"-s", "--set"}, paramLabel = "KEY=VALUE", description = "Override a key of --config. Repeatable.")
         List<String> overrides = new ArrayList<>();
 
-        @Option(names = "--metric", paramLabel = "M", description = "Cell value: score (competition score, default);"
-                + " untargeted or targeted (success rate over all images, %%); untargeted-on-correct or targeted-on-correct"
-                + " (over the images the defended target classifies correctly when clean, %%).")
-        String metric = "score";
+        @Mixin
+        Verbosity verbosity;
 
-        @Option(names = "--intervals", description = "Show each success rate's Wilson 95%% interval.")
-        boolean intervals;
+        /** What `report` and the end of `attack` rank by: a defense that breaks clean accuracy gains nothing by it. */
+        static final io.advspark.score.Leaderboard.Metric DEFAULT_METRIC =
+                io.advspark.score.Leaderboard.Metric.UNTARGETED_ON_CORRECT;
 
-        @Option(names = "--format", paramLabel = "F", description = "table (terminal layout, default) or markdown (for reports).")
+        @Option(names = "--metric", paramLabel = "M", description = "Cell value: untargeted-on-correct (default) or"
+                + " targeted-on-correct (success rate over the images the defended target classifies correctly when clean,"
+                + " %%); untargeted or targeted (over all images, %%); score (mean competition score).")
+        String metric = "untargeted-on-correct";
+
+        @Option(names = "--intervals", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Show each success rate's Wilson 95%% interval (default; --no-intervals hides them).")
+        boolean intervals = true;
+
+        @Option(names = "--format", paramLabel = "F", description = "table (terminal layout, default), markdown (for reports),"
+                + " csv or json (one line per attack and defended target, for scripts).")
         String format = "table";
 
         @Override
@@ -221,8 +274,8 @@ public final class Main implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("--metric: " + e.getMessage());
             }
-            if (!format.equals("table") && !format.equals("markdown")) {
-                throw new ConfigException("--format: unknown format '" + format + "' (table or markdown)");
+            if (!List.of("table", "markdown", "csv", "json").contains(format)) {
+                throw new ConfigException("--format: unknown format '" + format + "' (table, markdown, csv or json)");
             }
             if ((round == null) == (config == null)) {
                 throw new ConfigException("report: give the round folder or its --config (one of them)");
@@ -238,7 +291,7 @@ public final class Main implements Callable<Integer> {
                 spark = Sessions.reader(System.getProperty("spark.master", "local[1]"));
             }
             try {
-                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m, format.equals("markdown"), intervals));
+                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m, format, intervals));
                 return 0;
             } finally {
                 spark.stop();
@@ -257,9 +310,65 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--master", paramLabel = "URL", description = "Spark master. When given, the launcher prints and runs the equivalent spark-submit. Default: advspark.spark.master (local[*]).")
         String master;
 
+        @Option(names = "--conf", paramLabel = "PROP=VALUE", description = "A Spark property, as spark-submit takes it"
+                + " (same as --set spark.conf.\"PROP\"=VALUE). Repeatable.")
+        List<String> sparkConf = new ArrayList<>();
+
+        @Option(names = "--executor-memory", paramLabel = "MEM", description = "spark.executor.memory, e.g. 8g.")
+        String executorMemory;
+
+        @Option(names = "--executor-cores", paramLabel = "N", description = "spark.executor.cores.")
+        Integer executorCores;
+
+        @Option(names = "--num-executors", paramLabel = "N", description = "spark.executor.instances (YARN, Kubernetes).")
+        Integer numExecutors;
+
+        @Option(names = "--driver-memory", paramLabel = "MEM", description = "The driver JVM's heap: jobs/advspark passes it"
+                + " to the JVM it starts (-Xmx) or to spark-submit.")
+        String driverMemory;
+
+        @Option(names = "--deploy-mode", paramLabel = "MODE", description = "client (default) or cluster: jobs/advspark"
+                + " passes it to spark-submit (with --master).")
+        String deployMode;
+
+        @Mixin
+        Verbosity verbosity;
+
+        /** The overrides with the spark-submit style options as the {@code spark.conf} keys they stand for. */
+        List<String> allOverrides() {
+            if (driverMemory != null || deployMode != null) {
+                throw new ConfigException((driverMemory != null ? "--driver-memory" : "--deploy-mode") + " acts before this JVM"
+                        + " starts: give it to jobs/advspark, which passes it on (this JVM was started without it)");
+            }
+            List<String> all = new ArrayList<>();
+            for (String c : sparkConf) {
+                int eq = c.indexOf('=');
+                if (eq <= 0) {
+                    throw new ConfigException("--conf expects PROP=VALUE, got: " + io.advspark.util.Secrets.redactUris(c));
+                }
+                all.add(sparkProperty(c.substring(0, eq).trim(), c.substring(eq + 1)));
+            }
+            if (executorMemory != null) {
+                all.add(sparkProperty("spark.executor.memory", executorMemory));
+            }
+            if (executorCores != null) {
+                all.add(sparkProperty("spark.executor.cores", executorCores.toString()));
+            }
+            if (numExecutors != null) {
+                all.add(sparkProperty("spark.executor.instances", numExecutors.toString()));
+            }
+            all.addAll(overrides); // a --set of the same key wins
+            return all;
+        }
+
+        private static String sparkProperty(String key, String value) {
+            return "spark.conf.\"" + key + "\"=" + ConfigLoader.quote(value);
+        }
+
         /** Loads the round, starts libtorch with the resolved thread count and a Spark session, runs {@code body}. */
         Integer run(java.util.function.BiFunction<RoundConfig, SparkSession, Integer> body) {
-            RoundConfig cfg = ConfigLoader.load(config, overrides);
+            verbosity.check();
+            RoundConfig cfg = ConfigLoader.load(config, allOverrides());
             String effectiveMaster = master != null ? master
                     : System.getProperty("spark.master", cfg.sparkMaster());
             int threads = Sessions.effectiveThreads(cfg, effectiveMaster);

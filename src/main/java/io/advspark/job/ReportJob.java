@@ -29,6 +29,12 @@ public final class ReportJob {
      */
     public static String run(SparkSession spark, String roundUri, Leaderboard.Metric metric, boolean markdown,
             boolean intervals) {
+        return run(spark, roundUri, metric, markdown ? "markdown" : "table", intervals);
+    }
+
+    /** @param format table (terminal), markdown, csv or json (one line per attack and defended target) */
+    public static String run(SparkSession spark, String roundUri, Leaderboard.Metric metric, String format,
+            boolean intervals) {
         Storage storage = Storage.of(spark.sparkContext().hadoopConfiguration());
         String summaryUri = Storage.join(roundUri, "summary");
         try {
@@ -61,8 +67,11 @@ public final class ReportJob {
         String title = "advspark leaderboard: round " + (rows.isEmpty() ? "?" : rows.get(0).getString(9)) + " (" + roundUri
                 + "), " + (rows.isEmpty() ? "" : rows.get(0).getString(8)) + ", " + (rows.isEmpty() ? 0 : rows.get(0).getLong(3))
                 + " images";
-        return Leaderboard.render(title, entries, metric,
-                new Leaderboard.Style(markdown, intervals, msPerImage(spark, storage, roundUri)));
+        Map<String, Double> ms = msPerImage(spark, storage, roundUri);
+        if (format.equals("csv") || format.equals("json")) {
+            return Leaderboard.renderLong(title, entries, metric, ms, format.equals("json"));
+        }
+        return Leaderboard.render(title, entries, metric, new Leaderboard.Style(format.equals("markdown"), intervals, ms));
     }
 
     private static Leaderboard.Rate rate(Row r, int rate, int low, int high) {

@@ -101,6 +101,105 @@ public final class Leaderboard {
         public static final Style TEXT = new Style(false, false, Map.of());
     }
 
+    /**
+     * The leaderboard as data, one line per (attack, defended target) in rank order, for scripts:
+     * CSV with a header, or one JSON object with the round's title and the rows. Rates in % as in
+     * the tables printed, NaN as empty (CSV) or null (JSON).
+     */
+    public static String renderLong(String title, List<Entry> entries, Metric metric, Map<String, Double> msPerImage,
+            boolean json) {
+        List<String> cols = List.of("rank", "attack", "target", "images", "clean_correct", "clean_accuracy_pct", "metric",
+                "value", "low", "high", "attack_mean", "ms_per_image");
+        List<List<Object>> rows = new ArrayList<>();
+        Map<String, Double> means = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> a : ranked(entries, metric)) {
+            means.put(a.getKey(), a.getValue());
+        }
+        int rank = 1;
+        for (Map.Entry<String, Double> a : means.entrySet()) {
+            for (Entry e : entries) {
+                if (!e.attack().equals(a.getKey())) {
+                    continue;
+                }
+                Rate r = metric.rate(e);
+                rows.add(java.util.Arrays.asList(rank, e.attack(), e.variant(), e.images(), e.cleanCorrect(),
+                        100 * e.cleanAccuracy(), metric.cli(), metric.of(e), r == null ? Double.NaN : 100 * r.low(),
+                        r == null ? Double.NaN : 100 * r.high(), a.getValue(), msPerImage.getOrDefault(e.attack(), Double.NaN)));
+            }
+            rank++;
+        }
+        StringBuilder b = new StringBuilder();
+        if (!json) {
+            b.append(String.join(",", cols)).append('\n');
+            for (List<Object> row : rows) {
+                List<String> cells = new ArrayList<>();
+                for (Object o : row) {
+                    cells.add(o instanceof Double d ? (d.isNaN() ? "" : String.format(Locale.ROOT, "%.4f", d))
+                            : o instanceof String t && (t.contains(",") || t.contains("\"")) ? "\"" + t.replace("\"", "\"\"") + "\""
+                            : String.valueOf(o));
+                }
+                b.append(String.join(",", cells)).append('\n');
+            }
+            return b.toString();
+        }
+        b.append("{\"title\": ").append(jsonString(title)).append(", \"metric\": ").append(jsonString(metric.cli()))
+                .append(", \"rows\": [");
+        for (int i = 0; i < rows.size(); i++) {
+            b.append(i == 0 ? "\n  {" : ",\n  {");
+            for (int c = 0; c < cols.size(); c++) {
+                Object o = rows.get(i).get(c);
+                b.append(c == 0 ? "" : ", ").append('"').append(cols.get(c)).append("\": ")
+                        .append(o instanceof Double d ? (d.isNaN() ? "null" : String.format(Locale.ROOT, "%.4f", d))
+                                : o instanceof String t ? jsonString(t) : String.valueOf(o));
+            }
+            b.append('}');
+        }
+        return b.append("\n]}\n").toString();
+    }
+
+    private static String jsonString(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    /** Attacks with the mean of the metric over their defended targets, best first (NaN last). */
+    private static List<Map.Entry<String, Double>> ranked(List<Entry> entries, Metric metric) {
+        Map<String, List<Entry>> byAttack = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            byAttack.computeIfAbsent(e.attack(), k -> new ArrayList<>()).add(e);
+        }
+        List<Map.Entry<String, Double>> ranked = new ArrayList<>();
+        for (Map.Entry<String, List<Entry>> a : byAttack.entrySet()) {
+            double sum = 0;
+            int n = 0;
+            for (Entry e : a.getValue()) {
+                double v = metric.of(e);
+                if (!Double.isNaN(v)) {
+                    sum += v;
+                    n++;
+                }
+            }
+            ranked.add(Map.entry(a.getKey(), n == 0 ? Double.NaN : sum / n));
+        }
+        ranked.sort(Comparator.comparing((Map.Entry<String, Double> x) -> Double.isNaN(x.getValue()) ? Double.NEGATIVE_INFINITY
+                : x.getValue()).reversed());
+        return ranked;
+    }
+
     public static String render(String title, List<Entry> entries, Metric metric) {
         return render(title, entries, metric, Style.TEXT);
     }
@@ -115,21 +214,7 @@ public final class Leaderboard {
             firstOf.putIfAbsent(e.variant(), e);
         }
         List<String> cols = new ArrayList<>(variants);
-        List<Map.Entry<String, Double>> ranked = new ArrayList<>();
-        for (Map.Entry<String, Map<String, Entry>> a : byAttack.entrySet()) {
-            double sum = 0;
-            int n = 0;
-            for (Entry e : a.getValue().values()) {
-                double v = metric.of(e);
-                if (!Double.isNaN(v)) {
-                    sum += v;
-                    n++;
-                }
-            }
-            ranked.add(Map.entry(a.getKey(), n == 0 ? Double.NaN : sum / n));
-        }
-        ranked.sort(Comparator.comparing((Map.Entry<String, Double> x) -> Double.isNaN(x.getValue()) ? Double.NEGATIVE_INFINITY
-                : x.getValue()).reversed());
+        List<Map.Entry<String, Double>> ranked = ranked(entries, metric);
         boolean cost = !style.msPerImage().isEmpty();
         boolean onCorrect = metric == Metric.UNTARGETED_ON_CORRECT || metric == Metric.TARGETED_ON_CORRECT;
         // The table as cells first, then laid out: the same cells serve text and Markdown.
