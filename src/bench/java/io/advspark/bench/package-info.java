@@ -43,7 +43,7 @@
  *       the commit and the exact command, and writes the report under {@code bench-results/}.
  *   <li>A {@code jobs/bench-x} script (or a mode of {@code jobs/bench}) with {@code --help}, passing
  *       named options, building with {@code mvn -o -q -B -DskipTests package} when the classes are
- *       stale; document it in the README next to the other benchmarks.
+ *       stale; document it in docs/benchmarks.md next to the other benchmarks.
  *   <li>Check it with {@code --help} or the smallest arguments that finish in seconds.
  * </ol>
  *

@@ -30,7 +30,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Where a perturbation filter belongs (README "Perturbation filters"): untargeted MI-FGSM on the
+ * Where a perturbation filter belongs (docs/configuration.md "Perturbation filters"): untargeted MI-FGSM on the
  * surrogates (white box), unfiltered, with the engine's filter, and with other places to put the
  * same low-pass, each scored on the float result and on the 8-bit image that would be written.
  * Run with {@code jobs/experiment-filter}; prints a markdown table and appends it to a file.

@@ -11,7 +11,7 @@
  * </ul>
  * Each prints a markdown table as it goes and appends the whole table to its {@code --out} file
  * ({@link io.advspark.bench.BenchCommand#appendTable}); the script writes the run's heading (date,
- * commit) above it. The README summarises the tables. The recipes' transfer experiment needs no
+ * commit) above it. docs/experiments.md summarises the tables. The recipes' transfer experiment needs no
  * harness: {@code jobs/experiment-transfer} runs the product's rounds and {@code advspark report}.
  *
  * <h2>Adding an experiment</h2>

@@ -129,7 +129,7 @@ public final class Sessions {
             throw new ConfigException("advspark.device = gpu on " + master + ", but spark.task.resource.gpu.amount is not"
                     + " set, so Spark assigns no GPU to any task. Set spark.executor.resource.gpu.amount (GPUs per"
                     + " executor), spark.task.resource.gpu.amount (1, or 0.5 to share a GPU between two tasks) and"
-                    + " spark.executor.resource.gpu.discoveryScript (jobs/gpu-discovery); see README 'GPU executors'");
+                    + " spark.executor.resource.gpu.discoveryScript (jobs/gpu-discovery); see docs/operations.md 'GPU executors'");
         }
         if ("cpu".equals(device) && taskGpus) {
             org.slf4j.LoggerFactory.getLogger(Sessions.class).warn("advspark: spark.task.resource.gpu.amount is set but"

@@ -62,7 +62,7 @@ public final class Devices {
         }
         if (cudaDevices == 0) {
             throw new DeviceException("advspark.device = gpu: " + given + ", but the libtorch this JVM loaded sees no"
-                    + " CUDA device (" + flavour() + "). Run with DJL's CUDA build of libtorch: see README 'GPU executors'");
+                    + " CUDA device (" + flavour() + "). Run with DJL's CUDA build of libtorch: see docs/operations.md 'GPU executors'");
         }
         if (ordinal >= cudaDevices) {
             throw new DeviceException("advspark.device = gpu: " + given + ", but libtorch sees only " + cudaDevices

@@ -38,7 +38,7 @@ class DevicesTest {
         Devices.DeviceException e = assertThrows(Devices.DeviceException.class, () -> Devices.resolve("gpu", List.of("1"), 0));
         assertTrue(e.getMessage().contains("Spark assigned GPU address 1, but the libtorch this JVM loaded sees no CUDA device"),
                 e.getMessage());
-        assertTrue(e.getMessage().contains("README 'GPU executors'"), e.getMessage());
+        assertTrue(e.getMessage().contains("docs/operations.md 'GPU executors'"), e.getMessage());
         e = assertThrows(Devices.DeviceException.class, () -> Devices.resolve("gpu", List.of(), 0));
         assertTrue(e.getMessage().contains("no GPU scheduled by Spark (local mode), so gpu 0"), e.getMessage());
     }
