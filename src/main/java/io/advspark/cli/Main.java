@@ -24,7 +24,7 @@ import picocli.CommandLine;
         versionProvider = Main.VersionProvider.class,
         description = {"Transfer-based adversarial examples at cluster scale.",
             "Run `advspark help COMMAND` (or COMMAND --help) for a command's options; docs/ holds the reference."},
-        subcommands = {Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class,
+        subcommands = {Main.Init.class, Main.Attack.class, Main.Evaluate.class, Main.Report.class, Main.Devices.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
@@ -98,6 +98,49 @@ public final class Main implements Callable<Integer> {
             if (quiet && verbose) {
                 throw new ConfigException("--quiet and --verbose exclude each other");
             }
+        }
+    }
+
+    /** {@code advspark init}: a starter round file for a dataset folder and model files. */
+    @Command(
+            name = "init",
+            mixinStandardHelpOptions = true,
+            header = "Write a starter round file for your dataset folder and models, every key commented.",
+            description = {
+                "Checks the dataset folder (dev.csv and images/) and the models (each .pt with its .json card), reads the",
+                "label convention off the labels, and writes a round file that runs as written: two attack configs (MI and",
+                "MI-DI-TI at eps 16) on the surrogates, scored on the targets plain and behind jpeg(75) and bits(4).",
+                "Paths in the file are relative to its folder, so it runs from anywhere."
+            })
+    public static final class Init implements Callable<Integer> {
+        @Option(names = {"-d", "--data"}, required = true, paramLabel = "DIR", description = "The dataset folder: dev.csv"
+                + " (ImageId,TrueLabel,TargetClass) and images/<ImageId>.")
+        java.nio.file.Path data;
+
+        @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE.pt", description = "A surrogate (attacked)."
+                + " Repeatable.")
+        List<java.nio.file.Path> surrogates = new ArrayList<>();
+
+        @Option(names = {"-t", "--target"}, paramLabel = "FILE.pt", description = "A held-out target (scored). Repeatable.")
+        List<java.nio.file.Path> targets = new ArrayList<>();
+
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "The round file to write (default: round.conf).")
+        java.nio.file.Path output = java.nio.file.Path.of("round.conf");
+
+        @Option(names = "--force", description = "Replace an existing file.")
+        boolean force;
+
+        @Override
+        public Integer call() throws java.io.IOException {
+            io.advspark.plan.RoundTemplate.Written w = io.advspark.plan.RoundTemplate.write(
+                    new io.advspark.plan.RoundTemplate.Inputs(output, data, surrogates, targets), force);
+            System.out.println("advspark: wrote " + w.file() + " (" + w.rows() + " images, label-base " + w.labelBase() + ", "
+                    + w.classes() + " classes" + (targets.isEmpty() ? "; no target: add one to get a leaderboard" : "") + ")");
+            if (!w.note().isEmpty()) {
+                System.out.println("advspark: " + w.note());
+            }
+            System.out.println("advspark: next: jobs/advspark attack -c " + w.file());
+            return 0;
         }
     }
 
