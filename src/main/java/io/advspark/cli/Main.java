@@ -188,8 +188,8 @@ public final class Main implements Callable<Integer> {
                     if (!cfg.targets().isEmpty() && !noEvaluate) {
                         // The round holds out targets: score the written PNGs on them right away.
                         System.out.println(EvaluateJob.run(cfg, spark).render());
-                        System.out.print(io.advspark.job.ReportJob.run(spark, cfg.roundUri(), Report.DEFAULT_METRIC, false,
-                                true));
+                        System.out.print(io.advspark.job.ReportJob.run(spark.sparkContext().hadoopConfiguration(),
+                                cfg.roundUri(), Report.DEFAULT_METRIC, "table", true));
                     }
                 });
                 return 0;
@@ -323,22 +323,20 @@ public final class Main implements Callable<Integer> {
             if ((round == null) == (config == null)) {
                 throw new ConfigException("report: give the round folder or its --config (one of them)");
             }
-            SparkSession spark;
+            verbosity.check();
             String uri;
+            org.apache.hadoop.conf.Configuration hadoop;
             if (config != null) {
                 RoundConfig cfg = ConfigLoader.load(config, overrides);
                 uri = cfg.roundUri();
-                spark = Sessions.create(cfg, System.getProperty("spark.master", "local[1]"));
+                hadoop = Sessions.hadoopConf(cfg);
             } else {
                 uri = ConfigLoader.absoluteUri(round, "ROUND");
-                spark = Sessions.reader(System.getProperty("spark.master", "local[1]"));
+                hadoop = Sessions.hadoopConf(null);
             }
-            try {
-                System.out.print(io.advspark.job.ReportJob.run(spark, uri, m, format, intervals));
-                return 0;
-            } finally {
-                spark.stop();
-            }
+            // The tables are read directly: no Spark session to start for a finished round.
+            System.out.print(io.advspark.job.ReportJob.run(hadoop, uri, m, format, intervals));
+            return 0;
         }
     }
 

@@ -9,12 +9,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Row;
+import io.advspark.round.ParquetRows;
+import java.util.Comparator;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code advspark report}: the leaderboard of an evaluated round, from its {@code summary} table,
  * with each attack's mean wall time per image from its {@code records} (rows without an error).
+ * Read without Spark ({@link ParquetRows}).
  */
 public final class ReportJob {
     private ReportJob() {}
@@ -29,74 +32,94 @@ public final class ReportJob {
      */
     public static String run(SparkSession spark, String roundUri, Leaderboard.Metric metric, boolean markdown,
             boolean intervals) {
-        return run(spark, roundUri, metric, markdown ? "markdown" : "table", intervals);
+        return run(spark.sparkContext().hadoopConfiguration(), roundUri, metric, markdown ? "markdown" : "table", intervals);
     }
 
-    /** @param format table (terminal), markdown, csv or json (one line per attack and defended target) */
-    public static String run(SparkSession spark, String roundUri, Leaderboard.Metric metric, String format,
+    /**
+     * The leaderboard read straight from the round's Parquet files (no Spark session: a finished
+     * round's report answers in about a second).
+     *
+     * @param format table (terminal), markdown, csv or json (one line per attack and defended target)
+     */
+    public static String run(Configuration conf, String roundUri, Leaderboard.Metric metric, String format,
             boolean intervals) {
-        Storage storage = Storage.of(spark.sparkContext().hadoopConfiguration());
+        Storage storage = Storage.of(conf);
         String summaryUri = Storage.join(roundUri, "summary");
+        List<Map<String, Object>> rows;
         try {
             if (!RoundState.hasDataFiles(storage, summaryUri)) {
                 throw new ConfigException("no summary table at " + summaryUri + ": run `advspark evaluate` for the round"
                         + " (or `attack` on a round that lists targets) first");
             }
+            rows = new ArrayList<>(ParquetRows.read(storage, conf, summaryUri));
         } catch (IOException e) {
             throw new ConfigException("cannot read " + summaryUri + ": " + e.getMessage(), e);
         }
-        List<Row> rows = spark.read().parquet(summaryUri)
-                .selectExpr("attack", "target", "defense", "images", "clean_accuracy", "untargeted_success_rate",
-                        "targeted_success_rate", "mean_score", "score_spec", "round_id", "clean_correct",
-                        "untargeted_success_low", "untargeted_success_high", "targeted_success_low", "targeted_success_high",
-                        "untargeted_success_rate_on_correct", "untargeted_success_on_correct_low",
-                        "untargeted_success_on_correct_high", "targeted_success_rate_on_correct",
-                        "targeted_success_on_correct_low", "targeted_success_on_correct_high")
-                .orderBy(org.apache.spark.sql.functions.col("attack"), org.apache.spark.sql.functions.col("target"),
-                        org.apache.spark.sql.functions.expr("defense <> 'model'"), org.apache.spark.sql.functions.col("defense"))
-                .collectAsList();
+        rows.sort(Comparator.comparing((Map<String, Object> r) -> str(r, "attack")).thenComparing(r -> str(r, "target"))
+                .thenComparing(r -> !str(r, "defense").equals("model")).thenComparing(r -> str(r, "defense")));
         List<Leaderboard.Entry> entries = new ArrayList<>();
-        for (Row r : rows) {
-            String defense = r.getString(2);
-            String variant = defense.equals("model") ? r.getString(1)
-                    : defense.replace(" > model", "") + " > " + r.getString(1);
-            entries.add(new Leaderboard.Entry(r.getString(0), variant, r.getLong(3), r.getLong(10), r.getDouble(4),
-                    rate(r, 5, 11, 12), rate(r, 6, 13, 14), rate(r, 15, 16, 17), rate(r, 18, 19, 20),
-                    r.isNullAt(7) ? Double.NaN : r.getDouble(7)));
+        for (Map<String, Object> r : rows) {
+            String defense = str(r, "defense");
+            String variant = defense.equals("model") ? str(r, "target") : defense.replace(" > model", "") + " > " + str(r, "target");
+            entries.add(new Leaderboard.Entry(str(r, "attack"), variant, num(r, "images").longValue(),
+                    num(r, "clean_correct").longValue(), dbl(r, "clean_accuracy"),
+                    rate(r, "untargeted_success_rate", "untargeted_success_low", "untargeted_success_high"),
+                    rate(r, "targeted_success_rate", "targeted_success_low", "targeted_success_high"),
+                    rate(r, "untargeted_success_rate_on_correct", "untargeted_success_on_correct_low",
+                            "untargeted_success_on_correct_high"),
+                    rate(r, "targeted_success_rate_on_correct", "targeted_success_on_correct_low",
+                            "targeted_success_on_correct_high"),
+                    dbl(r, "mean_score")));
         }
-        String title = "advspark leaderboard: round " + (rows.isEmpty() ? "?" : rows.get(0).getString(9)) + " (" + roundUri
-                + "), " + (rows.isEmpty() ? "" : rows.get(0).getString(8)) + ", " + (rows.isEmpty() ? 0 : rows.get(0).getLong(3))
-                + " images";
-        Map<String, Double> ms = msPerImage(spark, storage, roundUri);
+        Map<String, Object> first = rows.isEmpty() ? Map.of() : rows.get(0);
+        String title = "advspark leaderboard: round " + (rows.isEmpty() ? "?" : str(first, "round_id")) + " (" + roundUri
+                + "), " + (rows.isEmpty() ? "" : str(first, "score_spec")) + ", " + (rows.isEmpty() ? 0
+                : num(first, "images").longValue()) + " images";
+        Map<String, Double> ms = msPerImage(storage, conf, roundUri);
         if (format.equals("csv") || format.equals("json")) {
             return Leaderboard.renderLong(title, entries, metric, ms, format.equals("json"));
         }
         return Leaderboard.render(title, entries, metric, new Leaderboard.Style(format.equals("markdown"), intervals, ms));
     }
 
-    private static Leaderboard.Rate rate(Row r, int rate, int low, int high) {
-        return new Leaderboard.Rate(r.getDouble(rate), r.getDouble(low), r.getDouble(high));
+    private static String str(Map<String, Object> r, String column) {
+        Object v = r.get(column);
+        return v == null ? "" : v.toString();
+    }
+
+    private static Number num(Map<String, Object> r, String column) {
+        return r.get(column) instanceof Number n ? n : 0L;
+    }
+
+    /** A double column; NaN when absent or null (a summary written before the column existed). */
+    private static double dbl(Map<String, Object> r, String column) {
+        return r.get(column) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    private static Leaderboard.Rate rate(Map<String, Object> r, String rate, String low, String high) {
+        return new Leaderboard.Rate(dbl(r, rate), dbl(r, low), dbl(r, high));
     }
 
     /** Mean wall_ms over each attack's error-free records; empty when the round has none (or no wall_ms column). */
-    private static Map<String, Double> msPerImage(SparkSession spark, Storage storage, String roundUri) {
+    private static Map<String, Double> msPerImage(Storage storage, Configuration conf, String roundUri) {
         String records = RoundLayout.at(roundUri).records();
-        Map<String, Double> out = new LinkedHashMap<>();
+        Map<String, double[]> sums = new LinkedHashMap<>();
         try {
             if (!RoundState.hasDataFiles(storage, records)) {
-                return out;
+                return Map.of();
+            }
+            for (Map<String, Object> r : ParquetRows.read(storage, conf, records)) {
+                if (r.get("error") == null && r.get("wall_ms") instanceof Number ms) {
+                    double[] s = sums.computeIfAbsent(str(r, "attack"), k -> new double[2]);
+                    s[0] += ms.doubleValue();
+                    s[1]++;
+                }
             }
         } catch (IOException e) {
-            return out;
+            return Map.of();
         }
-        var df = spark.read().parquet(records);
-        if (!java.util.Arrays.asList(df.columns()).contains("wall_ms")) {
-            return out;
-        }
-        for (Row r : df.where("error is null").groupBy("attack").agg(org.apache.spark.sql.functions.avg("wall_ms"))
-                .collectAsList()) {
-            out.put(r.getString(0), r.isNullAt(1) ? Double.NaN : r.getDouble(1));
-        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        sums.forEach((a, s) -> out.put(a, s[0] / s[1]));
         return out;
     }
 }

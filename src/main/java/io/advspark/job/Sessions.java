@@ -72,6 +72,26 @@ public final class Sessions {
     }
 
     /**
+     * The Hadoop configuration a session for {@code config} (or, with null, a bare reader) would
+     * give its tasks, without starting one: Hadoop's defaults, then every {@code spark.hadoop.*}
+     * property of the JVM's Spark properties and of the round's {@code spark.conf}, as Spark copies
+     * them. For commands that read a finished round's tables in a second ({@code report}).
+     */
+    public static org.apache.hadoop.conf.Configuration hadoopConf(RoundConfig config) {
+        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+        SparkConf conf = new SparkConf(true);
+        if (config != null) {
+            config.sparkConf().forEach(conf::set);
+        }
+        for (scala.Tuple2<String, String> e : conf.getAll()) {
+            if (e._1().startsWith("spark.hadoop.")) {
+                hadoop.set(e._1().substring("spark.hadoop.".length()), e._2());
+            }
+        }
+        return hadoop;
+    }
+
+    /**
      * A session for the round. {@code master} may be null when spark-submit already set it.
      */
     public static SparkSession create(RoundConfig config, String master) {

@@ -1,0 +1,90 @@
+package io.advspark.round;
+
+import io.advspark.data.Storage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
+import org.apache.parquet.schema.GroupType;
+import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.Type;
+
+/**
+ * A round's small tables read without Spark: every data file under a table folder (at any
+ * depth, Hive partition folders {@code key=value} giving their column), as rows of column name
+ * to value (Long, Integer, Double, Float, Boolean, String; null for a null). For commands that
+ * answer in a second on a finished round ({@code report}); a Spark session costs 10 s or more to
+ * start and plan a query in a cold JVM.
+ */
+public final class ParquetRows {
+    private ParquetRows() {}
+
+    /** The rows of every data file under {@code dirUri}; empty when it has none. */
+    public static List<Map<String, Object>> read(Storage storage, Configuration conf, String dirUri) throws IOException {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        Storage.FileIterator it = storage.listFiles(dirUri);
+        // Listed URIs may spell the scheme differently (file:/x against file:///x): compare paths.
+        String dirPath = java.net.URI.create(dirUri).getPath();
+        String base = dirPath.endsWith("/") ? dirPath : dirPath + "/";
+        while (it.hasNext()) {
+            String uri = it.next();
+            String name = uri.substring(uri.lastIndexOf('/') + 1);
+            if (!name.endsWith(".parquet") || name.startsWith(".") || name.startsWith("_")) {
+                continue;
+            }
+            String path = java.net.URI.create(uri).getPath();
+            Map<String, Object> partition = partitionValues(path.startsWith(base) ? path.substring(base.length()) : name);
+            try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(uri)).withConf(conf)
+                    .build()) {
+                for (Group g = reader.read(); g != null; g = reader.read()) {
+                    Map<String, Object> row = new LinkedHashMap<>(partition);
+                    GroupType type = g.getType();
+                    for (int i = 0; i < type.getFieldCount(); i++) {
+                        row.put(type.getFieldName(i), value(g, i, type.getType(i)));
+                    }
+                    rows.add(row);
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** {@code attack=mi/part-0.parquet} gives {@code attack -> "mi"} (values kept as strings, as Spark reads them back). */
+    static Map<String, Object> partitionValues(String relative) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        String[] segments = relative.split("/");
+        for (int i = 0; i < segments.length - 1; i++) {
+            int eq = segments[i].indexOf('=');
+            if (eq > 0) {
+                out.put(segments[i].substring(0, eq), java.net.URLDecoder.decode(segments[i].substring(eq + 1),
+                        java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
+    private static Object value(Group g, int field, Type type) {
+        if (g.getFieldRepetitionCount(field) == 0) {
+            return null;
+        }
+        if (!type.isPrimitive()) {
+            return null; // no nested columns in the tables read here
+        }
+        PrimitiveType p = type.asPrimitiveType();
+        return switch (p.getPrimitiveTypeName()) {
+            case INT64 -> g.getLong(field, 0);
+            case INT32 -> g.getInteger(field, 0);
+            case DOUBLE -> g.getDouble(field, 0);
+            case FLOAT -> g.getFloat(field, 0);
+            case BOOLEAN -> g.getBoolean(field, 0);
+            case BINARY, FIXED_LEN_BYTE_ARRAY -> g.getString(field, 0);
+            default -> g.getValueToString(field, 0);
+        };
+    }
+}
