@@ -184,7 +184,9 @@ public final class Main implements Callable<Integer> {
                     return 0;
                 }
                 AttackJob.run(cfg, spark, new AttackJob.Options(force, takeOver, verify), s -> {
-                    System.out.println(s.render());
+                    // The time a user waited: from the JVM's start (Spark's start-up included) to the summary.
+                    System.out.println(s.withSeconds((System.currentTimeMillis()
+                            - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime()) / 1e3).render());
                     if (!cfg.targets().isEmpty() && !noEvaluate) {
                         // The round holds out targets: score the written PNGs on them right away.
                         System.out.println(EvaluateJob.run(cfg, spark).render());

@@ -562,6 +562,14 @@ public final class AttackJob {
     /** Figures of the round's current attack configurations, read back from the committed records. */
     static RoundSummary summarise(SparkSession spark, RoundConfig config, String recordsUri, double seconds, long resumed) {
         List<String> names = config.attacks().stream().map(NamedAttack::name).toList();
+        LOG.info("advspark: round {}: summarising the records of {} attack config(s)", config.roundId(), names.size());
+        List<RoundSummary.Line> direct = summaryLinesDirect(spark.sparkContext().hadoopConfiguration(), recordsUri, names);
+        return RoundSummary.of(config.roundUri(), seconds, resumed,
+                direct != null ? direct : summaryLinesSpark(spark, recordsUri, names));
+    }
+
+    /** {@link #summaryLinesDirect}'s figures from a Spark query over the records (for rounds with many record files). */
+    static List<RoundSummary.Line> summaryLinesSpark(SparkSession spark, String recordsUri, List<String> names) {
         Map<String, Row> byAttack = new java.util.HashMap<>();
         try {
             if (RoundState.hasDataFiles(Storage.of(spark.sparkContext().hadoopConfiguration()), recordsUri)) {
@@ -601,7 +609,97 @@ public final class AttackJob {
                             a.isNullAt(8) ? 0 : a.getLong(8), a.getLong(9) == 0 ? null
                                     : new RoundSummary.ScoreAware(dbl(a, 10), dbl(a, 11), dbl(a, 12))));
         }
-        return RoundSummary.of(config.roundUri(), seconds, resumed, lines);
+        return lines;
+    }
+
+    /** At most this many record files are read by the driver itself; more go through a Spark query. */
+    static final int DIRECT_SUMMARY_FILES = 400;
+
+    /**
+     * The summary's lines computed by reading the current attacks' record files directly (no
+     * Spark query to plan: 10 s or more of silence after the last image in a cold JVM), the same
+     * figures as {@link #summarise}'s query; null when there are more than
+     * {@value #DIRECT_SUMMARY_FILES} files, which a Spark job reads in parallel.
+     */
+    static List<RoundSummary.Line> summaryLinesDirect(org.apache.hadoop.conf.Configuration conf, String recordsUri,
+            List<String> names) {
+        Storage storage = Storage.of(conf);
+        Map<String, List<Map<String, Object>>> byAttack = new LinkedHashMap<>();
+        try {
+            int files = 0;
+            for (String n : names) {
+                Storage.FileIterator it = storage.listFiles(Storage.join(recordsUri, "attack=" + n));
+                while (it.hasNext()) {
+                    if (RoundState.isDataFile(RoundState.fileName(it.next())) && ++files > DIRECT_SUMMARY_FILES) {
+                        return null;
+                    }
+                }
+            }
+            for (String n : names) {
+                byAttack.put(n, io.advspark.round.ParquetRows.read(storage, conf, Storage.join(recordsUri, "attack=" + n)));
+            }
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
+        }
+        List<RoundSummary.Line> lines = new ArrayList<>();
+        for (String n : names) {
+            long count = 0;
+            long failed = 0;
+            long ok = 0;
+            long untargeted = 0;
+            long targeted = 0;
+            long zeroGradient = 0;
+            long unchanged = 0;
+            long metCount = 0;
+            long met = 0;
+            double l2 = 0;
+            long l2n = 0;
+            int maxLinf = Integer.MIN_VALUE;
+            double eps = 0;
+            long epsN = 0;
+            double steps = 0;
+            long stepsN = 0;
+            for (Map<String, Object> r : byAttack.get(n)) {
+                count++;
+                boolean error = r.get("error") != null;
+                if (error) {
+                    failed++;
+                } else {
+                    ok++;
+                    untargeted += Boolean.TRUE.equals(r.get("untargeted_success")) ? 1 : 0;
+                    targeted += Boolean.TRUE.equals(r.get("targeted_success")) ? 1 : 0;
+                    zeroGradient += r.get("zero_gradient_steps") instanceof Number z && z.longValue() > 0 ? 1 : 0;
+                    unchanged += r.get("linf") instanceof Number li && li.longValue() == 0 ? 1 : 0;
+                    if (r.get("eps") instanceof Number e) {
+                        eps += e.doubleValue();
+                        epsN++;
+                    }
+                    Object st = r.get("search_steps") != null ? r.get("search_steps") : r.get("steps");
+                    if (st instanceof Number x) {
+                        steps += x.doubleValue();
+                        stepsN++;
+                    }
+                }
+                if (r.get("l2") instanceof Number x) {
+                    l2 += x.doubleValue();
+                    l2n++;
+                }
+                if (r.get("linf") instanceof Number x) {
+                    maxLinf = Math.max(maxLinf, x.intValue());
+                }
+                if (r.get("met") instanceof Boolean m) {
+                    metCount++;
+                    met += m ? 1 : 0;
+                }
+            }
+            lines.add(count == 0 ? new RoundSummary.Line(n, 0, 0, 0, 0, 0, 0)
+                    : new RoundSummary.Line(n, count, failed, ok == 0 ? 0 : (double) untargeted / ok,
+                            ok == 0 ? 0 : (double) targeted / ok, l2n == 0 ? 0 : l2 / l2n,
+                            maxLinf == Integer.MIN_VALUE ? 0 : maxLinf, zeroGradient, unchanged,
+                            metCount == 0 ? null : new RoundSummary.ScoreAware((double) met / metCount,
+                                    epsN == 0 ? 0 : eps / epsN, stepsN == 0 ? 0 : steps / stepsN)));
+        }
+        return lines;
     }
 
     private static double dbl(Row r, int i) {

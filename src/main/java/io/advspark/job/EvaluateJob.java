@@ -133,7 +133,9 @@ public final class EvaluateJob {
             records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
                     .where(col("error").isNull().and(col("attack").isin(names.toArray())))
                     .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
-            recs = records.collectAsList();
+            // A small round's records are read directly: planning the query costs seconds in a cold JVM.
+            List<Row> direct = recordsDirect(jsc.hadoopConfiguration(), recordsUri, names);
+            recs = direct != null ? direct : records.collectAsList();
         }
         if (recs.isEmpty()) {
             throw new ConfigException("no successfully attacked images of attack(s) " + names + " in " + recordsUri);
@@ -149,6 +151,8 @@ public final class EvaluateJob {
             seen.add(r.getString(2));
         }
         List<BatchScorer.Item> clean = seen.stream().map(id -> new BatchScorer.Item(null, id, null)).toList();
+        LOG.info("advspark evaluate: round {}: scoring {} PNG(s) of {} attack config(s) and {} clean image(s) on {} defended"
+                + " target(s)", config.roundId(), adv.size(), names.size(), clean.size(), variants.size());
         List<PurifierBundle> purifierBundles = loadPurifiers(config, storage, variants, seen.iterator().next());
 
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
@@ -202,6 +206,9 @@ public final class EvaluateJob {
                             String.format(java.util.Locale.ROOT, "%.0f", budget), scoring.spec(), ForeignImages.list(over));
                 }
             }
+            // The joins and three table writes that follow take seconds of Spark planning: said, not silent.
+            LOG.info("advspark evaluate: round {}: joining the predictions and writing the predictions, scores and summary"
+                    + " tables", config.roundId());
             Dataset<Row> labels = records.select("attack", "attack_spec", "image_id", "true_label", "target_label");
             Dataset<Row> joined = advDf.alias("a")
                     .join(labels.alias("r"), new String[] {"attack", "image_id"})
@@ -404,5 +411,38 @@ public final class EvaluateJob {
 
     private static double rate(long k, long n) {
         return n == 0 ? 0 : (double) k / n;
+    }
+
+    /**
+     * The error-free records of {@code names} as (attack, attack_spec, image_id, true_label,
+     * target_label, output_file) rows, read from the files directly; null when there are more than
+     * {@link AttackJob#DIRECT_SUMMARY_FILES} files (a Spark query reads those in parallel).
+     */
+    static List<Row> recordsDirect(org.apache.hadoop.conf.Configuration conf, String recordsUri, List<String> names) {
+        Storage storage = Storage.of(conf);
+        List<Row> out = new ArrayList<>();
+        try {
+            int files = 0;
+            for (String n : names) {
+                Storage.FileIterator it = storage.listFiles(Storage.join(recordsUri, "attack=" + n));
+                while (it.hasNext()) {
+                    if (RoundState.isDataFile(RoundState.fileName(it.next())) && ++files > AttackJob.DIRECT_SUMMARY_FILES) {
+                        return null;
+                    }
+                }
+            }
+            for (String n : names) {
+                for (java.util.Map<String, Object> r : io.advspark.round.ParquetRows.read(storage, conf,
+                        Storage.join(recordsUri, "attack=" + n))) {
+                    if (r.get("error") == null) {
+                        out.add(org.apache.spark.sql.RowFactory.create(n, r.get("attack_spec"), r.get("image_id"),
+                                r.get("true_label"), r.get("target_label"), r.get("output_file")));
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 }

@@ -67,6 +67,12 @@ public record RoundSummary(
                 seconds, resumed, lines);
     }
 
+    /** The same figures timed over {@code wallSeconds} (the command's wall time, JVM start to summary). */
+    public RoundSummary withSeconds(double wallSeconds) {
+        return new RoundSummary(roundUri, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf,
+                wallSeconds, resumed, attacks, timings);
+    }
+
     public RoundSummary withTimings(RunMetrics.Timings t) {
         return new RoundSummary(roundUri, images, failed, untargetedSuccessRate, targetedSuccessRate, meanL2, maxLinf, seconds,
                 resumed, attacks, t);

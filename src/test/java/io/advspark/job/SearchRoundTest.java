@@ -40,6 +40,17 @@ class SearchRoundTest {
                 "dataset.limit=16", "attacks=[{name=main, search={eps=[2, 4, 8, 16, 32], until=validation}},"
                         + " {name=bis, search={eps=[2, 4, 8, 16, 32], until=surrogates, mode=bisect}}, {name=fixed8, eps=8}]"),
                 "local[2]");
+        // The summary read straight from the record files gives the Spark query's figures.
+        org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().master("local[1]")
+                .appName("summary").getOrCreate();
+        try {
+            String records = r.config().roundUri() + "/records";
+            List<String> names = List.of("main", "bis", "fixed8", "main.eps8", "nothing-here");
+            assertEquals(rounded(AttackJob.summaryLinesSpark(spark, records, names)),
+                    rounded(AttackJob.summaryLinesDirect(spark.sparkContext().hadoopConfiguration(), records, names)));
+        } finally {
+            spark.stop();
+        }
         Map<Double, Integer> kept = check(r, "main", ScoreAware.Mode.LADDER);
         assertTrue(kept.size() > 1, "every image kept the same budget: " + kept);
         check(r, "bis", ScoreAware.Mode.BISECT);
@@ -139,5 +150,14 @@ class SearchRoundTest {
 
     private static Row attempt(Rounds.Result r, String attempt, String id) {
         return attempts(r, attempt).stream().filter(x -> x.<String>getAs("image_id").equals(id)).findFirst().orElse(null);
+    }
+
+    /** Summary lines with their averages to 9 places: two summation orders agree to rounding. */
+    private static List<String> rounded(List<io.advspark.job.RoundSummary.Line> lines) {
+        return lines.stream().map(l -> String.format(java.util.Locale.ROOT, "%s %d %d %.9f %.9f %.9f %d %d %d %s", l.attack(),
+                l.images(), l.failed(), l.untargetedSuccessRate(), l.targetedSuccessRate(), l.meanL2(), l.maxLinf(),
+                l.zeroGradientImages(), l.unchanged(), l.scoreAware() == null ? "-" : String.format(java.util.Locale.ROOT,
+                        "%.9f %.9f %.9f", l.scoreAware().metRate(), l.scoreAware().meanEps(), l.scoreAware().stepsPerImage())))
+                .toList();
     }
 }
