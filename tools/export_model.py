@@ -12,8 +12,14 @@ Usage (PyTorch lives in the system Python):
         --weights X.pth --input-size 32 --dataset cifar10 --out DIR [--name NAME] \
         [--taps layer2,layer3.1] [--backward 'sgm(gamma=0.2)'|'linbp(stage=layer3.1)'|'bpa(stage=layer3.1)']
 
-Writes DIR/<name>.pt and DIR/<name>.json (card format of /work/shared/models/README.md; the
-exporting guide is docs/exporting.md).
+Writes DIR/<name>.pt and DIR/<name>.json (the model card, docs/models.md; the exporting guide is
+docs/exporting.md). The card's dataset follows the model's classes (1000: imagenet, 10: cifar10,
+100: cifar100, else custom) unless --dataset names it.
+
+PyTorch: tested with torch 1.13.1 and torchvision 0.14.1 (advspark's tests export with them).
+advspark loads the files with libtorch 2.7.1: TorchScript written by an older torch loads there;
+one written by a torch newer than 2.7 may use operators libtorch 2.7.1 lacks, which
+`advspark attack --check` reports when it loads the model. --help needs no PyTorch.
 
 --source python: FILE.py is imported as a module, the constructor expression is evaluated in its
 namespace (e.g. 'CifarResNet(20)', 'resnet4b()'), and --weights (a state_dict file; a
@@ -85,9 +91,16 @@ import re
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    _Module = torch.nn.Module
+    _TORCH_MISSING = None
+except ImportError as _missing:  # --help works without PyTorch; an export needs it
+    np = torch = F = None
+    _Module = object
+    _TORCH_MISSING = _missing
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
@@ -568,7 +581,7 @@ class Surgery:
         return hook
 
 
-class _TapsWrapper(torch.nn.Module):
+class _TapsWrapper(_Module):
     def __init__(self, model, taps, values):
         super().__init__()
         self.model = model
@@ -598,6 +611,11 @@ for _k in range(16):
 # ----------------------------------------------------------------------------------------------
 # Export, evaluation, card
 # ----------------------------------------------------------------------------------------------
+
+def dataset_for(classes):
+    """The card's dataset when --dataset does not name it: what the class count says."""
+    return {1000: "imagenet", 10: "cifar10", 100: "cifar100"}.get(classes, "custom")
+
 
 def sha256_of(path):
     h = hashlib.sha256()
@@ -726,7 +744,7 @@ def export(args):
         "name": name,
         "file": name + ".pt",
         "format": "torchscript",
-        "dataset": args.dataset,
+        "dataset": args.dataset or dataset_for(dataset_classes),
         "input_size": [size, size],
         "mean": mean,
         "std": std,
@@ -787,7 +805,8 @@ def parse_args(argv=None):
     ap.add_argument("--num-classes", type=int, default=None, help="classifier outputs (random / file weights)")
     ap.add_argument("--label-offset", type=int, default=0, help="output column of dataset class 0")
     ap.add_argument("--dataset-classes", type=int, default=None, help="default: num_classes - label_offset")
-    ap.add_argument("--dataset", default="imagenet")
+    ap.add_argument("--dataset", default=None, help="the dataset the outputs label (default: from the class count:"
+                    " imagenet, cifar10, cifar100 or custom)")
     ap.add_argument("--name", default=None, help="file stem / card name (default: arch)")
     ap.add_argument("--mean", default=None, help="override card mean, e.g. 0.5,0.5,0.5")
     ap.add_argument("--std", default=None, help="override card std")
@@ -804,6 +823,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if _TORCH_MISSING is not None:
+        print(f"error: exporting needs PyTorch in this Python ({_TORCH_MISSING}); e.g. apt-get install python3-torch"
+              " python3-torchvision, or pip install torch torchvision", file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     try:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -113,13 +114,29 @@ class ExportModelTest(unittest.TestCase):
         card = self._check("mobilenet_v2", 96, 1000)
         self.assertIn("script", card["export"])
         self.assertIsNone(card["clean_top1"])
+        self.assertEqual(card["dataset"], "imagenet", "1000 classes")
 
     def test_plain_card_has_no_taps_and_no_backward(self):
-        self._export(["--arch", "resnet18", "--input-size", "32", "--num-classes", "5", "--name", "plain18"])
-        card = self._check("plain18", 32, 5)
+        self._export(["--arch", "resnet18", "--input-size", "32", "--num-classes", "10", "--name", "plain18"])
+        card = self._check("plain18", 32, 10)
         self.assertEqual(card["taps"], [])
         self.assertEqual(card["backward"], "none")
         self.assertEqual(card["backward_sites"], [])
+        self.assertEqual(card["dataset"], "cifar10", "the card's dataset follows the class count, not imagenet")
+
+    def test_help_needs_no_torch(self):
+        """--help works in a Python without PyTorch; an export there says what is missing."""
+        code = ("import sys, runpy; sys.modules['torch'] = None; sys.modules['numpy'] = None; "
+                "sys.argv = ['export_model.py'] + sys.argv[1:]; runpy.run_path(%r, run_name='__main__')"
+                % os.path.join(HERE, "export_model.py"))
+        ok = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn("Export an image classifier", ok.stdout)
+        self.assertNotIn("/work/", ok.stdout, "no machine-specific paths in the help")
+        bad = subprocess.run([sys.executable, "-c", code, "--arch", "resnet18", "--out", self.tmp],
+                             capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("exporting needs PyTorch", bad.stderr)
 
     def _python_export(self, name, model, extra=()):
         with open(os.path.join(CIFAR_SRC, "architectures.json")) as f:
