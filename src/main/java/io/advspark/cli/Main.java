@@ -107,14 +107,14 @@ public final class Main implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             header = "Write a starter round file for your dataset folder and models, every key commented.",
             description = {
-                "Checks the dataset folder (dev.csv and images/) and the models (each .pt with its .json card), reads the",
+                "Checks the dataset folder (dev.csv and images/, or class folders) and the models (each .pt with its .json card), reads the",
                 "label convention off the labels, and writes a round file that runs as written: two attack configs (MI and",
                 "MI-DI-TI at eps 16) on the surrogates, scored on the targets plain and behind jpeg(75) and bits(4).",
                 "Paths in the file are relative to its folder, so it runs from anywhere."
             })
     public static final class Init implements Callable<Integer> {
         @Option(names = {"-d", "--data"}, required = true, paramLabel = "DIR", description = "The dataset folder: dev.csv"
-                + " (ImageId,TrueLabel,TargetClass) and images/<ImageId>.")
+                + " (ImageId,TrueLabel,TargetClass) and images/<ImageId>, or class folders <class>/<file> (ImageFolder).")
         java.nio.file.Path data;
 
         @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE.pt", description = "A surrogate (attacked)."

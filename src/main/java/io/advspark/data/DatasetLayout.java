@@ -7,16 +7,34 @@ import java.util.List;
 /**
  * Where a dataset keeps its manifest and its images, chosen by {@code advspark.dataset.layout}.
  * The attack reads images and the evaluation reads clean ones through the same lookup.
- * {@link Tianchi} is the one layout today; a new one implements this interface and is added to
- * {@link #forName}.
+ * {@link Tianchi} (a CSV and {@code images/}) and {@link ImageFolder} ({@code <class>/<file>});
+ * a new layout implements this interface and is added to {@link #forName}.
  */
 public interface DatasetLayout extends java.io.Serializable {
 
     /** The layout's name, as {@code advspark.dataset.layout} spells it. */
     String name();
 
-    /** The manifest (the CSV of ImageIds and labels) of a dataset folder. */
+    /** The manifest (the CSV of ImageIds and labels) of a dataset folder: where it is read, or what it is made from. */
     String manifestUri(String datasetUri, String manifest);
+
+    /**
+     * The manifest's bytes: the CSV read, or made from the folder's listing. Its bytes fingerprint
+     * the dataset for the round's resume identity, so a layout makes them the same for the same
+     * folder.
+     *
+     * @param classes the class-order file inside the folder, or "" (image-folder)
+     * @param labelBase the dataset's label convention (the labels a made manifest writes)
+     */
+    default byte[] manifest(Storage storage, String datasetUri, String manifest, String classes, int labelBase)
+            throws IOException {
+        return storage.readAll(manifestUri(datasetUri, manifest));
+    }
+
+    /** The columns of {@link #manifest}'s CSV, given those configured. */
+    default Manifest.Columns columns(Manifest.Columns configured) {
+        return configured;
+    }
 
     /** Where the image of {@code imageId} is looked for first: the location errors name. */
     String imageUri(String datasetUri, String imageId);
@@ -49,13 +67,16 @@ public interface DatasetLayout extends java.io.Serializable {
 
     /** The names {@link #forName} knows. */
     static List<String> names() {
-        return List.of(Tianchi.NAME);
+        return List.of(Tianchi.NAME, ImageFolder.NAME);
     }
 
     /** The layout called {@code name}; an {@link IllegalArgumentException} naming the known ones if none is. */
     static DatasetLayout forName(String name) {
         if (Tianchi.NAME.equals(name)) {
             return Tianchi.INSTANCE;
+        }
+        if (ImageFolder.NAME.equals(name)) {
+            return ImageFolder.INSTANCE;
         }
         throw new IllegalArgumentException("unknown layout '" + name + "' (supported: " + String.join(", ", names()) + ")");
     }
@@ -100,6 +121,132 @@ public interface DatasetLayout extends java.io.Serializable {
                 }
                 return new Image(flat, storage.readAll(flat));
             }
+        }
+
+        private Object readResolve() {
+            return INSTANCE;
+        }
+    }
+
+    /**
+     * torchvision's ImageFolder: each image at {@code <class>/<file>}, its label the class
+     * folder's index in the class order (a file listing the folder names one per line, or the
+     * sorted folder names), its target class drawn from its ImageId. The ImageId is the file name,
+     * so file names must be unique across the class folders (an image's outputs are keyed by it).
+     * Images are read by ImageId through a listing of the folder, made once per JVM and dataset.
+     */
+    final class ImageFolder implements DatasetLayout {
+        public static final String NAME = "image-folder";
+        static final ImageFolder INSTANCE = new ImageFolder();
+        private static final long serialVersionUID = 1L;
+        /** ImageId -> class folder, per dataset folder: read once per JVM (executors read many images). */
+        private static final java.util.concurrent.ConcurrentHashMap<String, java.util.Map<String, String>> INDEX =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        private ImageFolder() {}
+
+        @Override
+        public String name() {
+            return NAME;
+        }
+
+        @Override
+        public String manifestUri(String datasetUri, String manifest) {
+            return datasetUri; // made from the folder's listing
+        }
+
+        @Override
+        public String imageUri(String datasetUri, String imageId) {
+            java.util.Map<String, String> index = INDEX.get(datasetUri);
+            String folder = index == null ? null : index.get(imageId);
+            return folder == null ? Storage.join(datasetUri, imageId) : Storage.join(Storage.join(datasetUri, folder), imageId);
+        }
+
+        @Override
+        public Manifest.Columns columns(Manifest.Columns configured) {
+            return new Manifest.Columns("ImageId", "TrueLabel", "");
+        }
+
+        static boolean isImage(String name) {
+            String n = name.toLowerCase(java.util.Locale.ROOT);
+            return !n.startsWith(".") && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
+        }
+
+        /** Class folder -> its image file names, sorted; folders in name order. */
+        private static java.util.TreeMap<String, List<String>> listing(Storage storage, String datasetUri) throws IOException {
+            java.util.TreeMap<String, List<String>> out = new java.util.TreeMap<>();
+            for (Storage.Child c : storage.listChildren(datasetUri)) {
+                if (!c.directory() || c.name().startsWith(".") || c.name().startsWith("_")) {
+                    continue;
+                }
+                List<String> files = new java.util.ArrayList<>();
+                for (Storage.Child f : storage.listChildren(Storage.join(datasetUri, c.name()))) {
+                    if (!f.directory() && isImage(f.name())) {
+                        files.add(f.name());
+                    }
+                }
+                java.util.Collections.sort(files);
+                out.put(c.name(), files);
+            }
+            return out;
+        }
+
+        @Override
+        public byte[] manifest(Storage storage, String datasetUri, String manifest, String classes, int labelBase)
+                throws IOException {
+            java.util.TreeMap<String, List<String>> folders = listing(storage, datasetUri);
+            if (folders.isEmpty()) {
+                throw new Manifest.ManifestException(datasetUri + ": no class folders (image-folder layout:"
+                        + " <class>/<file>.png or .jpg)");
+            }
+            List<String> order;
+            if (classes == null || classes.isEmpty()) {
+                order = new java.util.ArrayList<>(folders.keySet());
+            } else {
+                String uri = Storage.join(datasetUri, classes);
+                order = new java.util.ArrayList<>();
+                for (String line : new String(storage.readAll(uri), java.nio.charset.StandardCharsets.UTF_8).split("\\R")) {
+                    if (!line.isBlank()) {
+                        order.add(line.trim());
+                    }
+                }
+                for (String f : folders.keySet()) {
+                    if (!order.contains(f)) {
+                        throw new Manifest.ManifestException(uri + ": the class folder '" + f + "' is not listed (each"
+                                + " line names a class folder, in the models' label order)");
+                    }
+                }
+            }
+            StringBuilder csv = new StringBuilder("ImageId,TrueLabel\n");
+            java.util.Map<String, String> seen = new java.util.HashMap<>();
+            for (int label = 0; label < order.size(); label++) {
+                for (String file : folders.getOrDefault(order.get(label), List.of())) {
+                    String other = seen.put(file, order.get(label));
+                    if (other != null) {
+                        throw new Manifest.ManifestException(datasetUri + ": '" + file + "' is in class folders '" + other
+                                + "' and '" + order.get(label) + "': an image's ImageId is its file name, unique in the dataset");
+                    }
+                    csv.append(Manifest.quote(file)).append(',').append(label + labelBase).append('\n');
+                }
+            }
+            INDEX.put(datasetUri, seen);
+            return csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public Image read(Storage storage, String datasetUri, String imageId) throws IOException {
+            java.util.Map<String, String> index = INDEX.get(datasetUri);
+            if (index == null) {
+                java.util.Map<String, String> built = new java.util.HashMap<>();
+                listing(storage, datasetUri).forEach((folder, files) -> files.forEach(f -> built.putIfAbsent(f, folder)));
+                index = INDEX.computeIfAbsent(datasetUri, k -> built);
+            }
+            String folder = index.get(imageId);
+            if (folder == null) {
+                throw new NotFound(Storage.join(datasetUri, "<class>/" + imageId));
+            }
+            String uri = Storage.join(Storage.join(datasetUri, folder), imageId);
+            return new Image(uri, storage.readAll(uri));
         }
 
         private Object readResolve() {

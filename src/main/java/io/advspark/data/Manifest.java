@@ -20,6 +20,34 @@ import java.util.Map;
 public final class Manifest {
     private Manifest() {}
 
+    /**
+     * The manifest's column names. An empty {@code targetClass} means the file has none: each
+     * row's target class is then {@link #drawnTarget drawn} from its ImageId.
+     */
+    public record Columns(String imageId, String trueLabel, String targetClass) implements java.io.Serializable {
+        public static final Columns TIANCHI = new Columns("ImageId", "TrueLabel", "TargetClass");
+
+        public boolean drawsTargets() {
+            return targetClass.isEmpty();
+        }
+    }
+
+    /**
+     * The target class of an image whose manifest gives none: fixed by its ImageId (CRC32), never
+     * its true class, spread evenly over the other classes. 0-based labels.
+     */
+    public static int drawnTarget(String imageId, int trueLabel0, int classes) {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(imageId.getBytes(StandardCharsets.UTF_8));
+        return (int) ((trueLabel0 + 1 + crc.getValue() % (classes - 1)) % classes);
+    }
+
+    /** {@link #parse(InputStream, String, int, int, int, Columns)} with the Tianchi columns. */
+    public static List<ManifestRow> parse(
+            InputStream in, String name, int labelBase, int numClasses, int limit) throws IOException {
+        return parse(in, name, labelBase, numClasses, limit, Columns.TIANCHI);
+    }
+
     /** The file itself is wrong (not a row of it): the round cannot start. */
     public static final class ManifestException extends IOException {
         public ManifestException(String message) {
@@ -37,22 +65,26 @@ public final class Manifest {
      * @param limit keep the first N data rows; 0 for all
      */
     public static List<ManifestRow> parse(
-            InputStream in, String name, int labelBase, int numClasses, int limit) throws IOException {
+            InputStream in, String name, int labelBase, int numClasses, int limit, Columns columns) throws IOException {
+        String wanted = columns.imageId() + "," + columns.trueLabel() + (columns.drawsTargets() ? "" : "," + columns.targetClass());
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
         String header = r.readLine();
         if (header == null) {
-            throw new IOException(name + ": empty manifest (expected header ImageId,TrueLabel,TargetClass)");
+            throw new IOException(name + ": empty manifest (expected header " + wanted + ")");
         }
         if (header.startsWith("\uFEFF")) {
             header = header.substring(1);
         }
         List<String> cols = splitCsv(header);
-        int idCol = indexOf(cols, "ImageId");
-        int trueCol = indexOf(cols, "TrueLabel");
-        int targetCol = indexOf(cols, "TargetClass");
-        if (idCol < 0 || trueCol < 0 || targetCol < 0) {
-            throw new IOException(
-                    name + ": header must contain ImageId, TrueLabel and TargetClass, got: " + header);
+        int idCol = indexOf(cols, columns.imageId());
+        int trueCol = indexOf(cols, columns.trueLabel());
+        int targetCol = columns.drawsTargets() ? -1 : indexOf(cols, columns.targetClass());
+        if (idCol < 0 || trueCol < 0 || (targetCol < 0 && !columns.drawsTargets())) {
+            throw new IOException(name + ": header must contain " + wanted.replace(",", ", ") + ", got: " + header
+                    + " (advspark.dataset.columns names them; target-class = \"\" draws the targets)");
+        }
+        if (columns.drawsTargets() && numClasses < 2) {
+            throw new IOException(name + ": drawing target classes needs the models' class count");
         }
         List<ManifestRow> rows = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
@@ -108,7 +140,7 @@ public final class Manifest {
         }
         String id = idCol < f.size() ? f.get(idCol).trim() : "";
         String shownId = id.isEmpty() ? "<line " + lineNo + ">" : id;
-        int need = Math.max(idCol, Math.max(trueCol, targetCol)) + 1;
+        int need = Math.max(idCol, Math.max(trueCol, targetCol)) + 1; // targetCol -1: drawn
         if (f.size() < need) {
             return new ManifestRow(
                     lineNo, shownId, -1, -1, where + "expected " + need + " fields, got " + f.size());
@@ -121,7 +153,8 @@ public final class Manifest {
         int g;
         try {
             t = parseLabel(f.get(trueCol), "TrueLabel", labelBase, numClasses);
-            g = parseLabel(f.get(targetCol), "TargetClass", labelBase, numClasses);
+            g = targetCol < 0 ? labelBase + drawnTarget(id, t - labelBase, numClasses)
+                    : parseLabel(f.get(targetCol), "TargetClass", labelBase, numClasses);
         } catch (IllegalArgumentException e) {
             return new ManifestRow(lineNo, id, -1, -1, where + e.getMessage());
         }
@@ -154,6 +187,11 @@ public final class Manifest {
             }
         }
         return -1;
+    }
+
+    /** A CSV field, quoted when it has to be. */
+    static String quote(String field) {
+        return field.contains(",") || field.contains("\"") ? "\"" + field.replace("\"", "\"\"") + "\"" : field;
     }
 
     /** RFC-4180 field splitting of one line (quotes, doubled quotes). */

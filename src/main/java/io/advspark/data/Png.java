@@ -32,6 +32,20 @@ public final class Png {
 
     /** Decodes PNG bytes; the message of a failure names {@code name}. */
     public static RgbImage decode(byte[] bytes, String name) throws IOException {
+        return decode(bytes, name, false);
+    }
+
+    /**
+     * Decodes a dataset image: 8-bit PNG or baseline JPEG (by content, not by name). A JPEG is
+     * decoded once, by Java's decoder, and that decoded image is the clean image of the round
+     * (budget, norms and scores are measured against it); other decoders (libjpeg-turbo, PIL) may
+     * differ from it by a level here and there.
+     */
+    public static RgbImage decodeInput(byte[] bytes, String name) throws IOException {
+        return decode(bytes, name, true);
+    }
+
+    private static RgbImage decode(byte[] bytes, String name, boolean jpeg) throws IOException {
         BufferedImage img;
         try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(iis);
@@ -40,8 +54,9 @@ public final class Png {
             }
             ImageReader reader = readers.next();
             try {
-                if (!"png".equalsIgnoreCase(reader.getFormatName())) {
-                    throw new IOException(name + ": is " + reader.getFormatName() + ", expected PNG");
+                String format = reader.getFormatName();
+                if (!"png".equalsIgnoreCase(format) && !(jpeg && "jpeg".equalsIgnoreCase(format))) {
+                    throw new IOException(name + ": is " + format + ", expected PNG" + (jpeg ? " or JPEG" : ""));
                 }
                 reader.setInput(iis, true, true);
                 img = reader.read(0);

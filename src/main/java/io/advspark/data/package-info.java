@@ -15,7 +15,8 @@
  *       What each store guarantees is in {@code docs/writes-and-resuming.md}; a failed write is a
  *       {@link io.advspark.data.StoreWriteException} naming the file.</li>
  *   <li>{@link io.advspark.data.DatasetLayout}: where a dataset keeps its manifest and images
- *       ({@code advspark.dataset.layout}; {@link io.advspark.data.DatasetLayout.Tianchi} today),
+ *       ({@code advspark.dataset.layout}: {@link io.advspark.data.DatasetLayout.Tianchi},
+ *       {@link io.advspark.data.DatasetLayout.ImageFolder}),
  *       used by the attack and the evaluation alike.</li>
  *   <li>Formats: {@link io.advspark.data.Manifest} (the CSV), {@link io.advspark.data.Png},
  *       {@link io.advspark.data.JpegCodec}, {@link io.advspark.data.RgbImage},
@@ -42,8 +43,10 @@
  * <h2>Adding a dataset layout</h2>
  * Implement {@link io.advspark.data.DatasetLayout} (the manifest's URI, where an image is looked
  * for first, and {@code read}, throwing {@link io.advspark.data.DatasetLayout.NotFound} for an
- * ImageId the dataset lacks), add it to {@code DatasetLayout.forName} and {@code names()} (the
+ * ImageId the dataset lacks; {@code manifest} when the CSV is made, not read, as ImageFolder's is
+ * from its listing), add it to {@code DatasetLayout.forName} and {@code names()} (the
  * configuration check lists them), and test it on an {@code InMemoryStorage} as
- * {@code DatasetLayoutTest} does. The manifest's format stays {@code Manifest}'s.
+ * {@code DatasetLayoutTest} does, and in a round as {@code ImageFolderRoundTest} does. The
+ * manifest's format stays {@code Manifest}'s.
  */
 package io.advspark.data;

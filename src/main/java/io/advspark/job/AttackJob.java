@@ -511,7 +511,7 @@ public final class AttackJob {
         try {
             DatasetLayout.Image image = DatasetLayout.forName(config.dataset().layout()).read(storage, config.dataset().uri(),
                     first.imageId());
-            io.advspark.data.RgbImage decoded = io.advspark.data.Png.decode(image.bytes(), image.uri());
+            io.advspark.data.RgbImage decoded = io.advspark.data.Png.decodeInput(image.bytes(), image.uri());
             return (long) decoded.height() * decoded.width();
         } catch (IOException | RuntimeException e) {
             return 0;
@@ -539,8 +539,11 @@ public final class AttackJob {
 
     static byte[] manifestBytes(RoundConfig config, Storage storage) {
         String uri = manifestUri(config);
+        io.advspark.plan.DatasetConfig d = config.dataset();
         try {
-            return storage.readAll(uri);
+            return DatasetLayout.forName(d.layout()).manifest(storage, d.uri(), d.manifest(), d.classes(), d.labelBase());
+        } catch (Manifest.ManifestException e) {
+            throw new ConfigException(e.getMessage(), e); // it names the folder or file
         } catch (FileNotFoundException e) {
             throw new ConfigException("manifest not found: " + uri + " (advspark.dataset.uri / manifest)", e);
         } catch (IOException e) {
@@ -551,7 +554,8 @@ public final class AttackJob {
     static List<ManifestRow> parseManifest(RoundConfig config, byte[] bytes, int classes, int limit) {
         String uri = manifestUri(config);
         try (InputStream in = new java.io.ByteArrayInputStream(bytes)) {
-            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit);
+            return Manifest.parse(in, uri, config.dataset().labelBase(), classes, limit,
+                    DatasetLayout.forName(config.dataset().layout()).columns(config.dataset().columns()));
         } catch (Manifest.ManifestException e) {
             throw new ConfigException(e.getMessage(), e); // it names the file already
         } catch (IOException e) {

@@ -246,7 +246,7 @@ final class RoundScan {
         Map<Done, String> bad = new LinkedHashMap<>();
         List<PngCheck> toVerify = new ArrayList<>();
         for (Done d : doneRows) {
-            Long len = listed.get(d.attack()).get(d.imageId());
+            Long len = listed.get(d.attack()).get(RoundLayout.pngName(d.imageId()));
             if (len == null) {
                 bad.put(d, "is missing");
             } else if (len != d.bytes()) {
@@ -276,7 +276,7 @@ final class RoundScan {
     }
 
     private static String pngUri(String roundUri, Done d) {
-        return Storage.join(RoundLayout.at(roundUri).images(d.attack()), d.imageId());
+        return Storage.join(RoundLayout.at(roundUri).images(d.attack()), RoundLayout.pngName(d.imageId()));
     }
 
     /** One PNG for {@code --verify} to read (on the executors). */

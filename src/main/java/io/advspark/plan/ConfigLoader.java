@@ -386,7 +386,14 @@ public final class ConfigLoader {
                         c.getString("dataset.manifest"),
                         c.getInt("dataset.label-base"),
                         c.getInt("dataset.limit"),
-                        c.getInt("dataset.partitions"));
+                        c.getInt("dataset.partitions"),
+                        new io.advspark.data.Manifest.Columns(c.getString("dataset.columns.image-id"),
+                                c.getString("dataset.columns.true-label"), c.getString("dataset.columns.target-class")),
+                        c.getString("dataset.classes"));
+        if (dataset.columns().imageId().isBlank() || dataset.columns().trueLabel().isBlank()) {
+            throw new ConfigException("advspark.dataset.columns: image-id and true-label name the manifest's columns and"
+                    + " must not be empty (target-class may be, to draw targets)");
+        }
         try {
             io.advspark.data.DatasetLayout.forName(dataset.layout());
         } catch (IllegalArgumentException e) {

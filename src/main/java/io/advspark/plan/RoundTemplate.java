@@ -14,8 +14,9 @@ import java.util.List;
 /**
  * {@code advspark init}: a starter round file for a dataset folder and model files, every key
  * commented, that runs as written. What can be read off the inputs is checked and filled in: the
- * manifest's rows and its label convention (0- or 1-based, from the labels against the models'
- * class count), each model's card, and that surrogates and targets share the dataset's classes.
+ * layout (a dev.csv, or class folders of images), the manifest's rows and its label convention
+ * (0- or 1-based, from the labels against the models' class count), each model's card, and that
+ * surrogates and targets share the dataset's classes.
  * Paths are written relative to the file's folder, as the loader resolves them.
  */
 public final class RoundTemplate {
@@ -45,9 +46,10 @@ public final class RoundTemplate {
             throw new ConfigException("init: give at least one surrogate (--model FILE.pt), the models the attack runs on");
         }
         Path manifest = in.data().resolve("dev.csv");
-        if (!Files.isRegularFile(manifest)) {
-            throw new ConfigException("init: " + manifest + " not found: the dataset folder holds dev.csv (ImageId,TrueLabel,"
-                    + "TargetClass) and images/<ImageId>");
+        List<String> classFolders = imageFolders(in.data());
+        if (!Files.isRegularFile(manifest) && classFolders.isEmpty()) {
+            throw new ConfigException("init: " + in.data() + " holds neither dev.csv (ImageId,TrueLabel,TargetClass, with"
+                    + " images/<ImageId>) nor class folders of images (<class>/<file>.png or .jpg)");
         }
         List<ModelCard> cards = new ArrayList<>();
         List<Path> all = new ArrayList<>(in.surrogates());
@@ -69,6 +71,26 @@ public final class RoundTemplate {
                 throw new ConfigException("init: " + all.get(i) + " has " + cards.get(i).datasetClasses() + " classes but "
                         + all.get(0) + " has " + classes + ": every model of a round labels the same dataset");
             }
+        }
+        if (!Files.isRegularFile(manifest)) {
+            // An ImageFolder: the labels are the sorted folder names' indices.
+            if (classFolders.size() > classes) {
+                throw new ConfigException("init: " + in.data() + " has " + classFolders.size() + " class folders but the models"
+                        + " have " + classes + " classes");
+            }
+            int images = 0;
+            for (String c : classFolders) {
+                try (java.util.stream.Stream<Path> files = Files.list(in.data().resolve(c))) {
+                    images += (int) files.filter(f -> isImage(f.getFileName().toString())).count();
+                }
+            }
+            Path dir = in.file().toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            String note = "labels are the class folders' sorted order (" + String.join(", ", classFolders.subList(0,
+                    Math.min(3, classFolders.size()))) + (classFolders.size() > 3 ? ", ..." : "") + "); if the models order"
+                    + " their classes otherwise, list the folders in that order in a file and set dataset.classes to it";
+            Files.writeString(in.file(), text(dir, in, cards, 0, images, true));
+            return new Written(in.file(), images, 0, classes, note);
         }
         // The label convention: the one under which every row's labels fit the models' classes;
         // when both do, a manifest without a label 0 is taken as 1-based (as NIPS-17 dev sets are).
@@ -96,7 +118,7 @@ public final class RoundTemplate {
         List<ManifestRow> rows = labelBase == 0 ? zero : one;
         Path dir = in.file().toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Files.writeString(in.file(), text(dir, in, cards, labelBase, rows.size()));
+        Files.writeString(in.file(), text(dir, in, cards, labelBase, rows.size(), false));
         return new Written(in.file(), rows.size(), labelBase, classes, note);
     }
 
@@ -107,7 +129,30 @@ public final class RoundTemplate {
         return r.startsWith("../../") ? abs.toString() : r;
     }
 
-    private static String text(Path dir, Inputs in, List<ModelCard> cards, int labelBase, int rows) {
+    private static boolean isImage(String name) {
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        return !n.startsWith(".") && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
+    }
+
+    /** The sub-folders of {@code data} that hold images, sorted (an ImageFolder's classes). */
+    private static List<String> imageFolders(Path data) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (!Files.isDirectory(data)) {
+            return out;
+        }
+        try (java.util.stream.Stream<Path> s = Files.list(data)) {
+            for (Path p : s.filter(Files::isDirectory).sorted().toList()) {
+                try (java.util.stream.Stream<Path> files = Files.list(p)) {
+                    if (files.anyMatch(f -> isImage(f.getFileName().toString()))) {
+                        out.add(p.getFileName().toString());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String text(Path dir, Inputs in, List<ModelCard> cards, int labelBase, int rows, boolean imageFolder) {
         String id = in.file().getFileName().toString().replaceFirst("\\.[^.]*$", "");
         StringBuilder b = new StringBuilder();
         b.append("# A round written by `advspark init`: run it with\n")
@@ -119,12 +164,17 @@ public final class RoundTemplate {
                 .append("  # Outputs go to <output>/<id>/ (images/<attack>/*.png and the Parquet tables). The id\n")
                 .append("  # defaults to this file's name (").append(id).append(").\n")
                 .append("  round { output = \"out\" }\n\n")
-                .append("  # ").append(rows).append(" images: dev.csv (ImageId,TrueLabel,TargetClass) and images/<ImageId>.\n")
-                .append("  # label-base ").append(labelBase).append(labelBase == 1 ? ": labels 1..N (TF-slim / Tianchi)"
-                        : ": labels 0..N-1").append(", read off the labels against the models' ")
-                .append(cards.get(0).datasetClasses()).append(" classes.\n")
-                .append("  # limit = 0 attacks every row; a small limit tries the round first.\n")
-                .append("  dataset { uri = \"").append(rel(dir, in.data())).append("\", label-base = ").append(labelBase)
+                .append(imageFolder
+                        ? "  # " + rows + " images in class folders (<class>/<file>): the label is the folder's index in\n"
+                                + "  # the sorted folder names, or in the file named by classes (one folder per line, in the\n"
+                                + "  # models' order); each image's target class is drawn from its file name.\n"
+                        : "  # " + rows + " images: dev.csv (ImageId,TrueLabel,TargetClass) and images/<ImageId>.\n"
+                                + "  # label-base " + labelBase + (labelBase == 1 ? ": labels 1..N (TF-slim / Tianchi)"
+                                : ": labels 0..N-1") + ", read off the labels against the models' "
+                                + cards.get(0).datasetClasses() + " classes.\n")
+                .append("  # limit = 0 attacks every image; a small limit tries the round first.\n")
+                .append("  dataset { uri = \"").append(rel(dir, in.data())).append("\"")
+                .append(imageFolder ? ", layout = \"image-folder\", classes = \"\"" : ", label-base = " + labelBase)
                 .append(", limit = 0 }\n\n")
                 .append("  # role = surrogate: attacked as an ensemble (logits averaged); role = target: held out,\n")
                 .append("  # scored plain and behind each defense (docs/defenses.md). Cards: the .json beside each .pt.\n")

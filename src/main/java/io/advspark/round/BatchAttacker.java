@@ -149,7 +149,7 @@ public final class BatchAttacker {
                 return new Loaded(r, null, "image file not found: " + e.uri()
                         + (r.rowNumber() > 0 ? " (manifest line " + r.rowNumber() + ")" : ""), List.of());
             }
-            return new Loaded(r, Png.decode(image.bytes(), image.uri()), null, List.of());
+            return new Loaded(r, Png.decodeInput(image.bytes(), image.uri()), null, List.of());
         } catch (IOException | RuntimeException e) {
             return new Loaded(r, null, String.valueOf(e.getMessage()), List.of());
         }

@@ -140,7 +140,7 @@ public final class BatchScorer {
         } catch (DatasetLayout.NotFound e) {
             throw new FileNotFoundException("clean image not found: " + e.uri());
         }
-        return Png.decode(image.bytes(), image.uri());
+        return Png.decodeInput(image.bytes(), image.uri());
     }
 
     /** The rows of an image that could not be read: one per defended target, with the error. */

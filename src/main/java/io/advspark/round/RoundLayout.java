@@ -122,12 +122,21 @@ public final class RoundLayout implements Serializable {
     }
 
     public String png(String attack, String imageId) {
-        return inside("images", attack(attack), imageId(imageId));
+        return inside("images", attack(attack), pngName(imageId(imageId)));
     }
 
     /** Path of an attack's PNG relative to the round folder (the records' {@code output_file}). */
     public static String relativePng(String attack, String imageId) {
-        return "images/" + attack(attack) + "/" + imageId(imageId);
+        return "images/" + attack(attack) + "/" + pngName(imageId(imageId));
+    }
+
+    /**
+     * The file name of an image's adversarial PNG: its ImageId, with {@code .png} appended when
+     * the id has another extension (a JPEG input's id {@code x.jpg} gives {@code x.jpg.png}: the
+     * output is always PNG, and appending keeps two ids from one name).
+     */
+    public static String pngName(String imageId) {
+        return imageId.toLowerCase(java.util.Locale.ROOT).endsWith(".png") ? imageId : imageId + ".png";
     }
 
     public String records() {

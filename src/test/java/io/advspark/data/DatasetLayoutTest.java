@@ -41,7 +41,7 @@ class DatasetLayoutTest {
     @Test
     void anUnknownLayoutNamesTheKnownOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DatasetLayout.forName("imagenet"));
-        assertEquals("unknown layout 'imagenet' (supported: tianchi)", e.getMessage());
+        assertEquals("unknown layout 'imagenet' (supported: tianchi, image-folder)", e.getMessage());
         assertEquals(tianchi, DatasetLayout.forName("tianchi"));
     }
 }

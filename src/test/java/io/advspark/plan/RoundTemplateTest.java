@@ -86,4 +86,25 @@ class RoundTemplateTest {
                 new RoundTemplate.Inputs(tmp.resolve("x.conf"), one, List.of(a), List.of()), false));
         assertTrue(card.getMessage().contains("model card") && card.getMessage().contains("tiny_a.json"), card.getMessage());
     }
+
+    @Test
+    void classFoldersMakeAnImageFolderRound(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("folders");
+        List<String> lines = Files.readAllLines(DEMO.resolve("data/dev.csv"));
+        for (String l : lines.subList(1, 9)) {
+            String[] f = l.split(",");
+            Path c = Files.createDirectories(data.resolve("class" + f[1]));
+            Files.copy(DEMO.resolve("data/images").resolve(f[0]), c.resolve(f[0]));
+        }
+        Path a = model(tmp.resolve("models"), "tiny_a");
+        Path file = tmp.resolve("f.conf");
+        RoundTemplate.Written w = RoundTemplate.write(new RoundTemplate.Inputs(file, data, List.of(a), List.of()), false);
+        assertEquals(8, w.rows());
+        assertTrue(w.note().contains("sorted order"), w.note());
+        RoundConfig cfg = ConfigLoader.load(file.toFile(), List.of("attack.steps=1"));
+        assertEquals("image-folder", cfg.dataset().layout());
+        Rounds.Result r = Rounds.run(cfg, "local[1]");
+        assertEquals(16, r.records().size(), "8 images x 2 attack configs");
+        assertEquals(0, r.summary().failed());
+    }
 }
