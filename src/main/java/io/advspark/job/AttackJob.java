@@ -572,6 +572,20 @@ public final class AttackJob {
                 direct != null ? direct : summaryLinesSpark(spark, recordsUri, names));
     }
 
+    /** Whether the attacks' record files are few enough for the driver to read itself ({@value #DIRECT_SUMMARY_FILES}). */
+    static boolean fewRecordFiles(Storage storage, String recordsUri, List<String> names) throws IOException {
+        int files = 0;
+        for (String n : names) {
+            Storage.FileIterator it = storage.listFiles(Storage.join(recordsUri, "attack=" + n));
+            while (it.hasNext()) {
+                if (RoundState.isDataFile(RoundState.fileName(it.next())) && ++files > DIRECT_SUMMARY_FILES) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** {@link #summaryLinesDirect}'s figures from a Spark query over the records (for rounds with many record files). */
     static List<RoundSummary.Line> summaryLinesSpark(SparkSession spark, String recordsUri, List<String> names) {
         Map<String, Row> byAttack = new java.util.HashMap<>();
@@ -630,14 +644,8 @@ public final class AttackJob {
         Storage storage = Storage.of(conf);
         Map<String, List<Map<String, Object>>> byAttack = new LinkedHashMap<>();
         try {
-            int files = 0;
-            for (String n : names) {
-                Storage.FileIterator it = storage.listFiles(Storage.join(recordsUri, "attack=" + n));
-                while (it.hasNext()) {
-                    if (RoundState.isDataFile(RoundState.fileName(it.next())) && ++files > DIRECT_SUMMARY_FILES) {
-                        return null;
-                    }
-                }
+            if (!fewRecordFiles(storage, recordsUri, names)) {
+                return null;
             }
             for (String n : names) {
                 byAttack.put(n, io.advspark.round.ParquetRows.read(storage, conf, Storage.join(recordsUri, "attack=" + n)));

@@ -422,14 +422,8 @@ public final class EvaluateJob {
         Storage storage = Storage.of(conf);
         List<Row> out = new ArrayList<>();
         try {
-            int files = 0;
-            for (String n : names) {
-                Storage.FileIterator it = storage.listFiles(Storage.join(recordsUri, "attack=" + n));
-                while (it.hasNext()) {
-                    if (RoundState.isDataFile(RoundState.fileName(it.next())) && ++files > AttackJob.DIRECT_SUMMARY_FILES) {
-                        return null;
-                    }
-                }
+            if (!AttackJob.fewRecordFiles(storage, recordsUri, names)) {
+                return null;
             }
             for (String n : names) {
                 for (java.util.Map<String, Object> r : io.advspark.round.ParquetRows.read(storage, conf,
