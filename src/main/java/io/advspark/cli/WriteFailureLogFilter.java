@@ -14,7 +14,8 @@ import org.apache.logging.log4j.core.filter.AbstractFilter;
  * with its whole trace (Executor "Exception in task", TaskSetManager "Lost task", up to four times
  * on a cluster), then "aborting job"; advspark reports the failure in one line instead (see
  * {@code cli.WriteFailure}). Denies those events on the appender it is attached to (the console);
- * the log file still gets them. Every other event passes.
+ * the log file still gets them. Under {@code --quiet} it also denies the INFO and DEBUG events
+ * (one filter: log4j's properties format takes one per appender here). Every other event passes.
  */
 @Plugin(name = "WriteFailureFilter", category = Node.CATEGORY, elementType = Filter.ELEMENT_TYPE)
 public final class WriteFailureLogFilter extends AbstractFilter {
@@ -34,6 +35,12 @@ public final class WriteFailureLogFilter extends AbstractFilter {
 
     @Override
     public Result filter(LogEvent event) {
+        // --quiet (Main.logLevels): warnings and errors only on the terminal. Read per event, as
+        // the property is set before logging starts but this filter may be built earlier in tests.
+        if ("warn".equals(System.getProperty("advspark.console.level"))
+                && event.getLevel().isLessSpecificThan(org.apache.logging.log4j.Level.INFO)) {
+            return Result.DENY;
+        }
         String message = event.getMessage() == null ? null : event.getMessage().getFormattedMessage();
         boolean write = StoreWriteException.mentionedIn(message)
                 || (event.getThrown() != null && StoreWriteException.isWriteFailure(event.getThrown()));

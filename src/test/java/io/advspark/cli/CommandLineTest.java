@@ -82,4 +82,25 @@ class CommandLineTest {
                 () -> ConfigLoader.load(Rounds.TINY, List.of("attack.epss=4")));
         assertTrue(key.getMessage().contains("at --set attack.epss=4;"), key.getMessage());
     }
+
+    @Test
+    void theConsoleKeepsItsWriteFailureFilterWhichAlsoAppliesQuiet() {
+        // log4j2.properties takes one filter per appender here: a second one once dropped this one
+        // (stack traces of write failures reached the terminal again; WriteFailuresIT saw it).
+        org.apache.logging.log4j.core.LoggerContext ctx =
+                (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+        org.apache.logging.log4j.core.Appender console = ctx.getConfiguration().getAppender("console");
+        org.apache.logging.log4j.core.Filter f = ((org.apache.logging.log4j.core.filter.AbstractFilterable) console).getFilter();
+        assertTrue(f instanceof WriteFailureLogFilter, "console filter: " + f);
+        org.apache.logging.log4j.core.LogEvent info = org.apache.logging.log4j.core.impl.Log4jLogEvent.newBuilder()
+                .setLoggerName("io.advspark.x").setLevel(org.apache.logging.log4j.Level.INFO)
+                .setMessage(new org.apache.logging.log4j.message.SimpleMessage("progress")).build();
+        assertEquals(org.apache.logging.log4j.core.Filter.Result.NEUTRAL, f.filter(info));
+        System.setProperty("advspark.console.level", "warn");
+        try {
+            assertEquals(org.apache.logging.log4j.core.Filter.Result.DENY, f.filter(info), "--quiet");
+        } finally {
+            System.clearProperty("advspark.console.level");
+        }
+    }
 }
