@@ -116,7 +116,9 @@ class RoundLeaseIT {
     void forceIsRefusedWhileTheRoundRuns(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("out");
         Path round = out.resolve("shared");
-        Process a = Scripts.start(attack(out), Map.of(), tmp.resolve("a.log"));
+        // Long enough (150 steps, some 30 s) to still hold its lease when the second launcher's JVM
+        // is up: the demo's 10 steps end in 2 s, before it.
+        Process a = Scripts.start(attack(out, "attack.steps=150"), Map.of(), tmp.resolve("a.log"));
         try {
             // Wait for the first committed batch: --force would once have deleted it.
             long deadline = System.nanoTime() + LIMIT.toNanos();
@@ -124,7 +126,7 @@ class RoundLeaseIT {
                 Thread.sleep(200);
             }
             assertTrue(a.isAlive(), "the round ended before --force could be tried:\n" + read(tmp.resolve("a.log")));
-            List<String> force = attack(out);
+            List<String> force = attack(out, "attack.steps=150");
             force.add("--force");
             String forced = Scripts.run(force, Map.of(), LIMIT, 4);
             assertTrue(forced.contains("is in use by"), forced);
