@@ -167,7 +167,8 @@ public interface DatasetLayout extends java.io.Serializable {
             return new Manifest.Columns("ImageId", "TrueLabel", "");
         }
 
-        static boolean isImage(String name) {
+        /** A file an ImageFolder takes as an image: a PNG or JPEG by its name, not hidden. */
+        public static boolean isImage(String name) {
             String n = name.toLowerCase(java.util.Locale.ROOT);
             return !n.startsWith(".") && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
         }

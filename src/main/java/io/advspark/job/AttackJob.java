@@ -572,18 +572,28 @@ public final class AttackJob {
                 direct != null ? direct : summaryLinesSpark(spark, recordsUri, names));
     }
 
-    /** Whether the attacks' record files are few enough for the driver to read itself ({@value #DIRECT_SUMMARY_FILES}). */
-    static boolean fewRecordFiles(Storage storage, String recordsUri, List<String> names) throws IOException {
-        int files = 0;
+    /**
+     * Each attack's record files (its {@code attack=<name>} folder), listed once; null when they
+     * are more than {@value #DIRECT_SUMMARY_FILES} in all, too many for the driver to read itself.
+     */
+    static Map<String, List<String>> fewRecordFiles(Storage storage, String recordsUri, List<String> names)
+            throws IOException {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        int left = DIRECT_SUMMARY_FILES;
         for (String n : names) {
-            Storage.FileIterator it = storage.listFiles(Storage.join(recordsUri, "attack=" + n));
-            while (it.hasNext()) {
-                if (RoundState.isDataFile(RoundState.fileName(it.next())) && ++files > DIRECT_SUMMARY_FILES) {
-                    return false;
-                }
+            List<String> files = io.advspark.round.ParquetRows.dataFiles(storage, attackRecords(recordsUri, n), left);
+            if (files == null) {
+                return null;
             }
+            left -= files.size();
+            out.put(n, files);
         }
-        return true;
+        return out;
+    }
+
+    /** One attack's folder of the records table. */
+    static String attackRecords(String recordsUri, String attack) {
+        return Storage.join(recordsUri, "attack=" + attack);
     }
 
     /** {@link #summaryLinesDirect}'s figures from a Spark query over the records (for rounds with many record files). */
@@ -644,11 +654,12 @@ public final class AttackJob {
         Storage storage = Storage.of(conf);
         Map<String, List<Map<String, Object>>> byAttack = new LinkedHashMap<>();
         try {
-            if (!fewRecordFiles(storage, recordsUri, names)) {
+            Map<String, List<String>> files = fewRecordFiles(storage, recordsUri, names);
+            if (files == null) {
                 return null;
             }
             for (String n : names) {
-                byAttack.put(n, io.advspark.round.ParquetRows.read(storage, conf, Storage.join(recordsUri, "attack=" + n)));
+                byAttack.put(n, io.advspark.round.ParquetRows.read(conf, attackRecords(recordsUri, n), files.get(n)));
             }
         } catch (IOException e) {
             throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);

@@ -130,12 +130,17 @@ public final class EvaluateJob {
             recs = ForeignImages.records(config, storage, foreign, bundles.get(0).card().datasetClasses());
             records = spark.createDataFrame(recs, ForeignImages.SCHEMA);
         } else {
-            records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
-                    .where(col("error").isNull().and(col("attack").isin(names.toArray())))
-                    .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
-            // A small round's records are read directly: planning the query costs seconds in a cold JVM.
-            List<Row> direct = recordsDirect(jsc.hadoopConfiguration(), recordsUri, names);
-            recs = direct != null ? direct : records.collectAsList();
+            // A small round's records are read directly: a Spark read lists and reads the files'
+            // footers to infer their schema and plans a query, seconds in a cold JVM.
+            recs = recordsDirect(jsc.hadoopConfiguration(), recordsUri, names);
+            if (recs != null) {
+                records = spark.createDataFrame(recs, ForeignImages.SCHEMA);
+            } else {
+                records = spark.read().parquet(recordsUri).withColumn("attack", col("attack").cast("string"))
+                        .where(col("error").isNull().and(col("attack").isin(names.toArray())))
+                        .select("attack", "attack_spec", "image_id", "true_label", "target_label", "output_file");
+                recs = records.collectAsList();
+            }
         }
         if (recs.isEmpty()) {
             throw new ConfigException("no successfully attacked images of attack(s) " + names + " in " + recordsUri);
@@ -422,12 +427,13 @@ public final class EvaluateJob {
         Storage storage = Storage.of(conf);
         List<Row> out = new ArrayList<>();
         try {
-            if (!AttackJob.fewRecordFiles(storage, recordsUri, names)) {
+            java.util.Map<String, List<String>> files = AttackJob.fewRecordFiles(storage, recordsUri, names);
+            if (files == null) {
                 return null;
             }
             for (String n : names) {
-                for (java.util.Map<String, Object> r : io.advspark.round.ParquetRows.read(storage, conf,
-                        Storage.join(recordsUri, "attack=" + n))) {
+                for (java.util.Map<String, Object> r : io.advspark.round.ParquetRows.read(conf,
+                        AttackJob.attackRecords(recordsUri, n), files.get(n))) {
                     if (r.get("error") == null) {
                         out.add(org.apache.spark.sql.RowFactory.create(n, r.get("attack_spec"), r.get("image_id"),
                                 r.get("true_label"), r.get("target_label"), r.get("output_file")));

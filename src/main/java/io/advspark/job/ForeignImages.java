@@ -31,7 +31,10 @@ final class ForeignImages {
     /** Names listed in full in a warning; the rest are counted. */
     private static final int LISTED = 20;
 
-    /** The columns {@link EvaluateJob} reads of {@code records}; {@code output_file} is absolute here. */
+    /**
+     * The columns {@link EvaluateJob} reads of {@code records} (of error-free rows, so
+     * {@code output_file} is set); for foreign images {@code output_file} is absolute.
+     */
     static final StructType SCHEMA = new StructType()
             .add("attack", DataTypes.StringType, false)
             .add("attack_spec", DataTypes.StringType, false)

@@ -91,7 +91,7 @@ public final class RoundState {
 
     /** A Parquet data file, not a hidden temporary or Spark's marker ({@code .}/{@code _} names). */
     static boolean isDataFile(String name) {
-        return name.endsWith(".parquet") && !name.startsWith(".") && !name.startsWith("_");
+        return io.advspark.round.ParquetRows.isDataFile(name);
     }
 
     /** Whether a folder holds any Parquet data file, at any depth. */

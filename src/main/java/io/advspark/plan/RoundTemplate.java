@@ -81,7 +81,7 @@ public final class RoundTemplate {
             int images = 0;
             for (String c : classFolders) {
                 try (java.util.stream.Stream<Path> files = Files.list(in.data().resolve(c))) {
-                    images += (int) files.filter(f -> isImage(f.getFileName().toString())).count();
+                    images += (int) files.filter(f -> io.advspark.data.DatasetLayout.ImageFolder.isImage(f.getFileName().toString())).count();
                 }
             }
             Path dir = in.file().toAbsolutePath().getParent();
@@ -129,11 +129,6 @@ public final class RoundTemplate {
         return r.startsWith("../../") ? abs.toString() : r;
     }
 
-    private static boolean isImage(String name) {
-        String n = name.toLowerCase(java.util.Locale.ROOT);
-        return !n.startsWith(".") && (n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg"));
-    }
-
     /** The sub-folders of {@code data} that hold images, sorted (an ImageFolder's classes). */
     private static List<String> imageFolders(Path data) throws IOException {
         List<String> out = new ArrayList<>();
@@ -143,7 +138,7 @@ public final class RoundTemplate {
         try (java.util.stream.Stream<Path> s = Files.list(data)) {
             for (Path p : s.filter(Files::isDirectory).sorted().toList()) {
                 try (java.util.stream.Stream<Path> files = Files.list(p)) {
-                    if (files.anyMatch(f -> isImage(f.getFileName().toString()))) {
+                    if (files.anyMatch(f -> io.advspark.data.DatasetLayout.ImageFolder.isImage(f.getFileName().toString()))) {
                         out.add(p.getFileName().toString());
                     }
                 }

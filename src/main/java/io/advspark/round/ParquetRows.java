@@ -25,19 +25,40 @@ import org.apache.parquet.schema.Type;
 public final class ParquetRows {
     private ParquetRows() {}
 
+    /** Whether a listed file is a table's data file (not a checksum, marker or temporary). */
+    public static boolean isDataFile(String name) {
+        return name.endsWith(".parquet") && !name.startsWith(".") && !name.startsWith("_");
+    }
+
+    /** The data files under {@code dirUri}, at any depth; null when there are more than {@code max}. */
+    public static List<String> dataFiles(Storage storage, String dirUri, int max) throws IOException {
+        List<String> files = new ArrayList<>();
+        Storage.FileIterator it = storage.listFiles(dirUri);
+        while (it.hasNext()) {
+            String uri = it.next();
+            if (isDataFile(uri.substring(uri.lastIndexOf('/') + 1))) {
+                if (files.size() == max) {
+                    return null;
+                }
+                files.add(uri);
+            }
+        }
+        return files;
+    }
+
     /** The rows of every data file under {@code dirUri}; empty when it has none. */
     public static List<Map<String, Object>> read(Storage storage, Configuration conf, String dirUri) throws IOException {
+        return read(conf, dirUri, dataFiles(storage, dirUri, Integer.MAX_VALUE));
+    }
+
+    /** The rows of {@code files}, data files listed under {@code dirUri} (whose partition folders give columns). */
+    public static List<Map<String, Object>> read(Configuration conf, String dirUri, List<String> files) throws IOException {
         List<Map<String, Object>> rows = new ArrayList<>();
-        Storage.FileIterator it = storage.listFiles(dirUri);
         // Listed URIs may spell the scheme differently (file:/x against file:///x): compare paths.
         String dirPath = java.net.URI.create(dirUri).getPath();
         String base = dirPath.endsWith("/") ? dirPath : dirPath + "/";
-        while (it.hasNext()) {
-            String uri = it.next();
+        for (String uri : files) {
             String name = uri.substring(uri.lastIndexOf('/') + 1);
-            if (!name.endsWith(".parquet") || name.startsWith(".") || name.startsWith("_")) {
-                continue;
-            }
             String path = java.net.URI.create(uri).getPath();
             Map<String, Object> partition = partitionValues(path.startsWith(base) ? path.substring(base.length()) : name);
             try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(uri)).withConf(conf)
