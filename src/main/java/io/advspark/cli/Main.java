@@ -176,7 +176,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return round.run((cfg, spark) -> {
+            return round.run(this::finished, (cfg, spark) -> {
                 if (check) {
                     long bad = AttackJob.check(cfg, spark);
                     System.out.println("advspark: configuration, manifest and models are valid" + (bad == 0 ? ""
@@ -196,6 +196,27 @@ public final class Main implements Callable<Integer> {
                 });
                 return 0;
             });
+        }
+
+        /** A finished (and evaluated) round's rerun: said, with its summary and leaderboard, in seconds and without Spark. */
+        private Integer finished(RoundConfig cfg) {
+            if (check || force || verify) {
+                return null;
+            }
+            org.apache.hadoop.conf.Configuration hadoop = io.advspark.job.Sessions.hadoopConf(cfg);
+            long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            var state = io.advspark.job.FinishedRound.of(cfg, hadoop, jvmStart);
+            boolean evaluate = !cfg.targets().isEmpty() && !noEvaluate;
+            if (state.isEmpty() || evaluate && !state.get().evaluated()) {
+                return null;
+            }
+            System.out.println("advspark: round " + cfg.roundId() + " is complete" + (evaluate ? " and its evaluation is up to date"
+                    : "") + ": nothing to do (--force redoes it)");
+            System.out.println(state.get().summary().render());
+            if (evaluate) {
+                System.out.print(io.advspark.job.ReportJob.run(hadoop, cfg.roundUri(), Report.DEFAULT_METRIC, "table", true));
+            }
+            return 0;
         }
     }
 
@@ -226,9 +247,12 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--name", paramLabel = "NAME", description = "The attack name of --adv-images in the tables (default: external).")
         String name = "external";
 
+        @Option(names = "--force", description = "Score again even when the evaluation tables are up to date (same records, targets, defenses and score).")
+        boolean force;
+
         @Override
         public Integer call() {
-            return round.run((cfg, spark) -> {
+            return round.run(cfg -> upToDate(cfg), (cfg, spark) -> {
                 EvaluateJob.Foreign foreign = null;
                 if (advImages != null) {
                     String problem = io.advspark.vocabulary.Names.problem(name);
@@ -241,6 +265,21 @@ public final class Main implements Callable<Integer> {
                 System.out.println(EvaluateJob.run(cfg, spark, takeOver, foreign).render());
                 return 0;
             });
+        }
+
+        /** An evaluation of the same records on the same targets: said, with the leaderboard, without Spark. */
+        private Integer upToDate(RoundConfig cfg) {
+            if (force || advImages != null || cfg.targets().isEmpty()) {
+                return null;
+            }
+            org.apache.hadoop.conf.Configuration hadoop = io.advspark.job.Sessions.hadoopConf(cfg);
+            if (!io.advspark.job.FinishedRound.evaluated(cfg, hadoop)) {
+                return null;
+            }
+            System.out.println("advspark: the evaluation of round " + cfg.roundId() + " is up to date (same records, targets,"
+                    + " defenses and score): nothing to do (--force scores again)");
+            System.out.print(io.advspark.job.ReportJob.run(hadoop, cfg.roundUri(), Report.DEFAULT_METRIC, "table", true));
+            return 0;
         }
     }
 
@@ -410,8 +449,21 @@ public final class Main implements Callable<Integer> {
 
         /** Loads the round, starts libtorch with the resolved thread count and a Spark session, runs {@code body}. */
         Integer run(java.util.function.BiFunction<RoundConfig, SparkSession, Integer> body) {
+            return run(cfg -> null, body);
+        }
+
+        /**
+         * As {@link #run(java.util.function.BiFunction)}, but first {@code beforeSpark}: its exit code,
+         * when not null, ends the command without starting libtorch or Spark.
+         */
+        Integer run(java.util.function.Function<RoundConfig, Integer> beforeSpark,
+                java.util.function.BiFunction<RoundConfig, SparkSession, Integer> body) {
             verbosity.check();
             RoundConfig cfg = ConfigLoader.load(config, allOverrides());
+            Integer early = beforeSpark.apply(cfg);
+            if (early != null) {
+                return early;
+            }
             String effectiveMaster = master != null ? master
                     : System.getProperty("spark.master", cfg.sparkMaster());
             int threads = Sessions.effectiveThreads(cfg, effectiveMaster);

@@ -113,6 +113,15 @@ public final class EvaluateJob {
         }
         List<ModelBundle> bundles = ModelLoader.load(targetSpecs.stream().map(ModelSpec::source).toList(), storage, config.threads());
         checkClasses(config, storage, bundles);
+        // What this evaluation scores, taken before the records are read; the old stamp goes
+        // before the first table is replaced (an evaluation stopped halfway leaves none).
+        String stamp;
+        try {
+            stamp = foreign == null ? EvaluationStamp.of(config, storage, bundles) : null;
+            EvaluationStamp.clear(config, storage);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
+        }
         List<BatchScorer.Variant> variants = new ArrayList<>();
         for (int i = 0; i < targetSpecs.size(); i++) {
             for (DefenseChain d : targetSpecs.get(i).defenses()) {
@@ -273,6 +282,14 @@ public final class EvaluateJob {
             String summaryUri = storage.requireWritable(RoundLayout.of(config).output("summary"));
             writeTable(summaryUri, () -> spark.createDataFrame(summary, SparkTables.struct(EvalTables.SUMMARY)).coalesce(1).write()
                     .mode(SaveMode.Overwrite).parquet(summaryUri));
+            if (stamp != null) {
+                try {
+                    EvaluationStamp.write(config, storage, stamp);
+                } catch (IOException e) {
+                    // The tables are complete; without the stamp a rerun only evaluates again.
+                    LOG.warn("advspark evaluate: could not write {}: {}", EvaluationStamp.uri(config), e.getMessage());
+                }
+            }
             java.util.Map<String, Double> roundScores = new java.util.TreeMap<>();
             for (Row r : spark.read().parquet(scoresUri).groupBy("attack").agg(
                     org.apache.spark.sql.functions.avg("score")).collectAsList()) {

@@ -38,17 +38,31 @@ public final class ModelLoader {
     /** Loads and checks the models, running {@code check} on each after the forward probe. */
     public static List<ModelBundle> load(List<ModelSource> specs, Storage storage, int threads, Check check) {
         TorchRuntime.start(threads);
+        return bundles(specs, storage, s -> loadOne(s, storage, check));
+    }
+
+    /**
+     * The models' bytes and cards as {@link #load} reads them, without starting libtorch or
+     * probing them: enough to fingerprint them (a finished round's rerun checks that nothing
+     * changed before it starts Spark).
+     */
+    public static List<ModelBundle> read(List<ModelSource> specs, Storage storage) {
+        return bundles(specs, storage, s -> readOne(s, storage));
+    }
+
+    private static List<ModelBundle> bundles(List<ModelSource> specs, Storage storage,
+            java.util.function.Function<ModelSource, ModelBundle> one) {
         List<ModelBundle> out = new ArrayList<>();
         for (ModelSource s : specs) {
             if (!s.group()) {
-                out.add(loadOne(s, storage, check));
+                out.add(one.apply(s));
                 continue;
             }
             // A checkpoint group: every member loaded and probed like a model of its own, then
             // checked against the first (CheckpointGroup#checkMembers names the file that differs).
             List<ModelBundle> members = new ArrayList<>();
             for (ModelSource m : CheckpointGroup.members(s, storage)) {
-                ModelBundle b = loadOne(m, storage, check);
+                ModelBundle b = one.apply(m);
                 members.add(new ModelBundle(b.uri(), b.card(), b.torchScript(), b.weight(), b.augment(), b.cardUri(),
                         b.cardSha256(), s.path()));
             }
@@ -67,6 +81,17 @@ public final class ModelLoader {
     }
 
     static ModelBundle loadOne(ModelSource spec, Storage storage, Check check) {
+        ModelBundle bundle = readOne(spec, storage);
+        // On a torch worker: in local mode the tasks share this JVM and reuse that thread and its
+        // OpenMP team instead of starting another one beside the driver's (see TorchThreads).
+        TorchThreads.callUnchecked(() -> {
+            probe(spec, bundle.card(), bundle, check);
+            return null;
+        });
+        return bundle;
+    }
+
+    private static ModelBundle readOne(ModelSource spec, Storage storage) {
         byte[] cardBytes;
         try {
             cardBytes = storage.readAll(spec.card());
@@ -85,15 +110,8 @@ public final class ModelLoader {
         } catch (IOException e) {
             throw new ConfigException("model " + spec.path() + ": " + e.getMessage(), e);
         }
-        ModelBundle bundle = new ModelBundle(spec.path(), card, bytes, spec.weight(), spec.augment(), spec.card(),
+        return new ModelBundle(spec.path(), card, bytes, spec.weight(), spec.augment(), spec.card(),
                 Fingerprint.sha256(cardBytes));
-        // On a torch worker: in local mode the tasks share this JVM and reuse that thread and its
-        // OpenMP team instead of starting another one beside the driver's (see TorchThreads).
-        TorchThreads.callUnchecked(() -> {
-            probe(spec, card, bundle, check);
-            return null;
-        });
-        return bundle;
     }
 
     /**
