@@ -126,7 +126,7 @@ public final class HtmlReport {
         b.append("</tbody></table></div>");
         return new Figure("fig-leaderboard", "Leaderboard", b.toString(), esc("Ranked by the mean over the defended targets"
                 + " (columns). " + Character.toUpperCase(t.legend().charAt(0)) + t.legend().substring(1) + ". The same numbers as"
-                + " `advspark report`."));
+                + " the terminal's advspark report."));
     }
 
     // ---- heatmap -------------------------------------------------------------------------------
@@ -137,9 +137,9 @@ public final class HtmlReport {
         List<String> cols = new ArrayList<>(new LinkedHashSet<>(d.entries().stream().map(Leaderboard.Entry::variant).toList()));
         Map<String, Leaderboard.Entry> cell = new LinkedHashMap<>();
         d.entries().forEach(e -> cell.put(e.attack() + "\u0000" + e.variant(), e));
-        double cw = Math.max(72, cols.stream().mapToDouble(c -> Svg.width(c, 11) * 0.5).max().orElse(72));
-        cw = Math.min(cw, 110);
-        double ch = 30;
+        double cw = Math.max(92, cols.stream().mapToDouble(c -> Svg.width(c, 11) * 0.5).max().orElse(92));
+        cw = Math.min(cw, 120);
+        double ch = 34;
         double left = 16 + rows.stream().mapToDouble(r -> Svg.width(r, 12)).max().orElse(40);
         double maxLabel = cols.stream().mapToDouble(c -> Svg.width(c, 11)).max().orElse(40);
         double top = 20 + maxLabel * Math.sin(Math.toRadians(35));
@@ -169,7 +169,7 @@ public final class HtmlReport {
                 String fill = Double.isNaN(v) ? "#d9d9d9" : Svg.viridis(v / 100);
                 b.append(Svg.rect(x, y, cw, ch, fill, " stroke=\"#fff\" stroke-width=\"1\""));
                 b.append(Svg.text(x + cw / 2, y + ch / 2 + 4, Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f%%", v),
-                        "middle", 11, Double.isNaN(v) || Svg.darkTextOn(v / 100) ? "#111" : "#fff"));
+                        "middle", 12, Double.isNaN(v) || Svg.darkTextOn(v / 100) ? "#111" : "#fff"));
             }
         }
         // colour bar, 0..100 %, labelled
