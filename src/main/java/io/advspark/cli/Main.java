@@ -276,12 +276,11 @@ public final class Main implements Callable<Integer> {
     @Command(
             name = "report",
             mixinStandardHelpOptions = true,
-            header = "Print the leaderboard of an evaluated round (table, markdown, csv or json); --html writes a page.",
+            header = "Print the leaderboard of an evaluated round (table, markdown, csv or json).",
             description = {
                 "Prints the leaderboard of an evaluated round (attack config x defended target) from its summary table.",
                 "ROUND is the round's folder (a path, file://, hdfs:// or s3a:// URI); or give the round's --config.",
-                "--html FILE also writes one self-contained HTML page to share (leaderboard, heatmap, success against eps,",
-                "perturbation norms, clean / adversarial / perturbation images)."
+                "--html FILE also writes a self-contained HTML page to share (see below)."
             })
     public static final class Report implements Callable<Integer> {
         @CommandLine.Parameters(arity = "0..1", paramLabel = "ROUND", description = "The round folder, e.g. out/nips17-mobilenets-mi.")
