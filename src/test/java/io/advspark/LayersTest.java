@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * thin adapters of job/ and the launcher.
  *
  * <pre>
- *   cli -> job -> round -> plan -> attack | defense | score -> model -> data -> vocabulary | util
+ *   cli -> job -> round -> plan -> report -> attack | defense | score -> model -> data -> vocabulary | util
  * </pre>
  */
 class LayersTest {
@@ -43,6 +43,7 @@ class LayersTest {
                 .layer("job").definedBy("io.advspark.job..")
                 .layer("round").definedBy("io.advspark.round..")
                 .layer("plan").definedBy("io.advspark.plan..")
+                .layer("report").definedBy("io.advspark.report..")
                 .layer("attack").definedBy("io.advspark.attack..")
                 .layer("defense").definedBy("io.advspark.defense..")
                 .layer("score").definedBy("io.advspark.score..")
@@ -54,18 +55,20 @@ class LayersTest {
                 .whereLayer("job").mayOnlyBeAccessedByLayers("cli")
                 .whereLayer("round").mayOnlyBeAccessedByLayers("job", "cli")
                 .whereLayer("plan").mayOnlyBeAccessedByLayers("round", "job", "cli")
+                .whereLayer("report").mayOnlyBeAccessedByLayers("job", "cli")
                 .whereLayer("attack").mayOnlyBeAccessedByLayers("plan", "round", "job", "cli")
                 .whereLayer("defense").mayOnlyBeAccessedByLayers("plan", "round", "job", "cli")
-                .whereLayer("score").mayOnlyBeAccessedByLayers("plan", "round", "job", "cli")
-                .whereLayer("model").mayOnlyBeAccessedByLayers("attack", "defense", "score", "plan", "round", "job", "cli")
+                .whereLayer("score").mayOnlyBeAccessedByLayers("report", "plan", "round", "job", "cli")
+                .whereLayer("model").mayOnlyBeAccessedByLayers("attack", "defense", "score", "report", "plan", "round", "job",
+                        "cli")
                 .whereLayer("data")
-                .mayOnlyBeAccessedByLayers("model", "attack", "defense", "score", "plan", "round", "job", "cli")
+                .mayOnlyBeAccessedByLayers("model", "attack", "defense", "score", "report", "plan", "round", "job", "cli")
                 .whereLayer("util").mayOnlyBeAccessedByLayers("vocabulary", "data", "model", "attack", "defense", "score",
+                        "report", "plan", "round", "job", "cli")
+                .whereLayer("vocabulary").mayOnlyBeAccessedByLayers("data", "model", "attack", "defense", "score", "report",
                         "plan", "round", "job", "cli")
-                .whereLayer("vocabulary").mayOnlyBeAccessedByLayers("data", "model", "attack", "defense", "score", "plan",
-                        "round", "job", "cli")
-                .because("configuration flows one way: vocabulary -> data -> model -> attack/defense/score -> plan -> round"
-                        + " -> job -> cli")
+                .because("configuration flows one way: vocabulary -> data -> model -> attack/defense/score -> report -> plan"
+                        + " -> round -> job -> cli")
                 .check(main);
     }
 

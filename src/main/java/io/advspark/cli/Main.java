@@ -318,7 +318,8 @@ public final class Main implements Callable<Integer> {
             header = "Print the leaderboard of an evaluated round (table, markdown, csv or json).",
             description = {
                 "Prints the leaderboard of an evaluated round (attack config x defended target) from its summary table.",
-                "ROUND is the round's folder (a path, file://, hdfs:// or s3a:// URI); or give the round's --config."
+                "ROUND is the round's folder (a path, file://, hdfs:// or s3a:// URI); or give the round's --config.",
+                "--html FILE also writes a self-contained HTML page to share (see below)."
             })
     public static final class Report implements Callable<Integer> {
         @CommandLine.Parameters(arity = "0..1", paramLabel = "ROUND", description = "The round folder, e.g. out/nips17-mobilenets-mi.")
@@ -350,6 +351,13 @@ public final class Main implements Callable<Integer> {
                 + " csv or json (one line per attack and defended target, for scripts).")
         String format = "table";
 
+        @Option(names = "--html", paramLabel = "FILE", description = {"Also write one self-contained HTML page (no network:"
+                + " inline CSS, SVG figures, images embedded): the leaderboard, a heatmap attack x defended target, success"
+                + " against eps when the round sweeps eps, the L-inf and L2 of the written PNGs, and a few images per attack"
+                + " (clean, adversarial, amplified perturbation).",
+            "Clean images need the round's dataset: give --config rather than the round folder to show them."})
+        java.nio.file.Path html;
+
         @Override
         public Integer call() {
             io.advspark.score.Leaderboard.Metric m;
@@ -367,16 +375,23 @@ public final class Main implements Callable<Integer> {
             verbosity.check();
             String uri;
             org.apache.hadoop.conf.Configuration hadoop;
+            io.advspark.plan.DatasetConfig dataset = null;
             if (config != null) {
                 RoundConfig cfg = ConfigLoader.load(config, overrides);
                 uri = cfg.roundUri();
                 hadoop = Sessions.hadoopConf(cfg);
+                dataset = cfg.dataset();
             } else {
                 uri = ConfigLoader.absoluteUri(round, "ROUND");
                 hadoop = Sessions.hadoopConf(null);
             }
             // The tables are read directly: no Spark session to start for a finished round.
             System.out.print(io.advspark.job.ReportJob.run(hadoop, uri, m, format, intervals));
+            if (html != null) {
+                long bytes = io.advspark.job.HtmlReportJob.write(hadoop, uri, m, intervals, dataset, html);
+                // stderr: stdout stays the leaderboard alone (--format csv or json feed scripts).
+                System.err.printf(java.util.Locale.ROOT, "advspark: wrote %s (%.0f KB)%n", html.toAbsolutePath(), bytes / 1024.0);
+            }
             return 0;
         }
     }

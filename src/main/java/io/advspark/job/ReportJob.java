@@ -44,6 +44,31 @@ public final class ReportJob {
     public static String run(Configuration conf, String roundUri, Leaderboard.Metric metric, String format,
             boolean intervals) {
         Storage storage = Storage.of(conf);
+        Summary summary = summary(storage, conf, roundUri);
+        Map<String, Double> ms = msPerImage(records(storage, conf, roundUri));
+        if (format.equals("csv") || format.equals("json")) {
+            return Leaderboard.renderLong(summary.title(roundUri), summary.entries(), metric, ms, format.equals("json"));
+        }
+        return Leaderboard.render(summary.title(roundUri), summary.entries(), metric,
+                new Leaderboard.Style(format.equals("markdown"), intervals, ms));
+    }
+
+    /**
+     * A round's summary table as leaderboard entries, with what its header shows.
+     *
+     * @param roundId "?" and {@code scoreSpec} "" when the table has no rows
+     */
+    public record Summary(List<Leaderboard.Entry> entries, String roundId, String scoreSpec, long images) {
+        String title(String roundUri) {
+            return "advspark leaderboard: round " + roundId + " (" + roundUri + "), " + scoreSpec + ", " + images + " images";
+        }
+    }
+
+    /**
+     * The summary table read and mapped to {@link Leaderboard.Entry}: the ONE place that knows the
+     * summary's column names (the terminal, Markdown, CSV, JSON and HTML reports all read it here).
+     */
+    static Summary summary(Storage storage, Configuration conf, String roundUri) {
         String summaryUri = Storage.join(roundUri, "summary");
         List<Map<String, Object>> rows;
         try {
@@ -59,9 +84,8 @@ public final class ReportJob {
                 .thenComparing(r -> !str(r, "defense").equals("model")).thenComparing(r -> str(r, "defense")));
         List<Leaderboard.Entry> entries = new ArrayList<>();
         for (Map<String, Object> r : rows) {
-            String defense = str(r, "defense");
-            String variant = defense.equals("model") ? str(r, "target") : defense.replace(" > model", "") + " > " + str(r, "target");
-            entries.add(new Leaderboard.Entry(str(r, "attack"), variant, num(r, "images").longValue(),
+            entries.add(new Leaderboard.Entry(str(r, "attack"), variant(str(r, "target"), str(r, "defense")),
+                    num(r, "images").longValue(),
                     num(r, "clean_correct").longValue(), dbl(r, "clean_accuracy"),
                     rate(r, "untargeted_success_rate", "untargeted_success_low", "untargeted_success_high"),
                     rate(r, "targeted_success_rate", "targeted_success_low", "targeted_success_high"),
@@ -72,27 +96,26 @@ public final class ReportJob {
                     dbl(r, "mean_score")));
         }
         Map<String, Object> first = rows.isEmpty() ? Map.of() : rows.get(0);
-        String title = "advspark leaderboard: round " + (rows.isEmpty() ? "?" : str(first, "round_id")) + " (" + roundUri
-                + "), " + (rows.isEmpty() ? "" : str(first, "score_spec")) + ", " + (rows.isEmpty() ? 0
-                : num(first, "images").longValue()) + " images";
-        Map<String, Double> ms = msPerImage(storage, conf, roundUri);
-        if (format.equals("csv") || format.equals("json")) {
-            return Leaderboard.renderLong(title, entries, metric, ms, format.equals("json"));
-        }
-        return Leaderboard.render(title, entries, metric, new Leaderboard.Style(format.equals("markdown"), intervals, ms));
+        return new Summary(entries, rows.isEmpty() ? "?" : str(first, "round_id"), rows.isEmpty() ? "" : str(first, "score_spec"),
+                rows.isEmpty() ? 0 : num(first, "images").longValue());
     }
 
-    private static String str(Map<String, Object> r, String column) {
+    /** The leaderboard's column name of a defended target: {@code tiny_c}, or {@code jpeg(quality=75) > tiny_c}. */
+    static String variant(String target, String defense) {
+        return defense.equals("model") ? target : defense.replace(" > model", "") + " > " + target;
+    }
+
+    static String str(Map<String, Object> r, String column) {
         Object v = r.get(column);
         return v == null ? "" : v.toString();
     }
 
-    private static Number num(Map<String, Object> r, String column) {
+    static Number num(Map<String, Object> r, String column) {
         return r.get(column) instanceof Number n ? n : 0L;
     }
 
     /** A double column; NaN when absent or null (a summary written before the column existed). */
-    private static double dbl(Map<String, Object> r, String column) {
+    static double dbl(Map<String, Object> r, String column) {
         return r.get(column) instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
@@ -100,23 +123,28 @@ public final class ReportJob {
         return new Leaderboard.Rate(dbl(r, rate), dbl(r, low), dbl(r, high));
     }
 
-    /** Mean wall_ms over each attack's error-free records; empty when the round has none (or no wall_ms column). */
-    private static Map<String, Double> msPerImage(Storage storage, Configuration conf, String roundUri) {
+    /** The rows of the round's {@code records} table; empty when it has none or cannot be read (the report then has no cost column). */
+    static List<Map<String, Object>> records(Storage storage, Configuration conf, String roundUri) {
         String records = RoundLayout.at(roundUri).records();
-        Map<String, double[]> sums = new LinkedHashMap<>();
         try {
             if (!RoundState.hasDataFiles(storage, records)) {
-                return Map.of();
+                return List.of();
             }
-            for (Map<String, Object> r : ParquetRows.read(storage, conf, records)) {
-                if (r.get("error") == null && r.get("wall_ms") instanceof Number ms) {
-                    double[] s = sums.computeIfAbsent(str(r, "attack"), k -> new double[2]);
-                    s[0] += ms.doubleValue();
-                    s[1]++;
-                }
-            }
+            return ParquetRows.read(storage, conf, records);
         } catch (IOException e) {
-            return Map.of();
+            return List.of();
+        }
+    }
+
+    /** Mean wall_ms over each attack's error-free records; empty when the round has none (or no wall_ms column). */
+    static Map<String, Double> msPerImage(List<Map<String, Object>> records) {
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        for (Map<String, Object> r : records) {
+            if (r.get("error") == null && r.get("wall_ms") instanceof Number ms) {
+                double[] s = sums.computeIfAbsent(str(r, "attack"), k -> new double[2]);
+                s[0] += ms.doubleValue();
+                s[1]++;
+            }
         }
         Map<String, Double> out = new LinkedHashMap<>();
         sums.forEach((a, s) -> out.put(a, s[0] / s[1]));

@@ -30,6 +30,16 @@ public final class Leaderboard {
 
         final String label;
 
+        /** What a cell shows, e.g. for a legend. */
+        public String label() {
+            return label;
+        }
+
+        /** Whether the cell is a success rate in % (else the mean competition score). */
+        public boolean isRate() {
+            return this != SCORE;
+        }
+
         Metric(String label) {
             this.label = label;
         }
@@ -64,7 +74,7 @@ public final class Leaderboard {
         }
 
         /** The cell's value; NaN (shown as "-", left out of the mean) for an on-correct rate without clean-correct images. */
-        double of(Entry e) {
+        public double of(Entry e) {
             Rate r = rate(e);
             if ((this == UNTARGETED_ON_CORRECT || this == TARGETED_ON_CORRECT) && e.cleanCorrect() == 0) {
                 return Double.NaN;
@@ -189,7 +199,22 @@ public final class Leaderboard {
         return render(title, entries, metric, Style.TEXT);
     }
 
-    public static String render(String title, List<Entry> entries, Metric metric, Style style) {
+    /**
+     * The leaderboard's cells, header first, then the clean-accuracy (or clean-correct) line, then
+     * one line per attack in rank order, and the legend: what the terminal, Markdown and HTML
+     * renderings all lay out, so they show the same numbers.
+     */
+    public record Table(List<List<String>> cells, String legend) {
+        public Table {
+            cells = cells.stream().map(List::copyOf).toList();
+        }
+
+        public List<String> head() {
+            return cells.get(0);
+        }
+    }
+
+    public static Table table(List<Entry> entries, Metric metric, Style style) {
         Set<String> variants = new LinkedHashSet<>();
         Map<String, Map<String, Entry>> byAttack = new LinkedHashMap<>();
         Map<String, Entry> firstOf = new LinkedHashMap<>();
@@ -202,7 +227,6 @@ public final class Leaderboard {
         List<Map.Entry<String, Double>> ranked = ranked(entries, metric);
         boolean cost = !style.msPerImage().isEmpty();
         boolean onCorrect = metric == Metric.UNTARGETED_ON_CORRECT || metric == Metric.TARGETED_ON_CORRECT;
-        // The table as cells first, then laid out: the same cells serve text and Markdown.
         List<List<String>> table = new ArrayList<>();
         List<String> head = new ArrayList<>(List.of("#", "attack", "mean"));
         head.addAll(cols);
@@ -232,9 +256,23 @@ public final class Leaderboard {
             }
             table.add(row);
         }
-        StringBuilder b = new StringBuilder();
         String legend = "cells: " + metric.label + (style.intervals() && metric != Metric.SCORE ? " [Wilson 95% interval]" : "")
                 + "; mean: over the columns" + (cost ? "; ms/image: the attack's mean wall time per image (records)" : "");
+        return new Table(table, legend);
+    }
+
+    /** The attack configs in rank order (best first by the mean of {@code metric} over their defended targets). */
+    public static List<String> rankedAttacks(List<Entry> entries, Metric metric) {
+        return ranked(entries, metric).stream().map(Map.Entry::getKey).toList();
+    }
+
+    public static String render(String title, List<Entry> entries, Metric metric, Style style) {
+        // The table as cells first, then laid out: the same cells serve text, Markdown and HTML.
+        Table t = table(entries, metric, style);
+        List<List<String>> table = t.cells();
+        List<String> head = t.head();
+        StringBuilder b = new StringBuilder();
+        String legend = t.legend();
         if (style.markdown()) {
             b.append(title).append("\n\n").append(legend).append("\n\n");
             for (int r = 0; r < table.size(); r++) {
