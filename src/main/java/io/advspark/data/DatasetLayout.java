@@ -131,16 +131,18 @@ public interface DatasetLayout extends java.io.Serializable {
     /**
      * torchvision's ImageFolder: each image at {@code <class>/<file>}, its label the class
      * folder's index in the class order (a file listing the folder names one per line, or the
-     * sorted folder names), its target class drawn from its ImageId. The ImageId is the file name,
-     * so file names must be unique across the class folders (an image's outputs are keyed by it).
+     * sorted folder names), its target class drawn from its ImageId. The ImageId is the file name
+     * when file names are unique across the class folders; when two folders hold the same name (a
+     * common layout: {@code cat/0001.png}, {@code dog/0001.png}) every ImageId is
+     * {@code <class>_<file>}, so an image's outputs stay keyed by a plain, unique name.
      * Images are read by ImageId through a listing of the folder, made once per JVM and dataset.
      */
     final class ImageFolder implements DatasetLayout {
         public static final String NAME = "image-folder";
         static final ImageFolder INSTANCE = new ImageFolder();
         private static final long serialVersionUID = 1L;
-        /** ImageId -> class folder, per dataset folder: read once per JVM (executors read many images). */
-        private static final java.util.concurrent.ConcurrentHashMap<String, java.util.Map<String, String>> INDEX =
+        /** ImageId -> {class folder, file name}, per dataset folder: read once per JVM (executors read many images). */
+        private static final java.util.concurrent.ConcurrentHashMap<String, java.util.Map<String, String[]>> INDEX =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
         private ImageFolder() {}
@@ -157,9 +159,36 @@ public interface DatasetLayout extends java.io.Serializable {
 
         @Override
         public String imageUri(String datasetUri, String imageId) {
-            java.util.Map<String, String> index = INDEX.get(datasetUri);
-            String folder = index == null ? null : index.get(imageId);
-            return folder == null ? Storage.join(datasetUri, imageId) : Storage.join(Storage.join(datasetUri, folder), imageId);
+            java.util.Map<String, String[]> index = INDEX.get(datasetUri);
+            String[] at = index == null ? null : index.get(imageId);
+            return at == null ? Storage.join(datasetUri, imageId) : Storage.join(Storage.join(datasetUri, at[0]), at[1]);
+        }
+
+        /**
+         * ImageId -> {class folder, file name}: the file names, or {@code <class>_<file>} for every
+         * image when a file name occurs in two class folders. Fails when ids still collide.
+         */
+        static java.util.Map<String, String[]> ids(String datasetUri, java.util.Map<String, List<String>> folders)
+                throws Manifest.ManifestException {
+            java.util.Set<String> names = new java.util.HashSet<>();
+            boolean prefix = false;
+            for (List<String> files : folders.values()) {
+                for (String f : files) {
+                    prefix |= !names.add(f);
+                }
+            }
+            java.util.Map<String, String[]> out = new java.util.HashMap<>();
+            for (var e : folders.entrySet()) {
+                for (String f : e.getValue()) {
+                    String id = prefix ? e.getKey() + "_" + f : f;
+                    String[] other = out.put(id, new String[] {e.getKey(), f});
+                    if (other != null) {
+                        throw new Manifest.ManifestException(datasetUri + ": '" + other[0] + "/" + other[1] + "' and '"
+                                + e.getKey() + "/" + f + "' would both be ImageId '" + id + "': rename one");
+                    }
+                }
+            }
+            return out;
         }
 
         @Override
@@ -218,35 +247,32 @@ public interface DatasetLayout extends java.io.Serializable {
                     }
                 }
             }
+            java.util.Map<String, String[]> ids = ids(datasetUri, folders);
+            java.util.Map<String, String> idOf = new java.util.HashMap<>();
+            ids.forEach((id, at) -> idOf.put(at[0] + "/" + at[1], id));
             StringBuilder csv = new StringBuilder("ImageId,TrueLabel\n");
-            java.util.Map<String, String> seen = new java.util.HashMap<>();
             for (int label = 0; label < order.size(); label++) {
                 for (String file : folders.getOrDefault(order.get(label), List.of())) {
-                    String other = seen.put(file, order.get(label));
-                    if (other != null) {
-                        throw new Manifest.ManifestException(datasetUri + ": '" + file + "' is in class folders '" + other
-                                + "' and '" + order.get(label) + "': an image's ImageId is its file name, unique in the dataset");
-                    }
-                    csv.append(Manifest.quote(file)).append(',').append(label + labelBase).append('\n');
+                    csv.append(Manifest.quote(idOf.get(order.get(label) + "/" + file))).append(',').append(label + labelBase)
+                            .append('\n');
                 }
             }
-            INDEX.put(datasetUri, seen);
+            INDEX.put(datasetUri, ids);
             return csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
 
         @Override
         public Image read(Storage storage, String datasetUri, String imageId) throws IOException {
-            java.util.Map<String, String> index = INDEX.get(datasetUri);
+            java.util.Map<String, String[]> index = INDEX.get(datasetUri);
             if (index == null) {
-                java.util.Map<String, String> built = new java.util.HashMap<>();
-                listing(storage, datasetUri).forEach((folder, files) -> files.forEach(f -> built.putIfAbsent(f, folder)));
+                java.util.Map<String, String[]> built = ids(datasetUri, listing(storage, datasetUri));
                 index = INDEX.computeIfAbsent(datasetUri, k -> built);
             }
-            String folder = index.get(imageId);
-            if (folder == null) {
+            String[] at = index.get(imageId);
+            if (at == null) {
                 throw new NotFound(Storage.join(datasetUri, "<class>/" + imageId));
             }
-            String uri = Storage.join(Storage.join(datasetUri, folder), imageId);
+            String uri = Storage.join(Storage.join(datasetUri, at[0]), at[1]);
             return new Image(uri, storage.readAll(uri));
         }
 

@@ -111,14 +111,39 @@ class ImageFolderRoundTest {
                 "round.output=\"" + tmp.resolve("out") + "\""), "local[1]"));
         assertTrue(missing.getMessage().contains("classes.txt: the class folder") && missing.getMessage().contains("is not listed"),
                 missing.getMessage());
-        // One file name in two class folders: the ImageId would name two images.
-        Path two = Files.createDirectories(data.resolve("square"));
-        Path first = Files.list(data.resolve("circle")).findFirst().orElseThrow();
-        Files.copy(first, two.resolve(first.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        ConfigException dup = assertThrows(ConfigException.class, () -> Rounds.run(Rounds.config(Rounds.TINY.getPath(),
-                MODELS, "dataset.uri=\"" + data + "\"", "dataset.layout=image-folder",
-                "round.output=\"" + tmp.resolve("out") + "\""), "local[1]"));
-        assertTrue(dup.getMessage().contains("is in class folders"), dup.getMessage());
+    }
+
+    @Test
+    void aFileNameInTwoClassFoldersPrefixesEveryImageIdWithItsClass(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("data");
+        imageFolder(data, 6);
+        io.advspark.data.DatasetLayout layout = io.advspark.data.DatasetLayout.forName("image-folder");
+        io.advspark.data.Storage storage = io.advspark.data.Storage.of(new org.apache.hadoop.conf.Configuration());
+        String uri = data.toUri().toString();
+        String plain = new String(layout.manifest(storage, uri, "", "", 0), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(!plain.contains("circle_"), "unique file names are the ImageIds:\n" + plain);
+        // cat/0001.png and dog/0001.png: every ImageId becomes <class>_<file>, still plain and unique.
+        Path first;
+        try (var files = Files.list(data.resolve("circle"))) {
+            first = files.sorted().findFirst().orElseThrow();
+        }
+        Path other = tmp.resolve("data2");
+        imageFolder(other, 6);
+        Files.copy(first, other.resolve("square").resolve(first.getFileName()),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        String otherUri = other.toUri().toString();
+        String csv = new String(layout.manifest(storage, otherUri, "", "", 0), java.nio.charset.StandardCharsets.UTF_8);
+        List<String> ids = csv.lines().skip(1).map(l -> l.substring(0, l.indexOf(','))).toList();
+        assertTrue(ids.contains("circle_" + first.getFileName()) && ids.contains("square_" + first.getFileName()), csv);
+        for (String line : csv.lines().skip(1).toList()) {
+            String id = line.substring(0, line.indexOf(','));
+            assertTrue(Files.exists(other.resolve(id.substring(0, id.indexOf('_'))).resolve(id.substring(id.indexOf('_') + 1))),
+                    "every ImageId is <class>_<file>: " + id);
+        }
+        assertEquals(ids.size(), new java.util.HashSet<>(ids).size(), "unique");
+        String id = "square_" + first.getFileName();
+        assertEquals(other.resolve("square").resolve(first.getFileName()).toUri().toString().replace("file:///", "file:/"),
+                layout.read(storage, otherUri, id).uri().replace("file:///", "file:/"));
     }
 
     @Test
