@@ -24,8 +24,11 @@ skipped); files are read in path order and concatenated; `k=v` folders become st
 
 Dtypes (pyarrow's conventions, applied to the table as a whole): strings and partition columns
 -> object (str / None), or pandas 3's `str` dtype (NaN for null) where that is the default; int32/int64 -> int32/int64, or float64 when the column holds a null; boolean ->
-bool, or object (True/False/None) with a null; double -> float64; arrays (e.g. clean_top5) ->
-Python lists of ints.
+bool, or object (True/False/None) with a null; double -> float64; arrays (e.g. clean_top5,
+defense_names) -> Python lists (of ints, of str / None).
+
+`load(round, "summary")` gives the current column names (docs/tables.md) also for a summary
+written before them (images, clean_correct, untargeted_success_low, ...: renamed on load).
 
 Caveats of the Node route: 64-bit integers beyond +-(2^53 - 1) cross JSON as strings and are
 turned back into exact Python ints here, but a column that also holds a null is float64 in both
@@ -64,7 +67,25 @@ def _string_dtype():
 STR = _string_dtype()
 NODE_SCRIPT = HERE / "parquet_to_jsonl.mjs"
 
-__all__ = ["TABLES", "load", "has_table", "data_files", "engine", "round_dir", "dataset_dir"]
+__all__ = ["TABLES", "load", "has_table", "data_files", "engine", "round_dir", "dataset_dir", "class_names",
+           "label_name"]
+
+# Summary columns renamed in issue 18 (old name -> current name): a summary written before reads
+# under the current names. advspark report (ReportJob) reads both spellings the same way.
+SUMMARY_RENAMED = {
+    "images": "image_count",
+    "clean_correct": "clean_correct_count",
+    "clean_accuracy": "clean_correct_rate",
+    "failed": "failed_count",
+    "untargeted_success_low": "untargeted_success_rate_low",
+    "untargeted_success_high": "untargeted_success_rate_high",
+    "targeted_success_low": "targeted_success_rate_low",
+    "targeted_success_high": "targeted_success_rate_high",
+    "untargeted_success_on_correct_low": "untargeted_success_rate_on_correct_low",
+    "untargeted_success_on_correct_high": "untargeted_success_rate_on_correct_high",
+    "targeted_success_on_correct_low": "targeted_success_rate_on_correct_low",
+    "targeted_success_on_correct_high": "targeted_success_rate_on_correct_high",
+}
 
 
 def _is_data(name: str) -> bool:
@@ -139,6 +160,8 @@ def load(round_dir, table: str) -> pd.DataFrame:
             f"table {table!r} not found: no folder {d} (this round has: {', '.join(present) or 'nothing'})")
     eng = engine()
     df = _load_node(d) if eng == "node" else _load_pandas(d, eng)
+    if table == "summary":
+        df = df.rename(columns={o: n for o, n in SUMMARY_RENAMED.items() if o in df.columns and n not in df.columns})
     return df
 
 
@@ -301,3 +324,32 @@ def dataset_dir(required: bool = True) -> Path | None:
     if required:
         raise FileNotFoundError("ADVSPARK_DATASET is not set: set it to the dataset folder holding images/.")
     return None
+
+
+def class_names(dataset=None) -> list[str] | None:
+    """The dataset's class names, line i = label i in the manifest's labels (its `labels.txt`, or
+    `classes.txt` of an image-folder dataset); None when the dataset folder has neither.
+
+    The demo set and the shared NIPS-17 and CIFAR-10 sets ship a labels.txt (NIPS-17: 1001 lines,
+    line 0 = background, as the manifest's labels 1..1000).
+    """
+    d = Path(dataset) if dataset is not None else dataset_dir(required=False)
+    if d is None:
+        return None
+    for name in ("labels.txt", "classes.txt"):
+        f = d / name
+        if f.is_file():
+            return [line.strip() for line in f.read_text(encoding="utf-8").splitlines()]
+    return None
+
+
+def label_name(label, names: list[str] | None, width: int = 18) -> str:
+    """'3 cat' for label 3 given class names (the first of comma-separated synonyms, shortened to
+    `width` characters), else '3'; '?' for a missing label."""
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return "?"
+    i = int(label)
+    if names is None or not 0 <= i < len(names) or not names[i]:
+        return str(i)
+    n = names[i].split(",")[0].strip()
+    return f"{i} {n if len(n) <= width else n[:width - 1] + '…'}"

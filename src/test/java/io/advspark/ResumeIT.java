@@ -104,7 +104,7 @@ class ResumeIT {
                     .orderBy("attack", "target", "defense").collectAsList();
             assertEquals(b.size(), a.size());
             for (int i = 0; i < a.size(); i++) {
-                for (String c : List.of("attack", "target", "defense", "images", "untargeted_success_rate",
+                for (String c : List.of("attack", "target", "defense", "image_count", "untargeted_success_rate",
                         "targeted_success_rate", "mean_score")) {
                     assertEquals(String.valueOf((Object) b.get(i).getAs(c)), String.valueOf((Object) a.get(i).getAs(c)), "summary " + c + " of row " + i);
                 }

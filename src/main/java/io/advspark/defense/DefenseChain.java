@@ -1,6 +1,7 @@
 package io.advspark.defense;
 
 import io.advspark.data.RgbImage;
+import io.advspark.vocabulary.Catalogue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -129,6 +130,35 @@ public record DefenseChain(List<Defense> stages, List<TensorDefense> tensorStage
             b.append(d.spec()).append(" > ");
         }
         return b.append("model").toString();
+    }
+
+    /**
+     * The canonical name of every stage in application order (image stages, then tensor stages),
+     * without the final {@code model}: empty for the undefended target. The {@code defense_names}
+     * column of the evaluation tables.
+     */
+    public List<String> stageNames() {
+        return allStages().stream().map(d -> Catalogue.describe(d).name()).toList();
+    }
+
+    /**
+     * Each stage's parameters as its canonical spec writes them ({@code quality=75}), in the order
+     * of {@link #stageNames()}; null for a stage whose spec has none. The {@code defense_params}
+     * column of the evaluation tables.
+     */
+    public List<String> stageParams() {
+        List<String> out = new ArrayList<>();
+        for (Object d : allStages()) {
+            io.advspark.vocabulary.Spec s = Catalogue.describe(d);
+            out.add(s.entry().renderParams(s));
+        }
+        return java.util.Collections.unmodifiableList(out);
+    }
+
+    private List<Object> allStages() {
+        List<Object> all = new ArrayList<>(stages);
+        all.addAll(tensorStages);
+        return all;
     }
 
     @Override

@@ -234,7 +234,8 @@ public final class EvaluateJob {
                             "clean_top5", "top1", "top5", "linf", "error", "clean_error", "clean_vote_margin", "vote_margin");
             String roundId = config.roundId();
             String scoreSpec = scoring.spec();
-            JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, r));
+            java.util.HashMap<String, String[][]> chains = chainColumns(variants);
+            JavaRDD<Row> predRows = joined.javaRDD().map(r -> predictionRow(roundId, scoreSpec, scoring, chains, r));
             String predictionsUri = storage.requireWritable(RoundLayout.of(config).output("predictions"));
             spark.sparkContext().setJobDescription("advspark evaluate " + config.roundId() + ": predictions");
             writeTable(predictionsUri, () -> spark.createDataFrame(predRows, SparkTables.struct(EvalTables.PREDICTIONS)).write()
@@ -276,8 +277,12 @@ public final class EvaluateJob {
                     .orderBy("attack", "target", "defense")
                     .collectAsList();
             List<Row> summary = new ArrayList<>();
+            java.util.Map<String, io.advspark.plan.AttackConfig> attackConfigs = new java.util.HashMap<>();
+            if (foreign == null) {
+                config.attacks().forEach(a -> attackConfigs.put(a.name(), a.config()));
+            }
             for (Row r : agg) {
-                summary.add(summaryRow(roundId, scoreSpec, r));
+                summary.add(summaryRow(roundId, scoreSpec, attackConfigs.get(r.getString(0)), chains, r));
             }
             String summaryUri = storage.requireWritable(RoundLayout.of(config).output("summary"));
             writeTable(summaryUri, () -> spark.createDataFrame(summary, SparkTables.struct(EvalTables.SUMMARY)).coalesce(1).write()
@@ -385,7 +390,30 @@ public final class EvaluateJob {
         return (int) Math.max(1, Math.min((items + batch - 1) / batch, slots));
     }
 
-    private static Row predictionRow(String roundId, String scoreSpec, Scoring scoring, Row r) {
+    /**
+     * Each defended target's chain as the tables' structured columns, by its canonical spec:
+     * {@code defense_names} and {@code defense_params} ({@link DefenseChain#stageNames()},
+     * {@link DefenseChain#stageParams()}).
+     */
+    static java.util.HashMap<String, String[][]> chainColumns(List<BatchScorer.Variant> variants) {
+        java.util.HashMap<String, String[][]> out = new java.util.HashMap<>();
+        for (BatchScorer.Variant v : variants) {
+            out.put(v.chain().spec(), new String[][] {v.chain().stageNames().toArray(new String[0]),
+                    v.chain().stageParams().toArray(new String[0])});
+        }
+        return out;
+    }
+
+    private static String[][] chainOf(java.util.Map<String, String[][]> chains, String defense) {
+        String[][] c = chains.get(defense);
+        if (c == null) {
+            throw new IllegalStateException("defense chain '" + defense + "' is none of the round's: " + chains.keySet());
+        }
+        return c;
+    }
+
+    private static Row predictionRow(String roundId, String scoreSpec, Scoring scoring,
+            java.util.Map<String, String[][]> chains, Row r) {
         int y = r.getInt(5);
         int t = r.getInt(6);
         Integer cleanTop1 = r.isNullAt(7) ? null : r.getInt(7);
@@ -410,23 +438,32 @@ public final class EvaluateJob {
                 advTop5 == null ? null : advTop5.contains(t),
                 linf, score, scoreSpec, error,
                 r.isNullAt(14) ? null : r.getDouble(14),
-                r.isNullAt(15) ? null : r.getDouble(15));
+                r.isNullAt(15) ? null : r.getDouble(15),
+                chainOf(chains, r.getString(4))[0], chainOf(chains, r.getString(4))[1]);
     }
 
-    static Row summaryRow(String roundId, String scoreSpec, Row r) {
+    /**
+     * A summary row of an aggregate row (attack, attack_spec, target, defense, then the counts);
+     * {@code attack} is the attack config (null for scored foreign PNGs: no eps or steps).
+     */
+    static Row summaryRow(String roundId, String scoreSpec, io.advspark.plan.AttackConfig attack,
+            java.util.Map<String, String[][]> chains, Row r) {
         long n = r.getLong(4);
         long correct = r.getLong(5);
         long unt = r.getLong(6);
         long tgt = r.getLong(7);
         long untC = r.getLong(8);
         long tgtC = r.getLong(9);
+        Wilson wc = Wilson.interval(correct, n);
         Wilson wu = Wilson.interval(unt, n);
         Wilson wt = Wilson.interval(tgt, n);
         Wilson wuc = Wilson.interval(untC, correct);
         Wilson wtc = Wilson.interval(tgtC, correct);
-        return SparkTables.row(EvalTables.SUMMARY, roundId, r.getString(0), r.getString(1), r.getString(2), r.getString(3), n,
-                correct,
-                rate(correct, n), rate(unt, n), wu.low(), wu.high(), rate(tgt, n), wt.low(), wt.high(),
+        String[][] chain = chainOf(chains, r.getString(3));
+        return SparkTables.row(EvalTables.SUMMARY, roundId, r.getString(0), r.getString(1),
+                attack == null ? null : attack.epsPixels(), attack == null ? null : attack.steps(),
+                r.getString(2), r.getString(3), chain[0], chain[1], n, correct,
+                rate(correct, n), wc.low(), wc.high(), rate(unt, n), wu.low(), wu.high(), rate(tgt, n), wt.low(), wt.high(),
                 rate(untC, correct), wuc.low(), wuc.high(), rate(tgtC, correct), wtc.low(), wtc.high(),
                 r.isNullAt(10) ? null : r.getDouble(10), scoreSpec, r.getLong(11));
     }

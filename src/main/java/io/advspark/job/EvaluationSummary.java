@@ -1,5 +1,6 @@
 package io.advspark.job;
 
+import io.advspark.round.EvalTables;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.sql.Row;
@@ -44,32 +45,56 @@ public record EvaluationSummary(
         if (roundScores.size() > 1) {
             throw new IllegalStateException("the round has several attack configs: use row(attack, target, defense)");
         }
-        return rows.stream().filter(r -> r.getString(3).equals(target) && r.getString(4).equals(defense)).findFirst()
+        return rows.stream().filter(r -> str(r, "target").equals(target) && str(r, "defense").equals(defense)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no summary row for " + target + " [" + defense + "]"));
     }
 
     /** The summary row of an attack config on a target behind a defense chain. */
     public Row row(String attack, String target, String defense) {
-        return rows.stream().filter(r -> r.getString(1).equals(attack) && r.getString(3).equals(target)
-                        && r.getString(4).equals(defense)).findFirst()
+        return rows.stream().filter(r -> str(r, "attack").equals(attack) && str(r, "target").equals(target)
+                        && str(r, "defense").equals(defense)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no summary row for " + attack + " on " + target + " [" + defense + "]"));
+    }
+
+    /**
+     * The value of summary column {@code column} in a row of this summary (rows hold the
+     * {@link EvalTables#SUMMARY} columns in order; they are read by name, never by position).
+     */
+    public static Object get(Row r, String column) {
+        return r.get(EvalTables.SUMMARY.index(column));
+    }
+
+    public static String str(Row r, String column) {
+        return (String) get(r, column);
+    }
+
+    /** A double column; NaN for null. */
+    public static double dbl(Row r, String column) {
+        return get(r, column) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    public static long count(Row r, String column) {
+        return ((Number) get(r, column)).longValue();
     }
 
     public String render() {
         StringBuilder b = new StringBuilder("advspark evaluation finished\n");
         String attack = null;
         for (Row r : rows) {
-            if (!r.getString(1).equals(attack)) {
-                attack = r.getString(1);
+            if (!str(r, "attack").equals(attack)) {
+                attack = str(r, "attack");
                 b.append("  attack ").append(attack).append('\n');
             }
+            long failed = count(r, "failed_count");
             b.append(String.format(Locale.ROOT,
                     "    %-28s %-36s clean acc %5.1f%%  untargeted %5.1f%% [%4.1f, %4.1f]  targeted %5.1f%% [%4.1f, %4.1f]"
                             + "  (on correct: %5.1f%%)  score %.3f  n=%d%s%n",
-                    r.getString(3), r.getString(4), 100 * r.getDouble(7), 100 * r.getDouble(8), 100 * r.getDouble(9),
-                    100 * r.getDouble(10), 100 * r.getDouble(11), 100 * r.getDouble(12), 100 * r.getDouble(13),
-                    100 * r.getDouble(14), r.isNullAt(20) ? Double.NaN : r.getDouble(20), r.getLong(5),
-                    r.getLong(22) > 0 ? ", " + r.getLong(22) + " failed" : ""));
+                    str(r, "target"), str(r, "defense"), 100 * dbl(r, "clean_correct_rate"),
+                    100 * dbl(r, "untargeted_success_rate"), 100 * dbl(r, "untargeted_success_rate_low"),
+                    100 * dbl(r, "untargeted_success_rate_high"), 100 * dbl(r, "targeted_success_rate"),
+                    100 * dbl(r, "targeted_success_rate_low"), 100 * dbl(r, "targeted_success_rate_high"),
+                    100 * dbl(r, "untargeted_success_rate_on_correct"), dbl(r, "mean_score"), count(r, "image_count"),
+                    failed > 0 ? ", " + failed + " failed" : ""));
         }
         for (var e : new java.util.TreeMap<>(roundScores).entrySet()) {
             b.append(String.format(Locale.ROOT, "  score        %.4f %s per image%s%n", e.getValue(), scoreSpec,

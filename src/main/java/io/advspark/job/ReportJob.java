@@ -84,20 +84,51 @@ public final class ReportJob {
                 .thenComparing(r -> !str(r, "defense").equals("model")).thenComparing(r -> str(r, "defense")));
         List<Leaderboard.Entry> entries = new ArrayList<>();
         for (Map<String, Object> r : rows) {
-            entries.add(new Leaderboard.Entry(str(r, "attack"), variant(str(r, "target"), str(r, "defense")),
-                    num(r, "images").longValue(),
-                    num(r, "clean_correct").longValue(), dbl(r, "clean_accuracy"),
-                    rate(r, "untargeted_success_rate", "untargeted_success_low", "untargeted_success_high"),
-                    rate(r, "targeted_success_rate", "targeted_success_low", "targeted_success_high"),
-                    rate(r, "untargeted_success_rate_on_correct", "untargeted_success_on_correct_low",
-                            "untargeted_success_on_correct_high"),
-                    rate(r, "targeted_success_rate_on_correct", "targeted_success_on_correct_low",
-                            "targeted_success_on_correct_high"),
-                    dbl(r, "mean_score")));
+            entries.add(entry(r));
         }
         Map<String, Object> first = rows.isEmpty() ? Map.of() : rows.get(0);
         return new Summary(entries, rows.isEmpty() ? "?" : str(first, "round_id"), rows.isEmpty() ? "" : str(first, "score_spec"),
-                rows.isEmpty() ? 0 : num(first, "images").longValue());
+                rows.isEmpty() ? 0 : num(first, "image_count").longValue());
+    }
+
+    /**
+     * The leaderboard entry of one summary row. Reads the current names
+     * ({@link io.advspark.round.EvalTables#SUMMARY}) and, for a summary written by an earlier
+     * version, their old names ({@link #OLD_SUMMARY_NAMES}).
+     */
+    static Leaderboard.Entry entry(Map<String, Object> r) {
+        return new Leaderboard.Entry(str(r, "attack"), variant(str(r, "target"), str(r, "defense")),
+                num(r, "image_count").longValue(), num(r, "clean_correct_count").longValue(), dbl(r, "clean_correct_rate"),
+                rate(r, "untargeted_success_rate"), rate(r, "targeted_success_rate"),
+                rate(r, "untargeted_success_rate_on_correct"), rate(r, "targeted_success_rate_on_correct"),
+                dbl(r, "mean_score"));
+    }
+
+    /**
+     * Summary columns renamed in December 2026 (issue 18: {@code <name>_rate[_low|_high]} and
+     * {@code _count}), by their current name: a summary written before reads under its old name.
+     */
+    static final Map<String, String> OLD_SUMMARY_NAMES = Map.ofEntries(
+            Map.entry("image_count", "images"),
+            Map.entry("clean_correct_count", "clean_correct"),
+            Map.entry("clean_correct_rate", "clean_accuracy"),
+            Map.entry("failed_count", "failed"),
+            Map.entry("untargeted_success_rate_low", "untargeted_success_low"),
+            Map.entry("untargeted_success_rate_high", "untargeted_success_high"),
+            Map.entry("targeted_success_rate_low", "targeted_success_low"),
+            Map.entry("targeted_success_rate_high", "targeted_success_high"),
+            Map.entry("untargeted_success_rate_on_correct_low", "untargeted_success_on_correct_low"),
+            Map.entry("untargeted_success_rate_on_correct_high", "untargeted_success_on_correct_high"),
+            Map.entry("targeted_success_rate_on_correct_low", "targeted_success_on_correct_low"),
+            Map.entry("targeted_success_rate_on_correct_high", "targeted_success_on_correct_high"));
+
+    /** The value of {@code column}, or of its old name in a summary written before the rename. */
+    private static Object get(Map<String, Object> r, String column) {
+        if (r.containsKey(column)) {
+            return r.get(column);
+        }
+        String old = OLD_SUMMARY_NAMES.get(column);
+        return old == null ? null : r.get(old);
     }
 
     /** The leaderboard's column name of a defended target: {@code tiny_c}, or {@code jpeg(quality=75) > tiny_c}. */
@@ -106,21 +137,22 @@ public final class ReportJob {
     }
 
     static String str(Map<String, Object> r, String column) {
-        Object v = r.get(column);
+        Object v = get(r, column);
         return v == null ? "" : v.toString();
     }
 
     static Number num(Map<String, Object> r, String column) {
-        return r.get(column) instanceof Number n ? n : 0L;
+        return get(r, column) instanceof Number n ? n : 0L;
     }
 
     /** A double column; NaN when absent or null (a summary written before the column existed). */
     static double dbl(Map<String, Object> r, String column) {
-        return r.get(column) instanceof Number n ? n.doubleValue() : Double.NaN;
+        return get(r, column) instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
-    private static Leaderboard.Rate rate(Map<String, Object> r, String rate, String low, String high) {
-        return new Leaderboard.Rate(dbl(r, rate), dbl(r, low), dbl(r, high));
+    /** The rate {@code <name>} with its interval {@code <name>_low}, {@code <name>_high}. */
+    private static Leaderboard.Rate rate(Map<String, Object> r, String name) {
+        return new Leaderboard.Rate(dbl(r, name), dbl(r, name + "_low"), dbl(r, name + "_high"));
     }
 
     /** The rows of the round's {@code records} table; empty when it has none or cannot be read (the report then has no cost column). */

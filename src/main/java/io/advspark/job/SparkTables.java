@@ -43,6 +43,7 @@ public final class SparkTables {
             case DOUBLE -> DataTypes.DoubleType;
             case BOOLEAN -> DataTypes.BooleanType;
             case INT_ARRAY -> DataTypes.createArrayType(DataTypes.IntegerType, false);
+            case STRING_ARRAY -> DataTypes.createArrayType(DataTypes.StringType, true);
         };
     }
 }

@@ -8,7 +8,8 @@ import java.util.Locale;
 /**
  * One row of the {@code attacks} table ({@link RecordTables#ATTACKS}): an attack configuration of
  * the round with its canonical part specs and what its images are made with. The component order
- * is the table's column order, checked by {@link #values()}.
+ * is the table's column order, checked by {@link #values()}. A part the attack does not use (no
+ * input or gradient transform, filter or augmentation) is null.
  */
 public record AttackRow(
         String attack,
@@ -36,14 +37,15 @@ public record AttackRow(
         return new AttackRow(name, identity, config.epsPixels(), config.steps(), config.stepSizePixels(),
                 attack.update().spec(), joined(attack.inputs().stream().map(x -> x.spec()).toList()),
                 joined(attack.gradients().stream().map(x -> x.spec()).toList()), attack.loss().spec(),
-                attack.init().spec(), attack.filter() == null ? "none" : attack.filter().spec(), config.ensemble().spec(),
+                attack.init().spec(), attack.filter() == null ? null : attack.filter().spec(), config.ensemble().spec(),
                 config.objective().name().toLowerCase(Locale.ROOT), config.copies(),
                 joined(attack.augments().stream().map(x -> x.spec()).toList()), provenance.modelSha256(),
                 provenance.cardSha256(), provenance.surrogateSettings(), provenance.manifestSha256());
     }
 
+    /** The specs {@code ; }-separated in order; null for none (an absent part is null, never {@code ""}). */
     private static String joined(List<String> specs) {
-        return String.join("; ", specs);
+        return specs.isEmpty() ? null : String.join("; ", specs);
     }
 
     /** The row's values in column order, checked against the schema. */

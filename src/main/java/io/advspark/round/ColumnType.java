@@ -8,7 +8,9 @@ public enum ColumnType {
     DOUBLE(Double.class),
     BOOLEAN(Boolean.class),
     /** An array of non-null ints (top-5 labels), held as {@code Integer[]} in a row. */
-    INT_ARRAY(Integer[].class);
+    INT_ARRAY(Integer[].class),
+    /** An array of strings whose elements may be null (defense stages), held as {@code String[]} in a row. */
+    STRING_ARRAY(String[].class);
 
     private final Class<?> javaType;
 

@@ -6,6 +6,7 @@ import static io.advspark.round.ColumnType.INT;
 import static io.advspark.round.ColumnType.INT_ARRAY;
 import static io.advspark.round.ColumnType.LONG;
 import static io.advspark.round.ColumnType.STRING;
+import static io.advspark.round.ColumnType.STRING_ARRAY;
 
 /**
  * The tables {@code evaluate} writes under {@code <output>/<round>/}: {@code predictions} and
@@ -55,7 +56,11 @@ public final class EvalTables {
             Column.optional("error", STRING),
             // Randomized smoothing's vote margin (rs stage), null for other chains and in older files.
             Column.optional("clean_vote_margin", DOUBLE),
-            Column.optional("adv_vote_margin", DOUBLE));
+            Column.optional("adv_vote_margin", DOUBLE),
+            // The defense chain structured: stage names and each stage's parameters (null when
+            // none), in application order, without the final model (empty for the undefended one).
+            Column.required("defense_names", STRING_ARRAY),
+            Column.required("defense_params", STRING_ARRAY));
 
     public static final TableSchema SCORES = TableSchema.of("scores",
             Column.required("round_id", STRING),
@@ -69,28 +74,43 @@ public final class EvalTables {
             Column.optional("score", DOUBLE),
             Column.required("score_spec", STRING));
 
+    /**
+     * One row per (attack config, defended target). Rates are fractions 0..1, each with its Wilson
+     * 95% interval as {@code <name>_rate}, {@code <name>_rate_low}, {@code <name>_rate_high}; counts
+     * end in {@code _count}. A derived table, rewritten whole by each evaluate: its columns are
+     * read by name: {@code job.EvaluationSummary} (evaluate's terminal lines) and
+     * {@code job.ReportJob} (the report's mapping to leaderboard entries, which also reads the
+     * names of summaries written before this schema).
+     */
     public static final TableSchema SUMMARY = TableSchema.of("summary",
             Column.required("round_id", STRING),
             Column.required("attack", STRING),
             Column.required("attack_spec", STRING),
+            // The attack config's budget (0..255) and iterations; null for scored foreign PNGs.
+            Column.optional("eps", DOUBLE),
+            Column.optional("steps", INT),
             Column.required("target", STRING),
             Column.required("defense", STRING),
-            Column.required("images", LONG),
-            Column.required("clean_correct", LONG),
-            Column.required("clean_accuracy", DOUBLE),
+            Column.required("defense_names", STRING_ARRAY),
+            Column.required("defense_params", STRING_ARRAY),
+            Column.required("image_count", LONG),
+            Column.required("clean_correct_count", LONG),
+            Column.required("clean_correct_rate", DOUBLE),
+            Column.required("clean_correct_rate_low", DOUBLE),
+            Column.required("clean_correct_rate_high", DOUBLE),
             Column.required("untargeted_success_rate", DOUBLE),
-            Column.required("untargeted_success_low", DOUBLE),
-            Column.required("untargeted_success_high", DOUBLE),
+            Column.required("untargeted_success_rate_low", DOUBLE),
+            Column.required("untargeted_success_rate_high", DOUBLE),
             Column.required("targeted_success_rate", DOUBLE),
-            Column.required("targeted_success_low", DOUBLE),
-            Column.required("targeted_success_high", DOUBLE),
+            Column.required("targeted_success_rate_low", DOUBLE),
+            Column.required("targeted_success_rate_high", DOUBLE),
             Column.required("untargeted_success_rate_on_correct", DOUBLE),
-            Column.required("untargeted_success_on_correct_low", DOUBLE),
-            Column.required("untargeted_success_on_correct_high", DOUBLE),
+            Column.required("untargeted_success_rate_on_correct_low", DOUBLE),
+            Column.required("untargeted_success_rate_on_correct_high", DOUBLE),
             Column.required("targeted_success_rate_on_correct", DOUBLE),
-            Column.required("targeted_success_on_correct_low", DOUBLE),
-            Column.required("targeted_success_on_correct_high", DOUBLE),
+            Column.required("targeted_success_rate_on_correct_low", DOUBLE),
+            Column.required("targeted_success_rate_on_correct_high", DOUBLE),
             Column.optional("mean_score", DOUBLE),
             Column.required("score_spec", STRING),
-            Column.required("failed", LONG));
+            Column.required("failed_count", LONG));
 }

@@ -18,7 +18,8 @@ import org.apache.parquet.schema.Type;
 /**
  * A round's small tables read without Spark: every data file under a table folder (at any
  * depth, Hive partition folders {@code key=value} giving their column), as rows of column name
- * to value (Long, Integer, Double, Float, Boolean, String; null for a null). For commands that
+ * to value (Long, Integer, Double, Float, Boolean, String, a List of those for an array column; null
+ * for a null). For commands that
  * answer in a second on a finished round ({@code report}); a Spark session costs 10 s or more to
  * start and plan a query in a cold JVM.
  */
@@ -95,17 +96,40 @@ public final class ParquetRows {
             return null;
         }
         if (!type.isPrimitive()) {
-            return null; // no nested columns in the tables read here
+            return list(g.getGroup(field, 0), type.asGroupType());
         }
-        PrimitiveType p = type.asPrimitiveType();
+        return primitive(g, field, 0, type.asPrimitiveType());
+    }
+
+    /**
+     * An array column (Parquet's LIST: {@code group (LIST) { repeated group list { element } }}, as
+     * Spark writes {@code array<int>} and {@code array<string>}) as a list of its elements, null
+     * elements kept; null for any other nested column (none in the tables read here).
+     */
+    private static List<Object> list(Group g, GroupType type) {
+        if (type.getFieldCount() != 1 || type.getType(0).isPrimitive()
+                || type.getType(0).asGroupType().getFieldCount() != 1
+                || !type.getType(0).asGroupType().getType(0).isPrimitive()) {
+            return null;
+        }
+        PrimitiveType element = type.getType(0).asGroupType().getType(0).asPrimitiveType();
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < g.getFieldRepetitionCount(0); i++) {
+            Group item = g.getGroup(0, i);
+            out.add(item.getFieldRepetitionCount(0) == 0 ? null : primitive(item, 0, 0, element));
+        }
+        return out;
+    }
+
+    private static Object primitive(Group g, int field, int index, PrimitiveType p) {
         return switch (p.getPrimitiveTypeName()) {
-            case INT64 -> g.getLong(field, 0);
-            case INT32 -> g.getInteger(field, 0);
-            case DOUBLE -> g.getDouble(field, 0);
-            case FLOAT -> g.getFloat(field, 0);
-            case BOOLEAN -> g.getBoolean(field, 0);
-            case BINARY, FIXED_LEN_BYTE_ARRAY -> g.getString(field, 0);
-            default -> g.getValueToString(field, 0);
+            case INT64 -> g.getLong(field, index);
+            case INT32 -> g.getInteger(field, index);
+            case DOUBLE -> g.getDouble(field, index);
+            case FLOAT -> g.getFloat(field, index);
+            case BOOLEAN -> g.getBoolean(field, index);
+            case BINARY, FIXED_LEN_BYTE_ARRAY -> g.getString(field, index);
+            default -> g.getValueToString(field, index);
         };
     }
 }

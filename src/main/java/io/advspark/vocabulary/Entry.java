@@ -157,17 +157,24 @@ public final class Entry<T> {
 
     /** The canonical text of {@code spec}: {@code name} or {@code name(k=v,k=v)} in declared order. */
     public String render(Spec spec) {
-        StringBuilder b = new StringBuilder(name);
-        boolean open = false;
+        String args = renderParams(spec);
+        return args == null ? name : name + "(" + args + ")";
+    }
+
+    /**
+     * The parameters of the canonical text of {@code spec}, {@code k=v,k=v} in declared order (what
+     * {@link #render} puts between the parentheses); null when it has none.
+     */
+    public String renderParams(Spec spec) {
+        StringBuilder b = new StringBuilder();
         for (Param p : params) {
             Object v = spec.values().get(p.name());
             if (p.omitDefault() && Objects.equals(v, p.defaultValue())) {
                 continue;
             }
-            b.append(open ? ',' : '(').append(p.name()).append('=').append(p.render(v));
-            open = true;
+            b.append(b.isEmpty() ? "" : ",").append(p.name()).append('=').append(p.render(v));
         }
-        return open ? b.append(')').toString() : b.toString();
+        return b.isEmpty() ? null : b.toString();
     }
 
     /** Whether this entry is the one that describes {@code part} (of its class). */

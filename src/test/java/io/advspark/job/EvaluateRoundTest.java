@@ -86,35 +86,59 @@ class EvaluateRoundTest {
             assertEquals(mean, s.roundScores().values().iterator().next(), 1e-12, "the round's score");
             // summary rates and intervals from the predictions
             for (Row sum : s.rows()) {
-                String defense = sum.getString(4);
+                String defense = EvaluationSummary.str(sum, "defense");
                 List<Row> mine = preds.stream().filter(p -> p.getAs("defense").equals(defense)).toList();
                 long n = mine.size();
                 long unt = mine.stream().filter(p -> p.<Boolean>getAs("untargeted_success")).count();
                 long correct = mine.stream().filter(p -> p.<Boolean>getAs("clean_correct")).count();
                 long untC = mine.stream().filter(p -> p.<Boolean>getAs("clean_correct") && p.<Boolean>getAs("untargeted_success")).count();
                 assertEquals(48, n);
-                assertEquals((double) correct / n, sum.getDouble(7), 1e-12);
-                assertEquals((double) unt / n, sum.getDouble(8), 1e-12);
-                assertEquals(Wilson.interval(unt, n).low(), sum.getDouble(9), 1e-12);
-                assertEquals((double) untC / correct, sum.getDouble(14), 1e-12);
+                assertEquals((double) correct / n, EvaluationSummary.dbl(sum, "clean_correct_rate"), 1e-12);
+                assertEquals((double) unt / n, EvaluationSummary.dbl(sum, "untargeted_success_rate"), 1e-12);
+                assertEquals(Wilson.interval(unt, n).low(), EvaluationSummary.dbl(sum, "untargeted_success_rate_low"), 1e-12);
+                assertEquals((double) untC / correct, EvaluationSummary.dbl(sum, "untargeted_success_rate_on_correct"), 1e-12);
                 assertEquals(mine.stream().mapToDouble(p -> p.<Double>getAs("score")).average().orElseThrow(),
-                        sum.getDouble(20), 1e-12);
+                        EvaluationSummary.dbl(sum, "mean_score"), 1e-12);
             }
-            assertTrue(s.row("tiny_c", "model").getDouble(7) > 0.8, "tiny_c's clean accuracy on the demo set");
+            // The defense chain structured beside its string (stage names and parameters in order,
+            // empty for the undefended target), in the summary and the predictions; the attack's
+            // eps and steps in the summary.
+            io.advspark.plan.AttackConfig attack = cfg.attacks().get(0).config();
+            for (Row sum : s.rows()) {
+                String defense = EvaluationSummary.str(sum, "defense");
+                assertEquals(defense, chain(java.util.Arrays.asList((String[]) EvaluationSummary.get(sum, "defense_names")),
+                        java.util.Arrays.asList((String[]) EvaluationSummary.get(sum, "defense_params"))));
+                assertEquals(attack.epsPixels(), EvaluationSummary.dbl(sum, "eps"));
+                assertEquals(attack.steps(), EvaluationSummary.get(sum, "steps"));
+            }
+            assertEquals(0, ((String[]) EvaluationSummary.get(s.row("tiny_c", "model"), "defense_names")).length);
+            for (Row p : preds) {
+                assertEquals(p.<String>getAs("defense"), chain(p.getList(p.fieldIndex("defense_names")),
+                        p.getList(p.fieldIndex("defense_params"))));
+            }
+            // ... and as the Spark-free reader of `advspark report` reads them back.
+            for (Map<String, Object> r : io.advspark.round.ParquetRows.read(io.advspark.data.Storage.of(
+                    spark.sparkContext().hadoopConfiguration()), spark.sparkContext().hadoopConfiguration(),
+                    out.resolve("eval/summary").toUri().toString())) {
+                assertEquals(r.get("defense"), chain((List<?>) r.get("defense_names"), (List<?>) r.get("defense_params")), r.toString());
+                assertEquals(attack.steps(), r.get("steps"));
+            }
+            assertTrue(EvaluationSummary.dbl(s.row("tiny_c", "model"), "clean_correct_rate") > 0.8, "tiny_c's clean accuracy on the demo set");
 
             // advspark report --metric untargeted-on-correct --intervals --markdown, from the tables.
             String md = ReportJob.run(spark, out.resolve("eval").toUri().toString(),
                     io.advspark.score.Leaderboard.Metric.UNTARGETED_ON_CORRECT, true, true);
             System.out.println(md);
             Row plain = s.row("tiny_c", "model");
-            String cell = String.format(java.util.Locale.ROOT, "%.1f [%.1f, %.1f]", 100 * plain.getDouble(14),
-                    100 * plain.getDouble(15), 100 * plain.getDouble(16));
+            String cell = String.format(java.util.Locale.ROOT, "%.1f [%.1f, %.1f]", 100 * EvaluationSummary.dbl(plain, "untargeted_success_rate_on_correct"),
+                    100 * EvaluationSummary.dbl(plain, "untargeted_success_rate_on_correct_low"),
+                    100 * EvaluationSummary.dbl(plain, "untargeted_success_rate_on_correct_high"));
             double ms = records.stream().filter(r -> r.getAs("error") == null)
                     .mapToLong(r -> r.<Long>getAs("wall_ms")).average().orElseThrow();
             String line = md.lines().filter(l -> l.startsWith("| 1 | main |")).findFirst().orElseThrow(() -> new AssertionError(md));
             assertTrue(line.contains("| " + cell + " |"), "the plain target's on-correct rate and interval " + cell + ":\n" + md);
             assertTrue(line.endsWith(String.format(java.util.Locale.ROOT, "| %.0f |", ms)), "mean wall ms per image " + ms + ":\n" + md);
-            assertTrue(md.contains(String.format(java.util.Locale.ROOT, "| %d |", plain.getLong(6))), "clean-correct count:\n" + md);
+            assertTrue(md.contains(String.format(java.util.Locale.ROOT, "| %d |", EvaluationSummary.count(plain, "clean_correct_count"))), "clean-correct count:\n" + md);
 
             // Independent check: PIL decode (+ PIL JPEG / numpy bits), PyTorch prediction.
             Shared.python();
@@ -161,5 +185,15 @@ class EvaluateRoundTest {
         assertTrue(e.getMessage().contains("role = target"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> Rounds.config(Rounds.TINY.getPath(), "evaluate.score=\"tianchi(2)\""));
         assertTrue(e.getMessage().contains("evaluate.score"), e.getMessage());
+    }
+
+    /** The canonical chain {@code name(params) > ... > model} of the structured columns. */
+    private static String chain(List<?> names, List<?> params) {
+        assertEquals(names.size(), params.size());
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < names.size(); i++) {
+            b.append(names.get(i)).append(params.get(i) == null ? "" : "(" + params.get(i) + ")").append(" > ");
+        }
+        return b.append("model").toString();
     }
 }

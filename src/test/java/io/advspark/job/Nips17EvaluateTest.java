@@ -77,8 +77,11 @@ class Nips17EvaluateTest {
                 String line = String.format(Locale.ROOT,
                         "| %s | %s | %d images | clean acc %.4f (reference %.4f) | untargeted %.4f [%.4f, %.4f] (reference %.4f)"
                                 + " | on correct %.4f | tianchi2019 %.3f | %d images disagree with the reference |",
-                        cfg.roundId(), d[1], images, sum.getDouble(7), (double) refClean / images, sum.getDouble(8),
-                        sum.getDouble(9), sum.getDouble(10), (double) refUnt / images, sum.getDouble(14), sum.getDouble(20), disagree);
+                        cfg.roundId(), d[1], images, EvaluationSummary.dbl(sum, "clean_correct_rate"), (double) refClean / images,
+                        EvaluationSummary.dbl(sum, "untargeted_success_rate"), EvaluationSummary.dbl(sum, "untargeted_success_rate_low"),
+                        EvaluationSummary.dbl(sum, "untargeted_success_rate_high"), (double) refUnt / images,
+                        EvaluationSummary.dbl(sum, "untargeted_success_rate_on_correct"), EvaluationSummary.dbl(sum, "mean_score"),
+                        disagree);
                 System.out.println(line);
                 Report.append("evaluate.md", line);
                 assertTrue(disagree <= images / 100, d[0] + ": " + disagree + " of " + images + " images disagree");

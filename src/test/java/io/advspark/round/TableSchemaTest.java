@@ -2,6 +2,7 @@ package io.advspark.round;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,11 +34,18 @@ class TableSchemaTest {
         Object[] v = row.values();
         assertEquals("ni(decay=1)", v[RecordTables.ATTACKS.index("update")]);
         assertEquals("di(p=0.7,resize=1.1); si(copies=5)", v[RecordTables.ATTACKS.index("input")]);
-        assertEquals("none", v[RecordTables.ATTACKS.index("filter")]);
+        assertNull(v[RecordTables.ATTACKS.index("filter")], "no filter: null, not \"none\"");
         assertEquals("logits", v[RecordTables.ATTACKS.index("ensemble")]);
         assertEquals("dropout(p=0.1)", v[RecordTables.ATTACKS.index("augment")]);
         assertEquals(1.6, v[RecordTables.ATTACKS.index("step_size")]);
         assertEquals(c.toAttack().spec(), v[RecordTables.ATTACKS.index("attack_spec")]);
+        // An absent part is null, never "": no gradient transform, no augmentation.
+        AttackConfig plain = AttackConfig.builder().eps(8).build();
+        Object[] p = AttackRow.of("mi", plain.toAttack().spec(), plain, plain.toAttack(),
+                new Provenance(List.of(), "m.csv", "ff")).values();
+        for (String part : List.of("input", "gradient", "filter", "augment")) {
+            assertNull(p[RecordTables.ATTACKS.index(part)], part);
+        }
     }
 
     @Test
