@@ -118,7 +118,7 @@ public final class Leaderboard {
      */
     public static String renderLong(String title, List<Entry> entries, Metric metric, Map<String, Double> msPerImage,
             boolean json) {
-        List<String> cols = List.of("rank", "attack", "target", "images", "clean_correct", "clean_accuracy_pct", "metric",
+        List<String> cols = List.of("rank", "attack", "target", "image_count", "clean_correct_count", "clean_correct_pct", "metric",
                 "value", "low", "high", "attack_mean", "ms_per_image");
         List<List<Object>> rows = new ArrayList<>();
         Map<String, Double> means = new LinkedHashMap<>();

@@ -78,15 +78,15 @@ class LeaderboardTest {
     void csvAndJsonListEveryCellInRankOrder() {
         String csv = Leaderboard.renderLong("t", ENTRIES, Leaderboard.Metric.SCORE, java.util.Map.of("mi", 12.5), false);
         List<String> lines = csv.lines().toList();
-        assertEquals("rank,attack,target,images,clean_correct,clean_accuracy_pct,metric,value,low,high,attack_mean,ms_per_image",
+        assertEquals("rank,attack,target,image_count,clean_correct_count,clean_correct_pct,metric,value,low,high,attack_mean,ms_per_image",
                 lines.get(0));
         assertEquals(5, lines.size());
         assertEquals("1,mi-di,t,10,9,90.0000,score,2.1000,,,1.6500,", lines.get(1));
         assertEquals("2,mi,jpeg(quality=75) > t,10,8,80.0000,score,0.9000,,,1.2000,12.5000", lines.get(4));
         String json = Leaderboard.renderLong("round \"r\"", ENTRIES, Leaderboard.Metric.SCORE, java.util.Map.of(), true);
         assertTrue(json.startsWith("{\"title\": \"round \\\"r\\\"\", \"metric\": \"score\", \"rows\": ["), json);
-        assertTrue(json.contains("{\"rank\": 1, \"attack\": \"mi-di\", \"target\": \"t\", \"images\": 10, \"clean_correct\": 9,"
-                + " \"clean_accuracy_pct\": 90.0000, \"metric\": \"score\", \"value\": 2.1000, \"low\": null, \"high\": null,"
+        assertTrue(json.contains("{\"rank\": 1, \"attack\": \"mi-di\", \"target\": \"t\", \"image_count\": 10, \"clean_correct_count\": 9,"
+                + " \"clean_correct_pct\": 90.0000, \"metric\": \"score\", \"value\": 2.1000, \"low\": null, \"high\": null,"
                 + " \"attack_mean\": 1.6500, \"ms_per_image\": null}"), json);
     }
 }
