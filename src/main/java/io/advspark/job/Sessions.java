@@ -48,6 +48,15 @@ public final class Sessions {
         return 0;
     }
 
+    /**
+     * In local mode the driver is the executor, so a paused process (SIGSTOP, a laptop that
+     * sleeps) is not a lost executor; with Spark's default (spark.network.timeout, 120 s) the
+     * resumed driver removes its own executor, logs a stack trace per pending message, and a
+     * round paused for 42 minutes died at shutdown. Seven days instead; a round's own setting wins.
+     */
+    static final String LOCAL_HEARTBEAT_TIMEOUT = "spark.storage.blockManagerHeartbeatTimeoutMs";
+    static final String LOCAL_HEARTBEAT_TIMEOUT_MS = "604800000";
+
     /** Settings for reading a round's tables: attack names are strings even when they look like numbers ("attack=8"). */
     private static SparkConf readsTables(SparkConf conf) {
         return conf.setIfMissing("spark.sql.sources.partitionColumnTypeInference.enabled", "false");
@@ -122,6 +131,9 @@ public final class Sessions {
         }
         for (Map.Entry<String, String> e : extraConf.entrySet()) {
             conf.set(e.getKey(), e.getValue());
+        }
+        if (conf.get("spark.master", "").startsWith("local")) {
+            conf.setIfMissing(LOCAL_HEARTBEAT_TIMEOUT, LOCAL_HEARTBEAT_TIMEOUT_MS);
         }
         redacts(conf);
         checkDevice(config.device(), conf);
