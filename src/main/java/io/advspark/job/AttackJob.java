@@ -664,6 +664,11 @@ public final class AttackJob {
         } catch (IOException e) {
             throw new ConfigException("cannot read " + recordsUri + ": " + e.getMessage(), e);
         }
+        return summaryLines(byAttack, names);
+    }
+
+    /** The summary's lines from each attack's record rows, as read already. */
+    static List<RoundSummary.Line> summaryLines(Map<String, List<Map<String, Object>>> byAttack, List<String> names) {
         List<RoundSummary.Line> lines = new ArrayList<>();
         for (String n : names) {
             long count = 0;

@@ -68,6 +68,7 @@ public final class FinishedRound {
             return null;
         }
         long committed = 0;
+        Map<String, List<Map<String, Object>>> byAttack = new java.util.LinkedHashMap<>();
         for (NamedAttack a : config.attacks()) {
             String spec = config.identity(a, a.config().toAttack());
             Map<String, Long> pngBytes = new HashMap<>();
@@ -76,8 +77,10 @@ public final class FinishedRound {
                     return null; // error rows: a rerun retries them
                 }
             }
-            for (Map<String, Object> r : ParquetRows.read(conf, AttackJob.attackRecords(records, a.name()),
-                    files.get(a.name()))) {
+            List<Map<String, Object>> read = ParquetRows.read(conf, AttackJob.attackRecords(records, a.name()),
+                    files.get(a.name()));
+            byAttack.put(a.name(), read);
+            for (Map<String, Object> r : read) {
                 if (r.get("error") != null || !spec.equals(r.get("attack_spec")) || !(r.get("png_bytes") instanceof Long n)
                         || provenance.changeFrom(str(r, "model_sha256"), str(r, "card_sha256"),
                                 str(r, "surrogate_settings"), str(r, "manifest_sha256")) != null) {
@@ -98,10 +101,8 @@ public final class FinishedRound {
             }
         }
         boolean evaluated = !config.targets().isEmpty() && evaluationCurrent(config, storage);
-        List<RoundSummary.Line> lines = AttackJob.summaryLinesDirect(conf, records, names);
-        if (lines == null) {
-            return null;
-        }
+        // The summary from the rows just checked: the record files are read once.
+        List<RoundSummary.Line> lines = AttackJob.summaryLines(byAttack, names);
         double seconds = (System.currentTimeMillis() - jvmStartMillis) / 1e3;
         return new State(RoundSummary.of(config.roundUri(), seconds, committed, lines), evaluated);
     }
