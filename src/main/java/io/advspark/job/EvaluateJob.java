@@ -115,7 +115,7 @@ public final class EvaluateJob {
         checkClasses(config, storage, bundles);
         // What this evaluation scores, taken before the records are read; the old stamp goes
         // before the first table is replaced (an evaluation stopped halfway leaves none).
-        String stamp;
+        EvaluationStamp stamp;
         try {
             stamp = foreign == null ? EvaluationStamp.of(config, storage, bundles) : null;
             EvaluationStamp.clear(config, storage);

@@ -32,6 +32,7 @@ import java.util.TreeMap;
  * and Parquet readers skip it ({@code _} name).
  */
 public record EvaluationStamp(String fingerprint, int recordFiles, String written) {
+    // written: null for a stamp computed now, not yet written.
     static final String NAME = "_advspark_evaluated.json";
 
     /** Where the stamp of the round lives. */
@@ -42,11 +43,11 @@ public record EvaluationStamp(String fingerprint, int recordFiles, String writte
     /** The fingerprint of what an evaluation of the round now would score, with the targets read from storage. */
     static String current(RoundConfig config, Storage storage) throws IOException {
         List<ModelBundle> targets = ModelLoader.read(config.targets().stream().map(ModelSpec::source).toList(), storage);
-        return of(config, storage, targets);
+        return of(config, storage, targets).fingerprint();
     }
 
-    /** The fingerprint over {@code targets} (as loaded, configuration order) and the round's record files now. */
-    static String of(RoundConfig config, Storage storage, List<ModelBundle> targets) throws IOException {
+    /** The stamp over {@code targets} (as loaded, configuration order) and the round's record files now. */
+    static EvaluationStamp of(RoundConfig config, Storage storage, List<ModelBundle> targets) throws IOException {
         StringBuilder b = new StringBuilder("score ").append(config.score().spec()).append('\n');
         List<ModelSpec> specs = config.targets();
         for (int i = 0; i < specs.size(); i++) {
@@ -57,27 +58,24 @@ public record EvaluationStamp(String fingerprint, int recordFiles, String writte
             }
         }
         String records = RoundLayout.of(config).records();
+        int count = 0;
         for (NamedAttack a : config.attacks()) {
             Map<String, Long> files = new TreeMap<>(storage.listFileLengths(AttackJob.attackRecords(records, a.name())));
             b.append("attack ").append(a.name()).append('\n');
-            files.forEach((name, length) -> {
-                if (ParquetRows.isDataFile(name)) {
-                    b.append("  ").append(name).append(' ').append(length).append('\n');
+            for (Map.Entry<String, Long> f : files.entrySet()) {
+                if (ParquetRows.isDataFile(f.getKey())) {
+                    b.append("  ").append(f.getKey()).append(' ').append(f.getValue()).append('\n');
+                    count++;
                 }
-            });
+            }
         }
-        return Fingerprint.sha256(b.toString().getBytes(StandardCharsets.UTF_8));
+        return new EvaluationStamp(Fingerprint.sha256(b.toString().getBytes(StandardCharsets.UTF_8)), count, null);
     }
 
-    /** Writes the stamp (after the summary table). */
-    static void write(RoundConfig config, Storage storage, String fingerprint) throws IOException {
-        int files = 0;
-        String records = RoundLayout.of(config).records();
-        for (NamedAttack a : config.attacks()) {
-            files += (int) storage.listFileLengths(AttackJob.attackRecords(records, a.name())).keySet().stream()
-                    .filter(ParquetRows::isDataFile).count();
-        }
-        String json = "{\n  \"fingerprint\": " + Json.quote(fingerprint) + ",\n  \"record_files\": " + files
+    /** Writes the stamp (after the summary table), from the listing {@link #of} made. */
+    static void write(RoundConfig config, Storage storage, EvaluationStamp stamp) throws IOException {
+        String json = "{\n  \"fingerprint\": " + Json.quote(stamp.fingerprint()) + ",\n  \"record_files\": "
+                + stamp.recordFiles()
                 + ",\n  \"written\": " + Json.quote(Instant.now().toString()) + "\n}\n";
         storage.writeAtomically(uri(config), json.getBytes(StandardCharsets.UTF_8));
     }
