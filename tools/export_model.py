@@ -12,6 +12,8 @@ Usage (PyTorch lives in the system Python):
         --weights X.pth --input-size 32 --dataset cifar10 --out DIR [--name NAME] \
         [--taps layer2,layer3.1] [--backward 'sgm(gamma=0.2)'|'linbp(stage=layer3.1)'|'bpa(stage=layer3.1)']
 
+    /usr/bin/python3 tools/export_model.py --source torchscript --model DIR/x.pt --dtype bf16 --out DIR
+
 Writes DIR/<name>.pt and DIR/<name>.json (the model card, docs/models.md; the exporting guide is
 docs/exporting.md). The card's dataset follows the model's classes (1000: imagenet, 10: cifar10,
 100: cifar100, else custom) unless --dataset names it.
@@ -44,6 +46,17 @@ card records "backward" (the canonical spec) and "backward_sites" (where it acts
 blocks are the submodules named layer<k>.<i> (torchvision ResNets, the CIFAR ResNets); see
 docs/exporting.md for the rules and what differs from TransferAttack. Taps and --backward need
 --trace (the default).
+
+--dtype bf16|fp16 (default float32) writes a reduced-precision export for advspark.precision
+(docs/precision.md): the model's parameters and buffers converted to that format, wrapped so the
+file still takes float32 input and returns float32 logits (the cast sits at the model's boundary;
+autograd returns a float32 input gradient). Files are named <name>.<dtype>.pt / .json, beside the
+float32 export, and the card says "precision": "bf16". --source torchscript --model x.pt [--card
+x.json] converts an existing advspark export (its card is copied, precision, file, size and sha256
+updated); this is how the bundled TorchScript-only models get one. A bf16 export is checked
+against the float32 model (logits' cosine on seeded inputs; clean_top1 again with --eval-dir); an
+fp16 one cannot run on a CPU and is written unchecked. Not yet with --taps, --backward or models
+that export dropout sites (their extra methods would stay float32).
 
 The exported file is the bare classifier - nothing is wrapped around it:
 
@@ -655,7 +668,126 @@ def evaluate(model, card, folder, label_base, batch_size=32, limit=None):
     return correct / len(rows), len(rows)
 
 
+# ----------------------------------------------------------------------------------------------
+# Reduced precision (--dtype)
+# ----------------------------------------------------------------------------------------------
+
+DTYPES = {"bf16": "bfloat16", "fp16": "float16"}
+
+
+class _Bf16Boundary(_Module):
+    """float32 in and out, the model inside in bfloat16 (scripted: the cast is part of the file)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+        return self.inner(x.to(torch.bfloat16)).float()
+
+
+class _Fp16Boundary(_Module):
+    """float32 in and out, the model inside in float16."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+        return self.inner(x.to(torch.float16)).float()
+
+
+def reduced_precision(fp32_path, dtype, example):
+    """The TorchScript at fp32_path converted to dtype behind a float32 boundary, and its check text.
+
+    Scripted rather than traced: tracing would have to run the model, which fp16 cannot on a CPU.
+    """
+    inner = torch.jit.load(fp32_path)
+    inner.eval()
+    extra = [m for m in inner._c._method_names() if m != "forward"]
+    if extra:
+        raise ExportError(f"--dtype {dtype}: {fp32_path} exports methods besides forward ({', '.join(sorted(extra))}: "
+                          "taps or dropout sites), which would stay float32; not supported yet")
+    reference = torch.jit.load(fp32_path)
+    reference.eval()
+    inner = inner.to(getattr(torch, DTYPES[dtype]))
+    wrapped = torch.jit.script(_Bf16Boundary(inner) if dtype == "bf16" else _Fp16Boundary(inner))
+    wrapped.eval()
+    if dtype == "fp16":
+        return wrapped, "not run: fp16 needs a GPU"
+    with torch.no_grad():
+        try:
+            low = wrapped(example)
+        except RuntimeError as e:
+            raise ExportError(f"--dtype bf16: the converted model fails ({str(e).splitlines()[0]}): it probably keeps "
+                              "float32 tensors outside its parameters and buffers (constants in the traced code); "
+                              "export it again from its source with --dtype bf16") from e
+        ref = reference(example)
+    if low.dtype != torch.float32 or low.shape != ref.shape:
+        raise ExportError(f"--dtype bf16: the converted model returns {low.dtype} {list(low.shape)}, expected float32 "
+                          f"{list(ref.shape)}")
+    cos = F.cosine_similarity(low.flatten(), ref.flatten(), dim=0).item()
+    agree = (low.argmax(1) == ref.argmax(1)).float().mean().item()
+    if cos < 0.98:
+        raise ExportError(f"--dtype bf16: the converted model's logits have cosine {cos:.4f} with the float32 ones on "
+                          "seeded inputs (expected >= 0.98): this model does not survive bf16")
+    return wrapped, f"logits cosine {cos:.5f}, top-1 agreement {agree:.2f} with float32 on {example.shape[0]} seeded inputs"
+
+
+def convert_torchscript(args):
+    """--source torchscript: an existing export (file + card) converted to --dtype."""
+    if args.dtype == "float32":
+        raise ExportError("--source torchscript converts an existing export: give --dtype bf16 or fp16")
+    if not args.model:
+        raise ExportError("--source torchscript needs --model x.pt")
+    card_path = args.card or os.path.splitext(args.model)[0] + ".json"
+    try:
+        with open(card_path) as f:
+            card = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ExportError(f"card {card_path}: {e}") from e
+    if card.get("precision", "fp32") != "fp32":
+        raise ExportError(f"{args.model} is already a {card['precision']} export (card {card_path})")
+    if card.get("taps") or card.get("backward", "none") not in (None, "none"):
+        raise ExportError(f"--dtype {args.dtype}: {args.model} has taps or a backward change (card {card_path}); "
+                          "not supported yet")
+    h, w = card["input_size"]
+    example = torch.randn(8, 3, h, w, generator=torch.Generator().manual_seed(0))
+    wrapped, checked = reduced_precision(args.model, args.dtype, example)
+    stem = args.name or os.path.splitext(os.path.basename(args.model))[0]
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, f"{stem}.{args.dtype}.pt")
+    wrapped.save(path)
+    card = dict(card)
+    # The float32 model's clean accuracy is not this file's: measured again with --eval-dir, else unknown.
+    card.update(file=os.path.basename(path), precision=args.dtype, size_bytes=os.path.getsize(path),
+                sha256=sha256_of(path), clean_top1=None, clean_top1_split=None, clean_top1_n=None)
+    card["export"] = (f"{card.get('export', '')}; converted to {args.dtype} by advspark tools/export_model.py "
+                      f"--source torchscript (torch {torch.__version__}), float32 boundary; check: {checked}")
+    if args.eval_dir:
+        _measure(card, torch.jit.load(path), args)
+    out_card = os.path.join(args.out, f"{stem}.{args.dtype}.json")
+    with open(out_card, "w", newline="\n") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+    print(f"wrote {path} ({card['size_bytes']} bytes; {checked}) and {out_card}")
+    return card
+
+
+def _measure(card, model, args):
+    t0 = time.time()
+    acc, n = evaluate(model, card, args.eval_dir, args.label_base, limit=args.eval_limit)
+    card.update(clean_top1=round(acc, 4), clean_top1_split=os.path.basename(os.path.normpath(args.eval_dir)),
+                clean_top1_n=n)
+    print(f"clean top-1 {acc:.4f} on {n} images of {args.eval_dir} ({time.time() - t0:.1f}s)")
+
+
 def export(args):
+    if args.source == "torchscript":
+        return convert_torchscript(args)
+    if args.dtype != "float32" and (args.taps or args.backward):
+        raise ExportError(f"--dtype {args.dtype} with --taps or --backward is not supported yet (the taps and the "
+                          "changed backward would stay float32)")
     if args.source == "python":
         model, info = build_python(args)
     else:
@@ -734,6 +866,15 @@ def export(args):
                                           f"{(again - logits).abs().max().item()}")
     if diff > 1e-3 * max(1.0, eager.abs().max().item()):
         raise ExportError(f"exported model differs from the eager one by {diff}")
+    precision_note = None
+    if args.dtype != "float32":
+        # The float32 file was the conversion's input and reference; the reduced one replaces it.
+        wrapped, precision_note = reduced_precision(path, args.dtype, example)
+        os.remove(path)
+        path = os.path.join(args.out, f"{name}.{args.dtype}.pt")
+        wrapped.save(path)
+        loaded = torch.jit.load(path)
+        loaded.eval()
     num_classes = int(eager.shape[1])
     off = args.label_offset
     dataset_classes = args.dataset_classes if args.dataset_classes is not None else num_classes - off
@@ -742,7 +883,7 @@ def export(args):
 
     card = {
         "name": name,
-        "file": name + ".pt",
+        "file": os.path.basename(path),
         "format": "torchscript",
         "dataset": args.dataset or dataset_for(dataset_classes),
         "input_size": [size, size],
@@ -764,18 +905,17 @@ def export(args):
         "backward_sites": surgery.sites if surgery is not None else [],
         "notes": "; ".join(info["notes"] + ([args.notes] if args.notes else [])),
         "export": f"torch {torch.__version__} torch.jit.{'script' if args.script else 'trace'}, eval mode, "
-                  f"float32, CPU, by advspark tools/export_model.py",
+                  f"float32, CPU, by advspark tools/export_model.py"
+                  + (f"; converted to {args.dtype} behind a float32 boundary; check: {precision_note}"
+                     if precision_note else ""),
+        "precision": "fp32" if args.dtype == "float32" else args.dtype,
         "size_bytes": os.path.getsize(path),
         "sha256": sha256_of(path),
     }
-    if args.eval_dir:
-        t0 = time.time()
-        acc, n = evaluate(loaded, card, args.eval_dir, args.label_base, limit=args.eval_limit)
-        card.update(clean_top1=round(acc, 4), clean_top1_split=os.path.basename(os.path.normpath(args.eval_dir)),
-                    clean_top1_n=n)
-        print(f"clean top-1 {acc:.4f} on {n} images of {args.eval_dir} ({time.time() - t0:.1f}s)")
+    if args.eval_dir and args.dtype != "fp16":
+        _measure(card, loaded, args)
 
-    card_path = os.path.join(args.out, name + ".json")
+    card_path = os.path.splitext(path)[0] + ".json"
     with open(card_path, "w", newline="\n") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
@@ -785,7 +925,12 @@ def export(args):
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--source", choices=["torchvision", "timm", "python"], default="torchvision")
+    ap.add_argument("--source", choices=["torchvision", "timm", "python", "torchscript"], default="torchvision")
+    ap.add_argument("--model", default=None, help="--source torchscript: the advspark export (x.pt) to convert")
+    ap.add_argument("--card", default=None, help="--source torchscript: its card (default: x.json beside it)")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bf16", "fp16"],
+                    help="format of the exported layers (default float32); bf16/fp16 write <name>.<dtype>.pt "
+                    "behind a float32 boundary")
     ap.add_argument("--arch", default=None, help="architecture name, e.g. resnet50 (torchvision, timm)")
     ap.add_argument("--module", default=None, help="--source python: the .py file defining the model")
     ap.add_argument("--constructor", default=None,

@@ -27,7 +27,7 @@ import export_model  # noqa: E402
 CARD_FIELDS = ["name", "file", "format", "dataset", "input_size", "mean", "std", "num_classes",
                "dataset_classes", "label_offset", "interpolation", "source", "licence", "training",
                "clean_top1", "clean_top1_split", "clean_top1_n", "architecture", "taps", "backward",
-               "backward_sites", "notes", "export", "size_bytes", "sha256"]
+               "backward_sites", "notes", "export", "precision", "size_bytes", "sha256"]
 DEMO_DATA = os.path.join(HERE, "..", "demo", "data")
 SHARED = os.path.abspath(os.environ.get("ADVSPARK_SHARED", os.path.join(HERE, "..", "..", "shared")))
 CIFAR_SRC = os.path.join(SHARED, "models", "cifar10", "src")
@@ -123,6 +123,44 @@ class ExportModelTest(unittest.TestCase):
         self.assertEqual(card["backward"], "none")
         self.assertEqual(card["backward_sites"], [])
         self.assertEqual(card["dataset"], "cifar10", "the card's dataset follows the class count, not imagenet")
+
+    def test_bf16_export_keeps_a_float32_boundary(self):
+        self._export(["--arch", "resnet18", "--input-size", "32", "--num-classes", "10", "--name", "half18",
+                      "--dtype", "bf16"])
+        with open(os.path.join(self.tmp, "half18.bf16.json")) as f:
+            card = json.load(f)
+        self.assertEqual(card["name"], "half18", "the model's name, not the file's")
+        self.assertEqual(card["file"], "half18.bf16.pt")
+        self.assertEqual(card["precision"], "bf16")
+        self.assertIn("converted to bf16", card["export"])
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "half18.pt")), "only the bf16 file is written")
+        model = torch.jit.load(os.path.join(self.tmp, "half18.bf16.pt"))
+        self.assertTrue(all(p.dtype == torch.bfloat16 for p in model.parameters()))
+        x = torch.rand(2, 3, 32, 32, requires_grad=True)
+        y = model(x)
+        self.assertEqual(y.dtype, torch.float32)
+        (g,) = torch.autograd.grad(y[:, 0].sum(), x)
+        self.assertEqual(g.dtype, torch.float32)
+
+    def test_torchscript_source_converts_an_export(self):
+        self._export(["--arch", "resnet18", "--input-size", "32", "--num-classes", "10", "--name", "conv18"])
+        src = os.path.join(self.tmp, "conv18.pt")
+        for dtype, dt in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
+            rc = export_model.main(["--source", "torchscript", "--model", src, "--dtype", dtype, "--out", self.tmp])
+            self.assertEqual(rc, 0)
+            with open(os.path.join(self.tmp, f"conv18.{dtype}.json")) as f:
+                card = json.load(f)
+            self.assertEqual((card["precision"], card["file"], card["name"]), (dtype, f"conv18.{dtype}.pt", "conv18"))
+            path = os.path.join(self.tmp, card["file"])
+            with open(path, "rb") as f:
+                self.assertEqual(card["sha256"], hashlib.sha256(f.read()).hexdigest())
+            model = torch.jit.load(path)
+            self.assertTrue(all(p.dtype == dt for p in model.parameters()))
+        self.assertIn("fp16 needs a GPU", card["export"])
+        # Converting again, or to float32, is refused with a message.
+        self.assertEqual(export_model.main(["--source", "torchscript", "--model", os.path.join(self.tmp, "conv18.bf16.pt"),
+                                            "--dtype", "bf16", "--out", self.tmp]), 2)
+        self.assertEqual(export_model.main(["--source", "torchscript", "--model", src, "--out", self.tmp]), 2)
 
     def test_help_needs_no_torch(self):
         """--help works in a Python without PyTorch; an export there says what is missing."""

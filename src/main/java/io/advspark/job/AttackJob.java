@@ -429,6 +429,22 @@ public final class AttackJob {
         return new ValidationModels(bundles, purifiers, variants);
     }
 
+    /** Says which files a reduced-precision round runs, and warns where the CPU only emulates bf16. */
+    private static void logPrecision(RoundConfig config, List<ModelBundle> bundles) {
+        io.advspark.model.Precision p = config.precision();
+        if (p == io.advspark.model.Precision.FP32) {
+            return;
+        }
+        LOG.info("advspark: round {} - surrogates compute in {} (advspark.precision): {}; everything outside their"
+                + " layers stays fp32", config.roundId(), p.label(), bundles.stream().map(ModelBundle::uri).toList());
+        if (p == io.advspark.model.Precision.BF16 && config.device().equals("cpu")
+                && Boolean.FALSE.equals(io.advspark.model.Precision.cpuHasBf16())) {
+            LOG.warn("advspark: advspark.precision = bf16, but the driver's CPU has neither AVX-512 BF16 nor AMX: oneDNN"
+                    + " emulates bf16 there, usually slower than fp32 (docs/precision.md); executors on other hardware"
+                    + " may differ");
+        }
+    }
+
     /** The memory estimate of each attack configuration: logged, and refused above 100% ({@link MemoryCheck}). */
     private static void checkMemory(RoundConfig config, SparkSession spark, Prepared prepared) {
         if (prepared.measured() != null) {
@@ -453,11 +469,12 @@ public final class AttackJob {
         ModelLoader.Check augments = Augments.supportedBySurrogates(augment);
         // The surrogates' memory per row, measured while each is loaded anyway (see ActivationMemory).
         ActivationMemory measured = config.memory().check() == MemorySettings.Check.OFF ? null : new ActivationMemory();
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(), storage, config.threads(),
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(storage), storage, config.threads(),
                 measured == null ? augments : (spec, model, manager) -> {
                     augments.check(spec, model, manager);
                     measured.check(spec, model, manager);
                 });
+        logPrecision(config, bundles);
         int classes = bundles.get(0).card().datasetClasses();
         for (var a : config.attacks()) {
             Augments.checkGroups(a.name(), a.config().toAttack(), bundles);

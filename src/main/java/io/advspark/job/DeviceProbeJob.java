@@ -73,7 +73,7 @@ public final class DeviceProbeJob {
     public static Result run(RoundConfig config, SparkSession spark, int tasks) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Storage storage = Storage.of(jsc.hadoopConfiguration());
-        List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(), storage, config.threads());
+        List<ModelBundle> bundles = ModelLoader.load(config.surrogateSources(storage), storage, config.threads());
         Broadcast<List<ModelBundle>> models = jsc.broadcast(bundles);
         String cacheKey = jsc.sc().applicationId() + "/probe-" + models.id();
         int n = tasks > 0 ? tasks : 2 * jsc.defaultParallelism();

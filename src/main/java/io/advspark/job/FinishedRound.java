@@ -53,7 +53,7 @@ public final class FinishedRound {
                 || storage.exists(layout.lease())) {
             return null;
         }
-        List<ModelBundle> bundles = ModelLoader.read(config.surrogateSources(), storage);
+        List<ModelBundle> bundles = ModelLoader.read(config.surrogateSources(storage), storage);
         byte[] manifest = AttackJob.manifestBytes(config, storage);
         List<ManifestRow> rows = AttackJob.parseManifest(config, manifest, bundles.get(0).card().datasetClasses(),
                 config.dataset().limit());

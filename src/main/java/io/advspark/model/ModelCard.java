@@ -26,6 +26,9 @@ import java.util.List;
  *     empty for a plain model, whose file returns the logits tensor alone
  * @param backward the backward-pass change baked into the file at export (field {@code backward},
  *     e.g. {@code sgm(gamma=0.2)}; {@code none} when absent): recorded in a round's provenance
+ * @param precision the format the model's layers compute in (field {@code precision}: {@code fp32},
+ *     the default, {@code bf16} or {@code fp16}; see {@link Precision}): a reduced-precision
+ *     export still takes float32 input and returns float32 logits
  */
 public record ModelCard(
         String name,
@@ -39,7 +42,8 @@ public record ModelCard(
         String interpolation,
         String dataset,
         List<Tap> taps,
-        String backward)
+        String backward,
+        Precision precision)
         implements java.io.Serializable {
 
     /**
@@ -76,13 +80,21 @@ public record ModelCard(
     public ModelCard {
         taps = List.copyOf(taps);
         backward = backward == null || backward.isBlank() ? "none" : backward;
+        precision = precision == null ? Precision.FP32 : precision;
+    }
+
+    /** A float32 card with taps and a backward change. */
+    public ModelCard(String name, int inputHeight, int inputWidth, float[] mean, float[] std, int numClasses,
+            int datasetClasses, int labelOffset, String interpolation, String dataset, List<Tap> taps, String backward) {
+        this(name, inputHeight, inputWidth, mean, std, numClasses, datasetClasses, labelOffset, interpolation, dataset,
+                taps, backward, Precision.FP32);
     }
 
     /** A plain model: no taps, no backward change. */
     public ModelCard(String name, int inputHeight, int inputWidth, float[] mean, float[] std, int numClasses,
             int datasetClasses, int labelOffset, String interpolation, String dataset) {
         this(name, inputHeight, inputWidth, mean, std, numClasses, datasetClasses, labelOffset, interpolation, dataset,
-                List.of(), "none");
+                List.of(), "none", Precision.FP32);
     }
 
     /** The tap's position among the taps, or -1. */
@@ -138,9 +150,15 @@ public record ModelCard(
             throw new IOException(
                     "model card " + source + ": field 'interpolation' is '" + interp + "'; only 'bilinear' is supported");
         }
+        String p = optText(n, "precision", "fp32");
+        Precision precision = Precision.parse(p);
+        if (precision == null) {
+            throw new IOException("model card " + source + ": field 'precision' is '" + p
+                    + "', expected fp32, bf16 or fp16 (the format the exported model's layers compute in)");
+        }
         return new ModelCard(
                 name, size[0], size[1], mean, std, numClasses, datasetClasses, offset, interp,
-                optText(n, "dataset", ""), taps(n, source), optText(n, "backward", "none"));
+                optText(n, "dataset", ""), taps(n, source), optText(n, "backward", "none"), precision);
     }
 
     private static List<Tap> taps(JsonNode n, String source) throws IOException {
@@ -243,12 +261,12 @@ public record ModelCard(
                 && inputWidth == c.inputWidth && java.util.Arrays.equals(mean, c.mean)
                 && java.util.Arrays.equals(std, c.std) && numClasses == c.numClasses
                 && datasetClasses == c.datasetClasses && labelOffset == c.labelOffset && taps.equals(c.taps)
-                && backward.equals(c.backward);
+                && backward.equals(c.backward) && precision == c.precision;
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(name, inputHeight, inputWidth, numClasses, datasetClasses, labelOffset, taps,
-                backward);
+                backward, precision);
     }
 }

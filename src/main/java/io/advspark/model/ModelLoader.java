@@ -31,6 +31,73 @@ public final class ModelLoader {
         void check(ModelSource spec, Classifier model, NDManager manager);
     }
 
+    /**
+     * The surrogate files a round at {@code precision} runs: a file whose card already says that
+     * precision as named, else its export beside it ({@link Precision#variantOf}: {@code x.pt ->
+     * x.bf16.pt} with card {@code x.bf16.json}). Refuses, naming the files: a missing export, an
+     * export whose card says another precision, a reduced-precision file in an fp32 round, and a
+     * checkpoint group at reduced precision. Reads each named card once (small files).
+     */
+    public static List<ModelSource> atPrecision(List<ModelSource> specs, Precision precision, Storage storage) {
+        List<ModelSource> out = new ArrayList<>();
+        for (ModelSource s : specs) {
+            if (s.group()) {
+                if (precision != Precision.FP32) {
+                    throw new ConfigException("model " + s.path() + ": advspark.precision = " + precision.label()
+                            + " does not apply to a checkpoint group yet; list its " + precision.label()
+                            + " exports one by one as surrogates, or run the round at fp32");
+                }
+                out.add(s);
+                continue;
+            }
+            Precision named = cardPrecision(s, storage);
+            if (named == precision) {
+                out.add(s);
+                continue;
+            }
+            if (precision == Precision.FP32) {
+                throw new ConfigException("model " + s.path() + " is a " + named.label() + " export (its card " + s.card()
+                        + " says precision = " + named.label() + ") but the round's advspark.precision is fp32: set"
+                        + " advspark.precision = " + named.label() + ", or name the fp32 file");
+            }
+            ModelSource variant = new ModelSource(precision.variantOf(s.path()), precision.variantOf(s.card()), s.weight(),
+                    s.augment(), false);
+            List<String> missing = new ArrayList<>();
+            try {
+                for (String f : List.of(variant.path(), variant.card())) {
+                    if (!storage.isFile(f)) {
+                        missing.add(f);
+                    }
+                }
+            } catch (IOException e) {
+                throw new ConfigException("model " + variant.path() + ": " + e.getMessage(), e);
+            }
+            if (!missing.isEmpty()) {
+                throw new ConfigException("model " + s.path() + ": advspark.precision = " + precision.label()
+                        + " runs its " + precision.label() + " export " + variant.path() + " (card " + variant.card()
+                        + "), but " + String.join(" and ", missing) + (missing.size() == 1 ? " is" : " are")
+                        + " missing; write the export with `python3 tools/export_model.py --source torchscript --model "
+                        + s.path() + " --dtype " + precision.label() + " --out <the model's folder>` (docs/exporting.md)");
+            }
+            Precision found = cardPrecision(variant, storage);
+            if (found != precision) {
+                throw new ConfigException("model " + variant.path() + ": its card " + variant.card() + " says precision = "
+                        + found.label() + ", but it stands where the round (advspark.precision = " + precision.label()
+                        + ") looks for the " + precision.label() + " export of " + s.path());
+            }
+            out.add(variant);
+        }
+        return out;
+    }
+
+    private static Precision cardPrecision(ModelSource s, Storage storage) {
+        try {
+            return ModelCard.parse(storage.readAll(s.card()), s.card()).precision();
+        } catch (IOException e) {
+            throw new ConfigException("model card " + s.card() + " (for " + s.path() + "): " + e.getMessage(), e);
+        }
+    }
+
     public static List<ModelBundle> load(List<ModelSource> specs, Storage storage, int threads) {
         return load(specs, storage, threads, Check.NONE);
     }

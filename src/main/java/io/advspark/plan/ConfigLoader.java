@@ -531,6 +531,16 @@ public final class ConfigLoader {
         }
         int threads = c.getInt("threads");
         requireNonNegative(threads, "advspark.threads");
+        io.advspark.model.Precision precision = io.advspark.model.Precision.parse(c.getString("precision"));
+        if (precision == null) {
+            throw new ConfigException("advspark.precision: '" + c.getString("precision") + "' is not one of fp32, bf16,"
+                    + " fp16 (docs/precision.md)");
+        }
+        if (precision == io.advspark.model.Precision.FP16 && device.equals("cpu")) {
+            throw new ConfigException("advspark.precision = fp16 is for GPUs (advspark.device = gpu), whose tensor cores"
+                    + " run it; on a CPU use bf16 (native where the CPU has AVX-512 BF16 or AMX) or fp32"
+                    + " (docs/precision.md)");
+        }
 
         Scoring score;
         try {
@@ -558,7 +568,8 @@ public final class ConfigLoader {
                 score,
                 leaseSeconds,
                 maxRows,
-                memory);
+                memory,
+                precision);
     }
 
     /** {@code advspark.memory}: the memory check before work starts. */

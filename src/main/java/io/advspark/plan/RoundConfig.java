@@ -27,6 +27,8 @@ import java.util.Map;
  *     transformed copies and sampled points are cut into micro-batches of at most this many rows;
  *     a memory setting, results do not depend on it
  * @param memory the memory check before work starts ({@code memory.*}, see {@link MemoryEstimate})
+ * @param precision the format the surrogates compute in ({@code precision}); targets and validation
+ *     models run as their files are
  */
 public record RoundConfig(
         String roundId,
@@ -43,7 +45,8 @@ public record RoundConfig(
         Scoring score,
         int leaseSeconds,
         int maxRows,
-        MemorySettings memory)
+        MemorySettings memory,
+        io.advspark.model.Precision precision)
         implements java.io.Serializable {
 
     public RoundConfig {
@@ -59,6 +62,9 @@ public record RoundConfig(
         if (memory == null) {
             memory = MemorySettings.DEFAULT;
         }
+        if (precision == null) {
+            precision = io.advspark.model.Precision.FP32;
+        }
     }
 
     /** A round of one attack, named {@value #DEFAULT_ATTACK}, with the default score ({@code tianchi2019}). */
@@ -66,7 +72,7 @@ public record RoundConfig(
             int batchSize, String device, int threads, String sparkMaster, String sparkAppName, Map<String, String> sparkConf) {
         this(roundId, output, dataset, models, List.of(new NamedAttack(DEFAULT_ATTACK, attack)), batchSize, device, threads,
                 sparkMaster, sparkAppName, sparkConf, Scoring.parse("tianchi2019(eps=32)"), DEFAULT_LEASE_SECONDS,
-                DEFAULT_MAX_ROWS, MemorySettings.DEFAULT);
+                DEFAULT_MAX_ROWS, MemorySettings.DEFAULT, io.advspark.model.Precision.FP32);
     }
 
     /** Default of {@code max-rows}. */
@@ -86,13 +92,13 @@ public record RoundConfig(
     /** This round with other attack configurations. */
     public RoundConfig withAttacks(List<NamedAttack> other) {
         return new RoundConfig(roundId, output, dataset, models, other, batchSize, device, threads, sparkMaster,
-                sparkAppName, sparkConf, score, leaseSeconds, maxRows, memory);
+                sparkAppName, sparkConf, score, leaseSeconds, maxRows, memory, precision);
     }
 
     /** This round with another libtorch thread count. */
     public RoundConfig withThreads(int n) {
         return new RoundConfig(roundId, output, dataset, models, attacks, batchSize, device, n, sparkMaster,
-                sparkAppName, sparkConf, score, leaseSeconds, maxRows, memory);
+                sparkAppName, sparkConf, score, leaseSeconds, maxRows, memory, precision);
     }
 
     /** The held-out target models (role = target), in configuration order. */
@@ -105,7 +111,15 @@ public record RoundConfig(
         return models.stream().filter(m -> m.role() == ModelSpec.Role.VALIDATION).toList();
     }
 
-    /** What the model loader needs of the surrogates, in configuration order. */
+    /**
+     * The surrogate files this round's precision runs, in configuration order: {@link
+     * #surrogateSources} resolved by {@link io.advspark.model.ModelLoader#atPrecision} (reads their cards).
+     */
+    public List<ModelSource> surrogateSources(io.advspark.data.Storage storage) {
+        return io.advspark.model.ModelLoader.atPrecision(surrogateSources(), precision, storage);
+    }
+
+    /** What the model loader needs of the surrogates, as configured (before {@code precision} picks files). */
     public List<ModelSource> surrogateSources() {
         return surrogates().stream().map(ModelSpec::source).toList();
     }

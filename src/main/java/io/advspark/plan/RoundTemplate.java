@@ -203,6 +203,8 @@ public final class RoundTemplate {
                 .append("  max-rows = 64\n\n")
                 .append("  # cpu, or gpu (each task on the GPU Spark assigned it; docs/operations.md).\n")
                 .append("  device = \"cpu\"\n")
+                .append("  # fp32, or bf16 (surrogates' bf16 exports beside them; docs/precision.md).\n")
+                .append("  precision = \"fp32\"\n")
                 .append("}\n");
         return b.toString();
     }

@@ -30,7 +30,8 @@ public record AttackRow(
         String modelSha256,
         String cardSha256,
         String surrogateSettings,
-        String manifestSha256) {
+        String manifestSha256,
+        String precision) {
 
     /** The row of attack configuration {@code name}, whose built attack is {@code attack}. */
     public static AttackRow of(String name, String identity, AttackConfig config, Attack attack, Provenance provenance) {
@@ -40,7 +41,8 @@ public record AttackRow(
                 attack.init().spec(), attack.filter() == null ? null : attack.filter().spec(), config.ensemble().spec(),
                 config.objective().name().toLowerCase(Locale.ROOT), config.copies(),
                 joined(attack.augments().stream().map(x -> x.spec()).toList()), provenance.modelSha256(),
-                provenance.cardSha256(), provenance.surrogateSettings(), provenance.manifestSha256());
+                provenance.cardSha256(), provenance.surrogateSettings(), provenance.manifestSha256(),
+                provenance.precision());
     }
 
     /** The specs {@code ; }-separated in order; null for none (an absent part is null, never {@code ""}). */
@@ -52,7 +54,7 @@ public record AttackRow(
     public Object[] values() {
         return RecordTables.ATTACKS.check(new Object[] {
             attack, attackSpec, eps, steps, stepSize, update, input, gradient, loss, init, filter, ensemble, objective,
-            copies, augment, modelSha256, cardSha256, surrogateSettings, manifestSha256
+            copies, augment, modelSha256, cardSha256, surrogateSettings, manifestSha256, precision
         });
     }
 }

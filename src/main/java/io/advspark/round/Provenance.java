@@ -23,23 +23,27 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
      * One surrogate as the round used it (URIs for messages only: identity is by content).
      * {@code backward} is the backward-pass change its card records ({@code none} for a plain
      * model); a changed one appears in the settings column, so the attacks table says which
-     * variant (SGM, LinBP, BPA and their parameters) a round's images were made with.
+     * variant (SGM, LinBP, BPA and their parameters) a round's images were made with. So does
+     * {@code precision}, the format its card says its layers compute in.
      */
     public record Surrogate(String modelUri, String modelSha256, String cardUri, String cardSha256, double weight,
-            boolean augment, String backward) implements java.io.Serializable {
+            boolean augment, String backward, io.advspark.model.Precision precision) implements java.io.Serializable {
         public Surrogate {
             backward = backward == null || backward.isBlank() ? "none" : backward;
+            precision = precision == null ? io.advspark.model.Precision.FP32 : precision;
         }
 
-        /** A surrogate without a backward change. */
+        /** A float32 surrogate without a backward change. */
         public Surrogate(String modelUri, String modelSha256, String cardUri, String cardSha256, double weight,
                 boolean augment) {
-            this(modelUri, modelSha256, cardUri, cardSha256, weight, augment, "none");
+            this(modelUri, modelSha256, cardUri, cardSha256, weight, augment, "none", io.advspark.model.Precision.FP32);
         }
 
         String settings() {
-            // Plain models keep the settings text of rounds written before backward changes existed.
-            return "weight=" + weight + " augment=" + augment + (backward.equals("none") ? "" : " backward=" + backward);
+            // Plain fp32 models keep the settings text of rounds written before backward changes
+            // and precisions existed, so those rounds still resume.
+            return "weight=" + weight + " augment=" + augment + (backward.equals("none") ? "" : " backward=" + backward)
+                    + (precision == io.advspark.model.Precision.FP32 ? "" : " precision=" + precision.label());
         }
     }
 
@@ -56,7 +60,7 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
         for (int i = 0; i < bundles.size(); i++) {
             ModelBundle b = bundles.get(i);
             s.add(new Surrogate(b.uri(), Fingerprint.sha256(b.torchScript()), b.cardUri(), b.cardSha256(), shares[i],
-                    b.augment(), b.card().backward()));
+                    b.augment(), b.card().backward(), b.card().precision()));
         }
         return new Provenance(s, manifestUri, Fingerprint.sha256(manifest));
     }
@@ -74,8 +78,18 @@ public record Provenance(List<Surrogate> surrogates, String manifestUri, String 
     }
 
     /**
+     * Column {@code precision} of the attacks table: the surrogates' precision ({@code fp32},
+     * {@code bf16}, {@code fp16}), or each surrogate's {@code ; }-separated when they differ.
+     */
+    public String precision() {
+        List<String> each = surrogates.stream().map(s -> s.precision().label()).toList();
+        return each.stream().distinct().count() <= 1 && !each.isEmpty() ? each.get(0) : String.join(SEP, each);
+    }
+
+    /**
      * Column {@code surrogate_settings}: {@code weight=W augment=B} per surrogate, W its share of the
-     * ensemble, followed by {@code backward=SPEC} for a surrogate exported with a backward-pass change.
+     * ensemble, followed by {@code backward=SPEC} for a surrogate exported with a backward-pass change
+     * and by {@code precision=P} for a reduced-precision export.
      */
     public String surrogateSettings() {
         return String.join(SEP, surrogates.stream().map(Surrogate::settings).toList());

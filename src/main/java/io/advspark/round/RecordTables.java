@@ -82,5 +82,7 @@ public final class RecordTables {
             Column.required("model_sha256", STRING),
             Column.required("card_sha256", STRING),
             Column.required("surrogate_settings", STRING),
-            Column.required("manifest_sha256", STRING));
+            Column.required("manifest_sha256", STRING),
+            // The format the surrogates computed in (fp32, bf16, fp16; see Provenance#precision).
+            Column.optional("precision", STRING));
 }
