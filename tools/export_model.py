@@ -686,6 +686,17 @@ class _Bf16Boundary(_Module):
         return self.inner(x.to(torch.bfloat16)).float()
 
 
+class _Bf16ChannelsLastBoundary(_Module):
+    """As _Bf16Boundary, the input also made channels-last (NHWC), oneDNN's brgemm kernels' layout."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+        return self.inner(x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)).float()
+
+
 class _Fp16Boundary(_Module):
     """float32 in and out, the model inside in float16."""
 
@@ -697,7 +708,7 @@ class _Fp16Boundary(_Module):
         return self.inner(x.to(torch.float16)).float()
 
 
-def reduced_precision(fp32_path, dtype, example):
+def reduced_precision(fp32_path, dtype, example, channels_last=False):
     """The TorchScript at fp32_path converted to dtype behind a float32 boundary, and its check text.
 
     Scripted rather than traced: tracing would have to run the model, which fp16 cannot on a CPU.
@@ -711,7 +722,13 @@ def reduced_precision(fp32_path, dtype, example):
     reference = torch.jit.load(fp32_path)
     reference.eval()
     inner = inner.to(getattr(torch, DTYPES[dtype]))
-    wrapped = torch.jit.script(_Bf16Boundary(inner) if dtype == "bf16" else _Fp16Boundary(inner))
+    if channels_last:
+        if dtype != "bf16":
+            raise ExportError("--channels-last is for --dtype bf16")
+        inner = inner.to(memory_format=torch.channels_last)
+        wrapped = torch.jit.script(_Bf16ChannelsLastBoundary(inner))
+    else:
+        wrapped = torch.jit.script(_Bf16Boundary(inner) if dtype == "bf16" else _Fp16Boundary(inner))
     wrapped.eval()
     if dtype == "fp16":
         return wrapped, "not run: fp16 needs a GPU"
@@ -753,7 +770,7 @@ def convert_torchscript(args):
                           "not supported yet")
     h, w = card["input_size"]
     example = torch.randn(8, 3, h, w, generator=torch.Generator().manual_seed(0))
-    wrapped, checked = reduced_precision(args.model, args.dtype, example)
+    wrapped, checked = reduced_precision(args.model, args.dtype, example, args.channels_last)
     stem = args.name or os.path.splitext(os.path.basename(args.model))[0]
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"{stem}.{args.dtype}.pt")
@@ -763,7 +780,8 @@ def convert_torchscript(args):
     card.update(file=os.path.basename(path), precision=args.dtype, size_bytes=os.path.getsize(path),
                 sha256=sha256_of(path), clean_top1=None, clean_top1_split=None, clean_top1_n=None)
     card["export"] = (f"{card.get('export', '')}; converted to {args.dtype} by advspark tools/export_model.py "
-                      f"--source torchscript (torch {torch.__version__}), float32 boundary; check: {checked}")
+                      f"--source torchscript (torch {torch.__version__}), float32 boundary"
+                      f"{', channels-last' if args.channels_last else ''}; check: {checked}")
     if args.eval_dir:
         _measure(card, torch.jit.load(path), args)
     out_card = os.path.join(args.out, f"{stem}.{args.dtype}.json")
@@ -869,7 +887,7 @@ def export(args):
     precision_note = None
     if args.dtype != "float32":
         # The float32 file was the conversion's input and reference; the reduced one replaces it.
-        wrapped, precision_note = reduced_precision(path, args.dtype, example)
+        wrapped, precision_note = reduced_precision(path, args.dtype, example, args.channels_last)
         os.remove(path)
         path = os.path.join(args.out, f"{name}.{args.dtype}.pt")
         wrapped.save(path)
@@ -906,7 +924,8 @@ def export(args):
         "notes": "; ".join(info["notes"] + ([args.notes] if args.notes else [])),
         "export": f"torch {torch.__version__} torch.jit.{'script' if args.script else 'trace'}, eval mode, "
                   f"float32, CPU, by advspark tools/export_model.py"
-                  + (f"; converted to {args.dtype} behind a float32 boundary; check: {precision_note}"
+                  + (f"; converted to {args.dtype} behind a float32 boundary"
+                     f"{', channels-last' if args.channels_last else ''}; check: {precision_note}"
                      if precision_note else ""),
         "precision": "fp32" if args.dtype == "float32" else args.dtype,
         "size_bytes": os.path.getsize(path),
@@ -931,6 +950,9 @@ def parse_args(argv=None):
     ap.add_argument("--dtype", default="float32", choices=["float32", "bf16", "fp16"],
                     help="format of the exported layers (default float32); bf16/fp16 write <name>.<dtype>.pt "
                     "behind a float32 boundary")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="with --dtype bf16: weights and input in channels-last (NHWC) layout inside the file, "
+                    "which lets oneDNN pick its brgemm (and, on AMX CPUs, AMX) kernels; same results up to rounding")
     ap.add_argument("--arch", default=None, help="architecture name, e.g. resnet50 (torchvision, timm)")
     ap.add_argument("--module", default=None, help="--source python: the .py file defining the model")
     ap.add_argument("--constructor", default=None,
